@@ -1,0 +1,24 @@
+--- cnnlua: convolutional networks in Lua on oneDNN.
+-- `local cnn = require "cnn"` gives one flat table, as Flux's `using Flux`
+-- does: tensors, layers, losses, optimisers, data and training.
+-- @module cnn
+
+local cnn = {}
+
+cnn.core = require "cnn.core"
+
+-- Each part returns a table of public names; later parts may build on the
+-- earlier ones through `cnn` (passed to them), never through globals.
+local parts = {
+  "cnn.tensor",
+}
+
+for _, name in ipairs(parts) do
+  local part = require(name)
+  if type(part) == "function" then part = part(cnn) end
+  for k, v in pairs(part) do
+    cnn[k] = v
+  end
+end
+
+return cnn

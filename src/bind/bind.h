@@ -1,0 +1,71 @@
+/* Shared helpers of the Lua bindings (module cnn.core).
+ *
+ * Bindings check arguments, call the C core and push results; they do no
+ * arithmetic. A tensor is a full userdata holding a cnn_tensor; its user
+ * value 1 is the storage userdata (a cnn_storage whose __gc frees the bytes),
+ * so views keep their storage alive and share it.
+ *
+ * Tensor bytes live outside Lua's heap, so every allocation is reported to
+ * the collector as GC debt: a loop that drops big tensors stays bounded
+ * without collectgarbage(). */
+#ifndef CNN_BIND_H
+#define CNN_BIND_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "tensor.h"
+
+#define CNN_TENSOR_MT "cnn.Tensor"
+#define CNN_STORAGE_MT "cnn.Storage"
+
+int luaopen_cnn_core(lua_State *L);
+
+/* The tensor at 'arg'; raises "bad argument #arg to 'f' (cnn.Tensor
+ * expected, got X)" or "attempt to use a freed tensor". */
+cnn_tensor *cnn_check_tensor(lua_State *L, int arg);
+/* The same for a tensor of a given element type. */
+cnn_tensor *cnn_check_tensor_type(lua_State *L, int arg, cnn_dtype dtype);
+/* The tensor at 'arg', or NULL if it is not one (no error). */
+cnn_tensor *cnn_to_tensor(lua_State *L, int arg);
+
+/* Pushes a new contiguous zero-filled tensor. Raises on bad sizes or when
+ * memory runs out. */
+cnn_tensor *cnn_push_new_tensor(lua_State *L, cnn_dtype dtype, int ndims,
+                                const int64_t *size);
+/* Pushes a new contiguous tensor with the sizes and type of 'like'. */
+cnn_tensor *cnn_push_tensor_like(lua_State *L, const cnn_tensor *like);
+/* Pushes a view sharing the storage of the tensor at stack index 'parent'
+ * with the same offset, sizes and strides; the caller adjusts them. */
+cnn_tensor *cnn_push_view(lua_State *L, int parent);
+
+/* Pushes the shape string "28×28×1×128" and returns it. */
+const char *cnn_push_shape(lua_State *L, const cnn_tensor *t);
+
+/* Reads sizes given either as integers from stack index 'first' on, or as
+ * one table at 'first'. Returns ndims; raises on bad values. */
+int cnn_check_sizes(lua_State *L, int first, int64_t *size);
+
+/* Raises a Lua error "fname: <core message>" for a failed core status. */
+int cnn_raise_status(lua_State *L, const char *fname, cnn_status status);
+#define CNN_CHECK_STATUS(L, fname, call)                                     \
+    do {                                                                     \
+        cnn_status cnn_status_ = (call);                                     \
+        if (cnn_status_ != CNN_OK)                                           \
+            cnn_raise_status((L), (fname), cnn_status_);                     \
+    } while (0)
+
+/* Registers the functions of one family into the module table on top. */
+void cnn_register(lua_State *L, const luaL_Reg *funcs);
+
+/* Family openers, called by luaopen_cnn_core in order. Each adds its
+ * functions to the module table at the top of the stack (and methods to
+ * the Tensor metatable, which tensor_object.c creates first). */
+void cnn_open_tensor_object(lua_State *L); /* tensor_object.c */
+void cnn_open_tensor(lua_State *L);  /* tensor.c: construction, views, access */
+void cnn_open_math(lua_State *L);    /* math.c: elementwise, reductions, matmul */
+void cnn_open_display(lua_State *L); /* display.c: tostring */
+void cnn_open_nn(lua_State *L);      /* nn.c: layer kernels, forward and backward */
+void cnn_open_data(lua_State *L);    /* data.c: IDX, safetensors, one-hot, batches */
+
+#endif

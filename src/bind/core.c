@@ -1,0 +1,61 @@
+/* luaopen_cnn_core: the module table of cnn.core, assembled family by
+ * family, plus process-wide settings and counters. */
+#include "bind.h"
+
+#include "dnnl_context.h"
+
+static int core_stats(lua_State *L)
+{
+    const cnn_stats *s = cnn_global_stats();
+    lua_createtable(L, 0, 5);
+    lua_pushinteger(L, s->primitives_created);
+    lua_setfield(L, -2, "primitives_created");
+    lua_pushinteger(L, s->primitive_executions);
+    lua_setfield(L, -2, "primitive_executions");
+    lua_pushinteger(L, s->reorders);
+    lua_setfield(L, -2, "reorders");
+    lua_pushinteger(L, s->tensor_allocations);
+    lua_setfield(L, -2, "tensor_allocations");
+    lua_pushinteger(L, s->tensor_bytes_allocated);
+    lua_setfield(L, -2, "tensor_bytes_allocated");
+    return 1;
+}
+
+/* threads() returns the thread count; threads(n) sets it first. */
+static int core_threads(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1)) {
+        lua_Integer n = luaL_checkinteger(L, 1);
+        luaL_argcheck(L, n >= 1 && n <= 4096, 1, "thread count must be at least 1");
+        cnn_set_num_threads((int)n);
+    }
+    lua_pushinteger(L, cnn_get_num_threads());
+    return 1;
+}
+
+static int core_dnnl_version(lua_State *L)
+{
+    const dnnl_version_t *v = dnnl_version();
+    lua_pushfstring(L, "%d.%d.%d", v->major, v->minor, v->patch);
+    return 1;
+}
+
+static const luaL_Reg core_funcs[] = {
+    {"stats", core_stats},
+    {"threads", core_threads},
+    {"dnnl_version", core_dnnl_version},
+    {NULL, NULL},
+};
+
+int luaopen_cnn_core(lua_State *L)
+{
+    lua_newtable(L);
+    cnn_register(L, core_funcs);
+    cnn_open_tensor_object(L);
+    cnn_open_tensor(L);
+    cnn_open_math(L);
+    cnn_open_display(L);
+    cnn_open_nn(L);
+    cnn_open_data(L);
+    return 1;
+}

@@ -1,0 +1,6 @@
+#include "bind.h"
+
+void cnn_open_nn(lua_State *L)
+{
+    (void)L;
+}

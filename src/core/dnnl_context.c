@@ -1,0 +1,169 @@
+#include "dnnl_context.h"
+
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+static dnnl_engine_t engine;
+static dnnl_stream_t stream;
+static cnn_stats stats;
+
+/* Engine and stream are created on first use and live as long as the
+ * process: every Lua state (and every busted spec file) shares them. */
+dnnl_engine_t cnn_engine(void)
+{
+    if (!engine && dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success)
+        engine = NULL;
+    return engine;
+}
+
+dnnl_stream_t cnn_stream(void)
+{
+    if (!stream && cnn_engine() &&
+        dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success)
+        stream = NULL;
+    return stream;
+}
+
+const char *cnn_dnnl_status_string(dnnl_status_t s)
+{
+    switch (s) {
+    case dnnl_success: return "success";
+    case dnnl_out_of_memory: return "out of memory";
+    case dnnl_invalid_arguments: return "invalid arguments";
+    case dnnl_unimplemented: return "unimplemented";
+    case dnnl_iterator_ends: return "iterator ends";
+    case dnnl_runtime_error: return "runtime error";
+    case dnnl_not_required: return "not required";
+    default: return "unknown status";
+    }
+}
+
+const char *cnn_dnnl_call_name(const char *call_text)
+{
+    static char name[96];
+    size_t n = strcspn(call_text, "( ");
+    if (n >= sizeof name)
+        n = sizeof name - 1;
+    memcpy(name, call_text, n);
+    name[n] = '\0';
+    return name;
+}
+
+/* Open hashing over a growable table; keys are copied. */
+typedef struct cache_entry {
+    void *key;
+    size_t key_len;
+    uint64_t hash;
+    cnn_primitive value;
+    struct cache_entry *next;
+} cache_entry;
+
+static cache_entry **buckets;
+static size_t bucket_count;
+static size_t entry_count;
+
+static uint64_t hash_bytes(const void *key, size_t len)
+{
+    const unsigned char *p = key;
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+cnn_primitive *cnn_primitive_find(const void *key, size_t key_len)
+{
+    if (!bucket_count)
+        return NULL;
+    uint64_t h = hash_bytes(key, key_len);
+    for (cache_entry *e = buckets[h % bucket_count]; e; e = e->next)
+        if (e->hash == h && e->key_len == key_len && !memcmp(e->key, key, key_len))
+            return &e->value;
+    return NULL;
+}
+
+static int grow_table(void)
+{
+    size_t n = bucket_count ? bucket_count * 2 : 64;
+    cache_entry **fresh = calloc(n, sizeof *fresh);
+    if (!fresh)
+        return 0;
+    for (size_t b = 0; b < bucket_count; b++) {
+        cache_entry *e = buckets[b];
+        while (e) {
+            cache_entry *next = e->next;
+            e->next = fresh[e->hash % n];
+            fresh[e->hash % n] = e;
+            e = next;
+        }
+    }
+    free(buckets);
+    buckets = fresh;
+    bucket_count = n;
+    return 1;
+}
+
+cnn_status cnn_primitive_add(const void *key, size_t key_len,
+                             dnnl_primitive_desc_t pd, const char *op,
+                             cnn_primitive **out)
+{
+    dnnl_primitive_t prim;
+    dnnl_status_t s = dnnl_primitive_create(&prim, pd);
+    if (s != dnnl_success) {
+        dnnl_primitive_desc_destroy(pd);
+        return cnn_fail(CNN_ERR_DNNL, "%s: dnnl_primitive_create: %s", op,
+                        cnn_dnnl_status_string(s));
+    }
+    cache_entry *e = malloc(sizeof *e);
+    void *k = malloc(key_len ? key_len : 1);
+    if (!e || !k || (entry_count + 1 > bucket_count && !grow_table())) {
+        free(e);
+        free(k);
+        dnnl_primitive_destroy(prim);
+        dnnl_primitive_desc_destroy(pd);
+        return cnn_fail(CNN_ERR_NOMEM, "%s: out of memory caching a primitive", op);
+    }
+    memcpy(k, key, key_len);
+    e->key = k;
+    e->key_len = key_len;
+    e->hash = hash_bytes(key, key_len);
+    e->value.primitive = prim;
+    e->value.pd = pd;
+    e->next = buckets[e->hash % bucket_count];
+    buckets[e->hash % bucket_count] = e;
+    entry_count++;
+    stats.primitives_created++;
+    *out = &e->value;
+    return CNN_OK;
+}
+
+cnn_status cnn_primitive_run(const cnn_primitive *p, int nargs,
+                             const dnnl_exec_arg_t *args, const char *op)
+{
+    if (!cnn_stream())
+        return cnn_fail(CNN_ERR_DNNL, "%s: no oneDNN CPU stream", op);
+    CNN_DNNL_TRY(op, dnnl_primitive_execute(p->primitive, stream, nargs, args));
+    CNN_DNNL_TRY(op, dnnl_stream_wait(stream));
+    stats.primitive_executions++;
+    return CNN_OK;
+}
+
+cnn_status cnn_memory_wrap(const dnnl_memory_desc_t *md, void *data,
+                           dnnl_memory_t *out, const char *op)
+{
+    if (!cnn_engine())
+        return cnn_fail(CNN_ERR_DNNL, "%s: no oneDNN CPU engine", op);
+    CNN_DNNL_TRY(op, dnnl_memory_create(out, md, engine, data ? data : DNNL_MEMORY_NONE));
+    return CNN_OK;
+}
+
+cnn_stats *cnn_global_stats(void) { return &stats; }
+
+int cnn_get_num_threads(void) { return omp_get_max_threads(); }
+
+void cnn_set_num_threads(int n)
+{
+    if (n > 0)
+        omp_set_num_threads(n);
+}

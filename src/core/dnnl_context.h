@@ -1,0 +1,76 @@
+/* The process-wide oneDNN engine and stream, the primitive cache, and the
+ * counters that tests and the profiler read.
+ *
+ * Primitives are created once per distinct key (op kind, shapes, attributes)
+ * and reused on every later call: a training step on known shapes creates
+ * none. */
+#ifndef CNN_DNNL_CONTEXT_H
+#define CNN_DNNL_CONTEXT_H
+
+#include <oneapi/dnnl/dnnl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+
+dnnl_engine_t cnn_engine(void);
+dnnl_stream_t cnn_stream(void);
+
+/* Turns a failed oneDNN call into a core failure that names the op and the
+ * call: "conv forward: dnnl_primitive_desc_create: unimplemented". */
+#define CNN_DNNL_TRY(op, call)                                              \
+    do {                                                                    \
+        dnnl_status_t dnnl_status_ = (call);                                \
+        if (dnnl_status_ != dnnl_success)                                   \
+            return cnn_fail(CNN_ERR_DNNL, "%s: %s: %s", (op),               \
+                            cnn_dnnl_call_name(#call),                      \
+                            cnn_dnnl_status_string(dnnl_status_));          \
+    } while (0)
+
+const char *cnn_dnnl_status_string(dnnl_status_t s);
+/* The function name of a call's source text ("dnnl_memory_create(...)" ->
+ * "dnnl_memory_create"), kept in a static buffer. */
+const char *cnn_dnnl_call_name(const char *call_text);
+
+/* A cached primitive with its descriptor. 'extra' lets an op keep derived
+ * descriptors (e.g. a workspace md) next to the primitive. */
+typedef struct cnn_primitive {
+    dnnl_primitive_t primitive;
+    dnnl_primitive_desc_t pd;
+} cnn_primitive;
+
+/* Looks a primitive up by key (any bytes; callers zero their key structs
+ * before filling them so padding compares equal). */
+cnn_primitive *cnn_primitive_find(const void *key, size_t key_len);
+
+/* Creates the primitive of 'pd' (taking ownership of pd, even on failure)
+ * and stores it under key. */
+cnn_status cnn_primitive_add(const void *key, size_t key_len,
+                             dnnl_primitive_desc_t pd, const char *op,
+                             cnn_primitive **out);
+
+/* Runs a primitive with arguments on the stream and waits for it. */
+cnn_status cnn_primitive_run(const cnn_primitive *p, int nargs,
+                             const dnnl_exec_arg_t *args, const char *op);
+
+/* Memory object wrapping user data (no copy) for a descriptor. The handle
+ * is created once per call site and only re-pointed is cheaper, but memory
+ * creation in oneDNN is a small struct allocation: callers destroy it. */
+cnn_status cnn_memory_wrap(const dnnl_memory_desc_t *md, void *data,
+                           dnnl_memory_t *out, const char *op);
+
+typedef struct cnn_stats {
+    int64_t primitives_created;
+    int64_t primitive_executions;
+    int64_t reorders;
+    int64_t tensor_allocations;
+    int64_t tensor_bytes_allocated;
+} cnn_stats;
+
+cnn_stats *cnn_global_stats(void);
+
+/* OpenMP threads used by the core and oneDNN. */
+int cnn_get_num_threads(void);
+void cnn_set_num_threads(int n);
+
+#endif

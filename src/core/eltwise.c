@@ -1,0 +1,183 @@
+#include "eltwise.h"
+
+#include <string.h>
+
+#include "dnnl_context.h"
+
+typedef struct eltwise_info {
+    const char *name;
+    dnnl_alg_kind_t forward;
+    dnnl_alg_kind_t backward;
+    bool backward_uses_dst;
+} eltwise_info;
+
+static const eltwise_info infos[CNN_ELTWISE_COUNT] = {
+    [CNN_ELTWISE_RELU] = {"relu", dnnl_eltwise_relu, dnnl_eltwise_relu_use_dst_for_bwd, true},
+    [CNN_ELTWISE_ELU] = {"elu", dnnl_eltwise_elu, dnnl_eltwise_elu, false},
+    [CNN_ELTWISE_SIGMOID] = {"sigmoid", dnnl_eltwise_logistic, dnnl_eltwise_logistic_use_dst_for_bwd, true},
+    [CNN_ELTWISE_TANH] = {"tanh", dnnl_eltwise_tanh, dnnl_eltwise_tanh_use_dst_for_bwd, true},
+    [CNN_ELTWISE_GELU] = {"gelu", dnnl_eltwise_gelu_tanh, dnnl_eltwise_gelu_tanh, false},
+    [CNN_ELTWISE_SOFTPLUS] = {"softplus", dnnl_eltwise_soft_relu, dnnl_eltwise_soft_relu, false},
+    [CNN_ELTWISE_EXP] = {"exp", dnnl_eltwise_exp, dnnl_eltwise_exp_use_dst_for_bwd, true},
+    [CNN_ELTWISE_LOG] = {"log", dnnl_eltwise_log, dnnl_eltwise_log, false},
+    [CNN_ELTWISE_SQRT] = {"sqrt", dnnl_eltwise_sqrt, dnnl_eltwise_sqrt_use_dst_for_bwd, true},
+    [CNN_ELTWISE_ABS] = {"abs", dnnl_eltwise_abs, dnnl_eltwise_abs, false},
+    [CNN_ELTWISE_SQUARE] = {"square", dnnl_eltwise_square, dnnl_eltwise_square, false},
+    [CNN_ELTWISE_LINEAR] = {"linear", dnnl_eltwise_linear, dnnl_eltwise_linear, false},
+    [CNN_ELTWISE_POW] = {"pow", dnnl_eltwise_pow, dnnl_eltwise_pow, false},
+};
+
+const char *cnn_eltwise_name(cnn_eltwise kind)
+{
+    return (unsigned)kind < CNN_ELTWISE_COUNT ? infos[kind].name : NULL;
+}
+
+bool cnn_eltwise_backward_uses_dst(cnn_eltwise kind)
+{
+    return (unsigned)kind < CNN_ELTWISE_COUNT && infos[kind].backward_uses_dst;
+}
+
+/* Cache key: the shape does not matter to eltwise, only the count. */
+typedef struct eltwise_key {
+    int op; /* 'F' forward, 'B' backward */
+    int kind;
+    float alpha, beta;
+    int64_t numel;
+} eltwise_key;
+
+static void flat_md(dnnl_memory_desc_t *md, int64_t numel)
+{
+    dnnl_dims_t dims = {numel};
+    dnnl_memory_desc_init_by_tag(md, 1, dims, dnnl_f32, dnnl_a);
+}
+
+static cnn_status check_operands(const char *op, const cnn_tensor *a,
+                                 const cnn_tensor *b)
+{
+    if (!cnn_tensor_is_contiguous(a) || !cnn_tensor_is_contiguous(b))
+        return cnn_fail(CNN_ERR_ARG, "%s: tensors must be contiguous", op);
+    if (a->dtype != CNN_FLOAT32 || b->dtype != CNN_FLOAT32)
+        return cnn_fail(CNN_ERR_ARG, "%s: Float32 tensors expected", op);
+    if (cnn_tensor_numel(a) != cnn_tensor_numel(b)) {
+        char x[128], y[128];
+        return cnn_fail(CNN_ERR_SHAPE, "%s: sizes differ: %s and %s", op,
+                        cnn_shape_string(a, x, sizeof x),
+                        cnn_shape_string(b, y, sizeof y));
+    }
+    return CNN_OK;
+}
+
+static cnn_status forward_pd(const eltwise_info *info, float alpha, float beta,
+                             const dnnl_memory_desc_t *md,
+                             dnnl_primitive_desc_t *pd)
+{
+    dnnl_eltwise_desc_t desc;
+    CNN_DNNL_TRY(info->name, dnnl_eltwise_forward_desc_init(
+                                 &desc, dnnl_forward_training, info->forward,
+                                 md, alpha, beta));
+    CNN_DNNL_TRY(info->name, dnnl_primitive_desc_create(pd, &desc, NULL,
+                                                        cnn_engine(), NULL));
+    return CNN_OK;
+}
+
+static cnn_status run2(const cnn_primitive *p, const dnnl_memory_desc_t *md,
+                       int arg_a, const cnn_tensor *a, int arg_b,
+                       const cnn_tensor *b, int arg_c, cnn_tensor *c,
+                       const char *op)
+{
+    dnnl_memory_t mem[3] = {NULL, NULL, NULL};
+    const cnn_tensor *ts[3] = {a, b, c};
+    int which[3] = {arg_a, arg_b, arg_c};
+    dnnl_exec_arg_t args[3];
+    int n = 0;
+    cnn_status s = CNN_OK;
+    for (int i = 0; i < 3 && s == CNN_OK; i++) {
+        if (!ts[i])
+            continue;
+        s = cnn_memory_wrap(md, cnn_tensor_data(ts[i]), &mem[i], op);
+        args[n].arg = which[i];
+        args[n].memory = mem[i];
+        n++;
+    }
+    if (s == CNN_OK)
+        s = cnn_primitive_run(p, n, args, op);
+    for (int i = 0; i < 3; i++)
+        if (mem[i])
+            dnnl_memory_destroy(mem[i]);
+    return s;
+}
+
+cnn_status cnn_eltwise_forward(cnn_eltwise kind, float alpha, float beta,
+                               const cnn_tensor *src, cnn_tensor *dst)
+{
+    if ((unsigned)kind >= CNN_ELTWISE_COUNT)
+        return cnn_fail(CNN_ERR_ARG, "unknown elementwise function %d", (int)kind);
+    const eltwise_info *info = &infos[kind];
+    cnn_status s = check_operands(info->name, src, dst);
+    int64_t numel = cnn_tensor_numel(src);
+    if (s != CNN_OK || numel == 0)
+        return s;
+    dnnl_memory_desc_t md;
+    flat_md(&md, numel);
+    eltwise_key key;
+    memset(&key, 0, sizeof key);
+    key.op = 'F';
+    key.kind = kind;
+    key.alpha = alpha;
+    key.beta = beta;
+    key.numel = numel;
+    cnn_primitive *p = cnn_primitive_find(&key, sizeof key);
+    if (!p) {
+        dnnl_primitive_desc_t pd;
+        if ((s = forward_pd(info, alpha, beta, &md, &pd)) != CNN_OK ||
+            (s = cnn_primitive_add(&key, sizeof key, pd, info->name, &p)) != CNN_OK)
+            return s;
+    }
+    return run2(p, &md, DNNL_ARG_SRC, src, 0, NULL, DNNL_ARG_DST, dst, info->name);
+}
+
+cnn_status cnn_eltwise_backward(cnn_eltwise kind, float alpha, float beta,
+                                const cnn_tensor *diff_dst,
+                                const cnn_tensor *data, cnn_tensor *diff_src)
+{
+    if ((unsigned)kind >= CNN_ELTWISE_COUNT)
+        return cnn_fail(CNN_ERR_ARG, "unknown elementwise function %d", (int)kind);
+    const eltwise_info *info = &infos[kind];
+    cnn_status s;
+    if ((s = check_operands(info->name, diff_dst, data)) != CNN_OK ||
+        (s = check_operands(info->name, diff_dst, diff_src)) != CNN_OK)
+        return s;
+    int64_t numel = cnn_tensor_numel(data);
+    if (numel == 0)
+        return CNN_OK;
+    dnnl_memory_desc_t md;
+    flat_md(&md, numel);
+    eltwise_key key;
+    memset(&key, 0, sizeof key);
+    key.op = 'B';
+    key.kind = kind;
+    key.alpha = alpha;
+    key.beta = beta;
+    key.numel = numel;
+    cnn_primitive *p = cnn_primitive_find(&key, sizeof key);
+    if (!p) {
+        /* oneDNN wants the forward pd as a hint; it is not kept */
+        dnnl_primitive_desc_t hint, pd;
+        dnnl_eltwise_desc_t desc;
+        if ((s = forward_pd(info, alpha, beta, &md, &hint)) != CNN_OK)
+            return s;
+        dnnl_status_t ds = dnnl_eltwise_backward_desc_init(&desc, info->backward,
+                                                           &md, &md, alpha, beta);
+        if (ds == dnnl_success)
+            ds = dnnl_primitive_desc_create(&pd, &desc, NULL, cnn_engine(), hint);
+        dnnl_primitive_desc_destroy(hint);
+        if (ds != dnnl_success)
+            return cnn_fail(CNN_ERR_DNNL, "%s backward: %s", info->name,
+                            cnn_dnnl_status_string(ds));
+        if ((s = cnn_primitive_add(&key, sizeof key, pd, info->name, &p)) != CNN_OK)
+            return s;
+    }
+    int data_arg = info->backward_uses_dst ? DNNL_ARG_DST : DNNL_ARG_SRC;
+    return run2(p, &md, DNNL_ARG_DIFF_DST, diff_dst, data_arg, data,
+                DNNL_ARG_DIFF_SRC, diff_src, info->name);
+}
