@@ -1,0 +1,523 @@
+/* cnnlua: the stand-alone program.
+ *
+ * It follows the shape of Lua's own lua.c, so that anything that drives
+ * `lua` (shebang lines, `busted --lua=...`, `-i < file`) drives cnnlua:
+ * the same options, the same `arg` table, LUA_INIT, and everything run
+ * under one protected call. On top of that it builds in the C module
+ * `cnn.core`, finds the Lua half of cnn next to the executable, and
+ * predefines the global `cnn` for -e strings and the prompt. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <oneapi/dnnl/dnnl.h>
+
+#include "host.h"
+#include "repl.h"
+
+#ifndef CNNLUA_VERSION
+#define CNNLUA_VERSION "0.1.0"
+#endif
+
+/* Defined by the bindings (src/bind); the same function is the entry point
+ * of the loadable cnn/core.so. */
+extern int luaopen_cnn_core(lua_State *L);
+
+/* Options seen by scan_options, before any Lua code runs. */
+enum {
+    OPT_INTERACTIVE = 1, /* -i */
+    OPT_VERSION = 2,     /* -v (and -i) */
+    OPT_EXEC = 4,        /* at least one -e */
+    OPT_NOENV = 8,       /* -E */
+    OPT_HELP = 16        /* --help */
+};
+
+struct options {
+    int flags;
+    int script; /* argv index of the script name, 0 when there is none */
+    int bad;    /* argv index of an invalid option, 0 when all are valid */
+};
+
+/* The state that a SIGINT interrupts; a signal handler has no other way
+ * to reach it. */
+static lua_State *interrupted_state = NULL;
+
+/* {==================================================================
+ * Messages
+ * =================================================================== */
+
+static void print_message(const char *msg)
+{
+    fprintf(stderr, "%s: %s\n", CNNLUA_PROGNAME, msg);
+    fflush(stderr);
+}
+
+/* The error object at 'idx' as text, for errors that never went through
+ * the message handler (load errors, a failed require). */
+static const char *error_text(lua_State *L, int idx)
+{
+    const char *msg = lua_tostring(L, idx);
+    return msg != NULL ? msg : "(error object is not a string)";
+}
+
+int host_report(lua_State *L, int status)
+{
+    if (status != LUA_OK) {
+        print_message(error_text(L, -1));
+        lua_pop(L, 1);
+    }
+    return status;
+}
+
+static void print_version(void)
+{
+    const dnnl_version_t *v = dnnl_version();
+    printf("%s %s (%s, oneDNN %d.%d.%d)\n", CNNLUA_PROGNAME, CNNLUA_VERSION,
+           LUA_RELEASE, v->major, v->minor, v->patch);
+    fflush(stdout);
+}
+
+static void print_help(FILE *out)
+{
+    fprintf(out,
+            "usage: %s [options] [script [args]]\n"
+            "Available options are:\n"
+            "  -e stat   execute string 'stat'\n"
+            "  -i        enter interactive mode after executing 'script'\n"
+            "  -l mod    require library 'mod' into global 'mod'\n"
+            "  -l g=mod  require library 'mod' into global 'g'\n"
+            "  -v        show version information\n"
+            "  -E        ignore environment variables\n"
+            "  -W        turn warnings on\n"
+            "  --        stop handling options\n"
+            "  -         stop handling options and execute stdin\n"
+            "  --help    show this help and exit\n"
+            "With no script and a terminal on stdin, %s starts the prompt.\n"
+            "-e strings and the prompt see the global 'cnn' = require \"cnn\".\n",
+            CNNLUA_PROGNAME, CNNLUA_PROGNAME);
+    fflush(out);
+}
+
+static void print_usage(const char *badoption)
+{
+    if (badoption[1] == 'e' || badoption[1] == 'l')
+        fprintf(stderr, "%s: '%s' needs argument\n", CNNLUA_PROGNAME, badoption);
+    else
+        fprintf(stderr, "%s: unrecognized option '%s'\n", CNNLUA_PROGNAME,
+                badoption);
+    print_help(stderr);
+}
+
+/* }================================================================== */
+
+/* {==================================================================
+ * Running chunks
+ * =================================================================== */
+
+/* Raising the error from a hook, not from the signal handler, leaves the
+ * interpreter in a consistent state. */
+static void stop_on_interrupt(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    luaL_error(L, "interrupted!");
+}
+
+static void set_sigint(void (*handler)(int), struct sigaction *previous)
+{
+    struct sigaction sa;
+    sa.sa_handler = handler;
+    sa.sa_flags = 0;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, previous);
+}
+
+/* lua_sethook is the one Lua call that is safe in a signal handler. The
+ * handler steps aside after the first Ctrl-C, so a second one still kills
+ * a program stuck in C code, where the hook never fires. */
+static void on_interrupt(int sig)
+{
+    int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
+    set_sigint(SIG_DFL, NULL);
+    (void)sig;
+    lua_sethook(interrupted_state, stop_on_interrupt, mask, 1);
+}
+
+/* A Ctrl-C that lands just as a chunk returns must not interrupt the next
+ * one; a hook the user set with debug.sethook stays. */
+static void clear_interrupt_hook(lua_State *L)
+{
+    if (lua_gethook(L) == stop_on_interrupt)
+        lua_sethook(L, NULL, 0, 0);
+}
+
+/* Turns an error into its message plus a traceback; an error object with
+ * __tostring (a tensor, say) shows through it. */
+static int message_handler(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (msg == NULL) {
+        if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+            return 1;
+        msg = lua_pushfstring(L, "(error object is a %s value)",
+                              luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+int host_docall(lua_State *L, int narg, int nres)
+{
+    struct sigaction previous;
+    int base = lua_gettop(L) - narg;
+    int status;
+    lua_pushcfunction(L, message_handler);
+    lua_insert(L, base);
+    interrupted_state = L;
+    set_sigint(on_interrupt, &previous);
+    status = lua_pcall(L, narg, nres, base);
+    sigaction(SIGINT, &previous, NULL);
+    clear_interrupt_hook(L);
+    lua_remove(L, base);
+    return status;
+}
+
+static int run_loaded(lua_State *L, int status)
+{
+    if (status == LUA_OK)
+        status = host_docall(L, 0, 0);
+    return host_report(L, status);
+}
+
+static int run_file(lua_State *L, const char *name)
+{
+    return run_loaded(L, luaL_loadfile(L, name));
+}
+
+static int run_string(lua_State *L, const char *s, const char *chunkname)
+{
+    return run_loaded(L, luaL_loadbuffer(L, s, strlen(s), chunkname));
+}
+
+/* '-l mod' binds require("mod") to the global 'mod', cut at a '-' as in
+ * lua.c (so 'mod-1.2' binds 'mod'); '-l g=mod' binds it to 'g'. */
+static int require_library(lua_State *L, const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    const char *modname = eq != NULL ? eq + 1 : spec;
+    size_t namelen = eq != NULL ? (size_t)(eq - spec) : strcspn(spec, "-");
+    int status;
+    lua_pushlstring(L, spec, namelen);
+    lua_getglobal(L, "require");
+    lua_pushstring(L, modname);
+    status = host_docall(L, 1, 1);
+    if (status == LUA_OK)
+        lua_setglobal(L, lua_tostring(L, -2));
+    else
+        host_report(L, status);
+    lua_pop(L, 1);
+    return status;
+}
+
+/* The arguments after the script name, pushed for the script's '...'. */
+static int push_script_args(lua_State *L)
+{
+    int i, n;
+    if (lua_getglobal(L, "arg") != LUA_TTABLE)
+        luaL_error(L, "'arg' is not a table");
+    n = (int)luaL_len(L, -1);
+    luaL_checkstack(L, n + 3, "too many arguments to script");
+    for (i = 1; i <= n; i++)
+        lua_rawgeti(L, -i, i);
+    lua_remove(L, -i);
+    return n;
+}
+
+/* A script named '-' is stdin, unless '--' came just before it. */
+static int run_script(lua_State *L, char **argv, int script)
+{
+    const char *name = argv[script];
+    int status;
+    if (strcmp(name, "-") == 0 && strcmp(argv[script - 1], "--") != 0)
+        name = NULL;
+    status = luaL_loadfile(L, name);
+    if (status == LUA_OK)
+        status = host_docall(L, push_script_args(L), 0);
+    return host_report(L, status);
+}
+
+/* LUA_INIT_5_4, else LUA_INIT: '@file' runs a file, anything else is Lua
+ * code. */
+static int run_lua_init(lua_State *L)
+{
+    const char *name = "=LUA_INIT" LUA_VERSUFFIX;
+    const char *init = getenv(name + 1);
+    if (init == NULL) {
+        name = "=LUA_INIT";
+        init = getenv(name + 1);
+    }
+    if (init == NULL)
+        return LUA_OK;
+    if (init[0] == '@')
+        return run_file(L, init + 1);
+    return run_string(L, init, name);
+}
+
+/* }================================================================== */
+
+/* {==================================================================
+ * Setting up the state
+ * =================================================================== */
+
+/* Scans argv without running anything, so that -E and -v can act before
+ * the libraries open. Stops at the script name, '-' or '--'. */
+static void scan_options(char **argv, struct options *opt)
+{
+    int i;
+    opt->flags = opt->script = opt->bad = 0;
+    for (i = 1; argv[i] != NULL; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || a[1] == '\0') {
+            opt->script = i;
+            return;
+        }
+        if (strcmp(a, "--help") == 0) {
+            opt->flags |= OPT_HELP;
+            return;
+        }
+        switch (a[1]) {
+        case '-':
+            if (a[2] != '\0')
+                break;
+            opt->script = argv[i + 1] != NULL ? i + 1 : 0;
+            return;
+        case 'E':
+        case 'W':
+            if (a[2] != '\0')
+                break;
+            if (a[1] == 'E')
+                opt->flags |= OPT_NOENV;
+            continue;
+        case 'i':
+        case 'v':
+            if (a[2] != '\0')
+                break;
+            opt->flags |= OPT_VERSION | (a[1] == 'i' ? OPT_INTERACTIVE : 0);
+            continue;
+        case 'e':
+        case 'l':
+            if (a[1] == 'e')
+                opt->flags |= OPT_EXEC;
+            if (a[2] == '\0' && (argv[i + 1] == NULL || argv[i + 1][0] == '-'))
+                break;
+            if (a[2] == '\0')
+                i++;
+            continue;
+        }
+        opt->bad = i;
+        return;
+    }
+}
+
+/* arg[0] is the script, arg[1..n] its arguments, and the interpreter and
+ * its options go to negative indices; without a script, arg[0] is the
+ * interpreter. */
+static void create_arg_table(lua_State *L, char **argv, int argc, int script)
+{
+    int i;
+    lua_createtable(L, argc - script - 1 > 0 ? argc - script - 1 : 0,
+                    script + 1);
+    for (i = 0; i < argc; i++) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i - script);
+    }
+    lua_setglobal(L, "arg");
+}
+
+/* The linit.c way: `require "cnn.core"` finds the built-in module without
+ * looking for a file. */
+static void preload_cnn_core(lua_State *L)
+{
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_pushcfunction(L, luaopen_cnn_core);
+    lua_setfield(L, -2, "cnn.core");
+    lua_pop(L, 1);
+}
+
+/* The prefix holding the Lua modules is the parent of the directory of the
+ * real executable: the source tree for build/cnnlua, the install prefix for
+ * <prefix>/bin/cnnlua. /proc/self/exe has every symlink resolved, so
+ * cutting two path components is the same as appending "/..". */
+static int find_prefix(char *path, size_t size)
+{
+    ssize_t n = readlink("/proc/self/exe", path, size - 1);
+    char *slash;
+    int cut;
+    if (n <= 0)
+        return 0;
+    path[n] = '\0';
+    for (cut = 0; cut < 2; cut++) {
+        slash = strrchr(path, '/');
+        if (slash == NULL)
+            return 0;
+        *slash = '\0';
+    }
+    return 1;
+}
+
+/* Prepended, so the cnn next to this executable wins over another one on
+ * LUA_PATH, which otherwise keeps its usual meaning. */
+static void prepend_lua_path(lua_State *L)
+{
+    char prefix[PATH_MAX];
+    const char *share = "share/lua/" LUA_VERSION_MAJOR "." LUA_VERSION_MINOR;
+    if (!find_prefix(prefix, sizeof prefix))
+        return;
+    lua_getglobal(L, LUA_LOADLIBNAME);
+    lua_pushfstring(L, "%s/lua/?.lua;%s/lua/?/init.lua;%s/%s/?.lua;%s/%s/?/init.lua;",
+                    prefix, prefix, prefix, share, prefix, share);
+    lua_getfield(L, -2, "path");
+    lua_concat(L, 2);
+    lua_setfield(L, -2, "path");
+    lua_pop(L, 1);
+}
+
+/* Scripts must require cnn themselves; -e strings and the prompt get it
+ * for free. The host stays usable without the Lua library, so a failure is
+ * only a warning. */
+static void define_cnn_global(lua_State *L)
+{
+    int type = lua_getglobal(L, "cnn");
+    lua_pop(L, 1);
+    if (type != LUA_TNIL)
+        return;
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "cnn");
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK) {
+        lua_setglobal(L, "cnn");
+        return;
+    }
+    fprintf(stderr, "%s: warning: global 'cnn' is not defined: %s\n",
+            CNNLUA_PROGNAME, error_text(L, -1));
+    fflush(stderr);
+    lua_pop(L, 1);
+}
+
+/* Runs -e, -l and -W in command-line order, up to the script name. */
+static int run_options(lua_State *L, char **argv, int end)
+{
+    int i;
+    for (i = 1; i < end; i++) {
+        int option = argv[i][1];
+        const char *value = argv[i] + 2;
+        int status = LUA_OK;
+        if (option == 'W') {
+            lua_warning(L, "@on", 0);
+            continue;
+        }
+        if (option != 'e' && option != 'l')
+            continue;
+        if (*value == '\0')
+            value = argv[++i];
+        if (option == 'e')
+            status = run_string(L, value, "=(command line)");
+        else
+            status = require_library(L, value);
+        if (status != LUA_OK)
+            return 0;
+    }
+    return 1;
+}
+
+/* Without a script or -e, a terminal gets the prompt and anything else is
+ * run as a script read from stdin, as lua does. */
+static int starts_prompt(const struct options *opt)
+{
+    if (opt->flags & OPT_INTERACTIVE)
+        return 1;
+    return opt->script == 0 && !(opt->flags & (OPT_EXEC | OPT_VERSION))
+        && isatty(STDIN_FILENO);
+}
+
+/* }================================================================== */
+
+/* Everything after the state exists runs here, under lua_pcall, so even
+ * a memory error while handling arguments is reported, not fatal. */
+static int pmain(lua_State *L)
+{
+    int argc = (int)lua_tointeger(L, 1);
+    char **argv = (char **)lua_touserdata(L, 2);
+    struct options opt;
+    int prompt;
+    luaL_checkversion(L);
+    scan_options(argv, &opt);
+    if (opt.bad) {
+        print_usage(argv[opt.bad]);
+        return 0;
+    }
+    if (opt.flags & OPT_HELP) {
+        print_help(stdout);
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    prompt = starts_prompt(&opt);
+    if ((opt.flags & OPT_VERSION) || prompt)
+        print_version();
+    if (opt.flags & OPT_NOENV) {
+        /* read by the package library when it builds its search paths */
+        lua_pushboolean(L, 1);
+        lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
+    }
+    luaL_openlibs(L);
+    preload_cnn_core(L);
+    prepend_lua_path(L);
+    create_arg_table(L, argv, argc, opt.script);
+    lua_gc(L, LUA_GCRESTART);
+    if (!(opt.flags & OPT_NOENV) && run_lua_init(L) != LUA_OK)
+        return 0;
+    if (prompt || (opt.flags & OPT_EXEC))
+        define_cnn_global(L);
+    if (!run_options(L, argv, opt.script ? opt.script : argc))
+        return 0;
+    if (opt.script && run_script(L, argv, opt.script) != LUA_OK)
+        return 0;
+    if (prompt)
+        repl_run(L);
+    else if (opt.script == 0 && !(opt.flags & (OPT_EXEC | OPT_VERSION))
+             && run_file(L, NULL) != LUA_OK)
+        return 0;
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    lua_State *L = luaL_newstate();
+    int status, ok;
+    if (L == NULL) {
+        print_message("cannot create state: not enough memory");
+        return EXIT_FAILURE;
+    }
+    /* The collector stays in Lua's default incremental mode: in generational
+     * mode, tensors that survive a training step or two turn old and are
+     * only freed by the rarer major collections. */
+    lua_gc(L, LUA_GCSTOP); /* no collection while the libraries open */
+    lua_pushcfunction(L, pmain);
+    lua_pushinteger(L, argc);
+    lua_pushlightuserdata(L, argv);
+    status = lua_pcall(L, 2, 1, 0);
+    ok = lua_toboolean(L, -1);
+    host_report(L, status);
+    lua_close(L);
+    return (ok && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
+}

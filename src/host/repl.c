@@ -1,0 +1,411 @@
+/* The interactive prompt: read a chunk, run it, print its values.
+ *
+ * A line is first tried as an expression ("return <line>;"), so `x * 2`
+ * shows its value; otherwise it is a statement, and lines are added while
+ * Lua reports the chunk unfinished. Values go through the global `print`,
+ * so tensors show through their __tostring.
+ *
+ * On a terminal, readline edits lines and ~/.cnnlua_history keeps them
+ * between sessions; Ctrl-C clears the line being typed. Elsewhere (a pipe,
+ * a file) plain lines are read, as lua does without readline. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#ifndef CNNLUA_NO_READLINE
+#include <readline/history.h>
+#include <readline/readline.h>
+#endif
+
+#include "host.h"
+#include "repl.h"
+
+#define CHUNKNAME "=stdin"
+#define EOFMARK "<eof>"
+#define HISTORY_FILE "/.cnnlua_history"
+#define HISTORY_LINES 1000
+
+/* What reading a line or a chunk can end in, besides a load status. */
+enum { READ_LINE = 0, READ_EOF = -1, READ_CANCELLED = -2 };
+
+struct input {
+    int edited;         /* readline on a terminal, else plain lines */
+    char *history_path; /* NULL when there is no usable HOME */
+    struct sigaction saved_sigint;
+};
+
+/* {==================================================================
+ * Plain lines
+ * =================================================================== */
+
+/* Reads through a luaL_Buffer, so a line of any length ends up on the
+ * stack and a memory error cannot leak it. */
+static int read_plain_line(lua_State *L, const char *prompt)
+{
+    luaL_Buffer b;
+    int c;
+    fputs(prompt, stdout);
+    fflush(stdout);
+    luaL_buffinit(L, &b);
+    while ((c = getchar()) != EOF && c != '\n')
+        luaL_addchar(&b, (char)c);
+    if (c == EOF && luaL_bufflen(&b) == 0) {
+        luaL_pushresult(&b);
+        lua_pop(L, 1);
+        return READ_EOF;
+    }
+    luaL_pushresult(&b);
+    return READ_LINE;
+}
+
+/* }================================================================== */
+
+#ifndef CNNLUA_NO_READLINE
+
+/* {==================================================================
+ * Edited lines
+ *
+ * readline() waits for keys through rl_getc_function; ours also wakes on
+ * Ctrl-C, empties the line and ends it, so the prompt starts afresh. (The
+ * SIGINT handler itself only sets a flag.) Keys typed ahead, such as a
+ * pasted block, stay in readline's buffer for the next call.
+ * =================================================================== */
+
+static volatile sig_atomic_t prompt_interrupted;
+static int line_cancelled;
+
+static void on_prompt_interrupt(int sig)
+{
+    (void)sig;
+    prompt_interrupted = 1;
+}
+
+/* Waits until 'fd' is readable or Ctrl-C; > 0 when it is readable.
+ * SIGINT is blocked around the flag test so that a Ctrl-C cannot slip in
+ * between the test and the wait. */
+static int wait_for_key(int fd)
+{
+    sigset_t sigint, unblocked;
+    fd_set ready;
+    int result = -1;
+    sigemptyset(&sigint);
+    sigaddset(&sigint, SIGINT);
+    sigprocmask(SIG_BLOCK, &sigint, &unblocked);
+    if (!prompt_interrupted) {
+        FD_ZERO(&ready);
+        FD_SET(fd, &ready);
+        result = pselect(fd + 1, &ready, NULL, NULL, NULL, &unblocked);
+    }
+    sigprocmask(SIG_SETMASK, &unblocked, NULL);
+    return result;
+}
+
+static int getc_or_interrupt(FILE *stream)
+{
+    int fd = fileno(stream);
+    for (;;) {
+        unsigned char c;
+        ssize_t n;
+        if (wait_for_key(fd) <= 0) {
+            if (!prompt_interrupted)
+                continue; /* another signal, say SIGWINCH */
+            prompt_interrupted = 0;
+            line_cancelled = 1;
+            rl_replace_line("", 0);
+            rl_point = rl_end = 0;
+            return '\n';
+        }
+        n = read(fd, &c, 1);
+        if (n == 1)
+            return c;
+        if (n == 0 || errno != EINTR)
+            return EOF;
+    }
+}
+
+/* The last line from readline() is freed on the next read, not before
+ * pushing it, so that a memory error while pushing cannot leak it. */
+static char *last_line;
+
+static int read_edited_line(lua_State *L, const char *prompt)
+{
+    free(last_line);
+    prompt_interrupted = 0;
+    line_cancelled = 0;
+    last_line = readline(prompt);
+    if (last_line == NULL)
+        return READ_EOF;
+    if (line_cancelled)
+        return READ_CANCELLED;
+    lua_pushstring(L, last_line);
+    return READ_LINE;
+}
+
+static char *history_path(void)
+{
+    const char *home = getenv("HOME");
+    char *path;
+    if (home == NULL || home[0] == '\0')
+        return NULL;
+    path = malloc(strlen(home) + sizeof HISTORY_FILE);
+    if (path != NULL) {
+        strcpy(path, home);
+        strcat(path, HISTORY_FILE);
+    }
+    return path;
+}
+
+/* A missing or unwritable history file only means no history. */
+static void load_history(const char *path)
+{
+    int fd;
+    read_history(path);
+    /* append_history() does not create the file */
+    fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0)
+        close(fd);
+    history_truncate_file(path, HISTORY_LINES);
+}
+
+static void remember_line(struct input *in, const char *line)
+{
+    HIST_ENTRY *last;
+    if (!in->edited || line[0] == '\0')
+        return;
+    last = history_get(history_base + history_length - 1);
+    if (last != NULL && strcmp(last->line, line) == 0)
+        return;
+    add_history(line);
+    if (in->history_path != NULL)
+        append_history(1, in->history_path);
+}
+
+static void start_editing(struct input *in)
+{
+    struct sigaction sa;
+    rl_readline_name = "cnnlua";
+    rl_catch_signals = 0; /* Ctrl-C is handled here: it clears the line */
+    rl_getc_function = getc_or_interrupt;
+    rl_initialize();
+    /* Tab indents; completing file names means nothing in Lua code */
+    rl_bind_key('\t', rl_insert);
+    using_history();
+    in->history_path = history_path();
+    if (in->history_path != NULL)
+        load_history(in->history_path);
+    /* no SA_RESTART: the wait for a key returns on Ctrl-C */
+    sa.sa_handler = on_prompt_interrupt;
+    sa.sa_flags = 0;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &in->saved_sigint);
+}
+
+static void stop_editing(struct input *in)
+{
+    sigaction(SIGINT, &in->saved_sigint, NULL);
+    free(last_line);
+    last_line = NULL;
+    free(in->history_path);
+    in->history_path = NULL;
+}
+
+/* }================================================================== */
+
+#else /* CNNLUA_NO_READLINE */
+
+static int read_edited_line(lua_State *L, const char *prompt)
+{
+    return read_plain_line(L, prompt);
+}
+
+static void remember_line(struct input *in, const char *line)
+{
+    (void)in;
+    (void)line;
+}
+
+static void start_editing(struct input *in)
+{
+    in->history_path = NULL;
+}
+
+static void stop_editing(struct input *in)
+{
+    (void)in;
+}
+
+#endif /* CNNLUA_NO_READLINE */
+
+/* {==================================================================
+ * Chunks
+ * =================================================================== */
+
+/* _PROMPT or _PROMPT2 as a string, left on the stack. */
+static const char *push_prompt(lua_State *L, int first)
+{
+    const char *prompt;
+    if (lua_getglobal(L, first ? "_PROMPT" : "_PROMPT2") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return lua_pushstring(L, first ? "> " : ">> ");
+    }
+    prompt = luaL_tolstring(L, -1, NULL);
+    lua_remove(L, -2);
+    return prompt;
+}
+
+/* Pushes the next line, without its newline, and records it in the
+ * history. Returns READ_LINE, READ_EOF or READ_CANCELLED. */
+static int read_line(lua_State *L, struct input *in, int first)
+{
+    const char *prompt = push_prompt(L, first);
+    int result = in->edited ? read_edited_line(L, prompt)
+                            : read_plain_line(L, prompt);
+    if (result == READ_LINE) {
+        lua_remove(L, -2);
+        remember_line(in, lua_tostring(L, -1));
+    } else {
+        lua_pop(L, 1);
+    }
+    return result;
+}
+
+/* Lua says a chunk is unfinished, rather than wrong, by a syntax error
+ * that ends at "<eof>". */
+static int is_incomplete(lua_State *L, int status)
+{
+    size_t len;
+    const char *msg;
+    if (status != LUA_ERRSYNTAX)
+        return 0;
+    msg = lua_tolstring(L, -1, &len);
+    return msg != NULL && len >= sizeof EOFMARK - 1
+        && strcmp(msg + len - (sizeof EOFMARK - 1), EOFMARK) == 0;
+}
+
+/* With the line on the stack, tries to compile "return <line>;". On
+ * success the function replaces the line. */
+static int load_as_expression(lua_State *L)
+{
+    const char *line = lua_tostring(L, -1);
+    const char *code = lua_pushfstring(L, "return %s;", line);
+    int status = luaL_loadbuffer(L, code, strlen(code), CHUNKNAME);
+    if (status == LUA_OK) {
+        lua_replace(L, -3);
+        lua_pop(L, 1);
+    } else {
+        lua_pop(L, 2);
+    }
+    return status;
+}
+
+/* With the text so far on the stack, compiles it, reading more lines while
+ * it is unfinished. Leaves the function or the error message in place of
+ * the text. End of input leaves the last syntax error. */
+static int load_statements(lua_State *L, struct input *in)
+{
+    for (;;) {
+        size_t len;
+        const char *text = lua_tolstring(L, -1, &len);
+        int status = luaL_loadbuffer(L, text, len, CHUNKNAME);
+        int more;
+        if (!is_incomplete(L, status)) {
+            lua_remove(L, -2);
+            return status;
+        }
+        more = read_line(L, in, 0);
+        if (more == READ_EOF) {
+            lua_remove(L, -2);
+            return status;
+        }
+        if (more == READ_CANCELLED) {
+            lua_pop(L, 2);
+            return READ_CANCELLED;
+        }
+        lua_remove(L, -2); /* the "<eof>" error */
+        lua_pushliteral(L, "\n");
+        lua_insert(L, -2);
+        lua_concat(L, 3);
+    }
+}
+
+/* Pushes a compiled chunk (or an error message) and returns its load
+ * status, or returns READ_EOF or READ_CANCELLED with nothing pushed. */
+static int load_chunk(lua_State *L, struct input *in)
+{
+    int result = read_line(L, in, 1);
+    if (result != READ_LINE)
+        return result;
+    if (load_as_expression(L) == LUA_OK)
+        return LUA_OK;
+    return load_statements(L, in);
+}
+
+/* }================================================================== */
+
+static void print_results(lua_State *L, int n)
+{
+    if (n == 0)
+        return;
+    luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
+    lua_getglobal(L, "print");
+    lua_insert(L, -(n + 1));
+    host_report(L, host_docall(L, n, 0));
+}
+
+static void run_chunk(lua_State *L)
+{
+    int base = lua_gettop(L) - 1; /* below the function */
+    int status = host_docall(L, 0, LUA_MULTRET);
+    if (status == LUA_OK)
+        print_results(L, lua_gettop(L) - base);
+    else
+        host_report(L, status);
+}
+
+/* Runs in protected mode so that the terminal and the SIGINT handler are
+ * restored by repl_run however the loop ends. */
+static int repl_loop(lua_State *L)
+{
+    struct input *in = (struct input *)lua_touserdata(L, 1);
+    int top = lua_gettop(L);
+    int status;
+    while ((status = load_chunk(L, in)) != READ_EOF) {
+        if (status == LUA_OK)
+            run_chunk(L);
+        else if (status != READ_CANCELLED)
+            host_report(L, status);
+        lua_settop(L, top);
+    }
+    fputc('\n', stdout);
+    fflush(stdout);
+    return 0;
+}
+
+void repl_run(lua_State *L)
+{
+    struct input in;
+    int status;
+    memset(&in, 0, sizeof in);
+    in.edited = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    if (in.edited)
+        start_editing(&in);
+    lua_pushcfunction(L, repl_loop);
+    lua_pushlightuserdata(L, &in);
+    status = lua_pcall(L, 1, 0, 0);
+    if (in.edited)
+        stop_editing(&in);
+    if (status != LUA_OK)
+        lua_error(L);
+}
