@@ -4,6 +4,9 @@
 
 #include "dnnl_context.h"
 
+#include <time.h>
+#include <unistd.h>
+
 static int core_stats(lua_State *L)
 {
     const cnn_stats *s = cnn_global_stats();
@@ -40,7 +43,28 @@ static int core_dnnl_version(lua_State *L)
     return 1;
 }
 
+/* isatty(fd): whether a file descriptor is a terminal (progress bars). */
+static int core_isatty(lua_State *L)
+{
+    lua_Integer fd = luaL_checkinteger(L, 1);
+    luaL_argcheck(L, fd >= 0 && fd <= 1048576, 1, "file descriptor out of range");
+    lua_pushboolean(L, isatty((int)fd) == 1);
+    return 1;
+}
+
+/* monotime(): seconds on a monotonic wall clock; os.clock counts CPU time
+ * of all threads, which runs faster than the wall under OpenMP. */
+static int core_monotime(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+    return 1;
+}
+
 static const luaL_Reg core_funcs[] = {
+    {"isatty", core_isatty},
+    {"monotime", core_monotime},
     {"stats", core_stats},
     {"threads", core_threads},
     {"dnnl_version", core_dnnl_version},
