@@ -67,5 +67,6 @@ void cnn_open_math(lua_State *L);    /* math.c: elementwise, reductions, matmul 
 void cnn_open_display(lua_State *L); /* display.c: tostring */
 void cnn_open_nn(lua_State *L);      /* nn.c: layer kernels, forward and backward */
 void cnn_open_data(lua_State *L);    /* data.c: IDX, safetensors, one-hot, batches */
+void cnn_open_optim(lua_State *L);   /* optim.c: fused optimiser updates */
 
 #endif

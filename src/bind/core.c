@@ -81,5 +81,6 @@ int luaopen_cnn_core(lua_State *L)
     cnn_open_display(L);
     cnn_open_nn(L);
     cnn_open_data(L);
+    cnn_open_optim(L);
     return 1;
 }
