@@ -1,0 +1,329 @@
+#include "conv.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "dnnl_context.h"
+#include "nn_exec.h"
+
+cnn_conv2d_params cnn_conv2d_default_params(void)
+{
+    cnn_conv2d_params p;
+    memset(&p, 0, sizeof p);
+    p.stride[0] = p.stride[1] = 1;
+    p.dilation[0] = p.dilation[1] = 1;
+    return p;
+}
+
+static cnn_window window_of(const cnn_conv2d_params *p, const int64_t *w)
+{
+    cnn_window win;
+    memcpy(win.stride, p->stride, sizeof win.stride);
+    memcpy(win.pad, p->pad, sizeof win.pad);
+    memcpy(win.dilation, p->dilation, sizeof win.dilation);
+    win.kernel[0] = w[0];
+    win.kernel[1] = w[1];
+    return win;
+}
+
+cnn_status cnn_conv2d_output_size(const cnn_conv2d_params *p, int x_ndims,
+                                  const int64_t *x, int w_ndims,
+                                  const int64_t *w, int64_t y[4])
+{
+    char xs[128], ws[128];
+    cnn_sizes_string(x, x_ndims, xs, sizeof xs);
+    cnn_sizes_string(w, w_ndims, ws, sizeof ws);
+    if (x_ndims != 4)
+        return cnn_fail(CNN_ERR_SHAPE, "input must be 4-D (W×H×C×N), got %s", xs);
+    if (w_ndims != 4)
+        return cnn_fail(CNN_ERR_SHAPE, "weight must be 4-D (kW×kH×Cin×Cout), got %s", ws);
+    if (x[2] != w[2])
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "input has %lld channels (%s), weight expects %lld (%s)",
+                        (long long)x[2], xs, (long long)w[2], ws);
+    cnn_window win = window_of(p, w);
+    cnn_status s = cnn_window_output(&win, x, y);
+    if (s != CNN_OK) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", cnn_error_message());
+        return cnn_fail(s, "%s (input %s, weight %s)", why, xs, ws);
+    }
+    y[2] = w[3];
+    y[3] = x[3];
+    return CNN_OK;
+}
+
+cnn_status cnn_conv2d_check_forward(const cnn_conv2d_params *p,
+                                    const cnn_tensor *x, const cnn_tensor *w,
+                                    const cnn_tensor *b, int64_t y[4])
+{
+    cnn_status s;
+    if ((s = cnn_check_operand(x, "input", 0, NULL)) != CNN_OK ||
+        (s = cnn_check_operand(w, "weight", 0, NULL)) != CNN_OK ||
+        (b && (s = cnn_check_operand(b, "bias", 0, NULL)) != CNN_OK) ||
+        (s = cnn_conv2d_output_size(p, x->ndims, x->size, w->ndims, w->size, y)) != CNN_OK)
+        return s;
+    if (b && (b->ndims != 1 || b->size[0] != w->size[3])) {
+        char bs[128], ws[128];
+        return cnn_fail(CNN_ERR_SHAPE, "bias is %s, weight has %lld output channels (%s)",
+                        cnn_shape_string(b, bs, sizeof bs), (long long)w->size[3],
+                        cnn_shape_string(w, ws, sizeof ws));
+    }
+    return CNN_OK;
+}
+
+static cnn_status check_gradient(const cnn_tensor *gy, const int64_t y[4],
+                                 const char *from)
+{
+    char gs[128], ys[128];
+    if (gy->ndims == 4 && !memcmp(gy->size, y, 4 * sizeof *y))
+        return CNN_OK;
+    return cnn_fail(CNN_ERR_SHAPE, "gradient is %s, output %s is %s",
+                    cnn_shape_string(gy, gs, sizeof gs), from,
+                    cnn_sizes_string(y, 4, ys, sizeof ys));
+}
+
+cnn_status cnn_conv2d_check_backward_data(const cnn_conv2d_params *p,
+                                          const cnn_tensor *gy,
+                                          const cnn_tensor *w, int x_ndims,
+                                          const int64_t *x)
+{
+    int64_t y[4];
+    char from[300], xs[128], ws[128];
+    cnn_status s;
+    if ((s = cnn_check_operand(gy, "gradient", 0, NULL)) != CNN_OK ||
+        (s = cnn_check_operand(w, "weight", 0, NULL)) != CNN_OK ||
+        (s = cnn_conv2d_output_size(p, x_ndims, x, w->ndims, w->size, y)) != CNN_OK)
+        return s;
+    snprintf(from, sizeof from, "of input %s and weight %s",
+             cnn_sizes_string(x, x_ndims, xs, sizeof xs),
+             cnn_shape_string(w, ws, sizeof ws));
+    return check_gradient(gy, y, from);
+}
+
+cnn_status cnn_conv2d_check_backward_weights(const cnn_conv2d_params *p,
+                                             const cnn_tensor *gy,
+                                             const cnn_tensor *x, int w_ndims,
+                                             const int64_t *w)
+{
+    int64_t y[4];
+    char from[300], xs[128], ws[128];
+    cnn_status s;
+    if ((s = cnn_check_operand(gy, "gradient", 0, NULL)) != CNN_OK ||
+        (s = cnn_check_operand(x, "input", 0, NULL)) != CNN_OK ||
+        (s = cnn_conv2d_output_size(p, x->ndims, x->size, w_ndims, w, y)) != CNN_OK)
+        return s;
+    snprintf(from, sizeof from, "of input %s and weight %s",
+             cnn_shape_string(x, xs, sizeof xs),
+             cnn_sizes_string(w, w_ndims, ws, sizeof ws));
+    return check_gradient(gy, y, from);
+}
+
+/* The cache key: everything a primitive's descriptor depends on, as
+ * int64s so the struct has no padding. */
+typedef struct conv_key {
+    int64_t op; /* 'F' forward, 'D' backward data, 'W' backward weights */
+    int64_t x[4], w[4];
+    int64_t stride[2], pad[4], dilation[2];
+    int64_t relu, bias;
+} conv_key;
+
+static conv_key make_key(int op, const cnn_conv2d_params *p, const int64_t *x,
+                         const int64_t *w, bool bias)
+{
+    conv_key k;
+    memset(&k, 0, sizeof k);
+    k.op = op;
+    memcpy(k.x, x, sizeof k.x);
+    memcpy(k.w, w, sizeof k.w);
+    memcpy(k.stride, p->stride, sizeof k.stride);
+    memcpy(k.pad, p->pad, sizeof k.pad);
+    memcpy(k.dilation, p->dilation, sizeof k.dilation);
+    k.relu = p->relu;
+    k.bias = bias;
+    return k;
+}
+
+/* Descriptors in oneDNN's terms. Layouts are `any`: the convolution picks
+ * its fastest (blocked) ones and the exec helper reorders at the edges. */
+typedef struct conv_geometry {
+    dnnl_memory_desc_t src, wei, bias, dst;
+    dnnl_dims_t strides, kernel, dilates, pad_l, pad_r;
+} conv_geometry;
+
+static void geometry(const cnn_conv2d_params *p, const int64_t *x,
+                     const int64_t *w, conv_geometry *g)
+{
+    cnn_window win = window_of(p, w);
+    int64_t out[2];
+    cnn_window_output(&win, x, out);
+    int64_t src[4] = {x[3], x[2], x[1], x[0]};
+    int64_t wei[4] = {w[3], w[2], w[1], w[0]};
+    int64_t dst[4] = {x[3], w[3], out[1], out[0]};
+    cnn_md_any(&g->src, 4, src);
+    cnn_md_any(&g->wei, 4, wei);
+    cnn_md_any(&g->bias, 1, &w[3]);
+    cnn_md_any(&g->dst, 4, dst);
+    cnn_window_dnnl(&win, g->strides, g->kernel, g->dilates, g->pad_l, g->pad_r);
+}
+
+static cnn_status forward_pd(const cnn_conv2d_params *p, const int64_t *x,
+                             const int64_t *w, bool bias,
+                             dnnl_primitive_desc_t *pd)
+{
+    conv_geometry g;
+    geometry(p, x, w, &g);
+    dnnl_convolution_desc_t d;
+    CNN_DNNL_TRY("conv2d", dnnl_dilated_convolution_forward_desc_init(
+                               &d, dnnl_forward_training, dnnl_convolution_direct,
+                               &g.src, &g.wei, bias ? &g.bias : NULL, &g.dst,
+                               g.strides, g.dilates, g.pad_l, g.pad_r));
+    return cnn_pd_create(&d, p->relu, NULL, "conv2d", pd);
+}
+
+static cnn_status forward_primitive(const cnn_conv2d_params *p,
+                                    const int64_t *x, const int64_t *w,
+                                    bool bias, cnn_primitive **out)
+{
+    conv_key key = make_key('F', p, x, w, bias);
+    if ((*out = cnn_primitive_find(&key, sizeof key)))
+        return CNN_OK;
+    dnnl_primitive_desc_t pd;
+    cnn_status s = forward_pd(p, x, w, bias, &pd);
+    return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, "conv2d", out);
+}
+
+/* Backward descriptors take a forward pd as hint, so they agree with the
+ * forward on layouts; the hint itself is only a descriptor, never a
+ * primitive. */
+static cnn_status backward_primitive(int op, const cnn_conv2d_params *p,
+                                     const int64_t *x, const int64_t *w,
+                                     bool bias, const char *name,
+                                     cnn_primitive **out)
+{
+    conv_key key = make_key(op, p, x, w, bias);
+    if ((*out = cnn_primitive_find(&key, sizeof key)))
+        return CNN_OK;
+    conv_geometry g;
+    geometry(p, x, w, &g);
+    dnnl_convolution_desc_t d;
+    dnnl_status_t st =
+        op == 'D'
+            ? dnnl_dilated_convolution_backward_data_desc_init(
+                  &d, dnnl_convolution_direct, &g.src, &g.wei, &g.dst,
+                  g.strides, g.dilates, g.pad_l, g.pad_r)
+            : dnnl_dilated_convolution_backward_weights_desc_init(
+                  &d, dnnl_convolution_direct, &g.src, &g.wei,
+                  bias ? &g.bias : NULL, &g.dst, g.strides, g.dilates,
+                  g.pad_l, g.pad_r);
+    if (st != dnnl_success)
+        return cnn_fail(CNN_ERR_DNNL, "%s: describing the convolution: %s", name,
+                        cnn_dnnl_status_string(st));
+    dnnl_primitive_desc_t hint, pd;
+    cnn_status s = forward_pd(p, x, w, bias, &hint);
+    if (s != CNN_OK)
+        return s;
+    s = cnn_pd_create(&d, 0, hint, name, &pd);
+    dnnl_primitive_desc_destroy(hint);
+    return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, name, out);
+}
+
+static bool nothing_to_do(const cnn_tensor *a, const cnn_tensor *b,
+                          const cnn_tensor *c)
+{
+    return !cnn_tensor_numel(a) || !cnn_tensor_numel(b) || !cnn_tensor_numel(c);
+}
+
+static void run_arg(cnn_exec *e, int arg, const cnn_tensor *t, int is_output)
+{
+    dnnl_memory_desc_t md;
+    cnn_md_of_tensor(&md, t);
+    if (is_output)
+        cnn_exec_output(e, arg, (cnn_tensor *)t, &md);
+    else
+        cnn_exec_input(e, arg, t, &md);
+}
+
+cnn_status cnn_conv2d_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
+                              const cnn_tensor *w, const cnn_tensor *b,
+                              cnn_tensor *y)
+{
+    int64_t ysize[4];
+    cnn_status s;
+    if ((s = cnn_conv2d_check_forward(p, x, w, b, ysize)) != CNN_OK ||
+        (s = cnn_check_operand(y, "output", 0, NULL)) != CNN_OK ||
+        (s = check_gradient(y, ysize, "of the convolution")) != CNN_OK)
+        return s;
+    if (nothing_to_do(x, w, y)) {
+        cnn_zero_outputs(y, NULL, NULL);
+        return CNN_OK;
+    }
+    cnn_primitive *prim;
+    if ((s = forward_primitive(p, x->size, w->size, b != NULL, &prim)) != CNN_OK)
+        return s;
+    cnn_exec e;
+    cnn_exec_begin(&e, prim, "conv2d");
+    run_arg(&e, DNNL_ARG_SRC, x, 0);
+    run_arg(&e, DNNL_ARG_WEIGHTS, w, 0);
+    if (b)
+        run_arg(&e, DNNL_ARG_BIAS, b, 0);
+    run_arg(&e, DNNL_ARG_DST, y, 1);
+    return cnn_exec_finish(&e);
+}
+
+cnn_status cnn_conv2d_backward_data(const cnn_conv2d_params *p,
+                                    const cnn_tensor *gy, const cnn_tensor *w,
+                                    cnn_tensor *gx)
+{
+    cnn_status s;
+    if ((s = cnn_check_operand(gx, "input gradient", 0, NULL)) != CNN_OK ||
+        (s = cnn_conv2d_check_backward_data(p, gy, w, gx->ndims, gx->size)) != CNN_OK)
+        return s;
+    if (nothing_to_do(gy, w, gx)) {
+        cnn_zero_outputs(gx, NULL, NULL);
+        return CNN_OK;
+    }
+    cnn_primitive *prim;
+    s = backward_primitive('D', p, gx->size, w->size, false,
+                           "conv2d_backward_data", &prim);
+    if (s != CNN_OK)
+        return s;
+    cnn_exec e;
+    cnn_exec_begin(&e, prim, "conv2d_backward_data");
+    run_arg(&e, DNNL_ARG_DIFF_DST, gy, 0);
+    run_arg(&e, DNNL_ARG_WEIGHTS, w, 0);
+    run_arg(&e, DNNL_ARG_DIFF_SRC, gx, 1);
+    return cnn_exec_finish(&e);
+}
+
+cnn_status cnn_conv2d_backward_weights(const cnn_conv2d_params *p,
+                                       const cnn_tensor *gy,
+                                       const cnn_tensor *x, cnn_tensor *gw,
+                                       cnn_tensor *gb)
+{
+    cnn_status s;
+    if ((s = cnn_check_operand(gw, "weight gradient", 0, NULL)) != CNN_OK ||
+        (s = cnn_conv2d_check_backward_weights(p, gy, x, gw->ndims, gw->size)) != CNN_OK ||
+        (gb && (s = cnn_check_operand(gb, "bias gradient", 0, NULL)) != CNN_OK))
+        return s;
+    if (gb && (gb->ndims != 1 || gb->size[0] != gw->size[3]))
+        return cnn_fail(CNN_ERR_SHAPE, "bias gradient must have %lld elements",
+                        (long long)gw->size[3]);
+    if (nothing_to_do(gy, x, gw)) {
+        cnn_zero_outputs(gw, gb, NULL);
+        return CNN_OK;
+    }
+    cnn_primitive *prim;
+    s = backward_primitive('W', p, x->size, gw->size, gb != NULL,
+                           "conv2d_backward_weights", &prim);
+    if (s != CNN_OK)
+        return s;
+    cnn_exec e;
+    cnn_exec_begin(&e, prim, "conv2d_backward_weights");
+    run_arg(&e, DNNL_ARG_SRC, x, 0);
+    run_arg(&e, DNNL_ARG_DIFF_DST, gy, 0);
+    run_arg(&e, DNNL_ARG_DIFF_WEIGHTS, gw, 1);
+    if (gb)
+        run_arg(&e, DNNL_ARG_DIFF_BIAS, gb, 1);
+    return cnn_exec_finish(&e);
+}

@@ -1,0 +1,324 @@
+#include "nn_exec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cnn_md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dims)
+{
+    static const dnnl_format_tag_t tags[] = {dnnl_format_tag_undef, dnnl_a,
+                                             dnnl_ab, dnnl_abc, dnnl_abcd,
+                                             dnnl_abcde, dnnl_abcdef};
+    dnnl_dims_t d;
+    for (int i = 0; i < ndims; i++)
+        d[i] = dims[i];
+    dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, tags[ndims]);
+}
+
+void cnn_md_of_tensor(dnnl_memory_desc_t *md, const cnn_tensor *t)
+{
+    int64_t dims[CNN_MAX_DIMS];
+    for (int i = 0; i < t->ndims; i++)
+        dims[i] = t->size[t->ndims - 1 - i];
+    cnn_md_plain(md, t->ndims, dims);
+}
+
+void cnn_md_any(dnnl_memory_desc_t *md, int ndims, const int64_t *dims)
+{
+    dnnl_dims_t d;
+    for (int i = 0; i < ndims; i++)
+        d[i] = dims[i];
+    dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, dnnl_format_tag_any);
+}
+
+const dnnl_memory_desc_t *cnn_exec_arg_md(const cnn_primitive *p, int arg)
+{
+    return dnnl_primitive_desc_query_md(p->pd, dnnl_query_exec_arg_md, arg);
+}
+
+/* One scratch buffer per argument position, grown on demand and kept for
+ * the process: ops run one at a time on the single stream, so a position
+ * is never used by two executions at once. */
+typedef struct scratch_buffer {
+    void *data;
+    size_t bytes;
+} scratch_buffer;
+
+static scratch_buffer scratch[CNN_EXEC_MAX_ARGS];
+
+static void *scratch_get(int slot, size_t bytes)
+{
+    scratch_buffer *s = &scratch[slot];
+    if (s->bytes < bytes) {
+        size_t rounded = (bytes + CNN_ALIGNMENT - 1) / CNN_ALIGNMENT * CNN_ALIGNMENT;
+        void *fresh = aligned_alloc(CNN_ALIGNMENT, rounded);
+        if (!fresh)
+            return NULL;
+        free(s->data);
+        s->data = fresh;
+        s->bytes = rounded;
+    }
+    return s->data;
+}
+
+/* Reorders are cached by their two descriptors. Descriptors come from
+ * oneDNN's value-initialised structs, so their bytes compare reliably. */
+typedef struct reorder_key {
+    char tag[8];
+    dnnl_memory_desc_t from, to;
+} reorder_key;
+
+static cnn_status reorder_primitive(const dnnl_memory_desc_t *from,
+                                    const dnnl_memory_desc_t *to,
+                                    const char *op, cnn_primitive **out)
+{
+    reorder_key key;
+    memset(&key, 0, sizeof key);
+    memcpy(key.tag, "reorder", 8);
+    key.from = *from;
+    key.to = *to;
+    *out = cnn_primitive_find(&key, sizeof key);
+    if (*out)
+        return CNN_OK;
+    dnnl_primitive_desc_t pd;
+    CNN_DNNL_TRY(op, dnnl_reorder_primitive_desc_create(&pd, from, cnn_engine(),
+                                                        to, cnn_engine(), NULL));
+    return cnn_primitive_add(&key, sizeof key, pd, op, out);
+}
+
+static cnn_status run_reorder(const cnn_primitive *r, dnnl_memory_t from,
+                              dnnl_memory_t to, const char *op)
+{
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, from}, {DNNL_ARG_DST, to}};
+    cnn_status s = cnn_primitive_run(r, 2, args, op);
+    if (s == CNN_OK)
+        cnn_global_stats()->reorders++;
+    return s;
+}
+
+void cnn_exec_begin(cnn_exec *e, const cnn_primitive *p, const char *op)
+{
+    memset(e, 0, sizeof *e);
+    e->op = op;
+    e->primitive = p;
+    e->status = CNN_OK;
+}
+
+static dnnl_memory_t wrap(cnn_exec *e, const dnnl_memory_desc_t *md, void *data)
+{
+    dnnl_memory_t mem = NULL;
+    if (e->status == CNN_OK)
+        e->status = cnn_memory_wrap(md, data, &mem, e->op);
+    if (e->status == CNN_OK)
+        e->mems[e->nmems++] = mem;
+    return mem;
+}
+
+static void add_arg(cnn_exec *e, int arg, dnnl_memory_t mem)
+{
+    if (e->status != CNN_OK)
+        return;
+    e->args[e->nargs].arg = arg;
+    e->args[e->nargs].memory = mem;
+    e->nargs++;
+}
+
+/* The memory the primitive uses for 'arg': the user's own when the layouts
+ * agree, else a scratch buffer in the primitive's layout (and *reorder the
+ * conversion between the two, in the direction asked for). */
+static dnnl_memory_t arg_memory(cnn_exec *e, int arg, void *data,
+                                const dnnl_memory_desc_t *user, int is_input,
+                                dnnl_memory_t *user_mem, cnn_primitive **reorder)
+{
+    *reorder = NULL;
+    *user_mem = NULL;
+    if (e->status != CNN_OK)
+        return NULL;
+    if (e->nargs == CNN_EXEC_MAX_ARGS) {
+        e->status = cnn_fail(CNN_ERR_ARG, "%s: too many arguments", e->op);
+        return NULL;
+    }
+    const dnnl_memory_desc_t *want = cnn_exec_arg_md(e->primitive, arg);
+    *user_mem = wrap(e, user, data);
+    if (!want || dnnl_memory_desc_equal(want, user))
+        return *user_mem;
+    void *buf = scratch_get(e->nargs, dnnl_memory_desc_get_size(want));
+    if (!buf && e->status == CNN_OK)
+        e->status = cnn_fail(CNN_ERR_NOMEM, "%s: out of memory for a reorder", e->op);
+    dnnl_memory_t mem = wrap(e, want, buf);
+    if (e->status == CNN_OK)
+        e->status = is_input ? reorder_primitive(user, want, e->op, reorder)
+                             : reorder_primitive(want, user, e->op, reorder);
+    return mem;
+}
+
+void cnn_exec_input(cnn_exec *e, int arg, const cnn_tensor *t,
+                    const dnnl_memory_desc_t *user)
+{
+    dnnl_memory_t user_mem;
+    cnn_primitive *reorder;
+    dnnl_memory_t mem = arg_memory(e, arg, cnn_tensor_data(t), user, 1,
+                                   &user_mem, &reorder);
+    if (reorder && e->status == CNN_OK)
+        e->status = run_reorder(reorder, user_mem, mem, e->op);
+    add_arg(e, arg, mem);
+}
+
+void cnn_exec_output(cnn_exec *e, int arg, cnn_tensor *t,
+                     const dnnl_memory_desc_t *user)
+{
+    dnnl_memory_t user_mem;
+    cnn_primitive *reorder;
+    dnnl_memory_t mem = arg_memory(e, arg, cnn_tensor_data(t), user, 0,
+                                   &user_mem, &reorder);
+    if (reorder && e->status == CNN_OK) {
+        cnn_exec_pending *out = &e->outs[e->nouts++];
+        out->reorder = reorder;
+        out->from = mem;
+        out->to = user_mem;
+    }
+    add_arg(e, arg, mem);
+}
+
+void cnn_exec_buffer(cnn_exec *e, int arg, void *data)
+{
+    if (e->status != CNN_OK)
+        return;
+    if (e->nargs == CNN_EXEC_MAX_ARGS) {
+        e->status = cnn_fail(CNN_ERR_ARG, "%s: too many arguments", e->op);
+        return;
+    }
+    add_arg(e, arg, wrap(e, cnn_exec_arg_md(e->primitive, arg), data));
+}
+
+cnn_status cnn_exec_finish(cnn_exec *e)
+{
+    if (e->status == CNN_OK)
+        e->status = cnn_primitive_run(e->primitive, e->nargs, e->args, e->op);
+    for (int i = 0; i < e->nouts && e->status == CNN_OK; i++)
+        e->status = run_reorder(e->outs[i].reorder, e->outs[i].from,
+                                e->outs[i].to, e->op);
+    for (int i = 0; i < e->nmems; i++)
+        dnnl_memory_destroy(e->mems[i]);
+    e->nmems = 0;
+    return e->status;
+}
+
+const char *cnn_sizes_string(const int64_t *size, int ndims, char *buf,
+                             size_t len)
+{
+    cnn_tensor t;
+    if (cnn_tensor_init(&t, CNN_FLOAT32, ndims, size) != CNN_OK) {
+        snprintf(buf, len, "?");
+        return buf;
+    }
+    return cnn_shape_string(&t, buf, len);
+}
+
+cnn_status cnn_window_output(const cnn_window *w, const int64_t in[2],
+                             int64_t out[2])
+{
+    for (int d = 0; d < 2; d++) {
+        if (w->kernel[d] < 1)
+            return cnn_fail(CNN_ERR_ARG, "window %lld×%lld is empty",
+                            (long long)w->kernel[0], (long long)w->kernel[1]);
+        if (w->stride[d] < 1)
+            return cnn_fail(CNN_ERR_ARG, "stride must be at least 1, got %lld×%lld",
+                            (long long)w->stride[0], (long long)w->stride[1]);
+        if (w->dilation[d] < 1)
+            return cnn_fail(CNN_ERR_ARG, "dilation must be at least 1, got %lld×%lld",
+                            (long long)w->dilation[0], (long long)w->dilation[1]);
+    }
+    for (int i = 0; i < 4; i++)
+        if (w->pad[i] < 0)
+            return cnn_fail(CNN_ERR_ARG, "padding must be non-negative, got %lld,%lld,%lld,%lld",
+                            (long long)w->pad[0], (long long)w->pad[1],
+                            (long long)w->pad[2], (long long)w->pad[3]);
+    int64_t span[2], padded[2];
+    for (int d = 0; d < 2; d++) {
+        span[d] = w->dilation[d] * (w->kernel[d] - 1) + 1;
+        padded[d] = in[d] + w->pad[2 * d] + w->pad[2 * d + 1];
+    }
+    for (int d = 0; d < 2; d++)
+        if (span[d] > padded[d])
+            return cnn_fail(CNN_ERR_SHAPE,
+                            "window %lld×%lld (dilated %lld×%lld) is larger than the padded input %lld×%lld",
+                            (long long)w->kernel[0], (long long)w->kernel[1],
+                            (long long)span[0], (long long)span[1],
+                            (long long)padded[0], (long long)padded[1]);
+    for (int d = 0; d < 2; d++)
+        out[d] = (padded[d] - span[d]) / w->stride[d] + 1;
+    return CNN_OK;
+}
+
+void cnn_window_dnnl(const cnn_window *w, dnnl_dims_t strides,
+                     dnnl_dims_t kernel, dnnl_dims_t dilates,
+                     dnnl_dims_t pad_l, dnnl_dims_t pad_r)
+{
+    for (int d = 0; d < 2; d++) {
+        int s = 1 - d; /* oneDNN lists H before W */
+        strides[d] = w->stride[s];
+        kernel[d] = w->kernel[s];
+        dilates[d] = w->dilation[s] - 1;
+        pad_l[d] = w->pad[2 * s];
+        pad_r[d] = w->pad[2 * s + 1];
+    }
+}
+
+cnn_status cnn_check_operand(const cnn_tensor *t, const char *what, int ndims,
+                             const char *layout)
+{
+    char buf[128];
+    if (t->dtype != CNN_FLOAT32)
+        return cnn_fail(CNN_ERR_ARG, "%s must be Float32, got %s", what,
+                        cnn_dtype_name(t->dtype));
+    if (ndims && t->ndims != ndims)
+        return cnn_fail(CNN_ERR_SHAPE, "%s must be %d-D (%s), got %s", what,
+                        ndims, layout, cnn_shape_string(t, buf, sizeof buf));
+    if (!cnn_tensor_is_contiguous(t))
+        return cnn_fail(CNN_ERR_ARG, "%s must be contiguous", what);
+    if (!cnn_tensor_data(t))
+        return cnn_fail(CNN_ERR_ARG, "%s was freed", what);
+    return CNN_OK;
+}
+
+static dnnl_status_t relu_attr(dnnl_primitive_attr_t *attr)
+{
+    dnnl_post_ops_t ops = NULL;
+    dnnl_status_t st = dnnl_primitive_attr_create(attr);
+    if (st == dnnl_success)
+        st = dnnl_post_ops_create(&ops);
+    if (st == dnnl_success)
+        st = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    if (st == dnnl_success)
+        st = dnnl_primitive_attr_set_post_ops(*attr, ops);
+    if (ops)
+        dnnl_post_ops_destroy(ops);
+    return st;
+}
+
+cnn_status cnn_pd_create(const void *op_desc, int fuse_relu,
+                         const_dnnl_primitive_desc_t hint, const char *op,
+                         dnnl_primitive_desc_t *pd)
+{
+    if (!cnn_engine())
+        return cnn_fail(CNN_ERR_DNNL, "%s: no oneDNN CPU engine", op);
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_status_t st = fuse_relu ? relu_attr(&attr) : dnnl_success;
+    if (st == dnnl_success)
+        st = dnnl_primitive_desc_create(pd, op_desc, attr, cnn_engine(), hint);
+    if (attr)
+        dnnl_primitive_attr_destroy(attr);
+    if (st != dnnl_success)
+        return cnn_fail(CNN_ERR_DNNL, "%s: dnnl_primitive_desc_create: %s", op,
+                        cnn_dnnl_status_string(st));
+    return CNN_OK;
+}
+
+void cnn_zero_outputs(cnn_tensor *a, cnn_tensor *b, cnn_tensor *c)
+{
+    cnn_tensor *ts[3] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        if (ts[i] && cnn_tensor_data(ts[i]))
+            cnn_tensor_fill(ts[i], 0.0);
+}

@@ -1,0 +1,184 @@
+/* Convolution forward and backward against a naive reference, the
+ * primitive cache, and shape errors. */
+#include "conv.h"
+#include "dnnl_context.h"
+#include "nn_test_util.h"
+
+typedef struct conv_case {
+    int64_t x[4], w[4];
+    cnn_conv2d_params p;
+    int bias;
+} conv_case;
+
+/* The input index a kernel tap reads for output o (or -1 in padding). */
+static int64_t tap(int64_t o, int64_t k, int64_t stride, int64_t dil,
+                   int64_t lo, int64_t in)
+{
+    int64_t i = o * stride - lo + k * dil;
+    return i >= 0 && i < in ? i : -1;
+}
+
+#define AT4(t, s, a, b, c, d) (t)[(a) + (s)[0] * ((b) + (s)[1] * ((c) + (s)[2] * (d)))]
+
+/* Visits every (output, weight, input) triple of the convolution. */
+#define FOR_EACH_TAP(x, w, y, p, BODY)                                       \
+    for (int64_t n = 0; n < x[3]; n++)                                       \
+        for (int64_t co = 0; co < w[3]; co++)                                \
+            for (int64_t oh = 0; oh < y[1]; oh++)                            \
+                for (int64_t ow = 0; ow < y[0]; ow++)                        \
+                    for (int64_t ci = 0; ci < w[2]; ci++)                    \
+                        for (int64_t kh = 0; kh < w[1]; kh++)                \
+                            for (int64_t kw = 0; kw < w[0]; kw++) {          \
+                                int64_t ih = tap(oh, kh, p->stride[1],       \
+                                                 p->dilation[1], p->pad[2],  \
+                                                 x[1]);                      \
+                                int64_t iw = tap(ow, kw, p->stride[0],       \
+                                                 p->dilation[0], p->pad[0],  \
+                                                 x[0]);                      \
+                                if (ih < 0 || iw < 0)                        \
+                                    continue;                                \
+                                BODY                                         \
+                            }
+
+static void naive_forward(const conv_case *c, const float *x, const float *w,
+                          const float *b, const int64_t *y, float *out)
+{
+    const int64_t *xs = c->x, *ws = c->w;
+    const cnn_conv2d_params *p = &c->p;
+    for (int64_t i = 0; i < y[0] * y[1] * y[2] * y[3]; i++)
+        out[i] = 0;
+    FOR_EACH_TAP(xs, ws, y, p,
+                 AT4(out, y, ow, oh, co, n) += AT4(x, xs, iw, ih, ci, n) *
+                                               AT4(w, ws, kw, kh, ci, co);)
+    for (int64_t i = 0; i < y[0] * y[1] * y[2] * y[3]; i++) {
+        int64_t co = i / (y[0] * y[1]) % y[2];
+        out[i] += b ? b[co] : 0;
+        if (p->relu && out[i] < 0)
+            out[i] = 0;
+    }
+}
+
+static void naive_backward(const conv_case *c, const float *x, const float *w,
+                           const float *gy, const int64_t *y, float *gx,
+                           float *gw, float *gb)
+{
+    const int64_t *xs = c->x, *ws = c->w;
+    const cnn_conv2d_params *p = &c->p;
+    memset(gx, 0, sizeof *gx * xs[0] * xs[1] * xs[2] * xs[3]);
+    memset(gw, 0, sizeof *gw * ws[0] * ws[1] * ws[2] * ws[3]);
+    memset(gb, 0, sizeof *gb * ws[3]);
+    FOR_EACH_TAP(xs, ws, y, p, {
+        float g = AT4(gy, y, ow, oh, co, n);
+        AT4(gx, xs, iw, ih, ci, n) += g * AT4(w, ws, kw, kh, ci, co);
+        AT4(gw, ws, kw, kh, ci, co) += g * AT4(x, xs, iw, ih, ci, n);
+    })
+    for (int64_t i = 0; i < y[0] * y[1] * y[2] * y[3]; i++)
+        gb[i / (y[0] * y[1]) % y[2]] += gy[i];
+}
+
+static void check_case(const conv_case *c)
+{
+    int64_t y[4];
+    EXPECT_OK(cnn_conv2d_output_size(&c->p, 4, c->x, 4, c->w, y));
+    owned_tensor *x = new_tensor(4, c->x), *w = new_tensor(4, c->w);
+    owned_tensor *b = new_tensor(1, &c->w[3]), *out = new_tensor(4, y);
+    owned_tensor *ref = new_tensor(4, y), *gy = new_tensor(4, y);
+    fill_pattern(x, 1);
+    fill_pattern(w, 2);
+    fill_pattern(b, 3);
+    fill_pattern(gy, 4);
+    EXPECT_OK(cnn_conv2d_forward(&c->p, &x->t, &w->t, c->bias ? &b->t : NULL, &out->t));
+    naive_forward(c, f32(x), f32(w), c->bias ? f32(b) : NULL, y, f32(ref));
+    EXPECT_NEAR_ALL(f32(out), f32(ref), cnn_tensor_numel(&out->t), 1e-5);
+
+    owned_tensor *gx = new_tensor(4, c->x), *gw = new_tensor(4, c->w);
+    owned_tensor *gb = new_tensor(1, &c->w[3]);
+    owned_tensor *rgx = new_tensor(4, c->x), *rgw = new_tensor(4, c->w);
+    owned_tensor *rgb = new_tensor(1, &c->w[3]);
+    EXPECT_OK(cnn_conv2d_backward_data(&c->p, &gy->t, &w->t, &gx->t));
+    EXPECT_OK(cnn_conv2d_backward_weights(&c->p, &gy->t, &x->t, &gw->t,
+                                          c->bias ? &gb->t : NULL));
+    naive_backward(c, f32(x), f32(w), f32(gy), y, f32(rgx), f32(rgw), f32(rgb));
+    EXPECT_NEAR_ALL(f32(gx), f32(rgx), cnn_tensor_numel(&gx->t), 1e-5);
+    EXPECT_NEAR_ALL(f32(gw), f32(rgw), cnn_tensor_numel(&gw->t), 1e-5);
+    if (c->bias)
+        EXPECT_NEAR_ALL(f32(gb), f32(rgb), c->w[3], 1e-5);
+    owned_tensor *all[] = {x, w, b, out, ref, gy, gx, gw, gb, rgx, rgw, rgb};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        free_tensor(all[i]);
+}
+
+static conv_case make_case(int64_t xw, int64_t xh, int64_t cin, int64_t n,
+                           int64_t kw, int64_t kh, int64_t cout)
+{
+    conv_case c;
+    memset(&c, 0, sizeof c);
+    c.x[0] = xw; c.x[1] = xh; c.x[2] = cin; c.x[3] = n;
+    c.w[0] = kw; c.w[1] = kh; c.w[2] = cin; c.w[3] = cout;
+    c.p = cnn_conv2d_default_params();
+    c.bias = 1;
+    return c;
+}
+
+static void test_against_naive(void)
+{
+    conv_case c = make_case(5, 4, 2, 2, 3, 3, 3);
+    check_case(&c);
+    c.p.pad[0] = c.p.pad[1] = c.p.pad[2] = c.p.pad[3] = 1;
+    check_case(&c);
+    c.p.stride[0] = 2;
+    c.p.pad[3] = 0;
+    check_case(&c);
+    c.p.relu = true;
+    check_case(&c);
+    c = make_case(7, 6, 2, 2, 3, 2, 4);
+    c.p.dilation[0] = 2;
+    c.p.pad[1] = 2;
+    c.bias = 0;
+    check_case(&c);
+    c = make_case(28, 28, 1, 3, 3, 3, 16); /* the notebook's first layer */
+    c.p.pad[0] = c.p.pad[1] = c.p.pad[2] = c.p.pad[3] = 1;
+    c.p.relu = true;
+    check_case(&c);
+    c = make_case(14, 14, 16, 2, 3, 3, 32);
+    c.p.pad[0] = c.p.pad[1] = c.p.pad[2] = c.p.pad[3] = 1;
+    check_case(&c);
+}
+
+static void test_primitives_are_reused(void)
+{
+    conv_case c = make_case(6, 5, 3, 2, 3, 3, 4);
+    check_case(&c);
+    int64_t created = cnn_global_stats()->primitives_created;
+    check_case(&c);
+    EXPECT(cnn_global_stats()->primitives_created == created);
+}
+
+static void test_shape_errors(void)
+{
+    cnn_conv2d_params p = cnn_conv2d_default_params();
+    int64_t x[4] = {28, 28, 3, 4}, w[4] = {3, 3, 1, 16}, y[4];
+    EXPECT(cnn_conv2d_output_size(&p, 4, x, 4, w, y) == CNN_ERR_SHAPE);
+    EXPECT(!strcmp(cnn_error_message(),
+                   "input has 3 channels (28×28×3×4), weight expects 1 (3×3×1×16)"));
+    int64_t small[4] = {2, 2, 1, 1};
+    EXPECT(cnn_conv2d_output_size(&p, 4, small, 4, w, y) == CNN_ERR_SHAPE);
+    EXPECT(!strcmp(cnn_error_message(),
+                   "window 3×3 (dilated 3×3) is larger than the padded input 2×2 "
+                   "(input 2×2×1×1, weight 3×3×1×16)"));
+    x[2] = 1;
+    p.stride[1] = 0;
+    EXPECT(cnn_conv2d_output_size(&p, 4, x, 4, w, y) == CNN_ERR_ARG);
+    EXPECT(!strcmp(cnn_error_message(),
+                   "stride must be at least 1, got 1×0 (input 28×28×1×4, weight 3×3×1×16)"));
+}
+
+int main(void)
+{
+    test_against_naive();
+    test_primitives_are_reused();
+    test_shape_errors();
+    if (failures)
+        fprintf(stderr, "%d failure(s)\n", failures);
+    return failures != 0;
+}
