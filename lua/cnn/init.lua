@@ -11,6 +11,8 @@ cnn.core = require "cnn.core"
 -- earlier ones through `cnn` (passed to them), never through globals.
 local parts = {
   "cnn.tensor",
+  "cnn.utils",
+  "cnn.train",
 }
 
 for _, name in ipairs(parts) do

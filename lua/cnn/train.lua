@@ -1,0 +1,199 @@
+--- The training loop: cnn.train (Flux's train!) and cnn.stop.
+-- @module cnn.train
+
+local progress = require "cnn.progress"
+
+--- One flag per running cnn.train call (calls may nest in a callback);
+-- cnn.stop() raises the innermost one.
+local stop_requested = {}
+
+local function is_callable(x)
+  if type(x) == "function" then return true end
+  local mt = getmetatable(x)
+  return type(mt) == "table" and mt.__call ~= nil
+end
+
+--- A function returning the next element of `data` as a packed argument
+-- list, or nil at the end. Callables are iterated as a generic `for` does
+-- (`for x, y in loader do`); arrays give their elements, a plain table
+-- element {x, y} being spread into loss(x, y) as Flux splats tuples.
+local function elements(data)
+  if is_callable(data) then
+    local control
+    return function()
+      local r = table.pack(data(nil, control))
+      if r[1] == nil then return nil end
+      control = r[1]
+      return r
+    end
+  end
+  local i = 0
+  return function()
+    i = i + 1
+    local d = data[i]
+    if d == nil then return nil end
+    if type(d) == "table" and getmetatable(d) == nil then
+      return table.pack(table.unpack(d, 1, d.n or #d))
+    end
+    return table.pack(d)
+  end
+end
+
+--- #data when data knows its length (arrays, or objects with __len).
+local function length_of(data)
+  local mt = getmetatable(data)
+  if type(mt) == "table" and mt.__len then
+    local ok, n = pcall(mt.__len, data)
+    if ok and math.type(n) == "integer" then return n end
+    return nil
+  end
+  if type(data) == "table" and not is_callable(data) then return #data end
+  return nil
+end
+
+--- Batches per pass when data repeats an inner iterable (ncycle), else
+-- the whole length.
+local function pass_length_of(data, total)
+  if type(data) == "table" then
+    local inner = rawget(data, "loader") or rawget(data, "iterable") or rawget(data, "data")
+    if inner ~= nil and inner ~= data then
+      local n = length_of(inner)
+      if n and n > 0 then return n end
+    end
+  end
+  return total
+end
+
+--- Number of observations in a batch: the size of the last dimension of
+-- its first tensor argument, or 1.
+local function batch_images(args)
+  local x = args[1]
+  if type(x) == "userdata" or type(x) == "table" then
+    local ok, n = pcall(function() return x:size(x:ndims()) end)
+    if ok and math.type(n) == "integer" then return n end
+  end
+  return 1
+end
+
+local function check_callbacks(cb)
+  if cb == nil then return {} end
+  if is_callable(cb) then return { cb } end
+  if type(cb) ~= "table" then
+    error(("train: cb must be a function or a list of functions, got %s"):format(type(cb)), 3)
+  end
+  for i, f in ipairs(cb) do
+    if not is_callable(f) then
+      error(("train: cb[%d] is a %s, not a function"):format(i, type(f)), 3)
+    end
+  end
+  return cb
+end
+
+local function describe_nonfinite(v)
+  if v ~= v then return "NaN" end
+  return v > 0 and "Inf" or "-Inf"
+end
+
+local function progress_mode(option, core)
+  if option == false or option == "none" then return "none" end
+  if option == "bar" or option == "lines" then return option end
+  if option ~= nil and option ~= true then
+    error(("train: progress must be true, false, \"bar\" or \"lines\", got %s"):format(tostring(option)), 3)
+  end
+  local term = os.getenv("TERM")
+  local tty = core.isatty and core.isatty(1)
+  if tty and term ~= nil and term ~= "dumb" then return "bar" end
+  return "lines"
+end
+
+return function(cnn)
+  local core = cnn.core
+
+  local function scalar(v)
+    if type(v) == "number" then return v end
+    if cnn.item then return cnn.item(v) end
+    return v:item()
+  end
+
+  --- Ends the running cnn.train after the current batch (Flux.stop); the
+  -- callbacks after the calling one are skipped.
+  local function stop()
+    if #stop_requested == 0 then
+      error("stop: no cnn.train is running", 2)
+    end
+    stop_requested[#stop_requested] = true
+  end
+
+  --- Trains on each element of `data` once, as Flux's train!: for each
+  -- element d, gs = gradient(() -> loss(d...), ps), update(opt, ps, gs),
+  -- then the callbacks, each given {step=, loss=} (loss of that batch).
+  -- @param loss function(x, y) returning a scalar loss
+  -- @param ps parameters (cnn.params(model))
+  -- @param data a DataLoader, an ncycle, any iterable of (x, y), or a Lua
+  --   array of {x, y} tables
+  -- @param opt an optimiser (ADAM(), Descent(0.1), ...)
+  -- @tparam[opt] table options cb = f or {f1, f2, ...}; progress = nil
+  --   (bar on a terminal, one line per pass otherwise), false, "bar" or "lines"
+  -- @treturn number mean loss over the batches trained
+  -- @treturn integer batches trained
+  local function train(loss, ps, data, opt, options)
+    if not is_callable(loss) then
+      error(("train: loss must be a function, got %s"):format(type(loss)), 2)
+    end
+    if data == nil or (type(data) ~= "table" and not is_callable(data)) then
+      error(("train: data must be an iterable or an array, got %s"):format(type(data)), 2)
+    end
+    options = options or {}
+    if type(options) ~= "table" then
+      error(("train: options must be a table, got %s"):format(type(options)), 2)
+    end
+    local callbacks = check_callbacks(options.cb)
+    local clock = cnn.wallclock or core.monotime or os.clock
+    local total = length_of(data)
+    local bar = progress.new {
+      mode = progress_mode(options.progress, core),
+      clock = clock,
+      total = total,
+      pass_length = pass_length_of(data, total),
+      width = tonumber(os.getenv("COLUMNS")) or 80,
+    }
+
+    local step, loss_sum = 0, 0
+    local function run()
+      for args in elements(data) do
+        step = step + 1
+        local value, gs = cnn.withgradient(function()
+          return loss(table.unpack(args, 1, args.n))
+        end, ps)
+        local v = scalar(value)
+        if v ~= v or v == math.huge or v == -math.huge then
+          error(("train: loss is %s at step %d"):format(describe_nonfinite(v), step), 0)
+        end
+        cnn.update(opt, ps, gs)
+        loss_sum = loss_sum + v
+        bar:step(batch_images(args), v)
+        local info = { step = step, loss = v }
+        for _, cb in ipairs(callbacks) do
+          cb(info)
+          if stop_requested[#stop_requested] then break end
+        end
+        if stop_requested[#stop_requested] then break end
+      end
+    end
+
+    stop_requested[#stop_requested + 1] = false
+    local depth = #stop_requested
+    -- A failing step still ends the progress line, so the error message
+    -- starts on a line of its own.
+    local ok, err = pcall(run)
+    for i = #stop_requested, depth, -1 do stop_requested[i] = nil end
+    bar:finish()
+    if not ok then error(err, 0) end
+    return step > 0 and loss_sum / step or 0 / 0, step
+  end
+
+  return {
+    train = train,
+    stop = stop,
+  }
+end

@@ -1,0 +1,227 @@
+--- Utilities for notebooks and training scripts: throttle, time, show,
+-- accuracy and a terminal picture of an image.
+-- @module cnn.utils
+
+local progress = require "cnn.progress"
+
+--- Seconds on a monotonic wall clock (os.clock counts CPU time of every
+-- thread, which runs ahead of the wall when OpenMP is busy).
+local function wallclock_from(core)
+  if core and core.monotime then return core.monotime end
+  return os.clock
+end
+
+local function has_tostring(value)
+  local mt = getmetatable(value)
+  return type(mt) == "table" and mt.__tostring ~= nil
+end
+
+--- A value as @show prints it: strings quoted, plain arrays as {1, 2, 3},
+-- everything else (tensors, models) through tostring.
+local function show_value(value)
+  if type(value) == "string" then return ("%q"):format(value) end
+  if type(value) ~= "table" or has_tostring(value) then return tostring(value) end
+  local items = {}
+  for i = 1, #value do
+    local v = value[i]
+    items[i] = type(v) == "table" and not has_tostring(v) and "{…}" or show_value(v)
+  end
+  if #items == 0 and next(value) ~= nil then return tostring(value) end
+  return "{" .. table.concat(items, ", ") .. "}"
+end
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  return keys
+end
+
+--- Rounds x into 1..n for the shading ramp.
+local function shade_index(x, lo, hi, n)
+  if hi <= lo then return x > lo and n or 1 end
+  local i = math.floor((x - lo) / (hi - lo) * (n - 1) + 0.5) + 1
+  return math.max(1, math.min(n, i))
+end
+
+local RAMP = { " ", "░", "▒", "▓", "█" }
+
+--- The two spatial sizes of a W×H image with any trailing singleton dims.
+local function image_sizes(t)
+  local s = t:size()
+  for d = 3, #s do
+    if s[d] ~= 1 then
+      error(("imagestring: expected one W×H image, got %s"):format(table.concat(s, "×")), 3)
+    end
+  end
+  if #s < 2 then
+    error(("imagestring: expected one W×H image, got %s"):format(table.concat(s, "×")), 3)
+  end
+  return s[1], s[2]
+end
+
+local function is_callable(x)
+  if type(x) == "function" then return true end
+  local mt = getmetatable(x)
+  return type(mt) == "table" and mt.__call ~= nil
+end
+
+return function(cnn)
+  local core = cnn.core
+  local clock = wallclock_from(core)
+
+  --- Wraps f so that it runs at most once every `seconds`: the first call
+  -- runs at once, calls within `seconds` of the end of the last run are
+  -- dropped and return nil (Flux's throttle with leading=true, trailing=false).
+  -- @tparam function f
+  -- @tparam number seconds
+  -- @treturn function
+  local function throttle(f, seconds)
+    if not is_callable(f) then
+      error(("throttle: expected a function, got %s"):format(type(f)), 2)
+    end
+    if type(seconds) ~= "number" or seconds ~= seconds or seconds < 0 then
+      error("throttle: seconds must be a number >= 0", 2)
+    end
+    local last
+    return function(...)
+      local now = clock()
+      if last ~= nil and now - last < seconds then return nil end
+      last = now
+      local results = table.pack(f(...))
+      last = clock()
+      return table.unpack(results, 1, results.n)
+    end
+  end
+
+  --- Runs f(...) and prints its wall time and the tensor memory it
+  -- allocated, like Julia's @time; returns f's results.
+  local function time(f, ...)
+    local before = core.stats()
+    local start = clock()
+    local results = table.pack(f(...))
+    local seconds = clock() - start
+    local after = core.stats()
+    print(progress.format_time(seconds,
+      after.tensor_allocations - before.tensor_allocations,
+      after.tensor_bytes_allocated - before.tensor_bytes_allocated))
+    return table.unpack(results, 1, results.n)
+  end
+
+  --- Prints "name = value" like Julia's @show: show("x", x) returns x;
+  -- show{x = x, y = y} prints one line per name, sorted.
+  local function show(name, ...)
+    if type(name) == "table" and select("#", ...) == 0 and not has_tostring(name) then
+      for _, k in ipairs(sorted_keys(name)) do
+        print(("%s = %s"):format(tostring(k), show_value(name[k])))
+      end
+      return
+    end
+    if type(name) ~= "string" then
+      error("show: expected show(name, value) or show{name = value}", 2)
+    end
+    local value = ...
+    print(("%s = %s"):format(name, show_value(value)))
+    return value
+  end
+
+  --- A W×H image (x fastest, as MNIST is stored) as text, one line per
+  -- image row, two characters per pixel, shaded from the darkest to the
+  -- brightest pixel.
+  local function imagestring(t)
+    local w, h = image_sizes(t)
+    local image = t:contiguous():reshape(w, h):float()
+    local lo, hi = core.min(image), core.max(image)
+    local pixels = image:totable()
+    local lines = {}
+    for y = 1, h do
+      local row = {}
+      for x = 1, w do
+        local c = RAMP[shade_index(pixels[x][y], lo, hi, #RAMP)]
+        row[x] = c .. c
+      end
+      lines[y] = table.concat(row)
+    end
+    return table.concat(lines, "\n")
+  end
+
+  --- Prints a W×H image as block characters (see imagestring).
+  local function showimage(t)
+    print(imagestring(t))
+  end
+
+  local function shape(t)
+    return table.concat(t:size(), "×")
+  end
+
+  local function count_of(y)
+    if type(y) == "table" and getmetatable(y) == nil then return #y end
+    return y:size(y:ndims())
+  end
+
+  local function slice_of(y, first, len)
+    if type(y) == "table" and getmetatable(y) == nil then
+      return table.move(y, first, first + len - 1, 1, {})
+    end
+    return y:narrow(y:ndims(), first, len)
+  end
+
+  --- Runs f with the model in test mode (dropout off, batch norm on its
+  -- running statistics), then puts the model back as it was.
+  local function in_testmode(model, f)
+    if not (cnn.testmode and cnn.mode) then return f() end
+    local saved = cnn.mode(model)
+    cnn.testmode(model)
+    local ok, result = pcall(f)
+    cnn.testmode(model, saved)
+    if not ok then error(result, 0) end
+    return result
+  end
+
+  --- Fraction of the images of x that model classifies as y says:
+  -- mean(onecold(model(x)) == onecold(y)), evaluated in test mode in
+  -- batches of `batchsize` images (1000 by default). y is one-hot
+  -- (classes×N), or the labels (a tensor or a Lua array) with `labelset`.
+  -- @treturn number in [0, 1]
+  local function accuracy(model, x, y, labelset, batchsize)
+    if not is_callable(model) then
+      error(("accuracy: model must be callable, got %s"):format(type(model)), 2)
+    end
+    if getmetatable(x) ~= core.Tensor then
+      error(("accuracy: x must be a tensor, got %s"):format(type(x)), 2)
+    end
+    if labelset == nil and getmetatable(y) ~= core.Tensor then
+      error("accuracy: y must be a one-hot tensor, or labels with a labelset", 2)
+    end
+    batchsize = batchsize or 1000
+    local n = x:size(x:ndims())
+    if count_of(y) ~= n then
+      local ys = getmetatable(y) == core.Tensor and shape(y) or ("%d labels"):format(#y)
+      error(("accuracy: x has %d images (%s) but y has %d (%s)"):format(n, shape(x),
+        count_of(y), ys), 2)
+    end
+    if n == 0 then error("accuracy: no images", 2) end
+    local correct = in_testmode(model, function()
+      local total = 0
+      for first = 1, n, batchsize do
+        local len = math.min(batchsize, n - first + 1)
+        local predicted = core.argmax(model(x:narrow(x:ndims(), first, len)), 1)
+        local yb = slice_of(y, first, len)
+        if labelset ~= nil then yb = cnn.onehotbatch(yb, labelset) end
+        total = total + core.sum(core.eq(predicted, core.argmax(yb, 1)))
+      end
+      return total
+    end)
+    return correct / n
+  end
+
+  return {
+    accuracy = accuracy,
+    throttle = throttle,
+    time = time,
+    show = show,
+    imagestring = imagestring,
+    showimage = showimage,
+    wallclock = clock,
+  }
+end

@@ -1,0 +1,223 @@
+local cnn = require "cnn"
+
+-- The loop alone, on a stand-in for autodiff and the optimiser: the loss
+-- value is whatever loss(x, y) returns, and each update is logged.
+local function fake_cnn(log)
+  local fake = { core = cnn.core, wallclock = cnn.wallclock }
+  function fake.withgradient(f, ps)
+    local v = f()
+    log[#log + 1] = "loss " .. tostring(v)
+    return v, { ps = ps }
+  end
+  function fake.update(opt, ps, gs)
+    assert(gs.ps == ps)
+    log[#log + 1] = "update " .. opt
+  end
+  for k, v in pairs(require("cnn.train")(fake)) do fake[k] = v end
+  return fake
+end
+
+-- Collects what is written to io.stdout while f runs.
+local function capture_stdout(f)
+  local written = {}
+  local saved = io.stdout
+  io.stdout = { write = function(self, ...)
+    for _, s in ipairs({ ... }) do written[#written + 1] = tostring(s) end
+    return self
+  end, flush = function() end }
+  local ok, err = pcall(f)
+  io.stdout = saved
+  if not ok then error(err, 0) end
+  return table.concat(written)
+end
+
+local function lines_of(s)
+  local lines = {}
+  for line in s:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  return lines
+end
+
+-- A callable iterable in the generic-for protocol, as a DataLoader is:
+-- `for x, y in it do`.
+local function iterable(items)
+  return setmetatable({}, {
+    __call = function(_, _, control)
+      local i = control == nil and 1 or control.i + 1
+      if items[i] == nil then return nil end
+      return { i = i, x = items[i][1] }, items[i][2]
+    end,
+    __len = function() return #items end,
+  })
+end
+
+describe("train loop", function()
+  it("for each element: loss(x, y), update, then each callback, in order", function()
+    local log = {}
+    local t = fake_cnn(log)
+    local cbs = {
+      function(info) log[#log + 1] = ("cb1 %d %g"):format(info.step, info.loss) end,
+      function() log[#log + 1] = "cb2" end,
+    }
+    local mean, steps = t.train(function(x, y) return x + y end, "ps",
+      { { 1, 2 }, { 3, 4 } }, "opt", { cb = cbs, progress = false })
+    assert.are.same({ "loss 3", "update opt", "cb1 1 3", "cb2",
+                      "loss 7", "update opt", "cb1 2 7", "cb2" }, log)
+    assert.are.equal(5, mean)
+    assert.are.equal(2, steps)
+  end)
+
+  it("spreads each element of a callable iterable into the loss", function()
+    local log = {}
+    local t = fake_cnn(log)
+    t.train(function(a, b) return a.x * b end, "ps", iterable { { 2, 10 }, { 3, 100 } }, "opt",
+      { cb = function() log[#log + 1] = "cb" end, progress = false })
+    assert.are.same({ "loss 20", "update opt", "cb", "loss 300", "update opt", "cb" }, log)
+  end)
+
+  it("passes a non-table element as the only argument", function()
+    local log = {}
+    local t = fake_cnn(log)
+    t.train(function(x, y) assert(y == nil); return x end, "ps", { 5, 6 }, "opt", { progress = false })
+    assert.are.same({ "loss 5", "update opt", "loss 6", "update opt" }, log)
+  end)
+
+  it("stop() in a callback ends training after that batch, skipping later callbacks", function()
+    local log = {}
+    local t = fake_cnn(log)
+    local data = {}
+    for i = 1, 10 do data[i] = { i, 0 } end
+    local _, steps = t.train(function(x) return x end, "ps", data, "opt", {
+      progress = false,
+      cb = {
+        function(info) if info.step == 3 then t.stop() end end,
+        function(info) log[#log + 1] = "cb2 " .. info.step end,
+      },
+    })
+    assert.are.equal(3, steps)
+    assert.are.same({ "loss 1", "update opt", "cb2 1", "loss 2", "update opt", "cb2 2",
+                      "loss 3", "update opt" }, log)
+    -- the next call starts afresh
+    log = {}
+    local _, again = t.train(function(x) return x end, "ps", data, "opt", { progress = false })
+    assert.are.equal(10, again)
+  end)
+
+  it("stop() in a nested train ends only the inner one", function()
+    local t = fake_cnn({})
+    local inner_steps = {}
+    local data = { { 1 }, { 2 }, { 3 } }
+    local _, outer = t.train(function(x) return x end, "ps", data, "opt", {
+      progress = false,
+      cb = function()
+        local _, n = t.train(function(x) return x end, "ps", data, "opt",
+          { progress = false, cb = function() t.stop() end })
+        inner_steps[#inner_steps + 1] = n
+      end,
+    })
+    assert.are.equal(3, outer)
+    assert.are.same({ 1, 1, 1 }, inner_steps)
+  end)
+
+  it("stop() outside training is an error", function()
+    assert.has_error(function() cnn.stop() end, "stop: no cnn.train is running")
+  end)
+
+  it("a NaN or infinite loss stops with an error naming the step, before the update", function()
+    local log = {}
+    local t = fake_cnn(log)
+    local data = {}
+    for i = 1, 40 do data[i] = { i } end
+    assert.has_error(function()
+      t.train(function(x) return x == 37 and 0 / 0 or 1 end, "ps", data, "opt", { progress = false })
+    end, "train: loss is NaN at step 37")
+    assert.are.equal("loss nan", (log[#log]:gsub("-", "")))
+    assert.are.equal(36 * 2 + 1, #log)
+    assert.has_error(function()
+      t.train(function(x) return x == 2 and math.huge or 1 end, "ps", data, "opt", { progress = false })
+    end, "train: loss is Inf at step 2")
+    assert.has_error(function()
+      t.train(function() return -math.huge end, "ps", data, "opt", { progress = false })
+    end, "train: loss is -Inf at step 1")
+  end)
+
+  it("checks its arguments", function()
+    local t = fake_cnn({})
+    assert.has_error(function() t.train(1, "ps", {}, "opt") end, "train: loss must be a function, got number")
+    assert.has_error(function() t.train(print, "ps", 3, "opt") end,
+      "train: data must be an iterable or an array, got number")
+    assert.has_error(function() t.train(print, "ps", {}, "opt", { cb = 3 }) end,
+      "train: cb must be a function or a list of functions, got number")
+    assert.has_error(function() t.train(print, "ps", {}, "opt", { cb = { print, 3 } }) end,
+      "train: cb[2] is a number, not a function")
+    assert.has_error(function() t.train(print, "ps", {}, "opt", { progress = "yes" }) end,
+      'train: progress must be true, false, "bar" or "lines", got yes')
+  end)
+end)
+
+describe("train progress", function()
+  it("off a terminal prints one summary line per pass", function()
+    local t = fake_cnn({})
+    local data = {}
+    for i = 1, 5 do data[i] = { cnn.zeros(2, 3), i } end
+    local out = capture_stdout(function()
+      t.train(function(_, y) return y end, "ps", data, "opt", { progress = "lines" })
+    end)
+    local lines = lines_of(out)
+    assert.are.equal(1, #lines)
+    assert.matches("^pass 1: 5 batches, mean loss 3%.0000, %d+ img/s, %d+%.%d s$", lines[1])
+  end)
+
+  it("counts passes of a repeated loader", function()
+    local t = fake_cnn({})
+    local loader = { { 1 }, { 2 } }
+    local cycle = setmetatable({ loader = loader }, {
+      __call = function(self, _, control)
+        local i = (control or 0) + 1
+        if i > 3 * #self.loader then return nil end
+        return i, self.loader[(i - 1) % 2 + 1][1]
+      end,
+      __len = function(self) return 3 * #self.loader end,
+    })
+    local out = capture_stdout(function()
+      t.train(function(_, y) return y end, "ps", cycle, "opt", { progress = "lines" })
+    end)
+    local lines = lines_of(out)
+    assert.are.equal(3, #lines)
+    for p = 1, 3 do
+      assert.matches(("^pass %d: 2 batches, mean loss 1%%.5000, "):format(p), lines[p])
+    end
+  end)
+
+  it("ends a pass of unknown length, or a stopped one, with its line", function()
+    local t = fake_cnn({})
+    local out = capture_stdout(function()
+      t.train(function(x) return x end, "ps", function(_, c)
+        c = (c or 0) + 1
+        if c <= 4 then return c end
+      end, "opt", { progress = "lines", cb = function(info) if info.step == 2 then t.stop() end end })
+    end)
+    assert.are.equal(1, #lines_of(out))
+    assert.matches("^pass 1: 2 batches, mean loss 1%.5000", out)
+  end)
+
+  it("on a terminal redraws one line with \\r and ends it at the end of the pass", function()
+    local t = fake_cnn({})
+    local data = {}
+    for i = 1, 3 do data[i] = { cnn.zeros(4, 8), 1 } end
+    local out = capture_stdout(function()
+      t.train(function(_, y) return y end, "ps", data, "opt", { progress = "bar" })
+    end)
+    assert.matches("^\r", out)
+    assert.matches("\n$", out)
+    assert.are.equal(1, #lines_of(out))
+    assert.matches("3/3 %[" .. ("█"):rep(20) .. "%]  loss 1%.0000  %d+ img/s  0:00 < 0:00", out)
+  end)
+
+  it("is silent with progress = false", function()
+    local t = fake_cnn({})
+    local out = capture_stdout(function()
+      t.train(function(x) return x end, "ps", { { 1 }, { 2 } }, "opt", { progress = false })
+    end)
+    assert.are.equal("", out)
+  end)
+end)
