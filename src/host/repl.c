@@ -77,10 +77,12 @@ static int read_plain_line(lua_State *L, const char *prompt)
 /* {==================================================================
  * Edited lines
  *
- * readline() waits for keys through rl_getc_function; ours also wakes on
- * Ctrl-C, empties the line and ends it, so the prompt starts afresh. (The
- * SIGINT handler itself only sets a flag.) Keys typed ahead, such as a
- * pasted block, stay in readline's buffer for the next call.
+ * readline() waits for keys through rl_getc_function. Ours also wakes on
+ * a signal and lets readline handle it (restoring the terminal around
+ * Ctrl-Z, echoing ^C); readline then passes SIGINT on to our handler,
+ * which only sets a flag, and the wait ends the line emptied, so the
+ * prompt starts afresh. Keys typed ahead, such as a pasted block, stay in
+ * readline's buffer for the next call.
  * =================================================================== */
 
 static volatile sig_atomic_t prompt_interrupted;
@@ -92,18 +94,17 @@ static void on_prompt_interrupt(int sig)
     prompt_interrupted = 1;
 }
 
-/* Waits until 'fd' is readable or Ctrl-C; > 0 when it is readable.
- * SIGINT is blocked around the flag test so that a Ctrl-C cannot slip in
- * between the test and the wait. */
+/* Waits until 'fd' is readable (> 0) or a signal comes (< 0). Signals are
+ * blocked around the test for one already caught, so that none can slip
+ * in between the test and the wait. */
 static int wait_for_key(int fd)
 {
-    sigset_t sigint, unblocked;
+    sigset_t all, unblocked;
     fd_set ready;
     int result = -1;
-    sigemptyset(&sigint);
-    sigaddset(&sigint, SIGINT);
-    sigprocmask(SIG_BLOCK, &sigint, &unblocked);
-    if (!prompt_interrupted) {
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &unblocked);
+    if (!prompt_interrupted && rl_pending_signal() == 0) {
         FD_ZERO(&ready);
         FD_SET(fd, &ready);
         result = pselect(fd + 1, &ready, NULL, NULL, NULL, &unblocked);
@@ -116,22 +117,22 @@ static int getc_or_interrupt(FILE *stream)
 {
     int fd = fileno(stream);
     for (;;) {
-        unsigned char c;
-        ssize_t n;
-        if (wait_for_key(fd) <= 0) {
-            if (!prompt_interrupted)
-                continue; /* another signal, say SIGWINCH */
+        if (wait_for_key(fd) > 0) {
+            unsigned char c;
+            ssize_t n = read(fd, &c, 1);
+            if (n == 1)
+                return c;
+            if (n == 0 || errno != EINTR)
+                return EOF;
+        }
+        rl_check_signals();
+        if (prompt_interrupted) {
             prompt_interrupted = 0;
             line_cancelled = 1;
             rl_replace_line("", 0);
             rl_point = rl_end = 0;
             return '\n';
         }
-        n = read(fd, &c, 1);
-        if (n == 1)
-            return c;
-        if (n == 0 || errno != EINTR)
-            return EOF;
     }
 }
 
@@ -196,7 +197,6 @@ static void start_editing(struct input *in)
 {
     struct sigaction sa;
     rl_readline_name = "cnnlua";
-    rl_catch_signals = 0; /* Ctrl-C is handled here: it clears the line */
     rl_getc_function = getc_or_interrupt;
     rl_initialize();
     /* Tab indents; completing file names means nothing in Lua code */
@@ -205,7 +205,7 @@ static void start_editing(struct input *in)
     in->history_path = history_path();
     if (in->history_path != NULL)
         load_history(in->history_path);
-    /* no SA_RESTART: the wait for a key returns on Ctrl-C */
+    /* readline passes Ctrl-C on to this handler once it has dealt with it */
     sa.sa_handler = on_prompt_interrupt;
     sa.sa_flags = 0;
     sigemptyset(&sa.sa_mask);

@@ -1,0 +1,551 @@
+--- The cnnlua program, tested as a program: options, the arg table, exit
+-- statuses and messages, and the prompt driven through a terminal (tmux).
+-- The executable is $CNNLUA, else ./build/cnnlua.
+
+local CNNLUA = os.getenv("CNNLUA") or "./build/cnnlua"
+
+local function quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function write_file(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+local function first_line(cmdline)
+  local p = io.popen(cmdline)
+  local line = p:read("l")
+  p:close()
+  return line
+end
+
+local tmpdir = first_line("mktemp -d")
+local cnnlua = CNNLUA:sub(1, 1) == "/" and CNNLUA or first_line("pwd") .. "/" .. CNNLUA
+
+--- Runs a shell command line with stdin from 'stdin' (a string) or
+-- /dev/null; returns stdout, stderr and the exit status. The status is
+-- read from the output, which works under any Lua version.
+local function sh(cmdline, stdin)
+  local input, errors = tmpdir .. "/stdin", tmpdir .. "/stderr"
+  write_file(input, stdin or "")
+  local p = io.popen("(" .. cmdline .. ") <" .. quote(input) .. " 2>" .. quote(errors)
+    .. "; echo \"<rc=$?>\"")
+  local out = p:read("a")
+  p:close()
+  local stdout, rc = out:match("^(.-)<rc=(%d+)>\n$")
+  return stdout, read_file(errors), tonumber(rc)
+end
+
+-- A clean, known environment: no LUA_INIT from the caller, and a HOME
+-- that the prompt's history may write to.
+local ENV = "env -u LUA_INIT -u LUA_INIT_5_4 -u LUA_PATH -u LUA_PATH_5_4 HOME=" .. quote(tmpdir)
+
+--- Runs cnnlua with the argument list 'args'; 'opts.env' adds variables
+-- (a string of NAME=value words, already quoted), 'opts.stdin' feeds stdin.
+local function run(args, opts)
+  opts = opts or {}
+  local words = {}
+  for i, a in ipairs(args) do words[i] = quote(a) end
+  return sh(ENV .. " " .. (opts.env or "") .. " " .. quote(cnnlua) .. " " .. table.concat(words, " "),
+    opts.stdin)
+end
+
+local function script(name, text)
+  local path = tmpdir .. "/" .. name
+  write_file(path, text)
+  return path
+end
+
+--- Whether some line of 'text' starts with 'start' (stderr may also hold a
+-- warning about the cnn library before it).
+local function has_line_starting(text, start)
+  return ("\n" .. text):find("\n" .. start, 1, true) ~= nil
+end
+
+local VERSION_PATTERN = "^cnnlua %d+%.%d+%.%d+ %(Lua 5%.4%.%d+, oneDNN %d+%.%d+%.%d+%)\n"
+
+local function version_line()
+  local out = run({ "-v" })
+  return out
+end
+
+--- Whether `require "cnn"` works in this build: the Lua library is written
+-- alongside the host, so specs that need it are pending until it loads.
+local function cnn_loads()
+  local out = run({ "-e", "io.write(type(cnn))" })
+  return out == "table"
+end
+
+teardown(function()
+  os.execute("rm -rf " .. quote(tmpdir))
+end)
+
+describe("cnnlua", function()
+  it("exists at $CNNLUA or ./build/cnnlua", function()
+    local _, _, rc = sh("test -x " .. quote(cnnlua))
+    assert.are.equal(0, rc, cnnlua .. " is not an executable; build it first")
+  end)
+
+  describe("-e", function()
+    it("runs each string in order and exits 0", function()
+      local out, err, rc = run({ "-e", "x = 20", "-e", "print(x + 22)" })
+      assert.are.equal("42\n", out)
+      assert.are.equal(0, rc, err)
+    end)
+
+    it("passes the status of os.exit through", function()
+      local _, _, rc = run({ "-e", "os.exit(3)" })
+      assert.are.equal(3, rc)
+    end)
+
+    it("reports a runtime error with a traceback and exits 1", function()
+      local out, err, rc = run({ "-e", "local function f() error('boom') end f()" })
+      assert.are.equal("", out)
+      assert.are.equal(1, rc)
+      assert.truthy(has_line_starting(err, "cnnlua: (command line):1: boom\nstack traceback:\n"), err)
+      assert.truthy(err:find("in local 'f'", 1, true), err)
+    end)
+
+    it("shows a non-string error through __tostring", function()
+      local _, err, rc = run({ "-e",
+        "error(setmetatable({}, {__tostring = function() return 'custom error' end}))" })
+      assert.truthy(has_line_starting(err, "cnnlua: custom error\n"), err)
+      assert.are.equal(1, rc)
+    end)
+
+    it("names the type of an error object without __tostring", function()
+      local _, err, rc = run({ "-e", "error({})" })
+      assert.truthy(has_line_starting(err, "cnnlua: (error object is a table value)\n"), err)
+      assert.are.equal(1, rc)
+    end)
+  end)
+
+  describe("the arg table", function()
+    it("holds the script at 0, its arguments above and the interpreter below", function()
+      local path = script("args.lua", [[
+        print(arg[-3], arg[-2], arg[-1], arg[0], arg[1], arg[2], arg[3])
+        print(select('#', ...), ...)
+      ]])
+      local out, err, rc = run({ "-e", "x = 1", path, "a", "b" })
+      assert.are.equal(0, rc, err)
+      assert.are.equal(cnnlua .. "\t-e\tx = 1\t" .. path .. "\ta\tb\tnil\n2\ta\tb\n", out)
+    end)
+
+    it("puts the interpreter at 0 when there is no script", function()
+      local out = run({ "-e", "print(arg[0], arg[1], arg[2], arg[-1])" })
+      assert.are.equal(cnnlua .. "\t-e\tprint(arg[0], arg[1], arg[2], arg[-1])\tnil\n", out)
+    end)
+
+    it("takes the script name after --", function()
+      local path = script("dash.lua", "print(arg[-1], arg[0], ...)")
+      local out, err, rc = run({ "--", path, "x" })
+      assert.are.equal(0, rc, err)
+      assert.are.equal("--\t" .. path .. "\tx\n", out)
+    end)
+  end)
+
+  describe("a script from stdin", function()
+    it("runs with '-' and gets its arguments", function()
+      local out, err, rc = run({ "-", "p", "q" },
+        { stdin = "print(arg[0], ...)\nprint(debug.getinfo(1, 'S').source)\n" })
+      assert.are.equal(0, rc, err)
+      assert.are.equal("-\tp\tq\n=stdin\n", out)
+    end)
+
+    it("runs without arguments when stdin is not a terminal", function()
+      local out, _, rc = run({}, { stdin = "print('piped')" })
+      assert.are.equal("piped\n", out)
+      assert.are.equal(0, rc)
+    end)
+  end)
+
+  describe("a script file", function()
+    it("exits 1 on a runtime error, with the message and a traceback", function()
+      local path = script("fails.lua", "local x = 1\nerror('script failed')\n")
+      local out, err, rc = run({ path })
+      assert.are.equal("", out)
+      assert.are.equal(1, rc)
+      assert.are.equal("cnnlua: " .. path .. ":2: script failed\nstack traceback:\n",
+        err:sub(1, #("cnnlua: " .. path .. ":2: script failed\nstack traceback:\n")))
+    end)
+
+    it("exits 1 on a syntax error that names the chunk", function()
+      local path = script("bad.lua", "x = = 1\n")
+      local out, err, rc = run({ path })
+      assert.are.equal("", out)
+      assert.are.equal(1, rc)
+      assert.are.equal("cnnlua: " .. path .. ":1: unexpected symbol near '='\n", err)
+    end)
+
+    it("exits 1 when the file does not exist", function()
+      local _, err, rc = run({ tmpdir .. "/missing.lua" })
+      assert.are.equal(1, rc)
+      assert.truthy(err:find("^cnnlua: cannot open .*missing%.lua"), err)
+    end)
+
+    it("gets no cnn global: scripts require it themselves", function()
+      local path = script("noglobal.lua", "print(rawget(_G, 'cnn'))")
+      local out, err, rc = run({ path })
+      assert.are.equal(0, rc, err)
+      assert.are.equal("nil\n", out)
+    end)
+
+    it("is stopped by SIGINT with 'interrupted!' and status 1", function()
+      local out, errfile = tmpdir .. "/int.out", tmpdir .. "/int.err"
+      local stdout = sh(ENV .. " " .. quote(cnnlua)
+        .. [[ -e 'io.write("ready\n") io.stdout:flush() while true do end' >]] .. quote(out)
+        .. " 2>" .. quote(errfile) .. [[ & pid=$!
+        i=0; while [ ! -s ]] .. quote(out) .. [[ ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+        kill -INT $pid; wait $pid; echo "status=$?"]])
+      assert.are.equal("status=1\n", stdout)
+      assert.truthy(read_file(errfile):find("^cnnlua: .*interrupted!"), read_file(errfile))
+    end)
+  end)
+
+  describe("-l", function()
+    local libdir = tmpdir .. "/lib"
+    os.execute("mkdir -p " .. quote(libdir))
+    write_file(libdir .. "/answer.lua", "return { value = 42 }")
+    local lua_path = "LUA_PATH=" .. quote(libdir .. "/?.lua;;")
+
+    it("requires a module into the global of the same name", function()
+      local out, err, rc = run({ "-l", "answer", "-e", "print(answer.value)" }, { env = lua_path })
+      assert.are.equal(0, rc, err)
+      assert.are.equal("42\n", out)
+    end)
+
+    it("requires a module into another global with g=mod", function()
+      local out, err, rc = run({ "-l", "a=answer", "-e", "print(a.value, answer)" }, { env = lua_path })
+      assert.are.equal(0, rc, err)
+      assert.are.equal("42\tnil\n", out)
+    end)
+
+    it("fails clearly, with status 1, on a missing module", function()
+      local out, err, rc = run({ "-l", "no_such_module", "-e", "print('not reached')" })
+      assert.are.equal("", out)
+      assert.are.equal(1, rc)
+      assert.truthy(has_line_starting(err, "cnnlua: module 'no_such_module' not found:"), err)
+    end)
+
+    it("finds the built-in cnn.core without a file", function()
+      local out, err, rc = run({ "-l", "core=cnn.core", "-e",
+        "print(type(package.preload['cnn.core']), type(core))" })
+      assert.are.equal(0, rc, err)
+      assert.are.equal("function\ttable\n", out)
+    end)
+  end)
+
+  describe("environment", function()
+    it("runs LUA_INIT before -e, and LUA_INIT_5_4 instead when both are set", function()
+      local out = run({ "-e", "print('e')" }, { env = "LUA_INIT=" .. quote("print('init')") })
+      assert.are.equal("init\ne\n", out)
+      out = run({ "-e", "print('e')" },
+        { env = "LUA_INIT=" .. quote("print('init')") .. " LUA_INIT_5_4=" .. quote("print('init54')") })
+      assert.are.equal("init54\ne\n", out)
+    end)
+
+    it("runs a file named by LUA_INIT=@file", function()
+      local path = script("init.lua", "print('from init file')")
+      local out = run({ "-e", "" }, { env = "LUA_INIT=" .. quote("@" .. path) })
+      assert.are.equal("from init file\n", out)
+    end)
+
+    it("ignores LUA_INIT and LUA_PATH with -E", function()
+      local libdir = tmpdir .. "/lib"
+      local env = "LUA_INIT=" .. quote("print('init')") .. " LUA_PATH=" .. quote(libdir .. "/?.lua;;")
+      local out, err, rc = run({ "-E", "-e", "print(package.path:find(" .. quote(libdir) .. ", 1, true))" },
+        { env = env })
+      assert.are.equal(0, rc, err)
+      assert.are.equal("nil\n", out)
+    end)
+
+    it("prepends the Lua folders next to the executable to package.path", function()
+      local prefix = first_line("cd \"$(dirname \"$(readlink -f " .. quote(cnnlua) .. ")\")/..\" && pwd -P")
+      local out = run({ "-e", "io.write(package.path)" })
+      local expected = ("%s/lua/?.lua;%s/lua/?/init.lua;%s/share/lua/5.4/?.lua;%s/share/lua/5.4/?/init.lua;")
+        :format(prefix, prefix, prefix, prefix)
+      assert.are.equal(expected, out:sub(1, #expected))
+    end)
+
+    it("keeps LUA_PATH after its own folders", function()
+      local out = run({ "-e", "io.write(package.path)" }, { env = "LUA_PATH=" .. quote("/somewhere/?.lua") })
+      local tail = ";/somewhere/?.lua"
+      assert.are.equal(tail, out:sub(-#tail))
+    end)
+  end)
+
+  describe("the cnn global", function()
+    it("is require 'cnn' in -e strings", function()
+      if not cnn_loads() then pending("require 'cnn' fails in this build") end
+      local out = run({ "-e", "print(cnn == require 'cnn')" })
+      assert.are.equal("true\n", out)
+    end)
+
+    it("is left undefined, with a warning, when require 'cnn' fails", function()
+      local broken = "package.preload.cnn = function() error('cnn is broken here') end"
+      local out, err, rc = run({ "-e", "print(cnn)" }, { env = "LUA_INIT=" .. quote(broken) })
+      assert.are.equal(0, rc, err)
+      assert.are.equal("nil\n", out)
+      assert.truthy(err:find("^cnnlua: warning: .*cnn is broken here"), err)
+    end)
+  end)
+
+  describe("-v, -W, --help and bad options", function()
+    it("-v prints the versions of cnnlua, Lua and oneDNN", function()
+      local out, err, rc = run({ "-v" })
+      assert.are.equal(0, rc, err)
+      assert.truthy(out:find(VERSION_PATTERN .. "$"), out)
+    end)
+
+    it("-W turns warnings on", function()
+      local _, err = run({ "-e", "warn('quiet')" })
+      assert.are.equal("", err:gsub("^cnnlua: warning: [^\n]*\n.*", ""))
+      _, err = run({ "-W", "-e", "warn('loud')" })
+      assert.truthy(err:find("Lua warning: loud\n", 1, true), err)
+    end)
+
+    it("--help prints the usage on stdout and exits 0", function()
+      local out, err, rc = run({ "--help" })
+      assert.are.equal(0, rc)
+      assert.are.equal("", err)
+      assert.truthy(out:find("^usage: cnnlua %[options%] %[script %[args%]%]\n"), out)
+      assert.truthy(out:find("-e stat", 1, true))
+      assert.truthy(out:find("-l g=mod", 1, true))
+    end)
+
+    it("rejects an unknown option with the usage and status 1", function()
+      local out, err, rc = run({ "-z" })
+      assert.are.equal(1, rc)
+      assert.are.equal("", out)
+      assert.truthy(err:find("^cnnlua: unrecognized option '%-z'\nusage: "), err)
+    end)
+
+    it("rejects -e without its argument", function()
+      local _, err, rc = run({ "-e" })
+      assert.are.equal(1, rc)
+      assert.truthy(err:find("^cnnlua: '%-e' needs argument\n"), err)
+    end)
+  end)
+
+  describe("-i with stdin from a pipe", function()
+    local PROMPTS = "_PROMPT = '' _PROMPT2 = ''"
+
+    it("prints expression values and runs statements and multi-line chunks", function()
+      local out, err, rc = run({ "-e", PROMPTS, "-i" },
+        { stdin = "x = 3\nx * 2\n1, 'two', nil\nfor i = 1, 2 do\nprint(i)\nend\n" })
+      assert.are.equal(0, rc, err)
+      assert.are.equal(version_line() .. "6\n1\ttwo\tnil\n1\n2\n\n", out)
+    end)
+
+    it("shows _PROMPT and _PROMPT2", function()
+      local out = run({ "-e", "_PROMPT = 'P1 ' _PROMPT2 = 'P2 '", "-i" },
+        { stdin = "for i = 1, 1 do\nprint(i)\nend\n" })
+      assert.are.equal(version_line() .. "P1 P2 P2 1\nP1 \n", out)
+    end)
+
+    it("reports errors and goes on", function()
+      local out, err, rc = run({ "-e", PROMPTS, "-i" },
+        { stdin = "error('boom')\nx = = 1\nprint('after')\n" })
+      assert.are.equal(0, rc)
+      assert.are.equal(version_line() .. "after\n\n", out)
+      assert.truthy(err:find("cnnlua: stdin:1: boom\nstack traceback:", 1, true), err)
+      assert.truthy(err:find("cnnlua: stdin:1: unexpected symbol near '='", 1, true), err)
+    end)
+
+    it("reports an unfinished chunk at the end of input", function()
+      local _, err, rc = run({ "-e", PROMPTS, "-i" }, { stdin = "for i = 1, 2 do\n" })
+      assert.are.equal(0, rc)
+      assert.truthy(err:find("cnnlua: stdin:1: 'end' expected near <eof>", 1, true), err)
+    end)
+
+    it("predefines cnn at the prompt", function()
+      if not cnn_loads() then pending("require 'cnn' fails in this build") end
+      local out = run({ "-i" }, { stdin = "print(type(cnn))\n" })
+      assert.are.equal(version_line() .. "> table\n> \n", out)
+    end)
+
+    it("runs a script first, then reads the prompt", function()
+      local path = script("before.lua", "y = 5")
+      local out = run({ "-e", PROMPTS, "-i", path }, { stdin = "y + 1\n" })
+      assert.are.equal(version_line() .. "6\n\n", out)
+    end)
+  end)
+end)
+
+--- A terminal running cnnlua, through a private tmux server.
+local Term = {}
+Term.__index = Term
+
+local function have_tmux()
+  local _, _, rc = sh("command -v tmux")
+  return rc == 0
+end
+
+local term_count = 0
+
+function Term.start()
+  term_count = term_count + 1
+  local self = setmetatable({}, Term)
+  self.socket = "cnnlua-spec-" .. tmpdir:match("[^/]+$") .. "-" .. term_count
+  self.status_file = ("%s/repl-status-%d"):format(tmpdir, term_count)
+  local command = ENV .. " " .. quote(cnnlua) .. "; echo $? > " .. quote(self.status_file)
+  self:tmux("new-session -d -s repl -x 200 -y 50 " .. quote(command))
+  self:wait_for_line("> ")
+  return self
+end
+
+function Term:tmux(args)
+  return sh("tmux -L " .. quote(self.socket) .. " -f /dev/null " .. args)
+end
+
+--- Types 'text' literally (tmux would read "end" as the End key), then Enter.
+function Term:type(text)
+  self:tmux("send-keys -t repl -l " .. quote(text))
+  self:tmux("send-keys -t repl Enter")
+end
+
+function Term:key(name)
+  self:tmux("send-keys -t repl " .. name)
+end
+
+function Term:lines()
+  local screen = self:tmux("capture-pane -p -t repl -S -500") or ""
+  local lines = {}
+  for line in screen:gmatch("([^\n]*)\n") do
+    lines[#lines + 1] = line:gsub("%s+$", "")
+  end
+  return lines
+end
+
+--- The number of the first line at or after 'from' that is 'wanted'
+-- (trailing blanks aside) or, with 'partial', that contains it.
+function Term:find_line(wanted, from, partial)
+  wanted = wanted:gsub("%s+$", "")
+  for i, line in ipairs(self:lines()) do
+    if i >= (from or 1) and (line == wanted or partial and line:find(wanted, 1, true)) then
+      return i
+    end
+  end
+end
+
+function Term:wait_for_line(wanted, from, partial)
+  for _ = 1, 200 do
+    local i = self:find_line(wanted, from, partial)
+    if i then return i end
+    os.execute("sleep 0.05")
+  end
+  error(("no line %q on the screen:\n%s"):format(wanted, table.concat(self:lines(), "\n")), 2)
+end
+
+function Term:alive()
+  local _, _, rc = self:tmux("has-session -t repl")
+  return rc == 0
+end
+
+function Term:kill()
+  self:tmux("kill-server")
+end
+
+describe("the prompt on a terminal", function()
+  local function start()
+    if not have_tmux() then pending("tmux is not installed") end
+    local term = Term.start()
+    finally(function() term:kill() end)
+    return term
+  end
+
+  it("prints expression values and keeps statements' effects", function()
+    local term = start()
+    term:type("x = 1+1")
+    term:type("x * 2")
+    term:wait_for_line("4")
+    term:type("'a', 2, nil")
+    term:wait_for_line("a       2       nil")
+  end)
+
+  it("reads a multi-line chunk with the continuation prompt", function()
+    local term = start()
+    term:type("for i = 1, 2 do")
+    term:wait_for_line(">> ")
+    term:type("print(i * 10)")
+    term:type("end")
+    local at = term:wait_for_line(">> end")
+    term:wait_for_line("10", at)
+    term:wait_for_line("20", at)
+  end)
+
+  it("interrupts a running loop on Ctrl-C and goes back to the prompt", function()
+    local term = start()
+    term:type("while true do end")
+    os.execute("sleep 0.5")
+    term:key("C-c")
+    -- the terminal may have echoed ^C in front of the message
+    local at = term:wait_for_line("cnnlua: interrupted!", 1, true)
+    term:type("print('alive')")
+    term:wait_for_line("alive", at)
+  end)
+
+  it("clears the line being typed on Ctrl-C", function()
+    local term = start()
+    term:tmux("send-keys -t repl -l " .. quote("half typed"))
+    os.execute("sleep 0.2")
+    term:key("C-c")
+    term:type("print('clean')")
+    local at = term:wait_for_line("clean")
+    term:type("print('next')")
+    term:wait_for_line("next", at)
+    -- had the typed text stayed, "half typedprint('clean')" would not compile
+    for _, line in ipairs(term:lines()) do
+      assert.falsy(line:find("cnnlua: stdin", 1, true), line)
+    end
+  end)
+
+  it("drops an unfinished chunk on Ctrl-C", function()
+    local term = start()
+    term:type("for i = 1, 2 do")
+    term:wait_for_line(">> ")
+    term:key("C-c")
+    term:type("print('fresh')")
+    term:wait_for_line("> print('fresh')")
+    term:wait_for_line("fresh")
+  end)
+
+  it("exits 0 on Ctrl-D and keeps the history in ~/.cnnlua_history", function()
+    local term = start()
+    term:type("history_check = 1")
+    term:wait_for_line("> history_check = 1")
+    term:key("C-d")
+    for _ = 1, 200 do
+      if not term:alive() then break end
+      os.execute("sleep 0.05")
+    end
+    assert.falsy(term:alive())
+    assert.are.equal("0\n", read_file(term.status_file))
+    local history = read_file(tmpdir .. "/.cnnlua_history") or ""
+    assert.truthy(history:find("history_check = 1\n", 1, true), history)
+  end)
+
+  it("shows tensors through their __tostring", function()
+    if not cnn_loads() then pending("require 'cnn' fails in this build") end
+    local expected, err, rc = run({ "-e", "io.write(tostring(cnn.ones(2, 3) * 2))" })
+    if rc ~= 0 then pending("tensor arithmetic is not available yet: " .. err) end
+    assert.truthy(expected:find("2%s*[x×]%s*3"), "the shape 2×3 is not shown: " .. expected)
+    local term = start()
+    term:type("x = cnn.ones(2, 3)")
+    term:type("x * 2")
+    local at = term:wait_for_line("> x * 2")
+    for line in (expected .. "\n"):gmatch("([^\n]*)\n") do
+      term:wait_for_line(line, at)
+    end
+  end)
+end)
