@@ -58,6 +58,19 @@ int cnn_raise_status(lua_State *L, const char *fname, cnn_status status);
 /* Registers the functions of one family into the module table on top. */
 void cnn_register(lua_State *L, const luaL_Reg *funcs);
 
+/* Tensor methods live in one table, the field "methods" of the Tensor
+ * metatable (core.Tensor.methods in Lua). Indexing a tensor with a string
+ * looks the name up there at call time, so methods added later — in C
+ * with cnn_register_methods, in Lua with `core.Tensor.methods.foo = f` —
+ * work on every tensor. Add to that table; never replace it.
+ *
+ * While the family openers run, the metatable's __index is that same
+ * table, so an opener may also set methods through
+ * luaL_getmetatable(L, CNN_TENSOR_MT).__index; luaopen_cnn_core then calls
+ * cnn_open_tensor_indexing, which makes __index the C function that also
+ * does t[i] and t[{i, j}]. */
+void cnn_register_methods(lua_State *L, const luaL_Reg *funcs);
+
 /* Family openers, called by luaopen_cnn_core in order. Each adds its
  * functions to the module table at the top of the stack (and methods to
  * the Tensor metatable, which tensor_object.c creates first). */
@@ -68,5 +81,7 @@ void cnn_open_display(lua_State *L); /* display.c: tostring */
 void cnn_open_nn(lua_State *L);      /* nn.c: layer kernels, forward and backward */
 void cnn_open_data(lua_State *L);    /* data.c: IDX, safetensors, one-hot, batches */
 void cnn_open_optim(lua_State *L);   /* optim.c: fused optimiser updates */
+/* Last: __index/__newindex for t[i], t[{i, j}] and methods (tensor.c). */
+void cnn_open_tensor_indexing(lua_State *L);
 
 #endif

@@ -5,27 +5,70 @@
 
 #include "dnnl_context.h"
 
+/* Tensor bytes live outside Lua's heap, where the collector cannot see
+ * them: a loop dropping 1 MiB tensors grows Lua's heap by a few hundred
+ * bytes per tensor and would hold gigabytes before a cycle ran. So the
+ * bytes are counted here, and once the bytes allocated since the last full
+ * collection exceed the bytes alive after it (at least MIN_COLLECT_BYTES),
+ * a full collection runs: external memory peaks near twice the live
+ * amount, as with Go's GOGC=100. */
+#define MIN_COLLECT_BYTES ((size_t)64 << 20)
+
+static size_t live_bytes;          /* allocated and not yet freed */
+static size_t allocated_since_collect;
+static size_t live_after_collect;
+
+static void release_storage(cnn_storage *s)
+{
+    live_bytes -= s->bytes < live_bytes ? s->bytes : live_bytes;
+    cnn_storage_free(s);
+}
+
 static int storage_gc(lua_State *L)
 {
-    cnn_storage *s = luaL_checkudata(L, 1, CNN_STORAGE_MT);
-    cnn_storage_free(s);
+    release_storage(luaL_checkudata(L, 1, CNN_STORAGE_MT));
     return 0;
 }
 
+static void collect_full(lua_State *L)
+{
+    lua_gc(L, LUA_GCCOLLECT);
+    allocated_since_collect = 0;
+    live_after_collect = live_bytes;
+}
+
+static void collect_if_due(lua_State *L, size_t bytes)
+{
+    size_t threshold = live_after_collect > MIN_COLLECT_BYTES ? live_after_collect
+                                                              : MIN_COLLECT_BYTES;
+    if (allocated_since_collect + bytes > threshold)
+        collect_full(L);
+}
+
+static void count_allocation(size_t bytes)
+{
+    allocated_since_collect += bytes;
+    live_bytes += bytes;
+    cnn_stats *st = cnn_global_stats();
+    st->tensor_allocations++;
+    st->tensor_bytes_allocated += (int64_t)bytes;
+}
+
 /* Creates the storage userdata empty first, so a failed allocation leaves
- * nothing for __gc to trip over. */
+ * nothing for __gc to trip over. When memory runs out, unreachable tensors
+ * may still hold plenty: collect them and try once more. */
 static cnn_storage *push_storage(lua_State *L, size_t bytes)
 {
     cnn_storage *s = lua_newuserdatauv(L, sizeof *s, 0);
     s->data = NULL;
     s->bytes = 0;
     luaL_setmetatable(L, CNN_STORAGE_MT);
-    CNN_CHECK_STATUS(L, "tensor", cnn_storage_alloc(s, bytes));
-    cnn_stats *st = cnn_global_stats();
-    st->tensor_allocations++;
-    st->tensor_bytes_allocated += (int64_t)bytes;
-    if (bytes >= 1024)
-        lua_gc(L, LUA_GCSTEP, (int)(bytes / 1024 > 1 << 20 ? 1 << 20 : bytes / 1024));
+    collect_if_due(L, bytes);
+    if (cnn_storage_alloc(s, bytes) != CNN_OK) {
+        collect_full(L);
+        CNN_CHECK_STATUS(L, "tensor", cnn_storage_alloc(s, bytes));
+    }
+    count_allocation(bytes);
     return s;
 }
 
@@ -143,9 +186,22 @@ static int tensor_free(lua_State *L)
     lua_getiuservalue(L, 1, 1);
     cnn_storage *s = luaL_testudata(L, -1, CNN_STORAGE_MT);
     if (s)
-        cnn_storage_free(s);
+        release_storage(s);
     return 0;
 }
+
+void cnn_register_methods(lua_State *L, const luaL_Reg *funcs)
+{
+    luaL_getmetatable(L, CNN_TENSOR_MT);
+    lua_getfield(L, -1, "methods");
+    luaL_setfuncs(L, funcs, 0);
+    lua_pop(L, 2);
+}
+
+static const luaL_Reg object_funcs[] = {
+    {"free", tensor_free},
+    {NULL, NULL},
+};
 
 void cnn_open_tensor_object(lua_State *L)
 {
@@ -154,16 +210,19 @@ void cnn_open_tensor_object(lua_State *L)
         lua_setfield(L, -2, "__gc");
     }
     lua_pop(L, 1);
-    /* The Tensor metatable: methods live in its __index table, which the
-     * family openers and the Lua layer fill. */
+    /* Until cnn_open_tensor_indexing runs, __index is the methods table
+     * itself (see bind.h). */
     if (luaL_newmetatable(L, CNN_TENSOR_MT)) {
         lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, -3, "methods");
         lua_setfield(L, -2, "__index");
+        lua_pushcfunction(L, tensor_free);
+        lua_setfield(L, -2, "__close");
     }
-    lua_getfield(L, -1, "__index");
-    lua_pushcfunction(L, tensor_free);
-    lua_setfield(L, -2, "free");
-    lua_pop(L, 2);
+    lua_pop(L, 1);
+    cnn_register(L, object_funcs);
+    cnn_register_methods(L, object_funcs);
     /* core.Tensor is the metatable, so Lua code can add methods and
      * metamethods (the autodiff-aware operators live in Lua). */
     luaL_getmetatable(L, CNN_TENSOR_MT);

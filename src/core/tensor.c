@@ -1,5 +1,6 @@
 #include "tensor.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,10 +147,23 @@ static double load_element(const cnn_tensor *t, const char *base, int64_t off)
     return ((const float *)base)[off];
 }
 
+/* Converting a double outside int32's range (or NaN) is undefined in C, so
+ * values saturate and NaN becomes 0; otherwise truncation, as C and Torch. */
+static int32_t saturate_int32(double v)
+{
+    if (v != v)
+        return 0;
+    if (v >= 2147483647.0)
+        return INT32_MAX;
+    if (v <= -2147483648.0)
+        return INT32_MIN;
+    return (int32_t)v;
+}
+
 static void store_element(cnn_tensor *t, char *base, int64_t off, double v)
 {
     if (t->dtype == CNN_INT32)
-        ((int32_t *)base)[off] = (int32_t)v;
+        ((int32_t *)base)[off] = saturate_int32(v);
     else
         ((float *)base)[off] = (float)v;
 }
@@ -199,4 +213,151 @@ void cnn_tensor_fill(cnn_tensor *t, double value)
         for (int64_t k = 0; k < width; k++)
             store_element(t, base, o + k * s0, value);
     }
+}
+
+void cnn_tensor_select(cnn_tensor *t, int dim, int64_t index)
+{
+    t->offset += index * t->stride[dim];
+    for (int d = dim; d + 1 < t->ndims; d++) {
+        t->size[d] = t->size[d + 1];
+        t->stride[d] = t->stride[d + 1];
+    }
+    t->ndims--;
+    t->size[t->ndims] = 1;
+}
+
+void cnn_tensor_narrow(cnn_tensor *t, int dim, int64_t first, int64_t len)
+{
+    if (len > 0)
+        t->offset += first * t->stride[dim];
+    t->size[dim] = len;
+}
+
+/* Sizes as "4×2", with ":" for an unresolved -1 (Julia's colon). */
+static const char *sizes_string(int ndims, const int64_t *size, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int d = 0; d < ndims && used < len; d++) {
+        const char *sep = d ? "×" : "";
+        if (size[d] == -1)
+            used += snprintf(buf + used, len - used, "%s:", sep);
+        else
+            used += snprintf(buf + used, len - used, "%s%lld", sep, (long long)size[d]);
+    }
+    return ndims ? buf : "0-dim";
+}
+
+cnn_status cnn_reshape_sizes(const cnn_tensor *t, int ndims, int64_t *size)
+{
+    int64_t numel = cnn_tensor_numel(t), known = 1;
+    int inferred = -1;
+    for (int d = 0; d < ndims; d++) {
+        if (size[d] == -1 && inferred >= 0)
+            return cnn_fail(CNN_ERR_ARG, "only one size may be -1");
+        if (size[d] == -1) {
+            inferred = d;
+            continue;
+        }
+        if (size[d] < 0)
+            return cnn_fail(CNN_ERR_ARG, "size %lld of dimension %d is negative",
+                            (long long)size[d], d + 1);
+        if (size[d] > 0 && known > INT64_MAX / 8 / size[d])
+            return cnn_fail(CNN_ERR_ARG, "tensor too large");
+        known *= size[d];
+    }
+    char from[128], to[128];
+    sizes_string(ndims, size, to, sizeof to);
+    cnn_shape_string(t, from, sizeof from);
+    if (inferred >= 0) {
+        if (known == 0 || numel % known != 0)
+            return cnn_fail(CNN_ERR_SHAPE,
+                            "cannot reshape %s (%lld elements) to %s (not a multiple of %lld)",
+                            from, (long long)numel, to, (long long)known);
+        size[inferred] = numel / known;
+        return CNN_OK;
+    }
+    if (known != numel)
+        return cnn_fail(CNN_ERR_SHAPE, "cannot reshape %s (%lld elements) to %s (%lld elements)",
+                        from, (long long)numel, to, (long long)known);
+    return CNN_OK;
+}
+
+void cnn_tensor_view_as(cnn_tensor *t, int ndims, const int64_t *size)
+{
+    int64_t offset = t->offset;
+    cnn_tensor_init(t, t->dtype, ndims, size);
+    t->offset = offset;
+}
+
+cnn_status cnn_tensor_broadcast_to(cnn_tensor *t, int ndims, const int64_t *size)
+{
+    bool fits = true;
+    for (int d = 0; fits && d < t->ndims; d++)
+        fits = t->size[d] == 1 || (d < ndims && t->size[d] == size[d]);
+    if (!fits) {
+        char a[128], b[128];
+        cnn_tensor want;
+        cnn_tensor_init(&want, t->dtype, ndims, size);
+        return cnn_fail(CNN_ERR_SHAPE, "sizes %s and %s do not broadcast",
+                        cnn_shape_string(t, a, sizeof a),
+                        cnn_shape_string(&want, b, sizeof b));
+    }
+    for (int d = 0; d < ndims; d++) {
+        if (d >= t->ndims || (t->size[d] == 1 && size[d] != 1))
+            t->stride[d] = 0;
+        t->size[d] = size[d];
+    }
+    t->ndims = ndims;
+    return CNN_OK;
+}
+
+int64_t cnn_tensor_linear_offset(const cnn_tensor *t, int64_t k)
+{
+    int64_t off = 0;
+    for (int d = 0; d < t->ndims; d++) {
+        off += (k % t->size[d]) * t->stride[d];
+        k /= t->size[d];
+    }
+    return off;
+}
+
+double cnn_tensor_get(const cnn_tensor *t, int64_t offset)
+{
+    return load_element(t, cnn_tensor_data(t), offset);
+}
+
+void cnn_tensor_set(cnn_tensor *t, int64_t offset, double value)
+{
+    store_element(t, cnn_tensor_data(t), offset, value);
+}
+
+cnn_status cnn_range_length(double first, double last, double step, int64_t *n)
+{
+    if (!isfinite(first) || !isfinite(last))
+        return cnn_fail(CNN_ERR_ARG, "first and last must be finite");
+    if (step == 0 || !isfinite(step))
+        return cnn_fail(CNN_ERR_ARG, "step must be finite and not zero");
+    double r = (last - first) / step;
+    double nearest = round(r);
+    /* 0.3 / 0.1 is 2.9999999999999996: snap to the integer it means */
+    if (fabs(r - nearest) <= 1e-10 * fmax(1.0, fabs(r)))
+        r = nearest;
+    if (r < 0) {
+        *n = 0;
+        return CNN_OK;
+    }
+    if (r >= (double)(INT64_C(1) << 40))
+        return cnn_fail(CNN_ERR_ARG, "tensor too large");
+    *n = (int64_t)floor(r) + 1;
+    return CNN_OK;
+}
+
+void cnn_tensor_fill_range(cnn_tensor *t, double first, double step)
+{
+    char *base = cnn_tensor_data(t);
+    int64_t numel = cnn_tensor_numel(t);
+#pragma omp parallel for if (numel > 32768) schedule(static)
+    for (int64_t k = 0; k < numel; k++)
+        store_element(t, base, cnn_tensor_linear_offset(t, k), first + (double)k * step);
 }

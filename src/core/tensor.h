@@ -84,4 +84,30 @@ cnn_status cnn_tensor_copy(cnn_tensor *dst, const cnn_tensor *src);
 /* Fills every element with a value. */
 void cnn_tensor_fill(cnn_tensor *t, double value);
 
+/* Views: these change t in place to describe part of the same storage.
+ * Indices are 0-based and must be in range (the bindings check them). */
+void cnn_tensor_select(cnn_tensor *t, int dim, int64_t index); /* drops dim */
+void cnn_tensor_narrow(cnn_tensor *t, int dim, int64_t first, int64_t len);
+/* Resolves one -1 in 'size' from the element count of t and checks that the
+ * counts agree ("cannot reshape 2×3 (6 elements) to 4×2 (8 elements)"). */
+cnn_status cnn_reshape_sizes(const cnn_tensor *t, int ndims, int64_t *size);
+/* Gives a contiguous t new sizes with the same element count. */
+void cnn_tensor_view_as(cnn_tensor *t, int ndims, const int64_t *size);
+/* Makes t a view of 'ndims' sizes that repeats it along dimensions of size
+ * 1 and dimensions past its last (stride 0), Julia's broadcasting rule;
+ * trailing dimensions of t past 'ndims' must have size 1. */
+cnn_status cnn_tensor_broadcast_to(cnn_tensor *t, int ndims, const int64_t *size);
+
+/* Offset (relative to the first element) of the k-th element in column-major
+ * order, 0 <= k < numel. */
+int64_t cnn_tensor_linear_offset(const cnn_tensor *t, int64_t k);
+double cnn_tensor_get(const cnn_tensor *t, int64_t offset);
+void cnn_tensor_set(cnn_tensor *t, int64_t offset, double value);
+
+/* Julia's length(first:step:last), with a little tolerance so that
+ * 0:0.1:1 has 11 elements; CNN_ERR_ARG for a zero or non-finite step. */
+cnn_status cnn_range_length(double first, double last, double step, int64_t *n);
+/* Element k becomes first + k * step. */
+void cnn_tensor_fill_range(cnn_tensor *t, double first, double step);
+
 #endif

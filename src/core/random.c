@@ -1,0 +1,91 @@
+#include "random.h"
+
+#include <math.h>
+
+static uint64_t rng_seed = CNN_DEFAULT_SEED;
+static uint64_t rng_counter;
+
+void cnn_rng_seed(uint64_t seed)
+{
+    rng_seed = seed;
+    rng_counter = 0;
+}
+
+/* splitmix64's finaliser: a bijection with full avalanche, so consecutive
+ * counters give independent-looking outputs. */
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+uint64_t cnn_rng_bits(uint64_t seed, uint64_t counter)
+{
+    /* hashing the seed first keeps seeds n and n+1 from giving shifted
+     * copies of the same stream */
+    uint64_t key = mix64(seed ^ UINT64_C(0x6a09e667f3bcc909));
+    return mix64(key + counter * UINT64_C(0x9e3779b97f4a7c15));
+}
+
+/* 24 bits, the precision of a float: every result is exactly representable
+ * and strictly below 1. */
+static float uniform_of(uint64_t bits)
+{
+    return (float)(bits >> 40) * 0x1.0p-24f;
+}
+
+/* Box-Muller on one 64-bit draw: u1 from the high 32 bits in (0, 1], so
+ * the logarithm is finite; u2 from the low 32 bits. */
+static float normal_of(uint64_t bits)
+{
+    double u1 = ((double)(bits >> 32) + 1.0) * 0x1.0p-32;
+    double u2 = (double)(bits & 0xffffffffu) * 0x1.0p-32;
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+/* Claims 'numel' counters for one fill. */
+static uint64_t take_counters(int64_t numel)
+{
+    uint64_t base = rng_counter;
+    rng_counter += (uint64_t)numel;
+    return base;
+}
+
+void cnn_rng_uniform(cnn_tensor *t)
+{
+    int64_t numel = cnn_tensor_numel(t);
+    uint64_t seed = rng_seed, base = take_counters(numel);
+    if (!cnn_tensor_data(t))
+        return;
+    if (t->dtype == CNN_FLOAT32 && cnn_tensor_is_contiguous(t)) {
+        float *out = cnn_tensor_f32(t);
+#pragma omp parallel for if (numel > 32768) schedule(static)
+        for (int64_t k = 0; k < numel; k++)
+            out[k] = uniform_of(cnn_rng_bits(seed, base + (uint64_t)k));
+        return;
+    }
+#pragma omp parallel for if (numel > 32768) schedule(static)
+    for (int64_t k = 0; k < numel; k++)
+        cnn_tensor_set(t, cnn_tensor_linear_offset(t, k),
+                       uniform_of(cnn_rng_bits(seed, base + (uint64_t)k)));
+}
+
+void cnn_rng_normal(cnn_tensor *t)
+{
+    int64_t numel = cnn_tensor_numel(t);
+    uint64_t seed = rng_seed, base = take_counters(numel);
+    if (!cnn_tensor_data(t))
+        return;
+    if (t->dtype == CNN_FLOAT32 && cnn_tensor_is_contiguous(t)) {
+        float *out = cnn_tensor_f32(t);
+#pragma omp parallel for if (numel > 32768) schedule(static)
+        for (int64_t k = 0; k < numel; k++)
+            out[k] = normal_of(cnn_rng_bits(seed, base + (uint64_t)k));
+        return;
+    }
+#pragma omp parallel for if (numel > 32768) schedule(static)
+    for (int64_t k = 0; k < numel; k++)
+        cnn_tensor_set(t, cnn_tensor_linear_offset(t, k),
+                       normal_of(cnn_rng_bits(seed, base + (uint64_t)k)));
+}
