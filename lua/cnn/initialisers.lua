@@ -1,0 +1,97 @@
+--- Weight initialisers, as Flux's: each takes sizes (integers, or one
+-- table) and returns a new Float32 tensor. They draw from `cnn.core.rand`
+-- and `randn`, so they are reproducible after `cnn.seed(n)`.
+--
+-- Fans follow Flux's `nfan`: a vector of n has fan_in 1, fan_out n; a
+-- matrix out×in has fan_in = in, fan_out = out; a kernel kW×kH×Cin×Cout
+-- has fan_in = kW·kH·Cin, fan_out = kW·kH·Cout.
+-- @module cnn.initialisers
+
+return function(cnn)
+  local core = cnn.core
+
+  -- Sizes and an optional trailing option table from the arguments.
+  local function sizes_and_options(fname, ...)
+    local args = table.pack(...)
+    local opts = {}
+    if args.n >= 2 and type(args[args.n]) == "table" then
+      opts = args[args.n]
+      args.n = args.n - 1
+    end
+    local sizes = args[1]
+    if type(sizes) ~= "table" then sizes = {table.unpack(args, 1, args.n)} end
+    for d = 1, #sizes do
+      if math.type(sizes[d]) ~= "integer" or sizes[d] < 0 then
+        error(("%s: sizes must be non-negative integers"):format(fname), 3)
+      end
+    end
+    return sizes, opts
+  end
+
+  local function nfan(sizes)
+    local n = #sizes
+    if n == 0 then return 1, 1 end
+    if n == 1 then return 1, sizes[1] end
+    if n == 2 then return sizes[2], sizes[1] end
+    local k = 1
+    for d = 1, n - 2 do k = k * sizes[d] end
+    return k * sizes[n - 1], k * sizes[n]
+  end
+
+  -- U(-bound, bound), computed in place on one tensor.
+  local function uniform(sizes, bound)
+    local x = core.rand(sizes)
+    core.sub(x, 0.5, x)
+    return core.mul(x, 2 * bound, x)
+  end
+
+  -- N(0, std^2), in place.
+  local function normal(sizes, std)
+    local x = core.randn(sizes)
+    return core.mul(x, std, x)
+  end
+
+  local init = {}
+
+  --- U(-s, s) with s = √(6 / (fan_in + fan_out)): Flux's default for Conv
+  -- and Dense weights. Option `gain` (default 1) multiplies s.
+  function init.glorot_uniform(...)
+    local sizes, opts = sizes_and_options("glorot_uniform", ...)
+    local fan_in, fan_out = nfan(sizes)
+    return uniform(sizes, (opts.gain or 1) * math.sqrt(6 / (fan_in + fan_out)))
+  end
+
+  --- N(0, σ²) with σ = √(2 / (fan_in + fan_out)); option `gain`.
+  function init.glorot_normal(...)
+    local sizes, opts = sizes_and_options("glorot_normal", ...)
+    local fan_in, fan_out = nfan(sizes)
+    return normal(sizes, (opts.gain or 1) * math.sqrt(2 / (fan_in + fan_out)))
+  end
+
+  --- U(-b, b) with b = √3 · gain / √fan_in; option `gain` (default √2,
+  -- for relu).
+  function init.kaiming_uniform(...)
+    local sizes, opts = sizes_and_options("kaiming_uniform", ...)
+    local fan_in = nfan(sizes)
+    return uniform(sizes, math.sqrt(3) * (opts.gain or math.sqrt(2)) / math.sqrt(fan_in))
+  end
+
+  --- N(0, σ²) with σ = gain / √fan_in; option `gain` (default √2).
+  function init.kaiming_normal(...)
+    local sizes, opts = sizes_and_options("kaiming_normal", ...)
+    local fan_in = nfan(sizes)
+    return normal(sizes, (opts.gain or math.sqrt(2)) / math.sqrt(fan_in))
+  end
+
+  --- Zeros (Flux's default bias).
+  function init.zeros_init(...)
+    return core.zeros((sizes_and_options("zeros_init", ...)))
+  end
+
+  --- Ones.
+  function init.ones_init(...)
+    return core.ones((sizes_and_options("ones_init", ...)))
+  end
+
+  return init
+end

@@ -1,0 +1,106 @@
+--- Optimisers, as Flux's: Descent, Momentum, Nesterov, RMSProp, ADAM,
+-- AdamW, and `update(opt, ps, gs)`.
+--
+-- An optimiser holds its hyperparameters as fields (`opt.eta` may be
+-- changed between steps) and its state per parameter tensor in
+-- `opt.state` (weak keys, so a dropped model frees it). Each parameter's
+-- update is one fused in-place pass in C (`cnn.core.*_step`). Each
+-- algorithm has its own file in `cnn/optimisers/` listing its fields.
+-- @module cnn.optimisers
+
+local Optimiser = {}
+Optimiser.__index = Optimiser
+
+--- A new optimiser of a kind: `step(opt, p, g, state)` updates p in place,
+-- `fields` are its hyperparameters, `show` lists the fields printed.
+function Optimiser.new(kind, fields, step, show)
+  local o = setmetatable(fields, Optimiser)
+  o.kind, o.step, o.show = kind, step, show
+  o.state = setmetatable({}, {__mode = "k"})
+  return o
+end
+
+--- The state table of parameter p (created empty on first use).
+function Optimiser:state_of(p)
+  local s = self.state[p]
+  if not s then
+    s = {}
+    self.state[p] = s
+  end
+  return s
+end
+
+--- Updates one parameter with its gradient.
+function Optimiser:apply(p, g)
+  self.step(self, p, g:contiguous(), self:state_of(p))
+  return p
+end
+
+local function value_string(v)
+  if type(v) == "table" then
+    local parts = {}
+    for i, x in ipairs(v) do parts[i] = value_string(x) end
+    return "(" .. table.concat(parts, ", ") .. ")"
+  end
+  return ("%g"):format(v)
+end
+
+function Optimiser:__tostring()
+  local parts = {}
+  for i, field in ipairs(self.show) do parts[i] = value_string(self[field]) end
+  return self.kind .. "(" .. table.concat(parts, ", ") .. ")"
+end
+
+return function(cnn)
+  local core = cnn.core
+  local Tensor = core.Tensor
+
+  local function is_optimiser(x)
+    return getmetatable(x) == Optimiser
+  end
+
+  local function is_tensor(x)
+    return getmetatable(x) == Tensor
+  end
+
+  local function load(name)
+    return require("cnn.optimisers." .. name)(core, Optimiser)
+  end
+
+  local optimisers = {
+    Descent = load("descent"),
+    Momentum = load("momentum"),
+    Nesterov = load("nesterov"),
+    RMSProp = load("rmsprop"),
+    ADAM = load("adam"),
+    AdamW = load("adamw"),
+  }
+  optimisers.Adam = optimisers.ADAM
+  optimisers.ADAMW = optimisers.AdamW
+
+  --- Updates parameters in place from their gradients, as Flux's update!:
+  -- `update(opt, ps, gs)` with `ps` an array of tensors and `gs` the
+  -- gradients keyed by tensor (what `cnn.gradient(f, ps)` returns);
+  -- parameters without a gradient are skipped. `update(opt, p, g)`
+  -- updates one tensor.
+  -- @return ps
+  function optimisers.update(opt, ps, gs)
+    if not is_optimiser(opt) then
+      error(("update: expected an optimiser, got %s"):format(type(opt)), 2)
+    end
+    if is_tensor(ps) then
+      if not is_tensor(gs) then error("update: the gradient of a tensor must be a tensor", 2) end
+      return opt:apply(ps, gs)
+    end
+    if type(ps) ~= "table" or type(gs) ~= "table" then
+      error("update: expected parameters (an array of tensors) and gradients (a table)", 2)
+    end
+    for _, p in ipairs(ps) do
+      local g = gs[p]
+      if g ~= nil then opt:apply(p, g) end
+    end
+    return ps
+  end
+
+  return optimisers
+end
