@@ -1,0 +1,157 @@
+--- Layers and models, as in Flux: Chain, Conv, MaxPool, MeanPool,
+-- GlobalMaxPool, GlobalMeanPool, Dense, Dropout, BatchNorm, Flatten, and
+-- the functions that walk a model: params, trainmode, testmode, summary.
+--
+-- A layer is a callable table: `y = layer(x)`. It computes with the
+-- differentiable ops, so `cnn.gradient` sees through it. Each layer lives
+-- in its own file under `cnn/layers/`; this file holds what they share.
+-- @module cnn.layers
+
+local Tensor = require("cnn.core").Tensor
+
+local base = {}
+
+local function is_tensor(x)
+  return getmetatable(x) == Tensor
+end
+base.is_tensor = is_tensor
+
+--- The sizes of a tensor as text: "28×28×1×4".
+function base.shape(x)
+  local s = x:size()
+  if #s == 0 then return "0-dim" end
+  return table.concat(s, "×")
+end
+
+--- A layer class: instances are called with `layer(x)`, printed with
+-- `tostring(layer)`. A class defines `forward(self, x)`, `describe(self)`
+-- (the one-line text) and optionally `check(self, x)` (a message when x
+-- does not fit, else nil), `parameters(self)` (its trainable tensors in
+-- order), `children(self)` (sublayers) and `set_mode(self, mode)`.
+function base.class(name)
+  local c = {name = name}
+  c.__index = c
+  c.__name = name
+  c.__tostring = function(self) return self:describe() end
+  c.__call = function(self, x)
+    local msg = self:check(x)
+    if msg then error(self:describe() .. ": " .. msg, 2) end
+    return self:forward(x)
+  end
+  c.check = function() return nil end
+  c.parameters = function() return {} end
+  c.children = function() return {} end
+  return c
+end
+
+--- A message when x is not a tensor of `ndims` dimensions, else nil.
+function base.check_ndims(x, ndims, layout)
+  if not is_tensor(x) then
+    return ("expected a tensor, got %s"):format(type(x))
+  end
+  if x:ndims() ~= ndims then
+    return ("input has %d dimensions (%s), expected %d (%s)")
+      :format(x:ndims(), base.shape(x), ndims, layout)
+  end
+  return nil
+end
+
+--- Integers n, for a layer option given as a number or a table of n.
+-- @return the table, or nil and a message
+function base.tuple(value, n, what)
+  if math.type(value) == "integer" then
+    local t = {}
+    for i = 1, n do t[i] = value end
+    return t
+  end
+  if type(value) == "table" and #value == n then
+    local t = {}
+    for i = 1, n do
+      if math.type(value[i]) ~= "integer" then return nil end
+      t[i] = value[i]
+    end
+    return t
+  end
+  return nil, ("%s must be an integer or a table of %d integers"):format(what, n)
+end
+
+--- Flux's text for a tuple: "1" if all entries agree, else "(1, 0, 1, 0)".
+function base.tuple_string(t, collapse)
+  if collapse ~= false then
+    local same = true
+    for i = 2, #t do same = same and t[i] == t[1] end
+    if same then return tostring(t[1]) end
+  end
+  local parts = {}
+  for i = 1, #t do parts[i] = tostring(t[i]) end
+  return "(" .. table.concat(parts, ", ") .. ")"
+end
+
+--- An integer with Julia's digit separators: 16938 → "16_938".
+function base.count_string(n)
+  local s = tostring(n)
+  local head = #s % 3
+  local groups = {}
+  if head > 0 then groups[1] = s:sub(1, head) end
+  for i = head + 1, #s, 3 do groups[#groups + 1] = s:sub(i, i + 2) end
+  return table.concat(groups, "_")
+end
+
+return function(cnn)
+  local layers = {}
+
+  -- Functions in a Chain print under their public name ("softmax"),
+  -- anonymous ones under where they were defined.
+  local preferred = {"relu", "leakyrelu", "elu", "sigmoid", "tanh", "gelu",
+                     "softplus", "softmax", "logsoftmax", "flatten", "identity"}
+  function base.function_name(f)
+    for _, name in ipairs(preferred) do
+      if cnn[name] == f then return name end
+    end
+    for name, v in pairs(cnn) do
+      if v == f and type(name) == "string" then return name end
+    end
+    local info = debug.getinfo(f, "S")
+    if info.what == "Lua" then
+      return ("function (%s:%d)"):format(info.short_src, info.linedefined)
+    end
+    return "function"
+  end
+
+  function base.is_identity(act)
+    return act == nil or act == cnn.identity
+  end
+
+  -- Dropout and BatchNorm are active in "train" mode, inactive in "test"
+  -- mode, and in the default "auto" mode active exactly while a gradient
+  -- is being taken (Flux's istraining()).
+  function base.is_active(mode, x)
+    if mode == "train" then return true end
+    if mode == "test" then return false end
+    if cnn.isrecording then return cnn.isrecording() end
+    return cnn.istracked ~= nil and cnn.istracked(x)
+  end
+
+  local function load(name)
+    return require("cnn.layers." .. name)(cnn, base)
+  end
+
+  layers.Chain = load("Chain")
+  layers.Conv = load("Conv")
+  local pool = load("Pool")
+  layers.MaxPool, layers.MeanPool = pool.MaxPool, pool.MeanPool
+  local global = load("GlobalPool")
+  layers.GlobalMaxPool, layers.GlobalMeanPool = global.GlobalMaxPool, global.GlobalMeanPool
+  layers.Dense = load("Dense")
+  layers.Dropout = load("Dropout")
+  layers.BatchNorm = load("BatchNorm")
+  local flatten = load("Flatten")
+  layers.Flatten, layers.flatten = flatten.Flatten, flatten.flatten
+
+  local walk = require("cnn.layers.walk")(cnn, base)
+  layers.params = walk.params
+  layers.trainmode = walk.trainmode
+  layers.testmode = walk.testmode
+  layers.summary = walk.summary
+  return layers
+end

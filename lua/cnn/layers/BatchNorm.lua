@@ -1,0 +1,89 @@
+--- BatchNorm(channels [, act] [, opts]): batch normalisation over the
+-- channel dimension (C of W×H×C×N, the features of features×N), as
+-- Flux's BatchNorm: y = act(gamma (x - mean) / sqrt(var + eps) + beta).
+--
+-- While active it normalises with the batch statistics and updates the
+-- running ones, r = (1 - momentum) r + momentum batch (the variance
+-- unbiased); inactive it uses the running statistics. Active while a
+-- gradient is taken (mode "auto"), or as set by `cnn.trainmode` /
+-- `cnn.testmode`. Options: `momentum` (0.1), `eps` (1e-5).
+-- Fields: `gamma` (ones), `beta` (zeros) — trainable, in this order —
+-- and `running_mean` (zeros), `running_var` (ones).
+-- @module cnn.layers.BatchNorm
+
+return function(cnn, base)
+  local BatchNorm = base.class("BatchNorm")
+
+  local function build(channels, act, opts)
+    if type(act) == "table" and opts == nil and not base.is_layer(act) then
+      act, opts = nil, act
+    end
+    opts = opts or {}
+    if math.type(channels) ~= "integer" or channels < 1 then
+      error("BatchNorm: channels must be a positive integer", 0)
+    end
+    local core = cnn.core
+    return setmetatable({
+      channels = channels,
+      act = not base.is_identity(act) and act or nil,
+      gamma = core.ones(channels), beta = core.zeros(channels),
+      running_mean = core.zeros(channels), running_var = core.ones(channels),
+      momentum = opts.momentum or 0.1, eps = opts.eps or 1e-5,
+      mode = "auto",
+    }, BatchNorm)
+  end
+
+  local function channel_dim(x)
+    local nd = x:ndims()
+    return nd == 2 and 1 or nd - 1
+  end
+
+  function BatchNorm:check(x)
+    if not base.is_tensor(x) then
+      return ("expected a tensor, got %s"):format(type(x))
+    end
+    if x:ndims() < 2 then
+      return ("input has %d dimensions (%s), expected at least 2"):format(x:ndims(), base.shape(x))
+    end
+    local c = x:size(channel_dim(x))
+    if c ~= self.channels then
+      return ("input has %d channels (%s), expected %d"):format(c, base.shape(x), self.channels)
+    end
+    return nil
+  end
+
+  function BatchNorm:forward(x)
+    local y = cnn.batchnorm(x, self.gamma, self.beta, self.running_mean, self.running_var,
+                            base.is_active(self.mode, x), self.momentum, self.eps)
+    if self.act then y = self.act(y) end
+    return y
+  end
+
+  function BatchNorm:parameters()
+    return {self.gamma, self.beta}
+  end
+
+  function BatchNorm:nontrainable()
+    return {self.running_mean, self.running_var}
+  end
+
+  function BatchNorm:set_mode(mode)
+    self.mode = mode
+  end
+
+  function BatchNorm:output_size(sizes)
+    return sizes
+  end
+
+  function BatchNorm:describe()
+    local s = ("BatchNorm(%d"):format(self.channels)
+    if self.act then s = s .. ", " .. base.function_name(self.act) end
+    return s .. ")"
+  end
+
+  return function(...)
+    local ok, layer = pcall(build, ...)
+    if not ok then error(layer, 2) end
+    return layer
+  end
+end

@@ -1,0 +1,193 @@
+--- Chain(l1, l2, ...): applies its layers in order, like Flux's Chain.
+-- A layer is a cnn layer, a nested Chain or any Lua function of one tensor
+-- (`cnn.softmax`, `function(x) return x:reshape(-1, x:size(4)) end`).
+-- `m[i]` is the i-th layer, `#m` their number, `m[{i, j}]` a Chain of
+-- layers i..j (sharing them). An input that does not fit a layer raises
+-- "Chain layer 8, Dense(288 => 10): input has 320 features (320×128),
+-- expected 288".
+-- @module cnn.layers.Chain
+
+return function(_, base)
+  local Chain = {name = "Chain"}
+  local methods = {}
+
+  local function is_chain(x)
+    return getmetatable(x) == Chain
+  end
+  base.is_chain = is_chain
+
+  local function is_layer_class(x)
+    local mt = getmetatable(x)
+    return type(mt) == "table" and mt.describe ~= nil and mt.forward ~= nil
+  end
+  base.is_layer = function(x) return is_layer_class(x) or is_chain(x) end
+
+  local function check_layer(l, i)
+    if type(l) == "function" or base.is_layer(l) then return end
+    local mt = getmetatable(l)
+    if type(mt) == "table" and mt.__call then return end
+    error(("Chain: layer %d is a %s, not a layer or a function"):format(i, type(l)), 3)
+  end
+
+  local function new(list)
+    local layers = {}
+    for i = 1, list.n or #list do
+      check_layer(list[i], i)
+      layers[i] = list[i]
+    end
+    return setmetatable({layers = layers}, Chain)
+  end
+
+  --- Runs the layers in order; returns y, or nil and the message of the
+  -- first layer that rejects its input.
+  function methods.run(self, x, prefix)
+    local list = self.layers
+    for i = 1, #list do
+      local l = list[i]
+      local where = ("%sChain layer %d, "):format(prefix, i)
+      if is_chain(l) then
+        local y, msg = l:run(x, where)
+        if msg then return nil, msg end
+        x = y
+      elseif is_layer_class(l) then
+        local msg = l:check(x)
+        if msg then return nil, where .. l:describe() .. ": " .. msg end
+        x = l:forward(x)
+      else
+        x = l(x)
+      end
+    end
+    return x
+  end
+
+  --- Runs the layers in order and calls visit(i, layer, y, depth) after
+  -- each one (depth counts nested Chains from 0).
+  function methods.each_output(self, x, visit, depth)
+    depth = depth or 0
+    for i, l in ipairs(self.layers) do
+      if is_chain(l) then
+        visit(i, l, nil, depth)
+        x = l:each_output(x, visit, depth + 1)
+      else
+        x = l(x)
+      end
+      visit(i, l, x, depth)
+    end
+    return x
+  end
+
+  function methods.forward(self, x)
+    local y, msg = self:run(x, "")
+    if msg then error(msg, 2) end
+    return y
+  end
+
+  function methods.children(self)
+    return self.layers
+  end
+
+  function methods.parameters()
+    return {}
+  end
+
+  function methods.check()
+    return nil
+  end
+
+  -- Printing as Flux does: one layer a line with its parameter count, and
+  -- a total for the whole Chain.
+
+  local function numel_of(list)
+    local n = 0
+    for _, p in ipairs(list) do n = n + p:numel() end
+    return n
+  end
+
+  local function counts_comment(trainable, fixed)
+    if trainable == 0 then return nil end
+    local s = ("# %s parameters"):format(base.count_string(trainable))
+    if fixed > 0 then s = s .. (", plus %s non-trainable"):format(base.count_string(fixed)) end
+    return s
+  end
+
+  local function bytes_string(bytes)
+    if bytes < 1024 then return ("%d bytes"):format(bytes) end
+    if bytes < 1024 * 1024 then return ("%.3f KiB"):format(bytes / 1024) end
+    return ("%.3f MiB"):format(bytes / (1024 * 1024))
+  end
+
+  local function layer_line(l)
+    if type(l) == "function" then return base.function_name(l) end
+    return tostring(l)
+  end
+
+  -- Appends {text, comment} rows for a Chain's lines at an indentation.
+  local function chain_rows(chain, indent, rows)
+    for _, l in ipairs(chain.layers) do
+      if is_chain(l) then
+        rows[#rows + 1] = {indent .. "Chain("}
+        chain_rows(l, indent .. "  ", rows)
+        rows[#rows + 1] = {indent .. "),"}
+      else
+        local comment
+        if base.is_layer(l) then
+          local fixed = l.nontrainable and numel_of(l:nontrainable()) or 0
+          comment = counts_comment(numel_of(l:parameters()), fixed)
+        end
+        rows[#rows + 1] = {indent .. layer_line(l) .. ",", comment}
+      end
+    end
+  end
+
+  local function total_comment(chain)
+    local ps = base.params(chain)
+    local n = numel_of(ps)
+    local s = ("# Total: %d arrays, %s parameters, %s.")
+      :format(#ps, base.count_string(n), bytes_string(4 * n))
+    local fixed = base.nontrainable_count(chain)
+    if fixed > 0 then
+      s = s:sub(1, -2) .. (", plus %s non-trainable."):format(base.count_string(fixed))
+    end
+    return s
+  end
+
+  function methods.describe(self)
+    local rows = {{"Chain("}}
+    chain_rows(self, "  ", rows)
+    rows[#rows + 1] = {")", total_comment(self)}
+    local width = 0
+    for _, r in ipairs(rows) do
+      if r[2] then width = math.max(width, utf8.len(r[1])) end
+    end
+    local lines = {}
+    for i, r in ipairs(rows) do
+      if r[2] then
+        lines[i] = r[1] .. (" "):rep(width + 2 - utf8.len(r[1])) .. r[2]
+      else
+        lines[i] = r[1]
+      end
+    end
+    return table.concat(lines, "\n")
+  end
+
+  Chain.__index = function(self, k)
+    if math.type(k) == "integer" then return rawget(self, "layers")[k] end
+    if type(k) == "table" then
+      local list = {}
+      for i = k[1], k[2] or #self.layers do list[#list + 1] = self.layers[i] end
+      return new(list)
+    end
+    return methods[k]
+  end
+  Chain.__len = function(self) return #self.layers end
+  Chain.__call = function(self, x)
+    local y, msg = self:run(x, "")
+    if msg then error(msg, 2) end
+    return y
+  end
+  Chain.__tostring = function(self) return self:describe() end
+
+  return function(...)
+    return new(table.pack(...))
+  end
+end

@@ -1,0 +1,78 @@
+--- Dense(in, out [, act] [, opts]): fully connected layer, as Flux's
+-- `Dense(288, 10)`: y = act(W x + b) on features×batch input (a vector of
+-- `in` features gives a vector of `out`).
+--
+-- `in, out` may also be given as one pair `{in, out}`. Options: `bias`
+-- (true: zeros, the default; false: none) and `init` (the weight
+-- initialiser, default `cnn.glorot_uniform`). Fields: `weight` (out×in,
+-- as Flux), `bias` (out, or nil), `act`.
+-- @module cnn.layers.Dense
+
+return function(cnn, base)
+  local Dense = base.class("Dense")
+
+  local function build(nin, nout, act, opts)
+    if type(nin) == "table" then -- the pair form Dense({in, out}, act, opts)
+      nin, nout, act, opts = nin[1], nin[2], nout, act
+    end
+    if type(act) == "table" and opts == nil and not base.is_layer(act) then
+      act, opts = nil, act
+    end
+    opts = opts or {}
+    if math.type(nin) ~= "integer" or math.type(nout) ~= "integer" or nin < 1 or nout < 1 then
+      error("Dense: sizes must be positive integers", 0)
+    end
+    local init = opts.init or cnn.glorot_uniform
+    return setmetatable({
+      weight = init(nout, nin),
+      bias = opts.bias ~= false and cnn.core.zeros(nout) or nil,
+      act = not base.is_identity(act) and act or nil,
+      nin = nin, nout = nout,
+    }, Dense)
+  end
+
+  function Dense:check(x)
+    if not base.is_tensor(x) then
+      return ("expected a tensor, got %s"):format(type(x))
+    end
+    local nd = x:ndims()
+    if nd ~= 1 and nd ~= 2 then
+      return ("input has %d dimensions (%s), expected 2 (features×batch)"):format(nd, base.shape(x))
+    end
+    if x:size(1) ~= self.nin then
+      return ("input has %d features (%s), expected %d"):format(x:size(1), base.shape(x), self.nin)
+    end
+    return nil
+  end
+
+  function Dense:forward(x)
+    local vector = x:ndims() == 1
+    if vector then x = x:reshape(self.nin, 1) end
+    local y = cnn.dense(x, self.weight, self.bias)
+    if self.act then y = self.act(y) end
+    if vector then y = y:reshape(self.nout) end
+    return y
+  end
+
+  function Dense:parameters()
+    return {self.weight, self.bias}
+  end
+
+  function Dense:output_size(sizes)
+    if #sizes == 1 then return {self.nout} end
+    return {self.nout, sizes[2]}
+  end
+
+  function Dense:describe()
+    local s = ("Dense(%d => %d"):format(self.nin, self.nout)
+    if self.act then s = s .. ", " .. base.function_name(self.act) end
+    if not self.bias then s = s .. "; bias=false" end
+    return s .. ")"
+  end
+
+  return function(...)
+    local ok, layer = pcall(build, ...)
+    if not ok then error(layer, 2) end
+    return layer
+  end
+end

@@ -1,0 +1,32 @@
+--- flatten(x) and Flatten(): all dimensions but the last merged into one,
+-- W×H×C×N → (W·H·C)×N, as Flux's `flatten` (x fastest, then y, then C —
+-- the same order as PyTorch's `view(N, -1)` on NCHW).
+-- @module cnn.layers.Flatten
+
+return function(cnn, base)
+  local flatten = cnn.flatten or function(x)
+    return x:reshape(-1, x:size(x:ndims()))
+  end
+
+  local Flatten = base.class("Flatten")
+
+  function Flatten:check(x)
+    if not base.is_tensor(x) then
+      return ("expected a tensor, got %s"):format(type(x))
+    end
+    return nil
+  end
+
+  function Flatten:forward(x)
+    return flatten(x)
+  end
+
+  function Flatten:describe()
+    return "Flatten()"
+  end
+
+  return {
+    flatten = flatten,
+    Flatten = function() return setmetatable({}, Flatten) end,
+  }
+end

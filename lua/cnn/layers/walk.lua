@@ -1,0 +1,160 @@
+--- Functions over a whole model: params, trainmode, testmode, summary.
+-- @module cnn.layers.walk
+
+return function(cnn, base)
+  local walk = {}
+
+  -- Calls visit(layer) on every layer of the models, depth first in order.
+  local function each_layer(models, visit)
+    local function go(l)
+      if type(l) == "function" or not base.is_layer(l) then return end
+      visit(l)
+      for _, child in ipairs(l:children()) do go(child) end
+    end
+    for i = 1, models.n do go(models[i]) end
+  end
+
+  local function collect(models, getter)
+    local list, seen = {}, {}
+    each_layer(models, function(l)
+      for _, p in ipairs(getter(l)) do
+        if not seen[p] then
+          seen[p] = true
+          list[#list + 1] = p
+        end
+      end
+    end)
+    return list
+  end
+
+  --- The trainable tensors of one or more models, in layer order (weight
+  -- before bias), each once: an array for `cnn.gradient` and `cnn.update`.
+  -- @usage local ps = cnn.params(model)
+  function walk.params(...)
+    return collect(table.pack(...), function(l) return l:parameters() end)
+  end
+  base.params = walk.params
+
+  function base.nontrainable_count(model)
+    local list = collect(table.pack(model), function(l)
+      return l.nontrainable and l:nontrainable() or {}
+    end)
+    local n = 0
+    for _, t in ipairs(list) do n = n + t:numel() end
+    return n
+  end
+
+  local function set_mode(model, mode)
+    each_layer(table.pack(model), function(l)
+      if l.set_mode then l:set_mode(mode) end
+    end)
+    return model
+  end
+
+  local function mode_of(flag, yes, no, fname)
+    if flag == nil or flag == true then return yes end
+    if flag == false then return no end
+    if flag == "auto" then return "auto" end
+    error(("%s: mode must be true, false or \"auto\""):format(fname), 3)
+  end
+
+  --- Puts Dropout and BatchNorm layers of a model in training mode (active
+  -- even outside a gradient call), as Flux's trainmode!. `flag` false
+  -- means test mode, "auto" restores the default (active exactly inside a
+  -- gradient call). Returns the model.
+  function walk.trainmode(model, flag)
+    return set_mode(model, mode_of(flag, "train", "test", "trainmode"))
+  end
+
+  --- Puts Dropout and BatchNorm layers in test mode (inactive even inside
+  -- a gradient call), as Flux's testmode!; `flag` false means train mode,
+  -- "auto" the default. Returns the model.
+  function walk.testmode(model, flag)
+    return set_mode(model, mode_of(flag, "test", "train", "testmode"))
+  end
+
+  -- Summary -------------------------------------------------------------
+
+  local function numel_of(list)
+    local n = 0
+    for _, p in ipairs(list) do n = n + p:numel() end
+    return n
+  end
+
+  local function pad_to(s, width)
+    return s .. (" "):rep(width - utf8.len(s))
+  end
+
+  local function layer_text(l)
+    if type(l) == "function" then return base.function_name(l) end
+    if base.is_chain(l) then return "Chain(" end
+    return tostring(l)
+  end
+
+  -- Rows {layer, output size, parameters} from running the model once.
+  local function summary_rows(model, x)
+    local rows = {}
+    local function visit(_, l, y, depth)
+      local indent = ("  "):rep(depth)
+      if base.is_chain(l) then
+        if y == nil then rows[#rows + 1] = {indent .. "Chain(", "", ""} end
+        if y ~= nil then rows[#rows + 1] = {indent .. ")", base.shape(y), ""} end
+        return
+      end
+      local n = base.is_layer(l) and numel_of(l:parameters()) or 0
+      rows[#rows + 1] = {indent .. layer_text(l), base.shape(y), n > 0 and base.count_string(n) or ""}
+    end
+    if base.is_chain(model) then
+      model:each_output(x, visit)
+    else
+      visit(1, model, model(x), 0)
+    end
+    return rows
+  end
+
+  -- Runs the model in test mode (so BatchNorm statistics stay as they are)
+  -- and restores the modes afterwards.
+  local function rows_in_test_mode(model, x)
+    local saved = {}
+    each_layer(table.pack(model), function(l)
+      if l.set_mode then saved[#saved + 1] = {l, l.mode} end
+    end)
+    set_mode(model, "test")
+    local ok, rows = pcall(summary_rows, model, x)
+    for _, s in ipairs(saved) do s[1]:set_mode(s[2]) end
+    if not ok then error(rows, 0) end
+    return rows
+  end
+
+  local function format_table(rows)
+    local widths = {0, 0}
+    for _, r in ipairs(rows) do
+      for c = 1, 2 do widths[c] = math.max(widths[c], utf8.len(r[c])) end
+    end
+    local lines = {}
+    for i, r in ipairs(rows) do
+      local line = pad_to(r[1], widths[1] + 2) .. pad_to(r[2], widths[2] + 2) .. r[3]
+      lines[i] = line:gsub("%s+$", "")
+    end
+    return table.concat(lines, "\n")
+  end
+
+  --- A table of the model's layers with the output size of each for an
+  -- input of the given sizes (the model runs once on zeros, in test mode),
+  -- their parameter counts and the total, e.g. for the notebook's model
+  -- and {28, 28, 1, 1}: "... Dense(288 => 10)  10×1  2_890 ...".
+  -- @treturn string the table (print it)
+  function walk.summary(model, sizes)
+    if type(sizes) ~= "table" then
+      error("summary: input sizes must be a table such as {28, 28, 1, 1}", 2)
+    end
+    local x = cnn.core.zeros(sizes)
+    local rows = {{"Layer", "Output size", "Parameters"}, {"input", base.shape(x), ""}}
+    for _, r in ipairs(rows_in_test_mode(model, x)) do rows[#rows + 1] = r end
+    local ps = walk.params(model)
+    rows[#rows + 1] = {("Total: %d arrays, %s parameters"):format(#ps, base.count_string(numel_of(ps))), "", ""}
+    return format_table(rows)
+  end
+
+  return walk
+end
