@@ -1,0 +1,62 @@
+--- Activation functions: plain functions of a tensor, differentiable, as
+-- Flux's (relu, leakyrelu, elu, sigmoid (σ), tanh, gelu, softplus,
+-- logsigmoid (Flux's logσ), softmax, logsoftmax). Elementwise ones run on
+-- oneDNN's eltwise primitive; softmax and logsoftmax work over dimension 1
+-- (the classes of a classes×N tensor).
+-- @module cnn.activations
+
+local core = require "cnn.core"
+
+return function(cnn)
+  local ops = cnn.ops
+  local eltwise_op = ops.eltwise_op
+  local act = {}
+
+  --- max(x, 0)
+  act.relu = eltwise_op("relu", "relu", 0)
+  local leaky = eltwise_op("leakyrelu", "relu", 0.01)
+  --- x for x > 0, a·x otherwise (a = 0.01 by default).
+  function act.leakyrelu(x, a) return leaky(x, a or 0.01) end
+  local elu = eltwise_op("elu", "elu", 1)
+  --- x for x > 0, a·(exp(x) - 1) otherwise (a = 1 by default).
+  function act.elu(x, a) return elu(x, a or 1) end
+  local sigmoid = eltwise_op("sigmoid", "sigmoid")
+  --- 1 / (1 + exp(-x))
+  function act.sigmoid(x) return sigmoid(x) end
+  local tanh = eltwise_op("tanh", "tanh")
+  --- tanh(x)
+  function act.tanh(x) return tanh(x) end
+  local gelu = eltwise_op("gelu", "gelu")
+  --- Gaussian error linear unit, tanh approximation (as Flux's gelu).
+  function act.gelu(x) return gelu(x) end
+  local softplus = eltwise_op("softplus", "softplus")
+  --- log(1 + exp(x))
+  function act.softplus(x) return softplus(x) end
+  --- log(sigmoid(x)) = -softplus(-x), without overflow.
+  function act.logsigmoid(x) return ops.neg(softplus(ops.neg(x))) end
+
+  local function softmax_op(name, log)
+    return cnn.op{
+      name = name,
+      forward = function(ctx, x)
+        local y = core.softmax(core.contiguous(x), log)
+        ctx:save(y)
+        return y
+      end,
+      backward = function(ctx, gy)
+        return core.softmax_backward(core.contiguous(gy), ctx.saved[1], log)
+      end,
+    }
+  end
+  --- exp.(x) ./ sum(exp.(x), dims=1)
+  act.softmax = softmax_op("softmax", false)
+  --- x .- log.(sum(exp.(x), dims=1)), computed stably.
+  act.logsoftmax = softmax_op("logsoftmax", true)
+
+  local methods = ops.method_table
+  for name, f in pairs(act) do
+    ops[name] = f
+    methods[name] = f
+  end
+  return act
+end

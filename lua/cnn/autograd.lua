@@ -1,0 +1,330 @@
+--- Reverse-mode automatic differentiation on a tape.
+--
+-- A tape exists only while `gradient` or `withgradient` runs. Inside it,
+-- the tensors being differentiated and every result computed from them are
+-- *tracked*; an op whose inputs include a tracked tensor records one node
+-- (its context and inputs) in execution order. The backward pass walks the
+-- tape once in reverse, adding up the gradient of every tensor that was
+-- used more than once, and then drops the tape. Outside a gradient call an
+-- op costs one extra test before it calls `cnn.core`.
+--
+-- Every differentiable op, built-in or user-defined, is made with `op`.
+-- @module cnn.autograd
+
+local core = require "cnn.core"
+
+local Tensor = core.Tensor
+
+local autograd = {}
+
+local tape = nil -- array of nodes while a gradient call runs, else nil
+local tracked = setmetatable({}, {__mode = "k"}) -- tensor -> true
+
+local function is_tensor(x)
+  return getmetatable(x) == Tensor
+end
+autograd.is_tensor = is_tensor
+
+--- The sizes of a tensor as text: "10×4", "0-dim" for a scalar.
+local function shape(t)
+  local s = t:size()
+  if #s == 0 then return "0-dim" end
+  return table.concat(s, "×")
+end
+autograd.shape = shape
+
+local function same_size(a, b)
+  local sa, sb = a:size(), b:size()
+  if #sa ~= #sb then return false end
+  for d = 1, #sa do
+    if sa[d] ~= sb[d] then return false end
+  end
+  return true
+end
+autograd.same_size = same_size
+
+--- Whether `x` is a tensor recorded on the active tape.
+function autograd.istracked(x)
+  return tape ~= nil and tracked[x] == true
+end
+
+-- Context of an op that is being recorded: the forward leaves on it what
+-- the backward needs.
+local Ctx = {}
+Ctx.__index = Ctx
+Ctx.recording = true
+
+--- Keeps values for the backward pass in `ctx.saved[1]`, `ctx.saved[2]`, ...
+function Ctx:save(...)
+  self.saved = table.pack(...)
+end
+
+-- The context handed to a forward that is not recorded: it forgets
+-- whatever is put on it, so nothing is kept alive for a backward that will
+-- never run.
+local NOCTX = setmetatable({}, {
+  __index = {recording = false, needs = {}, save = function() end},
+  __newindex = function() end,
+})
+
+-- A number produced by a recorded op becomes a 0-dim tensor, so that it
+-- can be tracked.
+local function as_tensor(y)
+  local t = core.zeros({})
+  t:set(y)
+  return t
+end
+
+local function record(def, ...)
+  local n = select("#", ...)
+  local args = {...}
+  local needs, any = {}, false
+  for i = 1, n do
+    local t = tracked[args[i]] == true
+    needs[i] = t
+    any = any or t
+  end
+  if not any then return def.forward(NOCTX, ...) end
+  local ctx = setmetatable({needs = needs}, Ctx)
+  local y = def.forward(ctx, ...)
+  if not def.differentiable and not is_tensor(y) then return y end
+  if type(y) == "number" then y = as_tensor(y) end
+  if not is_tensor(y) then
+    error(("%s: forward must return a tensor or a number, got %s"):format(def.name, type(y)), 3)
+  end
+  for i = 1, n do
+    if args[i] == y then return y end -- an identity: nothing to record
+  end
+  tape[#tape + 1] = {def = def, ctx = ctx, args = args, n = n, y = y}
+  tracked[y] = true
+  return y
+end
+
+--- Makes a differentiable function from a forward and a backward.
+--
+-- `forward(ctx, ...)` computes the result (a tensor, or a number, which
+-- becomes a 0-dim tensor when recorded) from its arguments with
+-- `cnn.core`. While recording it can keep what the backward needs with
+-- `ctx:save(...)` (read back as `ctx.saved[i]`) or as fields of `ctx`;
+-- `ctx.recording` tells whether it is recorded. Outside a gradient call
+-- the context forgets everything put on it.
+--
+-- `backward(ctx, gy)` receives the gradient of the result and returns the
+-- gradients of the arguments in order (nil for an argument that has none,
+-- such as a number or an option table). `ctx.needs[i]` says whether
+-- argument `i` needs one, so expensive ones can be skipped. A gradient may
+-- have the broadcast size of the result: it is summed down to the size of
+-- its argument.
+--
+-- With `differentiable = false` and no backward, the op works forward on
+-- tracked tensors, and a gradient that reaches it raises
+-- "gradient: <name> is not differentiable".
+-- @tparam table def `{name = string, forward = function, backward = function}`
+-- @treturn function the op
+-- @usage
+-- local square = cnn.op{
+--   name = "square",
+--   forward = function(ctx, x)
+--     ctx:save(x)
+--     return cnn.core.mul(x, x)
+--   end,
+--   backward = function(ctx, gy)
+--     local x = ctx.saved[1]
+--     return cnn.core.mul(gy, cnn.core.mul(x, 2))
+--   end,
+-- }
+-- local gx = cnn.gradient(function(x) return cnn.sum(square(x)) end, x)
+function autograd.op(def)
+  if type(def) ~= "table" then error("op: expected a table {name=, forward=, backward=}", 2) end
+  if type(def.name) ~= "string" then error("op: name must be a string", 2) end
+  if type(def.forward) ~= "function" then error(("op %s: forward must be a function"):format(def.name), 2) end
+  local differentiable = def.differentiable ~= false
+  if differentiable and type(def.backward) ~= "function" then
+    error(("op %s: backward must be a function (or differentiable = false)"):format(def.name), 2)
+  end
+  local node_def = {name = def.name, forward = def.forward, backward = def.backward,
+                    differentiable = differentiable}
+  local forward = def.forward
+  return function(...)
+    if tape then return record(node_def, ...) end
+    return forward(NOCTX, ...)
+  end
+end
+
+-- Adds g (summed down to the size of x if it was broadcast) to the
+-- gradient of x. Out of place, because backward rules may hand the same
+-- tensor to several inputs.
+local function accumulate(grads, node, i, g)
+  local x = node.args[i]
+  if not is_tensor(g) then
+    if type(g) == "number" then g = core.fill(g, x:size())
+    else error(("gradient: %s returned a %s as gradient of argument %d"):format(node.def.name, type(g), i), 0) end
+  end
+  if not same_size(g, x) then
+    local ok, reduced = pcall(core.sum_to, g, x:size())
+    if not ok or not same_size(reduced, x) then
+      error(("gradient: %s returned a gradient of size %s for argument %d of size %s")
+        :format(node.def.name, shape(g), i, shape(x)), 0)
+    end
+    g = reduced
+  end
+  local old = grads[x]
+  grads[x] = old and core.add(old, g) or g
+end
+
+local function backward_node(grads, node, gy)
+  if not node.def.differentiable then
+    error(("gradient: %s is not differentiable"):format(node.def.name), 0)
+  end
+  local gs = table.pack(node.def.backward(node.ctx, gy))
+  for i = 1, node.n do
+    local g = gs[i]
+    if node.ctx.needs[i] and g ~= nil and g ~= false then
+      accumulate(grads, node, i, g)
+    end
+  end
+end
+
+-- Walks the tape in reverse from the result `y`; returns the gradients of
+-- all tracked tensors that were reached. Gradients of intermediate results
+-- are dropped as soon as they are used, unless they belong to a target.
+local function backward(nodes, y, keep)
+  local grads = {[y] = core.ones(y:size())}
+  for k = #nodes, 1, -1 do
+    local node = nodes[k]
+    nodes[k] = nil
+    local gy = grads[node.y]
+    if gy then
+      if not keep[node.y] then grads[node.y] = nil end
+      backward_node(grads, node, gy)
+    end
+  end
+  return grads
+end
+
+-- Targets of the differentiation: the parameters (an array-like table of
+-- tensors) or the tensor arguments.
+local function targets_of(fname, ...)
+  local n = select("#", ...)
+  local first = ...
+  if n == 1 and not is_tensor(first) and (type(first) == "table" or type(first) == "userdata") then
+    local list = {}
+    for i = 1, #first do
+      local p = first[i]
+      if not is_tensor(p) then
+        error(("%s: parameter %d is a %s, not a tensor"):format(fname, i, type(p)), 3)
+      end
+      list[i] = p
+    end
+    return list, true
+  end
+  return table.pack(...), false
+end
+
+local function check_scalar(fname, result)
+  if type(result) == "number" then return end
+  if not is_tensor(result) then
+    error(("%s: f must return a scalar, got a %s"):format(fname, type(result)), 0)
+  end
+  if result:numel() ~= 1 then
+    error(("%s: f must return a scalar, got a %s tensor"):format(fname, shape(result)), 0)
+  end
+end
+
+local function fresh_tracked()
+  return setmetatable({}, {__mode = "k"})
+end
+
+-- Runs f on a fresh tape with the targets tracked, then the backward pass.
+-- Returns the value of f, the gradients by tensor, the targets and whether
+-- they are parameters.
+local function run_tape(fname, f, ...)
+  if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
+    error(("%s: f must be a function"):format(fname), 3)
+  end
+  if tape then error(("%s: nested gradient calls are not supported"):format(fname), 3) end
+  local targets, byparams = targets_of(fname, ...)
+  tracked = fresh_tracked()
+  local keep = {}
+  for i = 1, targets.n or #targets do
+    if is_tensor(targets[i]) then
+      tracked[targets[i]] = true
+      keep[targets[i]] = true
+    end
+  end
+  local nodes = {}
+  tape = nodes
+  local ok, result
+  if byparams then ok, result = pcall(f) else ok, result = pcall(f, ...) end
+  tape = nil
+  local reached = is_tensor(result) and tracked[result]
+  tracked = fresh_tracked()
+  if not ok then error(result, 0) end
+  check_scalar(fname, result)
+  local grads = reached and backward(nodes, result, keep) or {}
+  local value = type(result) == "number" and result or result:item()
+  return value, grads, targets, byparams
+end
+
+-- Gradients by parameter (a table keyed by tensor, without the ones not
+-- reached) or by argument (an array, nil where there is none).
+local function arrange(grads, targets, byparams)
+  local out = {}
+  if byparams then
+    for i = 1, #targets do out[targets[i]] = grads[targets[i]] end
+    return out
+  end
+  out.n = targets.n
+  for i = 1, targets.n do
+    if is_tensor(targets[i]) then out[i] = grads[targets[i]] end
+  end
+  return out
+end
+
+--- Gradient of a scalar function.
+--
+-- `gradient(f, ps)` with `ps` an array of parameter tensors (as
+-- `cnn.params(model)` returns) calls `f()` and returns a table `gs` keyed
+-- by parameter: `gs[w]` is the gradient of `w`, absent if `f` did not use
+-- `w`. `gradient(f, x1, x2, ...)` calls `f(x1, x2, ...)` and returns the
+-- gradients of the tensor arguments as multiple results (nil for
+-- arguments that have none).
+--
+-- `f` must return a number or a 1-element tensor.
+-- @usage
+-- local gs = cnn.gradient(function() return cnn.mse(m(x), y) end, cnn.params(m))
+-- local gx, gw = cnn.gradient(function(x, w) return cnn.sum(x * w) end, x, w)
+function autograd.gradient(f, ...)
+  local _, grads, targets, byparams = run_tape("gradient", f, ...)
+  local out = arrange(grads, targets, byparams)
+  if byparams then return out end
+  return table.unpack(out, 1, out.n)
+end
+
+--- Value and gradient of a scalar function: like `gradient`, but returns
+-- the value of `f` (a number) and the gradients in one table (keyed by
+-- parameter, or an array in the order of the arguments).
+-- @usage
+-- local loss, gs = cnn.withgradient(function() return cnn.mse(m(x), y) end, cnn.params(m))
+function autograd.withgradient(f, ...)
+  local value, grads, targets, byparams = run_tape("withgradient", f, ...)
+  return value, arrange(grads, targets, byparams)
+end
+
+--- The number in a number or a 1-element tensor (tracked or not).
+function autograd.item(x)
+  if type(x) == "number" then return x end
+  if is_tensor(x) then return x:item() end
+  error(("item: expected a number or a tensor, got %s"):format(type(x)), 2)
+end
+
+-- A part of the flat `cnn` table (see init.lua).
+return function()
+  return {
+    gradient = autograd.gradient,
+    withgradient = autograd.withgradient,
+    op = autograd.op,
+    item = autograd.item,
+    istracked = autograd.istracked,
+  }
+end

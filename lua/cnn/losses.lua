@@ -1,0 +1,90 @@
+--- Loss functions, as Flux defines them, built from differentiable ops.
+--
+-- Each takes the prediction ŷ and the target y of exactly the same sizes
+-- and returns a number (a 0-dim tensor inside a gradient call when ŷ is
+-- tracked; `cnn.item` gives the number either way). Losses over classes
+-- average over the samples: every dimension but the first.
+-- @module cnn.losses
+
+local core = require "cnn.core"
+
+--- eps(Float32), added inside logarithms as Flux does.
+local EPS = 1.1920929e-7
+
+return function(cnn)
+  local ops = cnn.ops
+  local shape = function(t)
+    local s = t:size()
+    if #s == 0 then return "0-dim" end
+    return table.concat(s, "×")
+  end
+
+  local function check_sizes(name, yhat, y)
+    if getmetatable(yhat) ~= core.Tensor then
+      error(("%s: prediction must be a tensor, got %s"):format(name, type(yhat)), 0)
+    end
+    if getmetatable(y) ~= core.Tensor then
+      error(("%s: target must be a tensor, got %s"):format(name, type(y)), 0)
+    end
+    local a, b = yhat:size(), y:size()
+    local same = #a == #b
+    for d = 1, #a do same = same and a[d] == b[d] end
+    if not same then
+      error(("%s: prediction %s and target %s differ in size"):format(name, shape(yhat), shape(y)), 0)
+    end
+  end
+
+  -- s * k for a number or a 0-dim tensor s.
+  local function scale(s, k)
+    if type(s) == "number" then return s * k end
+    return ops.mul(s, k)
+  end
+
+  -- Number of samples when classes lie along dimension 1.
+  local function samples(y)
+    local n = y:numel() // math.max(y:size(1), 1)
+    return math.max(n, 1)
+  end
+
+  local losses = {}
+
+  --- Cross-entropy of probabilities ŷ (e.g. softmax output) against y:
+  -- mean over samples of -Σ y .* log.(ŷ .+ eps(Float32)).
+  function losses.crossentropy(yhat, y)
+    check_sizes("crossentropy", yhat, y)
+    local s = ops.sum(ops.mul(y, ops.log(ops.add(yhat, EPS))))
+    return scale(s, -1 / samples(y))
+  end
+
+  --- Cross-entropy of logits ŷ against y: mean over samples of
+  -- -Σ y .* logsoftmax(ŷ); more stable than crossentropy(softmax(ŷ), y).
+  function losses.logitcrossentropy(yhat, y)
+    check_sizes("logitcrossentropy", yhat, y)
+    local s = ops.sum(ops.mul(y, ops.logsoftmax(yhat)))
+    return scale(s, -1 / samples(y))
+  end
+
+  --- Mean squared error: mean((ŷ - y) .^ 2) over all elements.
+  function losses.mse(yhat, y)
+    check_sizes("mse", yhat, y)
+    local d = ops.sub(yhat, y)
+    return ops.mean(ops.mul(d, d))
+  end
+
+  --- Binary cross-entropy of probabilities:
+  -- mean(-(y .* log.(ŷ .+ ϵ) .+ (1 .- y) .* log.(1 .- ŷ .+ ϵ))).
+  function losses.binarycrossentropy(yhat, y)
+    check_sizes("binarycrossentropy", yhat, y)
+    local pos = ops.mul(y, ops.log(ops.add(yhat, EPS)))
+    local neg = ops.mul(ops.sub(1, y), ops.log(ops.sub(1 + EPS, yhat)))
+    return scale(ops.mean(ops.add(pos, neg)), -1)
+  end
+
+  --- Binary cross-entropy of logits: mean((1 .- y) .* ŷ .- logσ.(ŷ)).
+  function losses.logitbinarycrossentropy(yhat, y)
+    check_sizes("logitbinarycrossentropy", yhat, y)
+    return ops.mean(ops.sub(ops.mul(ops.sub(1, y), yhat), ops.logsigmoid(yhat)))
+  end
+
+  return losses
+end
