@@ -234,16 +234,6 @@ static bool nothing_to_do(const cnn_tensor *a, const cnn_tensor *b,
     return !cnn_tensor_numel(a) || !cnn_tensor_numel(b) || !cnn_tensor_numel(c);
 }
 
-static void run_arg(cnn_exec *e, int arg, const cnn_tensor *t, int is_output)
-{
-    dnnl_memory_desc_t md;
-    cnn_md_of_tensor(&md, t);
-    if (is_output)
-        cnn_exec_output(e, arg, (cnn_tensor *)t, &md);
-    else
-        cnn_exec_input(e, arg, t, &md);
-}
-
 cnn_status cnn_conv2d_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
                               const cnn_tensor *w, const cnn_tensor *b,
                               cnn_tensor *y)
@@ -263,11 +253,11 @@ cnn_status cnn_conv2d_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
         return s;
     cnn_exec e;
     cnn_exec_begin(&e, prim, "conv2d");
-    run_arg(&e, DNNL_ARG_SRC, x, 0);
-    run_arg(&e, DNNL_ARG_WEIGHTS, w, 0);
+    cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
+    cnn_exec_plain_input(&e, DNNL_ARG_WEIGHTS, w);
     if (b)
-        run_arg(&e, DNNL_ARG_BIAS, b, 0);
-    run_arg(&e, DNNL_ARG_DST, y, 1);
+        cnn_exec_plain_input(&e, DNNL_ARG_BIAS, b);
+    cnn_exec_plain_output(&e, DNNL_ARG_DST, y);
     return cnn_exec_finish(&e);
 }
 
@@ -290,9 +280,9 @@ cnn_status cnn_conv2d_backward_data(const cnn_conv2d_params *p,
         return s;
     cnn_exec e;
     cnn_exec_begin(&e, prim, "conv2d_backward_data");
-    run_arg(&e, DNNL_ARG_DIFF_DST, gy, 0);
-    run_arg(&e, DNNL_ARG_WEIGHTS, w, 0);
-    run_arg(&e, DNNL_ARG_DIFF_SRC, gx, 1);
+    cnn_exec_plain_input(&e, DNNL_ARG_DIFF_DST, gy);
+    cnn_exec_plain_input(&e, DNNL_ARG_WEIGHTS, w);
+    cnn_exec_plain_output(&e, DNNL_ARG_DIFF_SRC, gx);
     return cnn_exec_finish(&e);
 }
 
@@ -320,10 +310,10 @@ cnn_status cnn_conv2d_backward_weights(const cnn_conv2d_params *p,
         return s;
     cnn_exec e;
     cnn_exec_begin(&e, prim, "conv2d_backward_weights");
-    run_arg(&e, DNNL_ARG_SRC, x, 0);
-    run_arg(&e, DNNL_ARG_DIFF_DST, gy, 0);
-    run_arg(&e, DNNL_ARG_DIFF_WEIGHTS, gw, 1);
+    cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
+    cnn_exec_plain_input(&e, DNNL_ARG_DIFF_DST, gy);
+    cnn_exec_plain_output(&e, DNNL_ARG_DIFF_WEIGHTS, gw);
     if (gb)
-        run_arg(&e, DNNL_ARG_DIFF_BIAS, gb, 1);
+        cnn_exec_plain_output(&e, DNNL_ARG_DIFF_BIAS, gb);
     return cnn_exec_finish(&e);
 }

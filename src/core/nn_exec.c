@@ -180,6 +180,20 @@ void cnn_exec_output(cnn_exec *e, int arg, cnn_tensor *t,
     add_arg(e, arg, mem);
 }
 
+void cnn_exec_plain_input(cnn_exec *e, int arg, const cnn_tensor *t)
+{
+    dnnl_memory_desc_t md;
+    cnn_md_of_tensor(&md, t);
+    cnn_exec_input(e, arg, t, &md);
+}
+
+void cnn_exec_plain_output(cnn_exec *e, int arg, cnn_tensor *t)
+{
+    dnnl_memory_desc_t md;
+    cnn_md_of_tensor(&md, t);
+    cnn_exec_output(e, arg, t, &md);
+}
+
 void cnn_exec_buffer(cnn_exec *e, int arg, void *data)
 {
     if (e->status != CNN_OK)

@@ -53,6 +53,9 @@ void cnn_exec_input(cnn_exec *e, int arg, const cnn_tensor *t,
 /* An argument the primitive writes. */
 void cnn_exec_output(cnn_exec *e, int arg, cnn_tensor *t,
                      const dnnl_memory_desc_t *user);
+/* The same for a tensor in its plain layout (sizes reversed). */
+void cnn_exec_plain_input(cnn_exec *e, int arg, const cnn_tensor *t);
+void cnn_exec_plain_output(cnn_exec *e, int arg, cnn_tensor *t);
 /* A buffer used in the primitive's own layout (a workspace). */
 void cnn_exec_buffer(cnn_exec *e, int arg, void *data);
 cnn_status cnn_exec_finish(cnn_exec *e);

@@ -1,0 +1,258 @@
+#include "dense.h"
+
+#include <string.h>
+
+#include "dnnl_context.h"
+#include "nn_exec.h"
+
+static int is_matrix_or_vector(const cnn_tensor *t)
+{
+    return t->ndims == 1 || t->ndims == 2;
+}
+
+static int64_t batch_of(const cnn_tensor *t)
+{
+    return t->ndims == 2 ? t->size[1] : 1;
+}
+
+static cnn_status check_operands(const cnn_tensor *a, const char *a_name,
+                                 const cnn_tensor *w, const char *w_name)
+{
+    char as[128];
+    cnn_status s;
+    if ((s = cnn_check_operand(a, a_name, 0, NULL)) != CNN_OK ||
+        (s = cnn_check_operand(w, w_name, 2, "out×in")) != CNN_OK)
+        return s;
+    if (!is_matrix_or_vector(a))
+        return cnn_fail(CNN_ERR_SHAPE, "%s must be a matrix (features×N) or a vector, got %s",
+                        a_name, cnn_shape_string(a, as, sizeof as));
+    return CNN_OK;
+}
+
+cnn_status cnn_dense_check_forward(const cnn_tensor *x, const cnn_tensor *w,
+                                   const cnn_tensor *b, int *y_ndims,
+                                   int64_t y[2])
+{
+    char xs[128], ws[128], bs[128];
+    cnn_status s;
+    if ((s = check_operands(x, "input", w, "weight")) != CNN_OK ||
+        (b && (s = cnn_check_operand(b, "bias", 0, NULL)) != CNN_OK))
+        return s;
+    cnn_shape_string(x, xs, sizeof xs);
+    cnn_shape_string(w, ws, sizeof ws);
+    if (x->size[0] != w->size[1])
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "input has %lld features (%s), weight expects %lld (%s)",
+                        (long long)x->size[0], xs, (long long)w->size[1], ws);
+    if (b && (b->ndims != 1 || b->size[0] != w->size[0]))
+        return cnn_fail(CNN_ERR_SHAPE, "bias is %s, weight has %lld outputs (%s)",
+                        cnn_shape_string(b, bs, sizeof bs), (long long)w->size[0], ws);
+    *y_ndims = x->ndims;
+    y[0] = w->size[0];
+    y[1] = batch_of(x);
+    return CNN_OK;
+}
+
+cnn_status cnn_dense_check_backward_data(const cnn_tensor *gy,
+                                         const cnn_tensor *w, int *x_ndims,
+                                         int64_t x[2])
+{
+    char gs[128], ws[128];
+    cnn_status s;
+    if ((s = check_operands(gy, "gradient", w, "weight")) != CNN_OK)
+        return s;
+    if (gy->size[0] != w->size[0])
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "gradient has %lld features (%s), weight has %lld outputs (%s)",
+                        (long long)gy->size[0], cnn_shape_string(gy, gs, sizeof gs),
+                        (long long)w->size[0], cnn_shape_string(w, ws, sizeof ws));
+    *x_ndims = gy->ndims;
+    x[0] = w->size[1];
+    x[1] = batch_of(gy);
+    return CNN_OK;
+}
+
+cnn_status cnn_dense_check_backward_weights(const cnn_tensor *gy,
+                                            const cnn_tensor *x)
+{
+    char gs[128], xs[128];
+    cnn_status s;
+    if ((s = cnn_check_operand(gy, "gradient", 0, NULL)) != CNN_OK ||
+        (s = cnn_check_operand(x, "input", 0, NULL)) != CNN_OK)
+        return s;
+    if (!is_matrix_or_vector(gy) || !is_matrix_or_vector(x) ||
+        batch_of(gy) != batch_of(x))
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "gradient %s and input %s must be matrices with the same batch size",
+                        cnn_shape_string(gy, gs, sizeof gs),
+                        cnn_shape_string(x, xs, sizeof xs));
+    return CNN_OK;
+}
+
+typedef struct dense_key {
+    int64_t op; /* 'F', 'D', 'W' */
+    int64_t in, out, batch, bias;
+} dense_key;
+
+typedef struct dense_geometry {
+    dnnl_memory_desc_t src, wei, bias, dst;
+} dense_geometry;
+
+/* Plain layouts: Flux's out×in column-major weight is oneDNN's io. */
+static void geometry(int64_t in, int64_t out, int64_t batch, dense_geometry *g)
+{
+    dnnl_dims_t src = {batch, in}, wei = {out, in}, bias = {out}, dst = {batch, out};
+    dnnl_memory_desc_init_by_tag(&g->src, 2, src, dnnl_f32, dnnl_ab);
+    dnnl_memory_desc_init_by_tag(&g->wei, 2, wei, dnnl_f32, dnnl_ba);
+    dnnl_memory_desc_init_by_tag(&g->bias, 1, bias, dnnl_f32, dnnl_a);
+    dnnl_memory_desc_init_by_tag(&g->dst, 2, dst, dnnl_f32, dnnl_ab);
+}
+
+static cnn_status forward_pd(const dense_geometry *g, int bias,
+                             dnnl_primitive_desc_t *pd)
+{
+    dnnl_inner_product_desc_t d;
+    CNN_DNNL_TRY("dense", dnnl_inner_product_forward_desc_init(
+                              &d, dnnl_forward_training, &g->src, &g->wei,
+                              bias ? &g->bias : NULL, &g->dst));
+    return cnn_pd_create(&d, 0, NULL, "dense", pd);
+}
+
+static cnn_status get_primitive(int op, int64_t in, int64_t out, int64_t batch,
+                                int bias, const char *name, cnn_primitive **prim)
+{
+    dense_key key;
+    memset(&key, 0, sizeof key);
+    key.op = op;
+    key.in = in;
+    key.out = out;
+    key.batch = batch;
+    key.bias = bias;
+    if ((*prim = cnn_primitive_find(&key, sizeof key)))
+        return CNN_OK;
+    dense_geometry g;
+    geometry(in, out, batch, &g);
+    dnnl_primitive_desc_t pd, hint;
+    cnn_status s = forward_pd(&g, bias, op == 'F' ? &pd : &hint);
+    if (s != CNN_OK)
+        return s;
+    if (op != 'F') {
+        dnnl_inner_product_desc_t d;
+        dnnl_status_t st =
+            op == 'D' ? dnnl_inner_product_backward_data_desc_init(&d, &g.src, &g.wei, &g.dst)
+                      : dnnl_inner_product_backward_weights_desc_init(
+                            &d, &g.src, &g.wei, bias ? &g.bias : NULL, &g.dst);
+        s = st == dnnl_success
+                ? cnn_pd_create(&d, 0, hint, name, &pd)
+                : cnn_fail(CNN_ERR_DNNL, "%s: describing the inner product: %s",
+                           name, cnn_dnnl_status_string(st));
+        dnnl_primitive_desc_destroy(hint);
+        if (s != CNN_OK)
+            return s;
+    }
+    return cnn_primitive_add(&key, sizeof key, pd, name, prim);
+}
+
+/* The user layouts are the plain geometry of the tensors' sizes. */
+static void arg(cnn_exec *e, int which, const cnn_tensor *t,
+                const dnnl_memory_desc_t *md, int is_output)
+{
+    if (is_output)
+        cnn_exec_output(e, which, (cnn_tensor *)t, md);
+    else
+        cnn_exec_input(e, which, t, md);
+}
+
+cnn_status cnn_dense_forward(const cnn_tensor *x, const cnn_tensor *w,
+                             const cnn_tensor *b, cnn_tensor *y)
+{
+    int ndims;
+    int64_t ysize[2];
+    cnn_status s;
+    if ((s = cnn_dense_check_forward(x, w, b, &ndims, ysize)) != CNN_OK ||
+        (s = cnn_check_operand(y, "output", ndims, "out×N")) != CNN_OK)
+        return s;
+    if (y->size[0] != ysize[0] || batch_of(y) != ysize[1])
+        return cnn_fail(CNN_ERR_SHAPE, "output has the wrong size");
+    if (!cnn_tensor_numel(x) || !cnn_tensor_numel(y)) {
+        cnn_zero_outputs(y, NULL, NULL);
+        if (b && cnn_tensor_numel(y))
+            return cnn_fail(CNN_ERR_ARG, "input has no features");
+        return CNN_OK;
+    }
+    cnn_primitive *prim;
+    if ((s = get_primitive('F', x->size[0], w->size[0], batch_of(x), b != NULL,
+                           "dense", &prim)) != CNN_OK)
+        return s;
+    dense_geometry g;
+    geometry(x->size[0], w->size[0], batch_of(x), &g);
+    cnn_exec e;
+    cnn_exec_begin(&e, prim, "dense");
+    arg(&e, DNNL_ARG_SRC, x, &g.src, 0);
+    arg(&e, DNNL_ARG_WEIGHTS, w, &g.wei, 0);
+    if (b)
+        arg(&e, DNNL_ARG_BIAS, b, &g.bias, 0);
+    arg(&e, DNNL_ARG_DST, y, &g.dst, 1);
+    return cnn_exec_finish(&e);
+}
+
+cnn_status cnn_dense_backward_data(const cnn_tensor *gy, const cnn_tensor *w,
+                                   cnn_tensor *gx)
+{
+    int ndims;
+    int64_t xsize[2];
+    cnn_status s;
+    if ((s = cnn_dense_check_backward_data(gy, w, &ndims, xsize)) != CNN_OK ||
+        (s = cnn_check_operand(gx, "input gradient", ndims, "in×N")) != CNN_OK)
+        return s;
+    if (gx->size[0] != xsize[0] || batch_of(gx) != xsize[1])
+        return cnn_fail(CNN_ERR_SHAPE, "input gradient has the wrong size");
+    if (!cnn_tensor_numel(gy) || !cnn_tensor_numel(gx)) {
+        cnn_zero_outputs(gx, NULL, NULL);
+        return CNN_OK;
+    }
+    cnn_primitive *prim;
+    if ((s = get_primitive('D', w->size[1], w->size[0], batch_of(gy), 0,
+                           "dense_backward_data", &prim)) != CNN_OK)
+        return s;
+    dense_geometry g;
+    geometry(w->size[1], w->size[0], batch_of(gy), &g);
+    cnn_exec e;
+    cnn_exec_begin(&e, prim, "dense_backward_data");
+    arg(&e, DNNL_ARG_DIFF_DST, gy, &g.dst, 0);
+    arg(&e, DNNL_ARG_WEIGHTS, w, &g.wei, 0);
+    arg(&e, DNNL_ARG_DIFF_SRC, gx, &g.src, 1);
+    return cnn_exec_finish(&e);
+}
+
+cnn_status cnn_dense_backward_weights(const cnn_tensor *gy,
+                                      const cnn_tensor *x, cnn_tensor *gw,
+                                      cnn_tensor *gb)
+{
+    cnn_status s;
+    if ((s = cnn_dense_check_backward_weights(gy, x)) != CNN_OK ||
+        (s = cnn_check_operand(gw, "weight gradient", 2, "out×in")) != CNN_OK ||
+        (gb && (s = cnn_check_operand(gb, "bias gradient", 1, "out")) != CNN_OK))
+        return s;
+    if (gw->size[0] != gy->size[0] || gw->size[1] != x->size[0] ||
+        (gb && gb->size[0] != gy->size[0]))
+        return cnn_fail(CNN_ERR_SHAPE, "weight gradient has the wrong size");
+    if (!cnn_tensor_numel(gy) || !cnn_tensor_numel(x)) {
+        cnn_zero_outputs(gw, gb, NULL);
+        return CNN_OK;
+    }
+    cnn_primitive *prim;
+    if ((s = get_primitive('W', x->size[0], gy->size[0], batch_of(x), gb != NULL,
+                           "dense_backward_weights", &prim)) != CNN_OK)
+        return s;
+    dense_geometry g;
+    geometry(x->size[0], gy->size[0], batch_of(x), &g);
+    cnn_exec e;
+    cnn_exec_begin(&e, prim, "dense_backward_weights");
+    arg(&e, DNNL_ARG_SRC, x, &g.src, 0);
+    arg(&e, DNNL_ARG_DIFF_DST, gy, &g.dst, 0);
+    arg(&e, DNNL_ARG_DIFF_WEIGHTS, gw, &g.wei, 1);
+    if (gb)
+        arg(&e, DNNL_ARG_DIFF_BIAS, gb, &g.bias, 1);
+    return cnn_exec_finish(&e);
+}

@@ -1,0 +1,275 @@
+#include "pool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnnl_context.h"
+#include "nn_exec.h"
+
+void cnn_pool_workspace_free(cnn_pool_workspace *ws)
+{
+    free(ws->data);
+    ws->data = NULL;
+    ws->bytes = 0;
+}
+
+cnn_pool2d_params cnn_pool2d_default_params(cnn_pool_kind kind, int64_t w,
+                                            int64_t h)
+{
+    cnn_pool2d_params p;
+    memset(&p, 0, sizeof p);
+    p.kind = kind;
+    p.window[0] = p.stride[0] = w;
+    p.window[1] = p.stride[1] = h;
+    return p;
+}
+
+static cnn_window window_of(const cnn_pool2d_params *p)
+{
+    cnn_window win;
+    memcpy(win.kernel, p->window, sizeof win.kernel);
+    memcpy(win.stride, p->stride, sizeof win.stride);
+    memcpy(win.pad, p->pad, sizeof win.pad);
+    win.dilation[0] = win.dilation[1] = 1;
+    return win;
+}
+
+cnn_status cnn_pool2d_output_size(const cnn_pool2d_params *p, int x_ndims,
+                                  const int64_t *x, int64_t y[4])
+{
+    char xs[128];
+    cnn_sizes_string(x, x_ndims, xs, sizeof xs);
+    if (p->kind != CNN_POOL_MAX && p->kind != CNN_POOL_MEAN)
+        return cnn_fail(CNN_ERR_ARG, "unknown pooling kind %d", (int)p->kind);
+    if (x_ndims != 4)
+        return cnn_fail(CNN_ERR_SHAPE, "input must be 4-D (W×H×C×N), got %s", xs);
+    cnn_window win = window_of(p);
+    cnn_status s = cnn_window_output(&win, x, y);
+    if (s != CNN_OK) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", cnn_error_message());
+        return cnn_fail(s, "%s (input %s)", why, xs);
+    }
+    /* a window wholly inside the padding would have no maximum */
+    for (int i = 0; i < 4; i++)
+        if (p->pad[i] >= p->window[i / 2])
+            return cnn_fail(CNN_ERR_ARG,
+                            "padding %lld,%lld,%lld,%lld must be smaller than the window %lld×%lld",
+                            (long long)p->pad[0], (long long)p->pad[1],
+                            (long long)p->pad[2], (long long)p->pad[3],
+                            (long long)p->window[0], (long long)p->window[1]);
+    y[2] = x[2];
+    y[3] = x[3];
+    return CNN_OK;
+}
+
+static const char *params_string(const cnn_pool2d_params *p, const int64_t *x,
+                                 char *buf, size_t len)
+{
+    char xs[128];
+    snprintf(buf, len, "%s pooling of %s, window %lld×%lld, stride %lld×%lld, pad %lld,%lld,%lld,%lld",
+             p->kind == CNN_POOL_MAX ? "max" : "mean",
+             cnn_sizes_string(x, 4, xs, sizeof xs), (long long)p->window[0],
+             (long long)p->window[1], (long long)p->stride[0],
+             (long long)p->stride[1], (long long)p->pad[0], (long long)p->pad[1],
+             (long long)p->pad[2], (long long)p->pad[3]);
+    return buf;
+}
+
+static int same_call(const cnn_pool2d_params *a, const int64_t *ax,
+                     const cnn_pool2d_params *b, const int64_t *bx)
+{
+    return a->kind == b->kind && !memcmp(a->window, b->window, sizeof a->window) &&
+           !memcmp(a->stride, b->stride, sizeof a->stride) &&
+           !memcmp(a->pad, b->pad, sizeof a->pad) && !memcmp(ax, bx, 4 * sizeof *ax);
+}
+
+static cnn_status check_workspace(const cnn_pool2d_params *p, const int64_t *x,
+                                  const cnn_pool_workspace *ws)
+{
+    if (p->kind != CNN_POOL_MAX)
+        return CNN_OK;
+    if (!ws || !ws->data)
+        return cnn_fail(CNN_ERR_ARG, "max pooling needs the workspace of its forward");
+    if (!same_call(p, x, &ws->params, ws->x)) {
+        char want[300], have[300];
+        return cnn_fail(CNN_ERR_ARG, "workspace is from a %s, not a %s",
+                        params_string(&ws->params, ws->x, have, sizeof have),
+                        params_string(p, x, want, sizeof want));
+    }
+    return CNN_OK;
+}
+
+cnn_status cnn_pool2d_check_backward(const cnn_pool2d_params *p,
+                                     const cnn_tensor *gy, int x_ndims,
+                                     const int64_t *x,
+                                     const cnn_pool_workspace *ws)
+{
+    int64_t y[4];
+    cnn_status s;
+    if ((s = cnn_check_operand(gy, "gradient", 0, NULL)) != CNN_OK ||
+        (s = cnn_pool2d_output_size(p, x_ndims, x, y)) != CNN_OK)
+        return s;
+    if (gy->ndims != 4 || memcmp(gy->size, y, sizeof y)) {
+        char gs[128], ys[128], xs[128];
+        return cnn_fail(CNN_ERR_SHAPE, "gradient is %s, output of input %s is %s",
+                        cnn_shape_string(gy, gs, sizeof gs),
+                        cnn_sizes_string(x, 4, xs, sizeof xs),
+                        cnn_sizes_string(y, 4, ys, sizeof ys));
+    }
+    return check_workspace(p, x, ws);
+}
+
+typedef struct pool_key {
+    int64_t op; /* 'F' or 'B' */
+    int64_t kind;
+    int64_t x[4], window[2], stride[2], pad[4];
+} pool_key;
+
+static pool_key make_key(int op, const cnn_pool2d_params *p, const int64_t *x)
+{
+    pool_key k;
+    memset(&k, 0, sizeof k);
+    k.op = op;
+    k.kind = p->kind;
+    memcpy(k.x, x, sizeof k.x);
+    memcpy(k.window, p->window, sizeof k.window);
+    memcpy(k.stride, p->stride, sizeof k.stride);
+    memcpy(k.pad, p->pad, sizeof k.pad);
+    return k;
+}
+
+typedef struct pool_geometry {
+    dnnl_memory_desc_t src, dst;
+    dnnl_dims_t strides, kernel, dilates, pad_l, pad_r;
+    dnnl_alg_kind_t alg;
+} pool_geometry;
+
+static void geometry(const cnn_pool2d_params *p, const int64_t *x,
+                     pool_geometry *g)
+{
+    cnn_window win = window_of(p);
+    int64_t out[2];
+    cnn_window_output(&win, x, out);
+    int64_t src[4] = {x[3], x[2], x[1], x[0]};
+    int64_t dst[4] = {x[3], x[2], out[1], out[0]};
+    cnn_md_plain(&g->src, 4, src);
+    cnn_md_plain(&g->dst, 4, dst);
+    cnn_window_dnnl(&win, g->strides, g->kernel, g->dilates, g->pad_l, g->pad_r);
+    g->alg = p->kind == CNN_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
+}
+
+static cnn_status forward_pd(const cnn_pool2d_params *p, const int64_t *x,
+                             dnnl_primitive_desc_t *pd)
+{
+    pool_geometry g;
+    geometry(p, x, &g);
+    dnnl_pooling_v2_desc_t d;
+    CNN_DNNL_TRY("pool2d", dnnl_pooling_v2_forward_desc_init(
+                               &d, dnnl_forward_training, g.alg, &g.src, &g.dst,
+                               g.strides, g.kernel, g.dilates, g.pad_l, g.pad_r));
+    return cnn_pd_create(&d, 0, NULL, "pool2d", pd);
+}
+
+static cnn_status forward_primitive(const cnn_pool2d_params *p,
+                                    const int64_t *x, cnn_primitive **out)
+{
+    pool_key key = make_key('F', p, x);
+    if ((*out = cnn_primitive_find(&key, sizeof key)))
+        return CNN_OK;
+    dnnl_primitive_desc_t pd;
+    cnn_status s = forward_pd(p, x, &pd);
+    return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, "pool2d", out);
+}
+
+static cnn_status backward_primitive(const cnn_pool2d_params *p,
+                                     const int64_t *x, cnn_primitive **out)
+{
+    pool_key key = make_key('B', p, x);
+    if ((*out = cnn_primitive_find(&key, sizeof key)))
+        return CNN_OK;
+    pool_geometry g;
+    geometry(p, x, &g);
+    dnnl_pooling_v2_desc_t d;
+    CNN_DNNL_TRY("pool2d_backward", dnnl_pooling_v2_backward_desc_init(
+                                        &d, g.alg, &g.src, &g.dst, g.strides,
+                                        g.kernel, g.dilates, g.pad_l, g.pad_r));
+    dnnl_primitive_desc_t hint, pd;
+    cnn_status s = forward_pd(p, x, &hint);
+    if (s != CNN_OK)
+        return s;
+    s = cnn_pd_create(&d, 0, hint, "pool2d_backward", &pd);
+    dnnl_primitive_desc_destroy(hint);
+    return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, "pool2d_backward", out);
+}
+
+static cnn_status prepare_workspace(size_t bytes, const cnn_pool2d_params *p,
+                                    const int64_t *x, cnn_pool_workspace *ws)
+{
+    size_t rounded = (bytes + CNN_ALIGNMENT - 1) / CNN_ALIGNMENT * CNN_ALIGNMENT;
+    cnn_pool_workspace_free(ws);
+    ws->data = aligned_alloc(CNN_ALIGNMENT, rounded ? rounded : CNN_ALIGNMENT);
+    if (!ws->data)
+        return cnn_fail(CNN_ERR_NOMEM, "pool2d: out of memory for the workspace");
+    ws->bytes = bytes;
+    ws->params = *p;
+    memcpy(ws->x, x, sizeof ws->x);
+    return CNN_OK;
+}
+
+cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
+                              cnn_tensor *y, cnn_pool_workspace *ws)
+{
+    int64_t ysize[4];
+    cnn_status s;
+    if ((s = cnn_check_operand(x, "input", 0, NULL)) != CNN_OK ||
+        (s = cnn_check_operand(y, "output", 0, NULL)) != CNN_OK ||
+        (s = cnn_pool2d_output_size(p, x->ndims, x->size, ysize)) != CNN_OK)
+        return s;
+    if (y->ndims != 4 || memcmp(y->size, ysize, sizeof ysize))
+        return cnn_fail(CNN_ERR_SHAPE, "output has the wrong size");
+    if (p->kind == CNN_POOL_MAX && !ws)
+        return cnn_fail(CNN_ERR_ARG, "max pooling needs a workspace");
+    if (!cnn_tensor_numel(y))
+        return p->kind == CNN_POOL_MAX ? prepare_workspace(0, p, x->size, ws) : CNN_OK;
+    cnn_primitive *prim;
+    if ((s = forward_primitive(p, x->size, &prim)) != CNN_OK)
+        return s;
+    size_t bytes = dnnl_memory_desc_get_size(
+        dnnl_primitive_desc_query_md(prim->pd, dnnl_query_workspace_md, 0));
+    if (p->kind == CNN_POOL_MAX &&
+        (s = prepare_workspace(bytes, p, x->size, ws)) != CNN_OK)
+        return s;
+    cnn_exec e;
+    cnn_exec_begin(&e, prim, "pool2d");
+    cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
+    cnn_exec_plain_output(&e, DNNL_ARG_DST, y);
+    if (p->kind == CNN_POOL_MAX)
+        cnn_exec_buffer(&e, DNNL_ARG_WORKSPACE, ws->data);
+    return cnn_exec_finish(&e);
+}
+
+cnn_status cnn_pool2d_backward(const cnn_pool2d_params *p,
+                               const cnn_tensor *gy,
+                               const cnn_pool_workspace *ws, cnn_tensor *gx)
+{
+    cnn_status s;
+    if ((s = cnn_check_operand(gx, "input gradient", 0, NULL)) != CNN_OK ||
+        (s = cnn_pool2d_check_backward(p, gy, gx->ndims, gx->size, ws)) != CNN_OK)
+        return s;
+    if (!cnn_tensor_numel(gy)) {
+        cnn_zero_outputs(gx, NULL, NULL);
+        return CNN_OK;
+    }
+    cnn_primitive *prim;
+    if ((s = backward_primitive(p, gx->size, &prim)) != CNN_OK)
+        return s;
+    cnn_exec e;
+    cnn_exec_begin(&e, prim, "pool2d_backward");
+    cnn_exec_plain_input(&e, DNNL_ARG_DIFF_DST, gy);
+    if (p->kind == CNN_POOL_MAX)
+        cnn_exec_buffer(&e, DNNL_ARG_WORKSPACE, ws->data);
+    cnn_exec_plain_output(&e, DNNL_ARG_DIFF_SRC, gx);
+    return cnn_exec_finish(&e);
+}

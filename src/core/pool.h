@@ -1,0 +1,61 @@
+/* 2-D max and mean pooling on oneDNN, forward and backward.
+ *
+ * Input W×H×C×N (nchw), output W'×H'×C×N. Mean pooling counts padding, as
+ * Flux and PyTorch do by default. Max pooling keeps oneDNN's workspace (where
+ * each maximum was) from the forward for the backward. */
+#ifndef CNN_POOL_H
+#define CNN_POOL_H
+
+#include "tensor.h"
+
+typedef enum cnn_pool_kind {
+    CNN_POOL_MAX = 0,
+    CNN_POOL_MEAN = 1,
+} cnn_pool_kind;
+
+typedef struct cnn_pool2d_params {
+    cnn_pool_kind kind;
+    int64_t window[2]; /* W, H */
+    int64_t stride[2];
+    int64_t pad[4];    /* w_lo, w_hi, h_lo, h_hi; each smaller than the window */
+} cnn_pool2d_params;
+
+/* The workspace of one max pooling forward. It remembers the forward's
+ * parameters and input sizes, so a backward can refuse a workspace that
+ * belongs to another call. Start from all zeros; free with
+ * cnn_pool_workspace_free. */
+typedef struct cnn_pool_workspace {
+    void *data; /* NULL until a forward fills it */
+    size_t bytes;
+    cnn_pool2d_params params;
+    int64_t x[4];
+} cnn_pool_workspace;
+
+void cnn_pool_workspace_free(cnn_pool_workspace *ws);
+
+/* Window of w×h, stride = window, no padding (Flux's MaxPool defaults). */
+cnn_pool2d_params cnn_pool2d_default_params(cnn_pool_kind kind, int64_t w,
+                                            int64_t h);
+
+/* Checks the parameters and input sizes and gives the output sizes. */
+cnn_status cnn_pool2d_output_size(const cnn_pool2d_params *p, int x_ndims,
+                                  const int64_t *x, int64_t y[4]);
+
+/* Checks a backward's operands: gy must have the forward output's sizes,
+ * and max pooling needs the workspace of a forward with the same input
+ * sizes and parameters. */
+cnn_status cnn_pool2d_check_backward(const cnn_pool2d_params *p,
+                                     const cnn_tensor *gy, int x_ndims,
+                                     const int64_t *x,
+                                     const cnn_pool_workspace *ws);
+
+/* y = pool(x). For max pooling ws receives the workspace (its old buffer,
+ * if any, is released); for mean pooling ws may be NULL. */
+cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
+                              cnn_tensor *y, cnn_pool_workspace *ws);
+
+cnn_status cnn_pool2d_backward(const cnn_pool2d_params *p,
+                               const cnn_tensor *gy,
+                               const cnn_pool_workspace *ws, cnn_tensor *gx);
+
+#endif
