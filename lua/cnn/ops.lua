@@ -116,7 +116,8 @@ return function(cnn)
         ga = core.mul(gy, core.mul(b, core.pow(a, core.sub(b, 1))))
       end
       if ctx.needs[2] then
-        gb = core.mul(gy, core.mul(y, core.log(a)))
+        local log_a = type(a) == "number" and math.log(a) or core.log(a)
+        gb = core.mul(gy, core.mul(y, log_a))
       end
       return ga, gb
     end,
@@ -172,7 +173,7 @@ return function(cnn)
   ops.reshape = op{
     name = "reshape",
     forward = function(ctx, x, ...)
-      ctx.sizes = x:size()
+      if ctx.recording then ctx.sizes = x:size() end
       return core.reshape(x, ...)
     end,
     backward = function(ctx, gy) return core.reshape(gy, ctx.sizes) end,
@@ -200,7 +201,7 @@ return function(cnn)
   ops.sum = op{
     name = "sum",
     forward = function(ctx, x, dim)
-      ctx.sizes = x:size()
+      if ctx.recording then ctx.sizes = x:size() end
       return core.sum(x, dim)
     end,
     backward = function(ctx, gy) return spread(gy, ctx.sizes) end,
@@ -217,7 +218,7 @@ return function(cnn)
   ops.mean = op{
     name = "mean",
     forward = function(ctx, x, dim)
-      ctx.sizes, ctx.dim = x:size(), dim
+      if ctx.recording then ctx.sizes, ctx.dim = x:size(), dim end
       return core.mean(x, dim)
     end,
     backward = function(ctx, gy)
