@@ -124,6 +124,8 @@ static int sizes_and_dtype(lua_State *L, int first, int64_t *size, cnn_dtype *dt
         *dtype = opt_dtype(L, top);
         lua_pop(L, 1);
     }
+    if (lua_istable(L, first) && lua_gettop(L) > first)
+        luaL_argerror(L, first + 1, "nothing expected after the sizes table");
     return cnn_check_sizes(L, first, size);
 }
 
@@ -265,11 +267,15 @@ static int nested_sizes(lua_State *L, int idx, int64_t *size)
  * idx holds the indices of the enclosing tables. */
 static void fill_from_table(lua_State *L, cnn_tensor *t, int depth, int64_t *idx)
 {
+    if (!lua_istable(L, -1)) {
+        const char *type = luaL_typename(L, -1);
+        luaL_error(L, "tensor: expected a table at %s, got %s",
+                   path_string(L, idx, depth), type);
+    }
     int64_t n = (int64_t)lua_rawlen(L, -1);
-    if (!lua_istable(L, -1) || n != t->size[depth])
+    if (n != t->size[depth])
         luaL_error(L, "tensor: ragged nested table: %s has %I entries, expected %I",
-                   depth ? path_string(L, idx, depth) : "the table",
-                   lua_istable(L, -1) ? (lua_Integer)n : (lua_Integer)0,
+                   path_string(L, idx, depth), (lua_Integer)n,
                    (lua_Integer)t->size[depth]);
     luaL_checkstack(L, 2, "tensor: nested too deeply");
     for (idx[depth] = 0; idx[depth] < n; idx[depth]++) {
@@ -279,9 +285,11 @@ static void fill_from_table(lua_State *L, cnn_tensor *t, int depth, int64_t *idx
         } else {
             int isnum;
             double v = lua_tonumberx(L, -1, &isnum);
-            if (!isnum || lua_type(L, -1) != LUA_TNUMBER)
+            if (!isnum || lua_type(L, -1) != LUA_TNUMBER) {
+                const char *type = luaL_typename(L, -1);
                 luaL_error(L, "tensor: expected a number at %s, got %s",
-                           path_string(L, idx, depth + 1), luaL_typename(L, -2));
+                           path_string(L, idx, depth + 1), type);
+            }
             cnn_tensor_set(t, cnn_tensor_offset_of(t, idx), v);
         }
         lua_pop(L, 1);
