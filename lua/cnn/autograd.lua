@@ -93,7 +93,7 @@ local function record(def, ...)
     error(("%s: forward must return a tensor or a number, got %s"):format(def.name, type(y)), 3)
   end
   for i = 1, n do
-    if args[i] == y then return y end -- an identity: nothing to record
+    if rawequal(args[i], y) then return y end -- an identity: nothing to record
   end
   tape[#tape + 1] = {def = def, ctx = ctx, args = args, n = n, y = y}
   tracked[y] = true

@@ -260,14 +260,32 @@ return function(cnn)
     }
   end
 
-  -- exp.(x), log.(x), sqrt.(x), abs.(x); an optional `out` as cnn.core's.
-  for _, name in ipairs{"exp", "log", "sqrt", "abs"} do
-    local f = ops.eltwise_op(name, name)
-    ops[name] = function(x, out)
-      if out then return unrecorded_out({recording = cnn.istracked(x)}, name, x, out) end
-      return f(x)
-    end
+  -- exp.(x), log.(x), sqrt.(x), abs.(x) on cnn.core's elementwise maths;
+  -- `out` as cnn.core's.
+  local function unary_op(name, derivative)
+    return op{
+      name = name,
+      forward = function(ctx, x, out)
+        if out then return unrecorded_out(ctx, name, x, out) end
+        local y = core[name](x)
+        if ctx.recording then ctx:save(x, y) end
+        return y
+      end,
+      backward = function(ctx, gy)
+        return derivative(gy, ctx.saved[1], ctx.saved[2])
+      end,
+    }
   end
+  --- exp.(x)
+  ops.exp = unary_op("exp", function(gy, _, y) return core.mul(gy, y) end)
+  --- log.(x)
+  ops.log = unary_op("log", function(gy, x) return core.div(gy, x) end)
+  --- sqrt.(x)
+  ops.sqrt = unary_op("sqrt", function(gy, _, y) return core.div(core.mul(gy, 0.5), y) end)
+  --- abs.(x)
+  ops.abs = unary_op("abs", function(gy, x)
+    return core.mul(gy, core.sub(core.gt(x, 0), core.lt(x, 0)))
+  end)
 
   -- Layer kernels -------------------------------------------------------
 
