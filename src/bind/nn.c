@@ -1,6 +1,470 @@
+/* Layer kernels, forward and backward: convolution, pooling, dense,
+ * eltwise activations, softmax and batch normalisation.
+ *
+ * Every argument is checked here, through the core's check functions,
+ * before any output is allocated or any oneDNN object created; after that
+ * only oneDNN itself can fail. Inputs that are views with gaps are copied to
+ * contiguous tensors first (oneDNN reads plain dense memory). */
 #include "bind.h"
+
+#include <string.h>
+
+#include "batchnorm.h"
+#include "conv.h"
+#include "dense.h"
+#include "eltwise.h"
+#include "pool.h"
+#include "softmax.h"
+
+#define CNN_POOL_WORKSPACE_MT "cnn.PoolWorkspace"
+
+/* The Float32 tensor at 'arg', replaced on the stack by a contiguous copy
+ * if it is not contiguous. */
+static cnn_tensor *check_input(lua_State *L, int arg)
+{
+    cnn_tensor *t = cnn_check_tensor_type(L, arg, CNN_FLOAT32);
+    if (cnn_tensor_is_contiguous(t))
+        return t;
+    cnn_tensor *c = cnn_push_tensor_like(L, t);
+    CNN_CHECK_STATUS(L, "tensor", cnn_tensor_copy(c, t));
+    lua_replace(L, arg);
+    return c;
+}
+
+static cnn_tensor *opt_input(lua_State *L, int arg)
+{
+    return lua_isnoneornil(L, arg) ? NULL : check_input(L, arg);
+}
+
+/* A tensor updated in place must be the caller's own memory. */
+static cnn_tensor *check_inplace(lua_State *L, int arg, const char *fname)
+{
+    cnn_tensor *t = cnn_check_tensor_type(L, arg, CNN_FLOAT32);
+    if (!cnn_tensor_is_contiguous(t))
+        luaL_error(L, "%s: argument #%d is updated in place and must be contiguous",
+                   fname, arg);
+    return t;
+}
+
+/* Reads an integer field that may be a number (all entries) or a table of
+ * 'n' integers, or of 'alt' integers each used for two entries (pads given
+ * per dimension). Leaves 'out' untouched if the field is absent. */
+static void opt_ints(lua_State *L, int opts, const char *fname, const char *field,
+                     int n, int alt, int64_t *out)
+{
+    if (lua_isnoneornil(L, opts))
+        return;
+    int type = lua_getfield(L, opts, field);
+    if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    int isint;
+    lua_Integer v = lua_tointegerx(L, -1, &isint);
+    if (isint) {
+        for (int i = 0; i < n; i++)
+            out[i] = v;
+        lua_pop(L, 1);
+        return;
+    }
+    lua_Integer len = type == LUA_TTABLE ? luaL_len(L, -1) : -1;
+    if (len != n && (alt == 0 || len != alt)) {
+        if (alt)
+            luaL_error(L, "%s: %s must be an integer or a table of %d or %d integers",
+                       fname, field, alt, n);
+        luaL_error(L, "%s: %s must be an integer or a table of %d integers", fname,
+                   field, n);
+    }
+    for (int i = 0; i < len; i++) {
+        lua_geti(L, -1, i + 1);
+        v = lua_tointegerx(L, -1, &isint);
+        if (!isint)
+            luaL_error(L, "%s: %s must contain integers", fname, field);
+        if (len == n)
+            out[i] = v;
+        else
+            out[2 * i] = out[2 * i + 1] = v;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
+static void check_opts_table(lua_State *L, int opts)
+{
+    if (!lua_isnoneornil(L, opts))
+        luaL_checktype(L, opts, LUA_TTABLE);
+}
+
+static cnn_conv2d_params conv_opts(lua_State *L, int opts, const char *fname)
+{
+    cnn_conv2d_params p = cnn_conv2d_default_params();
+    check_opts_table(L, opts);
+    opt_ints(L, opts, fname, "stride", 2, 0, p.stride);
+    opt_ints(L, opts, fname, "pad", 4, 2, p.pad);
+    opt_ints(L, opts, fname, "dilation", 2, 0, p.dilation);
+    if (lua_isnoneornil(L, opts))
+        return p;
+    lua_getfield(L, opts, "activation");
+    if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "relu"))
+        p.relu = true;
+    else if (!lua_isnil(L, -1) && !(lua_isboolean(L, -1) && !lua_toboolean(L, -1)))
+        luaL_error(L, "%s: activation must be \"relu\" or nil, got %s", fname,
+                   luaL_tolstring(L, -1, NULL));
+    lua_pop(L, 1);
+    return p;
+}
+
+/* A sizes table argument (e.g. the forward input's sizes). */
+static int check_sizes_table(lua_State *L, int arg, int64_t *size)
+{
+    luaL_checktype(L, arg, LUA_TTABLE);
+    return cnn_check_sizes(L, arg, size);
+}
+
+/* conv2d(x, w, b|nil, opts) -> y */
+static int nn_conv2d(lua_State *L)
+{
+    cnn_tensor *x = check_input(L, 1), *w = check_input(L, 2);
+    cnn_tensor *b = opt_input(L, 3);
+    cnn_conv2d_params p = conv_opts(L, 4, "conv2d");
+    int64_t y[4];
+    CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_check_forward(&p, x, w, b, y));
+    cnn_tensor *out = cnn_push_new_tensor(L, CNN_FLOAT32, 4, y);
+    CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_forward(&p, x, w, b, out));
+    return 1;
+}
+
+/* conv2d_backward_data(gy, w, x_sizes, opts) -> gx */
+static int nn_conv2d_backward_data(lua_State *L)
+{
+    const char *fname = "conv2d_backward_data";
+    cnn_tensor *gy = check_input(L, 1), *w = check_input(L, 2);
+    int64_t x[CNN_MAX_DIMS];
+    int ndims = check_sizes_table(L, 3, x);
+    cnn_conv2d_params p = conv_opts(L, 4, fname);
+    CNN_CHECK_STATUS(L, fname, cnn_conv2d_check_backward_data(&p, gy, w, ndims, x));
+    cnn_tensor *gx = cnn_push_new_tensor(L, CNN_FLOAT32, 4, x);
+    CNN_CHECK_STATUS(L, fname, cnn_conv2d_backward_data(&p, gy, w, gx));
+    return 1;
+}
+
+/* conv2d_backward_weights(gy, x, w_sizes, opts, with_bias) -> gw, gb|nil */
+static int nn_conv2d_backward_weights(lua_State *L)
+{
+    const char *fname = "conv2d_backward_weights";
+    cnn_tensor *gy = check_input(L, 1), *x = check_input(L, 2);
+    int64_t w[CNN_MAX_DIMS];
+    int ndims = check_sizes_table(L, 3, w);
+    cnn_conv2d_params p = conv_opts(L, 4, fname);
+    int with_bias = lua_toboolean(L, 5);
+    CNN_CHECK_STATUS(L, fname, cnn_conv2d_check_backward_weights(&p, gy, x, ndims, w));
+    cnn_tensor *gw = cnn_push_new_tensor(L, CNN_FLOAT32, 4, w);
+    cnn_tensor *gb = NULL;
+    if (with_bias)
+        gb = cnn_push_new_tensor(L, CNN_FLOAT32, 1, &w[3]);
+    else
+        lua_pushnil(L);
+    CNN_CHECK_STATUS(L, fname, cnn_conv2d_backward_weights(&p, gy, x, gw, gb));
+    return 2;
+}
+
+static cnn_pool_kind check_pool_kind(lua_State *L, int arg)
+{
+    static const char *const kinds[] = {"max", "mean", NULL};
+    return luaL_checkoption(L, arg, NULL, kinds) == 0 ? CNN_POOL_MAX : CNN_POOL_MEAN;
+}
+
+static cnn_pool2d_params pool_opts(lua_State *L, cnn_pool_kind kind, int opts,
+                                   const char *fname)
+{
+    luaL_checktype(L, opts, LUA_TTABLE);
+    cnn_pool2d_params p = cnn_pool2d_default_params(kind, 0, 0);
+    lua_getfield(L, opts, "window");
+    if (lua_isnil(L, -1))
+        luaL_error(L, "%s: opts.window is required", fname);
+    lua_pop(L, 1);
+    opt_ints(L, opts, fname, "window", 2, 0, p.window);
+    memcpy(p.stride, p.window, sizeof p.stride);
+    opt_ints(L, opts, fname, "stride", 2, 0, p.stride);
+    opt_ints(L, opts, fname, "pad", 4, 2, p.pad);
+    return p;
+}
+
+static int workspace_gc(lua_State *L)
+{
+    cnn_pool_workspace *ws = luaL_checkudata(L, 1, CNN_POOL_WORKSPACE_MT);
+    cnn_pool_workspace_free(ws);
+    return 0;
+}
+
+static int workspace_tostring(lua_State *L)
+{
+    cnn_pool_workspace *ws = luaL_checkudata(L, 1, CNN_POOL_WORKSPACE_MT);
+    char xs[128];
+    cnn_tensor shape;
+    if (cnn_tensor_init(&shape, CNN_FLOAT32, 4, ws->x) != CNN_OK)
+        return luaL_error(L, "corrupt workspace");
+    lua_pushfstring(L, "PoolWorkspace(max %d×%d window over %s, %d bytes)",
+                    (int)ws->params.window[0], (int)ws->params.window[1],
+                    cnn_shape_string(&shape, xs, sizeof xs), (int)ws->bytes);
+    return 1;
+}
+
+/* The userdata starts empty so that __gc is safe whatever fails later. */
+static cnn_pool_workspace *push_workspace(lua_State *L)
+{
+    cnn_pool_workspace *ws = lua_newuserdatauv(L, sizeof *ws, 0);
+    memset(ws, 0, sizeof *ws);
+    luaL_setmetatable(L, CNN_POOL_WORKSPACE_MT);
+    return ws;
+}
+
+/* pool2d(kind, x, opts) -> y, ws (ws is nil for mean pooling) */
+static int nn_pool2d(lua_State *L)
+{
+    cnn_pool_kind kind = check_pool_kind(L, 1);
+    cnn_tensor *x = check_input(L, 2);
+    cnn_pool2d_params p = pool_opts(L, kind, 3, "pool2d");
+    int64_t y[4];
+    CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_output_size(&p, x->ndims, x->size, y));
+    cnn_tensor *out = cnn_push_new_tensor(L, CNN_FLOAT32, 4, y);
+    cnn_pool_workspace *ws = NULL;
+    if (kind == CNN_POOL_MAX)
+        ws = push_workspace(L);
+    else
+        lua_pushnil(L);
+    CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_forward(&p, x, out, ws));
+    if (ws && ws->bytes >= 1024)
+        lua_gc(L, LUA_GCSTEP, (int)(ws->bytes / 1024 > 1 << 20 ? 1 << 20 : ws->bytes / 1024));
+    return 2;
+}
+
+/* pool2d_backward(kind, gy, x_sizes, ws|nil, opts) -> gx */
+static int nn_pool2d_backward(lua_State *L)
+{
+    const char *fname = "pool2d_backward";
+    cnn_pool_kind kind = check_pool_kind(L, 1);
+    cnn_tensor *gy = check_input(L, 2);
+    int64_t x[CNN_MAX_DIMS];
+    int ndims = check_sizes_table(L, 3, x);
+    cnn_pool_workspace *ws = luaL_testudata(L, 4, CNN_POOL_WORKSPACE_MT);
+    if (kind == CNN_POOL_MAX && !ws)
+        return luaL_error(L, "%s: max pooling needs the workspace returned by pool2d "
+                             "(argument #4 is %s)", fname, luaL_typename(L, 4));
+    cnn_pool2d_params p = pool_opts(L, kind, 5, fname);
+    CNN_CHECK_STATUS(L, fname, cnn_pool2d_check_backward(&p, gy, ndims, x, ws));
+    cnn_tensor *gx = cnn_push_new_tensor(L, CNN_FLOAT32, 4, x);
+    CNN_CHECK_STATUS(L, fname, cnn_pool2d_backward(&p, gy, ws, gx));
+    return 1;
+}
+
+/* dense(x, w, b|nil) -> y */
+static int nn_dense(lua_State *L)
+{
+    cnn_tensor *x = check_input(L, 1), *w = check_input(L, 2);
+    cnn_tensor *b = opt_input(L, 3);
+    int ndims;
+    int64_t y[2];
+    CNN_CHECK_STATUS(L, "dense", cnn_dense_check_forward(x, w, b, &ndims, y));
+    cnn_tensor *out = cnn_push_new_tensor(L, CNN_FLOAT32, ndims, y);
+    CNN_CHECK_STATUS(L, "dense", cnn_dense_forward(x, w, b, out));
+    return 1;
+}
+
+/* dense_backward_data(gy, w) -> gx */
+static int nn_dense_backward_data(lua_State *L)
+{
+    const char *fname = "dense_backward_data";
+    cnn_tensor *gy = check_input(L, 1), *w = check_input(L, 2);
+    int ndims;
+    int64_t x[2];
+    CNN_CHECK_STATUS(L, fname, cnn_dense_check_backward_data(gy, w, &ndims, x));
+    cnn_tensor *gx = cnn_push_new_tensor(L, CNN_FLOAT32, ndims, x);
+    CNN_CHECK_STATUS(L, fname, cnn_dense_backward_data(gy, w, gx));
+    return 1;
+}
+
+/* dense_backward_weights(gy, x, with_bias) -> gw, gb|nil */
+static int nn_dense_backward_weights(lua_State *L)
+{
+    const char *fname = "dense_backward_weights";
+    cnn_tensor *gy = check_input(L, 1), *x = check_input(L, 2);
+    int with_bias = lua_toboolean(L, 3);
+    CNN_CHECK_STATUS(L, fname, cnn_dense_check_backward_weights(gy, x));
+    int64_t w[2] = {gy->size[0], x->size[0]};
+    cnn_tensor *gw = cnn_push_new_tensor(L, CNN_FLOAT32, 2, w);
+    cnn_tensor *gb = NULL;
+    if (with_bias)
+        gb = cnn_push_new_tensor(L, CNN_FLOAT32, 1, w);
+    else
+        lua_pushnil(L);
+    CNN_CHECK_STATUS(L, fname, cnn_dense_backward_weights(gy, x, gw, gb));
+    return 2;
+}
+
+static cnn_eltwise check_eltwise_kind(lua_State *L, int arg)
+{
+    static const char *names[CNN_ELTWISE_COUNT + 1];
+    if (!names[0])
+        for (int k = 0; k < CNN_ELTWISE_COUNT; k++)
+            names[k] = cnn_eltwise_name((cnn_eltwise)k);
+    return (cnn_eltwise)luaL_checkoption(L, arg, NULL, names);
+}
+
+/* eltwise(kind, x, alpha, beta) -> y */
+static int nn_eltwise(lua_State *L)
+{
+    cnn_eltwise kind = check_eltwise_kind(L, 1);
+    cnn_tensor *x = check_input(L, 2);
+    float alpha = (float)luaL_optnumber(L, 3, 0), beta = (float)luaL_optnumber(L, 4, 0);
+    cnn_tensor *y = cnn_push_tensor_like(L, x);
+    CNN_CHECK_STATUS(L, "eltwise", cnn_eltwise_forward(kind, alpha, beta, x, y));
+    return 1;
+}
+
+/* eltwise_backward(kind, gy, data, alpha, beta) -> gx */
+static int nn_eltwise_backward(lua_State *L)
+{
+    cnn_eltwise kind = check_eltwise_kind(L, 1);
+    cnn_tensor *gy = check_input(L, 2), *data = check_input(L, 3);
+    float alpha = (float)luaL_optnumber(L, 4, 0), beta = (float)luaL_optnumber(L, 5, 0);
+    if (!cnn_tensor_same_size(gy, data)) {
+        cnn_push_shape(L, gy);
+        cnn_push_shape(L, data);
+        return luaL_error(L, "eltwise_backward: gradient is %s, data is %s",
+                          lua_tostring(L, -2), lua_tostring(L, -1));
+    }
+    cnn_tensor *gx = cnn_push_tensor_like(L, data);
+    CNN_CHECK_STATUS(L, "eltwise_backward",
+                     cnn_eltwise_backward(kind, alpha, beta, gy, data, gx));
+    return 1;
+}
+
+/* eltwise_uses_dst(kind) -> whether the backward takes the forward output */
+static int nn_eltwise_uses_dst(lua_State *L)
+{
+    lua_pushboolean(L, cnn_eltwise_backward_uses_dst(check_eltwise_kind(L, 1)));
+    return 1;
+}
+
+/* softmax(x, log) -> y */
+static int nn_softmax(lua_State *L)
+{
+    cnn_tensor *x = check_input(L, 1);
+    bool log = lua_toboolean(L, 2);
+    const char *fname = log ? "logsoftmax" : "softmax";
+    CNN_CHECK_STATUS(L, fname, cnn_softmax_check(x));
+    cnn_tensor *y = cnn_push_tensor_like(L, x);
+    CNN_CHECK_STATUS(L, fname, cnn_softmax_forward(x, log, y));
+    return 1;
+}
+
+/* softmax_backward(gy, y, log) -> gx */
+static int nn_softmax_backward(lua_State *L)
+{
+    cnn_tensor *gy = check_input(L, 1), *y = check_input(L, 2);
+    bool log = lua_toboolean(L, 3);
+    const char *fname = log ? "logsoftmax_backward" : "softmax_backward";
+    CNN_CHECK_STATUS(L, fname, cnn_softmax_check(y));
+    if (!cnn_tensor_same_size(gy, y)) {
+        cnn_push_shape(L, gy);
+        cnn_push_shape(L, y);
+        return luaL_error(L, "%s: gradient is %s, output is %s", fname,
+                          lua_tostring(L, -2), lua_tostring(L, -1));
+    }
+    cnn_tensor *gx = cnn_push_tensor_like(L, y);
+    CNN_CHECK_STATUS(L, fname, cnn_softmax_backward(gy, y, log, gx));
+    return 1;
+}
+
+/* batchnorm(x, gamma, beta, running_mean, running_var, training, momentum,
+ * eps) -> y, saved_mean, saved_var (training) or y (inference) */
+static int nn_batchnorm(lua_State *L)
+{
+    const char *fname = "batchnorm";
+    cnn_tensor *x = check_input(L, 1);
+    cnn_tensor *gamma = check_input(L, 2), *beta = check_input(L, 3);
+    cnn_tensor *rmean = check_inplace(L, 4, fname), *rvar = check_inplace(L, 5, fname);
+    bool training = lua_toboolean(L, 6);
+    float momentum = (float)luaL_optnumber(L, 7, 0.1);
+    float eps = (float)luaL_optnumber(L, 8, 1e-5);
+    int64_t c;
+    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_check(x, gamma, beta, rmean, rvar));
+    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_channels(x, &c));
+    if (!(eps > 0))
+        return luaL_error(L, "%s: epsilon must be positive, got %f", fname, (double)eps);
+    if (!(momentum >= 0 && momentum <= 1))
+        return luaL_error(L, "%s: momentum must be in [0, 1], got %f", fname,
+                          (double)momentum);
+    if (training && cnn_tensor_numel(x) > 0 && cnn_tensor_numel(x) / c < 2)
+        return luaL_error(L, "%s: training needs more than one value per channel", fname);
+    cnn_tensor *y = cnn_push_tensor_like(L, x);
+    cnn_tensor *mean = NULL, *var = NULL;
+    if (training) {
+        mean = cnn_push_new_tensor(L, CNN_FLOAT32, 1, &c);
+        var = cnn_push_new_tensor(L, CNN_FLOAT32, 1, &c);
+    }
+    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_forward(x, gamma, beta, rmean, rvar,
+                                                     training, momentum, eps, y,
+                                                     mean, var));
+    return training ? 3 : 1;
+}
+
+/* batchnorm_backward(gy, x, gamma, saved_mean, saved_var, eps)
+ * -> gx, ggamma, gbeta */
+static int nn_batchnorm_backward(lua_State *L)
+{
+    const char *fname = "batchnorm_backward";
+    cnn_tensor *gy = check_input(L, 1), *x = check_input(L, 2);
+    cnn_tensor *gamma = check_input(L, 3);
+    cnn_tensor *mean = check_input(L, 4), *var = check_input(L, 5);
+    float eps = (float)luaL_optnumber(L, 6, 1e-5);
+    int64_t c;
+    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_check(x, gamma, NULL, mean, var));
+    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_channels(x, &c));
+    if (!cnn_tensor_same_size(gy, x)) {
+        cnn_push_shape(L, gy);
+        cnn_push_shape(L, x);
+        return luaL_error(L, "%s: gradient is %s, input is %s", fname,
+                          lua_tostring(L, -2), lua_tostring(L, -1));
+    }
+    if (!(eps > 0))
+        return luaL_error(L, "%s: epsilon must be positive, got %f", fname, (double)eps);
+    cnn_tensor *gx = cnn_push_tensor_like(L, x);
+    cnn_tensor *ggamma = cnn_push_new_tensor(L, CNN_FLOAT32, 1, &c);
+    cnn_tensor *gbeta = cnn_push_new_tensor(L, CNN_FLOAT32, 1, &c);
+    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_backward(gy, x, gamma, mean, var, eps,
+                                                      gx, ggamma, gbeta));
+    return 3;
+}
+
+static const luaL_Reg nn_funcs[] = {
+    {"conv2d", nn_conv2d},
+    {"conv2d_backward_data", nn_conv2d_backward_data},
+    {"conv2d_backward_weights", nn_conv2d_backward_weights},
+    {"pool2d", nn_pool2d},
+    {"pool2d_backward", nn_pool2d_backward},
+    {"dense", nn_dense},
+    {"dense_backward_data", nn_dense_backward_data},
+    {"dense_backward_weights", nn_dense_backward_weights},
+    {"eltwise", nn_eltwise},
+    {"eltwise_backward", nn_eltwise_backward},
+    {"eltwise_uses_dst", nn_eltwise_uses_dst},
+    {"softmax", nn_softmax},
+    {"softmax_backward", nn_softmax_backward},
+    {"batchnorm", nn_batchnorm},
+    {"batchnorm_backward", nn_batchnorm_backward},
+    {NULL, NULL},
+};
 
 void cnn_open_nn(lua_State *L)
 {
-    (void)L;
+    if (luaL_newmetatable(L, CNN_POOL_WORKSPACE_MT)) {
+        lua_pushcfunction(L, workspace_gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pushcfunction(L, workspace_tostring);
+        lua_setfield(L, -2, "__tostring");
+    }
+    lua_pop(L, 1);
+    cnn_register(L, nn_funcs);
 }
