@@ -20,12 +20,21 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
+/* Hashing the seed keeps seeds n and n+1 from giving shifted copies of
+ * the same stream. */
+static uint64_t key_of(uint64_t seed)
+{
+    return mix64(seed ^ UINT64_C(0x6a09e667f3bcc909));
+}
+
+static uint64_t draw(uint64_t key, uint64_t counter)
+{
+    return mix64(key + counter * UINT64_C(0x9e3779b97f4a7c15));
+}
+
 uint64_t cnn_rng_bits(uint64_t seed, uint64_t counter)
 {
-    /* hashing the seed first keeps seeds n and n+1 from giving shifted
-     * copies of the same stream */
-    uint64_t key = mix64(seed ^ UINT64_C(0x6a09e667f3bcc909));
-    return mix64(key + counter * UINT64_C(0x9e3779b97f4a7c15));
+    return draw(key_of(seed), counter);
 }
 
 /* 24 bits, the precision of a float: every result is exactly representable
@@ -55,37 +64,37 @@ static uint64_t take_counters(int64_t numel)
 void cnn_rng_uniform(cnn_tensor *t)
 {
     int64_t numel = cnn_tensor_numel(t);
-    uint64_t seed = rng_seed, base = take_counters(numel);
+    uint64_t key = key_of(rng_seed), base = take_counters(numel);
     if (!cnn_tensor_data(t))
         return;
     if (t->dtype == CNN_FLOAT32 && cnn_tensor_is_contiguous(t)) {
         float *out = cnn_tensor_f32(t);
 #pragma omp parallel for if (numel > 32768) schedule(static)
         for (int64_t k = 0; k < numel; k++)
-            out[k] = uniform_of(cnn_rng_bits(seed, base + (uint64_t)k));
+            out[k] = uniform_of(draw(key, base + (uint64_t)k));
         return;
     }
 #pragma omp parallel for if (numel > 32768) schedule(static)
     for (int64_t k = 0; k < numel; k++)
         cnn_tensor_set(t, cnn_tensor_linear_offset(t, k),
-                       uniform_of(cnn_rng_bits(seed, base + (uint64_t)k)));
+                       uniform_of(draw(key, base + (uint64_t)k)));
 }
 
 void cnn_rng_normal(cnn_tensor *t)
 {
     int64_t numel = cnn_tensor_numel(t);
-    uint64_t seed = rng_seed, base = take_counters(numel);
+    uint64_t key = key_of(rng_seed), base = take_counters(numel);
     if (!cnn_tensor_data(t))
         return;
     if (t->dtype == CNN_FLOAT32 && cnn_tensor_is_contiguous(t)) {
         float *out = cnn_tensor_f32(t);
 #pragma omp parallel for if (numel > 32768) schedule(static)
         for (int64_t k = 0; k < numel; k++)
-            out[k] = normal_of(cnn_rng_bits(seed, base + (uint64_t)k));
+            out[k] = normal_of(draw(key, base + (uint64_t)k));
         return;
     }
 #pragma omp parallel for if (numel > 32768) schedule(static)
     for (int64_t k = 0; k < numel; k++)
         cnn_tensor_set(t, cnn_tensor_linear_offset(t, k),
-                       normal_of(cnn_rng_bits(seed, base + (uint64_t)k)));
+                       normal_of(draw(key, base + (uint64_t)k)));
 }
