@@ -125,7 +125,18 @@ describe("layer kernels", function()
     local fused = {pad = {1, 1, 1, 1}, activation = "relu"}
     local strided = {stride = {2, 1}}
     check(function(a, k, c) return wsum(cnn.conv2d(a, k, c, plain)) end, {x, w, b})
-    check(function(a, k, c) return wsum(cnn.conv2d(a, k, c, fused)) end, {x, w, b})
+    -- the fused relu has the gradient of relu after the convolution (a
+    -- finite difference could step across relu's kink)
+    local fg = table.pack(cnn.gradient(function(a, k, c)
+      return wsum(cnn.conv2d(a, k, c, fused))
+    end, x, w, b))
+    local ug = table.pack(cnn.gradient(function(a, k, c)
+      return wsum(cnn.relu(cnn.conv2d(a, k, c, plain)))
+    end, x, w, b))
+    for i = 1, 3 do helpers.assert_tensor_near(fg[i], ug[i], 1e-5, 1e-6) end
+    -- the relu did cut: some outputs are zero, some are not
+    local y = cnn.conv2d(x, w, b, fused)
+    assert.is_true(core.sum(core.eq(y, 0)) > 0 and core.sum(core.gt(y, 0)) > 0)
     check(function(a, k) return wsum(cnn.conv2d(a, k, nil, strided)) end, {x, w})
   end)
 
