@@ -125,11 +125,17 @@ return function(cnn)
   -- Dropout and BatchNorm are active in "train" mode, inactive in "test"
   -- mode, and in the default "auto" mode active exactly while a gradient
   -- is being taken (Flux's istraining()).
-  function base.is_active(mode, x)
+  -- Without a way to ask the tape directly, a layer is inside a gradient
+  -- call when its input or one of its parameters is tracked (true for any
+  -- gradient with respect to the model's parameters or its input).
+  function base.is_active(mode, ...)
     if mode == "train" then return true end
     if mode == "test" then return false end
     if cnn.isrecording then return cnn.isrecording() end
-    return cnn.istracked ~= nil and cnn.istracked(x)
+    for i = 1, select("#", ...) do
+      if cnn.istracked((select(i, ...))) then return true end
+    end
+    return false
   end
 
   local function load(name)
