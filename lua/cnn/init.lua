@@ -11,6 +11,7 @@ cnn.core = require "cnn.core"
 -- earlier ones through `cnn` (passed to them), never through globals.
 local parts = {
   "cnn.tensor",
+  "cnn.math",
   "cnn.autograd", "cnn.ops", "cnn.activations", "cnn.losses",
   "cnn.initialisers", "cnn.layers", "cnn.optimisers",
   "cnn.utils",
