@@ -239,6 +239,14 @@ static int nn_pool2d(lua_State *L)
     return 2;
 }
 
+/* The type of a value for messages: a userdata's metatable __name if any. */
+static const char *type_name(lua_State *L, int arg)
+{
+    if (luaL_getmetafield(L, arg, "__name") == LUA_TSTRING)
+        return lua_tostring(L, -1);
+    return luaL_typename(L, arg);
+}
+
 /* pool2d_backward(kind, gy, x_sizes, ws|nil, opts) -> gx */
 static int nn_pool2d_backward(lua_State *L)
 {
@@ -250,7 +258,7 @@ static int nn_pool2d_backward(lua_State *L)
     cnn_pool_workspace *ws = luaL_testudata(L, 4, CNN_POOL_WORKSPACE_MT);
     if (kind == CNN_POOL_MAX && !ws)
         return luaL_error(L, "%s: max pooling needs the workspace returned by pool2d "
-                             "(argument #4 is %s)", fname, luaL_typename(L, 4));
+                             "(argument #4 is %s)", fname, type_name(L, 4));
     cnn_pool2d_params p = pool_opts(L, kind, 5, fname);
     CNN_CHECK_STATUS(L, fname, cnn_pool2d_check_backward(&p, gy, ndims, x, ws));
     cnn_tensor *gx = cnn_push_new_tensor(L, CNN_FLOAT32, 4, x);
