@@ -126,12 +126,12 @@ return function(cnn)
   end
 
   --- A W×H image (x fastest, as MNIST is stored) as text, one line per
-  -- image row, two characters per pixel, shaded from the darkest to the
-  -- brightest pixel.
+  -- image row, two characters per pixel, shaded from 0 (or the darkest
+  -- pixel, if negative) to the brightest pixel.
   local function imagestring(t)
     local w, h = image_sizes(t)
     local image = t:contiguous():reshape(w, h):float()
-    local lo, hi = core.min(image), core.max(image)
+    local lo, hi = math.min(0, core.min(image)), core.max(image)
     local pixels = image:totable()
     local lines = {}
     for y = 1, h do
@@ -166,14 +166,28 @@ return function(cnn)
     return y:narrow(y:ndims(), first, len)
   end
 
+  -- Layers with a mode (Dropout, BatchNorm) in the model, and their modes.
+  local function modes_of(model)
+    local saved = {}
+    local function visit(l)
+      if type(l) ~= "table" then return end
+      if l.set_mode then saved[#saved + 1] = { l, l.mode } end
+      if l.children then
+        for _, child in ipairs(l:children()) do visit(child) end
+      end
+    end
+    visit(model)
+    return saved
+  end
+
   --- Runs f with the model in test mode (dropout off, batch norm on its
-  -- running statistics), then puts the model back as it was.
+  -- running statistics), then puts each layer back in the mode it was in.
   local function in_testmode(model, f)
-    if not (cnn.testmode and cnn.mode) then return f() end
-    local saved = cnn.mode(model)
+    local saved = modes_of(model)
+    if #saved == 0 then return f() end
     cnn.testmode(model)
     local ok, result = pcall(f)
-    cnn.testmode(model, saved)
+    for _, s in ipairs(saved) do s[1]:set_mode(s[2]) end
     if not ok then error(result, 0) end
     return result
   end
