@@ -105,6 +105,7 @@ return function(cnn)
   local preferred = {"relu", "leakyrelu", "elu", "sigmoid", "tanh", "gelu",
                      "softplus", "softmax", "logsoftmax", "flatten", "identity"}
   function base.function_name(f)
+    if type(f) ~= "function" then return tostring(f) end
     for _, name in ipairs(preferred) do
       if cnn[name] == f then return name end
     end

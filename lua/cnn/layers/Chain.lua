@@ -44,14 +44,13 @@ return function(_, base)
     local list = self.layers
     for i = 1, #list do
       local l = list[i]
-      local where = ("%sChain layer %d, "):format(prefix, i)
       if is_chain(l) then
-        local y, msg = l:run(x, where)
+        local y, msg = l:run(x, ("%sChain layer %d, "):format(prefix, i))
         if msg then return nil, msg end
         x = y
       elseif is_layer_class(l) then
         local msg = l:check(x)
-        if msg then return nil, where .. l:describe() .. ": " .. msg end
+        if msg then return nil, ("%sChain layer %d, %s: %s"):format(prefix, i, l:describe(), msg) end
         x = l:forward(x)
       else
         x = l(x)
