@@ -287,6 +287,19 @@ describe("layers", function()
       assert.are.equal(2, core.max(g))
     end)
 
+    it("Dropout after a layer is active in a gradient with respect to parameters", function()
+      local d = cnn.Dense(100, 100, nil, {init = function(o, i) return core.zeros(o, i) end})
+      d.bias:copy(core.ones(100))
+      local m = cnn.Chain(d, cnn.Dropout(0.5))
+      local gs = cnn.gradient(function() return cnn.sum(m(x)) end, cnn.params(m))
+      -- the bias gradient is, per output, twice the number of the 20
+      -- samples that were kept: 20 for every output if nothing were dropped
+      local g = gs[d.bias]
+      assert.is_true(core.max(g) > core.min(g))
+      local kept = core.sum(g) / 2 / (100 * 20)
+      assert.is_true(kept > 0.45 and kept < 0.55, "fraction kept " .. kept)
+    end)
+
     it("trainmode and testmode override the automatic mode", function()
       local d = cnn.Dropout(0.5)
       local m = cnn.Chain(cnn.Chain(d))
