@@ -94,9 +94,17 @@ static void on_prompt_interrupt(int sig)
     prompt_interrupted = 1;
 }
 
+static int sigint_pending(void)
+{
+    sigset_t pending;
+    return sigpending(&pending) == 0 && sigismember(&pending, SIGINT) == 1;
+}
+
 /* Waits until 'fd' is readable (> 0) or a signal comes (< 0). Signals are
  * blocked around the test for one already caught, so that none can slip
- * in between the test and the wait. */
+ * in between the test and the wait. When a key and Ctrl-C arrive together,
+ * pselect reports the key and leaves SIGINT pending; Ctrl-C goes first,
+ * or the key typed after it would be erased with the abandoned line. */
 static int wait_for_key(int fd)
 {
     sigset_t all, unblocked;
@@ -108,6 +116,8 @@ static int wait_for_key(int fd)
         FD_ZERO(&ready);
         FD_SET(fd, &ready);
         result = pselect(fd + 1, &ready, NULL, NULL, NULL, &unblocked);
+        if (result > 0 && sigint_pending())
+            result = -1;
     }
     sigprocmask(SIG_SETMASK, &unblocked, NULL);
     return result;
