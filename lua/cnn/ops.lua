@@ -187,6 +187,43 @@ return function(cnn)
     return ops.reshape(x, -1, x:size(n))
   end
 
+  --- A copy of x (differentiable).
+  ops.clone = op{
+    name = "clone",
+    forward = function(_, x) return core.clone(x) end,
+    backward = function(_, gy) return gy end,
+  }
+
+  --- x itself when contiguous, else a contiguous copy (differentiable).
+  ops.contiguous = op{
+    name = "contiguous",
+    forward = function(_, x) return core.contiguous(x) end,
+    backward = function(_, gy) return gy end,
+  }
+
+  -- An op taking a view of x; its gradient is gy written into the same
+  -- view of zeros of the size of x.
+  local function view_op(name)
+    return op{
+      name = name,
+      forward = function(ctx, x, ...)
+        if ctx.recording then ctx.sizes, ctx.args = x:size(), table.pack(...) end
+        return core[name](x, ...)
+      end,
+      backward = function(ctx, gy)
+        local gx = core.zeros(ctx.sizes)
+        core.copy(core[name](gx, table.unpack(ctx.args, 1, ctx.args.n)), gy)
+        return gx
+      end,
+    }
+  end
+  --- select(x, dim, i): the slice at index i of dimension dim (a view).
+  ops.select = view_op("select")
+  --- slice(x, dim, first, last): indices first..last of dimension dim.
+  ops.slice = view_op("slice")
+  --- narrow(x, dim, first, len): len indices of dim from first.
+  ops.narrow = view_op("narrow")
+
   -- Reductions ---------------------------------------------------------
 
   -- gy spread back over `sizes` (the reverse of a reduction).
@@ -469,7 +506,8 @@ return function(cnn)
   -- recorded like cnn.sum(t).
   local methods = method_table(mt)
   for _, name in ipairs{"add", "sub", "mul", "div", "pow", "neg", "matmul", "transpose",
-                        "reshape", "flatten", "sum", "mean", "exp", "log", "sqrt", "abs"} do
+                        "reshape", "flatten", "sum", "mean", "exp", "log", "sqrt", "abs",
+                        "clone", "contiguous", "select", "slice", "narrow"} do
     methods[name] = ops[name]
   end
   ops.method_table = methods
