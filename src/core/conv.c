@@ -37,6 +37,8 @@ cnn_status cnn_conv2d_output_size(const cnn_conv2d_params *p, int x_ndims,
         return cnn_fail(CNN_ERR_SHAPE, "input must be 4-D (W×H×C×N), got %s", xs);
     if (w_ndims != 4)
         return cnn_fail(CNN_ERR_SHAPE, "weight must be 4-D (kW×kH×Cin×Cout), got %s", ws);
+    if (x[2] < 1)
+        return cnn_fail(CNN_ERR_SHAPE, "input has no channels (%s)", xs);
     if (x[2] != w[2])
         return cnn_fail(CNN_ERR_SHAPE,
                         "input has %lld channels (%s), weight expects %lld (%s)",

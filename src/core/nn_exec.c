@@ -248,6 +248,13 @@ cnn_status cnn_window_output(const cnn_window *w, const int64_t in[2],
             return cnn_fail(CNN_ERR_ARG, "padding must be non-negative, got %lld,%lld,%lld,%lld",
                             (long long)w->pad[0], (long long)w->pad[1],
                             (long long)w->pad[2], (long long)w->pad[3]);
+    /* far beyond any real network, and keeps the arithmetic below exact */
+    const int64_t limit = INT64_C(1) << 24;
+    for (int d = 0; d < 2; d++)
+        if (w->kernel[d] > limit || w->stride[d] > limit || w->dilation[d] > limit ||
+            w->pad[2 * d] > limit || w->pad[2 * d + 1] > limit)
+            return cnn_fail(CNN_ERR_ARG, "window, stride, padding and dilation must be at most %lld",
+                            (long long)limit);
     int64_t span[2], padded[2];
     for (int d = 0; d < 2; d++) {
         span[d] = w->dilation[d] * (w->kernel[d] - 1) + 1;
