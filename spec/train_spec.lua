@@ -221,3 +221,98 @@ describe("train progress", function()
     assert.are.equal("", out)
   end)
 end)
+
+describe("accuracy", function()
+  -- The model is the identity, so x holds the class scores: 3 classes, 5
+  -- samples, predicted classes 2, 3, 2, 1, 3.
+  local scores = cnn.tensor { { 0.1, 0.2, 0.3, 0.9, 0.1 },
+                              { 0.8, 0.1, 0.6, 0.0, 0.2 },
+                              { 0.1, 0.7, 0.1, 0.1, 0.7 } }
+  local function identity(x) return x end
+
+  it("is the fraction of columns whose argmax matches the one-hot y, in batches", function()
+    local y = cnn.tensor { { 0, 0, 0, 1, 1 },
+                           { 1, 0, 1, 0, 0 },
+                           { 0, 1, 0, 0, 0 } }
+    assert.are.equal(0.8, cnn.accuracy(identity, scores, y))
+    local seen = {}
+    local function model(x) seen[#seen + 1] = x:size(2); return x end
+    assert.are.equal(0.8, cnn.accuracy(model, scores, y, nil, 2))
+    assert.are.same({ 2, 2, 1 }, seen)
+  end)
+
+  it("compares with labels given a label set", function()
+    local labels = cnn.tensor({ 8, 9, 7, 7, 8 }, "int32")
+    assert.are.equal(0.6, cnn.accuracy(identity, scores, labels, { 7, 8, 9 }))
+    assert.are.equal(0.6, cnn.accuracy(identity, scores, { 8, 9, 7, 7, 8 }, cnn.range(7, 9), 3))
+    assert.are.equal(0.6, cnn.accuracy(identity, scores, cnn.tensor { 8, 9, 7, 7, 8 }, { 7, 8, 9 }, 4))
+  end)
+
+  it("runs the model in test mode and restores its modes", function()
+    local drop = cnn.Dropout(0.99)
+    local model = cnn.Chain(drop)
+    cnn.trainmode(model)
+    local y = cnn.tensor { { 0, 0, 0, 1, 0 }, { 1, 0, 1, 0, 0 }, { 0, 1, 0, 0, 1 } }
+    assert.are.equal(1, cnn.accuracy(model, scores, y))
+    assert.are.equal("train", drop.mode)
+  end)
+
+  it("checks the sizes", function()
+    assert.has_error(function() cnn.accuracy(identity, scores, cnn.zeros(3, 4)) end,
+      "accuracy: x has 5 images (3×5) but y has 4 (3×4)")
+    assert.has_error(function() cnn.accuracy(identity, scores, { 1, 2 }, { 1, 2, 3 }) end,
+      "accuracy: x has 5 images (3×5) but y has 2 (2 labels)")
+    assert.has_error(function() cnn.accuracy(identity, scores, { 1, 2 }) end,
+      "accuracy: y must be a one-hot tensor, or labels with a labelset")
+  end)
+end)
+
+-- The first n MNIST training images (W×H×1×n in [0, 1]) and their labels.
+local function mnist_slice(n)
+  local dir = (os.getenv("CNNLUA_DATA") or "data") .. "/mnist/"
+  local imgs = cnn.core.read_idx(dir .. "train-images-idx3-ubyte")
+  local labels = cnn.core.read_idx(dir .. "train-labels-idx1-ubyte")
+  local x = (imgs:narrow(3, 1, n) / 255):reshape(28, 28, 1, n)
+  return x, labels:narrow(1, 1, n):int()
+end
+
+local function notebook_model()
+  return cnn.Chain(
+    cnn.Conv({ 3, 3 }, 1, 16, cnn.relu, { pad = { 1, 1 } }), cnn.MaxPool({ 2, 2 }),
+    cnn.Conv({ 3, 3 }, 16, 32, cnn.relu, { pad = { 1, 1 } }), cnn.MaxPool({ 2, 2 }),
+    cnn.Conv({ 3, 3 }, 32, 32, cnn.relu, { pad = { 1, 1 } }), cnn.MaxPool({ 2, 2 }),
+    function(x) return x:reshape(-1, x:size(4)) end,
+    cnn.Dense(288, 10), cnn.softmax)
+end
+
+describe("train on MNIST", function()
+  it("lowers the loss and raises the accuracy of the notebook model on 256 images", function()
+    cnn.seed(1)
+    local n, batch = 256, 32
+    local x, labels = mnist_slice(n)
+    local digits = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 }
+    local y = cnn.core.onehotbatch(labels, digits)
+    local model = notebook_model()
+    local function loss(a, b) return cnn.crossentropy(model(a), b) end
+    local data = {}
+    for i = 1, n // batch do
+      data[i] = { x:narrow(4, (i - 1) * batch + 1, batch), y:narrow(2, (i - 1) * batch + 1, batch) }
+    end
+    local before = cnn.item(loss(x, y))
+    local accuracy_before = cnn.accuracy(model, x, labels, digits)
+    local opt = cnn.ADAM(0.003)
+    local steps = 0
+    for _ = 1, 3 do
+      local mean, k = cnn.train(loss, cnn.params(model), data, opt, { progress = false })
+      assert.is_true(mean == mean)
+      steps = steps + k
+    end
+    assert.are.equal(24, steps)
+    local after = cnn.item(loss(x, y))
+    assert.is_true(after < 0.7 * before, ("loss %.4f → %.4f"):format(before, after))
+    local accuracy_after = cnn.accuracy(model, x, labels, digits)
+    assert.is_true(accuracy_after > accuracy_before + 0.3,
+      ("accuracy %.4f → %.4f"):format(accuracy_before, accuracy_after))
+    assert.are.equal(accuracy_after, cnn.accuracy(model, x, y, nil, 100))
+  end)
+end)

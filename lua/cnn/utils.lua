@@ -215,14 +215,23 @@ return function(cnn)
         count_of(y), ys), 2)
     end
     if n == 0 then error("accuracy: no images", 2) end
+    local onecold = core.onecold
+    local set = labelset
+    if getmetatable(set) == core.Tensor and set:dtype() ~= "Int32" then set = set:int() end
     local correct = in_testmode(model, function()
       local total = 0
       for first = 1, n, batchsize do
         local len = math.min(batchsize, n - first + 1)
-        local predicted = core.argmax(model(x:narrow(x:ndims(), first, len)), 1)
+        local yhat = model(x:narrow(x:ndims(), first, len))
         local yb = slice_of(y, first, len)
-        if labelset ~= nil then yb = cnn.onehotbatch(yb, labelset) end
-        total = total + core.sum(core.eq(predicted, core.argmax(yb, 1)))
+        local same
+        if labelset ~= nil then
+          if getmetatable(yb) ~= core.Tensor then yb = core.tensor(yb, "int32") end
+          same = core.eq(onecold(yhat, set), yb:reshape(-1))
+        else
+          same = core.eq(onecold(yhat), onecold(yb))
+        end
+        total = total + core.sum(same)
       end
       return total
     end)
