@@ -52,10 +52,15 @@ static void combine(acc_kind kind, acc *a, const acc *later)
     do {                                                                     \
         const T *x = (const T *)base + off;                                  \
         if (kind == ACC_SUM) {                                               \
-            double s = 0.0;                                                  \
-            for (int64_t j = i; j < end; j++)                                \
-                s += x[j * s0];                                              \
-            a->value += s;                                                   \
+            /* four running sums hide the latency of each addition */        \
+            double s[4] = {0.0, 0.0, 0.0, 0.0};                              \
+            int64_t j = i;                                                   \
+            for (; j + 4 <= end; j += 4)                                     \
+                for (int u = 0; u < 4; u++)                                  \
+                    s[u] += x[(j + u) * s0];                                 \
+            for (; j < end; j++)                                             \
+                s[0] += x[j * s0];                                           \
+            a->value += (s[0] + s[1]) + (s[2] + s[3]);                       \
             a->index = 0;                                                    \
         } else {                                                             \
             for (int64_t j = i; j < end; j++)                                \
