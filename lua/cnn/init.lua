@@ -13,7 +13,7 @@ local parts = {
   "cnn.tensor",
   "cnn.math",
   "cnn.autograd", "cnn.ops", "cnn.activations", "cnn.losses",
-  "cnn.initialisers", "cnn.layers", "cnn.optimisers",
+  "cnn.initialisers", "cnn.layers", "cnn.optimisers", "cnn.data", "cnn.datasets",
   "cnn.utils",
   "cnn.train",
 }

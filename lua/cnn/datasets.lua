@@ -1,0 +1,124 @@
+--- MNIST and Fashion-MNIST, read from the data folder.
+--
+-- `cnn.datasets.MNIST.images(split)` gives the images of a split ("train",
+-- the default, or "test") as a contiguous 28×28×N Float32 tensor with
+-- pixels in [0, 1] (x fastest, as the file stores them); `.labels(split)`
+-- gives an Int32 vector of N labels 0–9. FashionMNIST has the same API,
+-- plus `classes`, the names of its ten labels.
+--
+-- The data folder (holding mnist/ and fashion-mnist/) is the optional
+-- second argument, else $CNNLUA_DATA, else the `data/` folder of the cnnlua
+-- sources this file belongs to; `scripts/fetch-data` fills it. Nothing is
+-- cached: every call reads the file, so dropped tensors are freed.
+-- @module cnn.datasets
+
+return function(cnn)
+  local core = cnn.core
+
+  local split_prefix = {train = "train", test = "t10k"}
+
+  local function exists(path)
+    local f = io.open(path, "rb")
+    if f then f:close() end
+    return f ~= nil
+  end
+
+  --- <repo>/data when this file sits in <repo>/lua/cnn/ of the sources
+  -- (recognised by scripts/fetch-data beside it); nil when installed.
+  local function source_data_folder()
+    local source = debug.getinfo(1, "S").source
+    if source:sub(1, 1) ~= "@" then return nil end
+    local root = source:sub(2):match("^(.-)lua/cnn/datasets%.lua$")
+    if root == nil then return nil end
+    if root == "" then root = "./" end
+    if not exists(root .. "scripts/fetch-data") then return nil end
+    if root:sub(1, 1) ~= "/" and os.getenv("PWD") then
+      root = os.getenv("PWD") .. "/" .. root:gsub("^%./", "")
+    end
+    return root .. "data"
+  end
+
+  local function data_folder(name, dir)
+    if dir ~= nil then
+      if type(dir) ~= "string" then
+        error(("%s: the data folder must be a string, got %s"):format(name, type(dir)), 4)
+      end
+      return dir
+    end
+    local env = os.getenv("CNNLUA_DATA")
+    if env and env ~= "" then return env end
+    return source_data_folder() or error(("%s: no data folder: set CNNLUA_DATA to a folder "
+      .. "holding mnist/ and fashion-mnist/ (scripts/fetch-data in the cnnlua sources "
+      .. "fills one)"):format(name), 4)
+  end
+
+  local function check_split(fname, split)
+    if split == nil then return "train" end
+    if split_prefix[split] == nil then
+      error(('%s: unknown split %s (valid splits: "train", "test")'):format(
+        fname, type(split) == "string" and ('"' .. split .. '"') or tostring(split)), 3)
+    end
+    return split
+  end
+
+  --- The path of a file of the data set, raw or .gz, or an error that
+  -- says which file is missing and how to fetch it.
+  local function find_file(fname, dir, folder, stem)
+    local path = ("%s/%s/%s"):format(data_folder(fname, dir), folder, stem)
+    if exists(path) then return path end
+    if exists(path .. ".gz") then return path .. ".gz" end
+    error(("%s: missing %s (or %s.gz); run scripts/fetch-data to download it"):format(
+      fname, path, path), 3)
+  end
+
+  local function dataset(name, folder)
+    local set = {}
+
+    --- images([split [, dir]]): 28×28×N Float32 tensor in [0, 1].
+    function set.images(split, dir)
+      local fname = name .. ".images"
+      split = check_split(fname, split)
+      local path = find_file(fname, dir, folder, split_prefix[split] .. "-images-idx3-ubyte")
+      local x = core.read_idx(path, {scale = 1 / 255})
+      if x:ndims() ~= 3 or x:size(1) ~= 28 or x:size(2) ~= 28 then
+        error(("%s: %s holds %s data, expected 28×28×N images"):format(
+          fname, path, table.concat(x:size(), "×")), 2)
+      end
+      return x
+    end
+
+    --- labels([split [, dir]]): Int32 vector of N labels 0–9.
+    function set.labels(split, dir)
+      local fname = name .. ".labels"
+      split = check_split(fname, split)
+      local path = find_file(fname, dir, folder, split_prefix[split] .. "-labels-idx1-ubyte")
+      local y = core.read_idx(path, {dtype = "int32"})
+      if y:ndims() ~= 1 then
+        error(("%s: %s holds %s data, expected a vector of labels"):format(
+          fname, path, table.concat(y:size(), "×")), 2)
+      end
+      return y
+    end
+
+    return set
+  end
+
+  local FashionMNIST = dataset("FashionMNIST", "fashion-mnist")
+  FashionMNIST.classes = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+  }
+
+  return {
+    datasets = {
+      MNIST = dataset("MNIST", "mnist"),
+      FashionMNIST = FashionMNIST,
+      --- The folder the data sets are read from (nil if none is known).
+      folder = function()
+        local env = os.getenv("CNNLUA_DATA")
+        if env and env ~= "" then return env end
+        return source_data_folder()
+      end,
+    },
+  }
+end
