@@ -188,6 +188,30 @@ describe("train progress", function()
     end
   end)
 
+  it("prints one line per pass of a DataLoader and of ncycle(loader, n)", function()
+    local t = fake_cnn({})
+    local loader = cnn.DataLoader(cnn.zeros(2, 10), cnn.ones(1, 10), { batchsize = 4 })
+    local sizes = {}
+    local function loss(x, y)
+      sizes[#sizes + 1] = x:size(2)
+      return cnn.core.sum(y)
+    end
+    local out = capture_stdout(function()
+      t.train(loss, "ps", loader, "opt", { progress = "lines" })
+    end)
+    local lines = lines_of(out)
+    assert.are.equal(1, #lines)
+    assert.matches("^pass 1: 3 batches, mean loss 3%.3333, ", lines[1])
+    assert.are.same({ 4, 4, 2 }, sizes)
+    out = capture_stdout(function()
+      t.train(loss, "ps", cnn.ncycle(loader, 2), "opt", { progress = "lines" })
+    end)
+    lines = lines_of(out)
+    assert.are.equal(2, #lines)
+    assert.matches("^pass 1: 3 batches, ", lines[1])
+    assert.matches("^pass 2: 3 batches, ", lines[2])
+  end)
+
   it("ends a pass of unknown length, or a stopped one, with its line", function()
     local t = fake_cnn({})
     local out = capture_stdout(function()
@@ -314,5 +338,66 @@ describe("train on MNIST", function()
     assert.is_true(accuracy_after > accuracy_before + 0.3,
       ("accuracy %.4f → %.4f"):format(accuracy_before, accuracy_after))
     assert.are.equal(accuracy_after, cnn.accuracy(model, x, y, nil, 100))
+  end)
+end)
+
+describe("train progress bar and printing callbacks", function()
+  it("clears the bar before a callback prints, and draws it again after", function()
+    local t = fake_cnn({})
+    local data = {}
+    for i = 1, 3 do data[i] = { cnn.zeros(4, 8), 1 } end
+    local saved = _G.print
+    local out = capture_stdout(function()
+      _G.print = function(s) io.stdout:write(s, "\n") end
+      local ok, err = pcall(t.train, function(_, y) return y end, "ps", data, "opt", {
+        progress = "bar",
+        cb = function(info) if info.step == 1 then print("accuracy = 0.5") end end,
+      })
+      _G.print = saved
+      assert(ok, err)
+    end)
+    assert.are.equal(saved, _G.print)
+    -- bar after step 1, erased, the printed line, then the bar again
+    local bar1, erase, rest = out:match("^(\r1/3 [^\r\n]*)(\r +\r)accuracy = 0%.5\n(.*)$")
+    assert.is_not_nil(bar1, out)
+    assert.are.equal(#erase - 2, utf8.len(bar1) - 1)
+    assert.matches("^\r2/3 [^\n]*\r3/3 [^\n]*\n$", rest)
+  end)
+end)
+
+describe("examples/mnist_cnn.lua", function()
+  it("runs every notebook cell on 256 training images for 1 epoch", function()
+    local host = os.getenv("CNNLUA") or "build/cnnlua"
+    local pipe = assert(io.popen(host .. " examples/mnist_cnn.lua 1 256 2>&1"))
+    local out = pipe:read("a")
+    local ok, how, code = pipe:close()
+    assert.is_true(ok, ("exit %s %s:\n%s"):format(how, code, out))
+    local expected = {
+      "imgs:size(3) = 60000\n",
+      "labels[1] = 5\n",
+      "imgs[1]:reshape(-1) = 784-element Tensor{Float32,1}:\n",
+      "onehot(5, 0:9) = 10-element Tensor{Float32,1}:\n",
+      "onecold(onehot(5, 0:9), 0:9) = 5\n",
+      "tX:size(4) = 10000\n",
+      "Chain(\n  Conv((3, 3), 1 => 16, relu, pad=1),",
+      "model(imgs[1]) = 10×1 Tensor{Float32,2}:\n",
+      "X:size() = {28, 28, 1, 256}\n",
+      "Y:size() = {10, 256}\n",
+      "#loader = 2\n",
+      "accuracy(tX, tY) = 0.",
+      "pass 1: 2 batches, mean loss ",
+      " seconds (",
+      "accuracy(tX, tY) = 0.",
+      "onecold(model(tX[:, :, :, 1:1]), 0:9)[1] = ",
+    }
+    local at = 1
+    for _, s in ipairs(expected) do
+      local first, last = out:find(s, at, true)
+      assert.is_not_nil(first, ("%q missing after position %d of:\n%s"):format(s, at, out))
+      at = last + 1
+    end
+    -- the picture of the first image: 28 lines of 56 characters
+    assert.matches("labels%[1%] = 5\n" .. ("[ ░▒▓█]+\n"):rep(28) .. "imgs%[1%]", out)
+    assert.matches("%)%[1%] = %d\n$", out)
   end)
 end)

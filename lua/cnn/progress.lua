@@ -153,6 +153,15 @@ function progress:draw_bar(now)
   self.drawn = true
 end
 
+--- Erases the bar (if shown) so the next output starts a clean line;
+-- the next step draws it again.
+function progress:clear()
+  if self.mode ~= "bar" or not self.drawn then return end
+  self.out:write("\r", (" "):rep(self.last_width or 0), "\r")
+  self.out:flush()
+  self.drawn, self.last_width, self.last_draw = false, 0, -math.huge
+end
+
 function progress:summary_line(now)
   local seconds = now - self.pass_start
   return ("pass %d: %d batches, mean loss %.4f, %s, %.1f s"):format(self.pass,

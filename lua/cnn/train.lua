@@ -51,11 +51,11 @@ local function length_of(data)
   return nil
 end
 
---- Batches per pass when data repeats an inner iterable (ncycle), else
--- the whole length.
+--- Batches per pass when data repeats an inner loader (ncycle keeps it
+-- as `loader`), else the whole length.
 local function pass_length_of(data, total)
   if type(data) == "table" then
-    local inner = rawget(data, "loader") or rawget(data, "iterable") or rawget(data, "data")
+    local inner = rawget(data, "loader")
     if inner ~= nil and inner ~= data then
       local n = length_of(inner)
       if n and n > 0 then return n end
@@ -87,6 +87,29 @@ local function check_callbacks(cb)
     end
   end
   return cb
+end
+
+local function call_each(callbacks, info)
+  for _, cb in ipairs(callbacks) do
+    cb(info)
+    if stop_requested[#stop_requested] then return end
+  end
+end
+
+--- Runs the callbacks after a step. Under a progress bar, print first
+-- clears the bar's line, so what a callback prints (a test accuracy)
+-- stays on a line of its own and the bar is redrawn below it.
+local function run_callbacks(callbacks, info, bar)
+  if #callbacks == 0 then return end
+  if bar.mode ~= "bar" then return call_each(callbacks, info) end
+  local print0 = print
+  _G.print = function(...)
+    bar:clear()
+    return print0(...)
+  end
+  local ok, err = pcall(call_each, callbacks, info)
+  _G.print = print0
+  if not ok then error(err, 0) end
 end
 
 local function describe_nonfinite(v)
@@ -172,11 +195,7 @@ return function(cnn)
         cnn.update(opt, ps, gs)
         loss_sum = loss_sum + v
         bar:step(batch_images(args), v)
-        local info = { step = step, loss = v }
-        for _, cb in ipairs(callbacks) do
-          cb(info)
-          if stop_requested[#stop_requested] then break end
-        end
+        run_callbacks(callbacks, { step = step, loss = v }, bar)
         if stop_requested[#stop_requested] then break end
       end
     end
