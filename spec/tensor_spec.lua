@@ -294,6 +294,13 @@ describe("element access", function()
     assert_error_has("cannot set field 'foo' of a tensor", function() m.foo = 1 end)
   end)
 
+  it("an element can be assigned from a 1-element tensor", function()
+    t[{1, 1}] = core.tensor{{9}}
+    assert.equal(9, t:get(1))
+    assert_error_has("cannot assign a tensor of several elements to an element of a 2×3 tensor",
+      function() t[{1, 1}] = core.zeros(2) end)
+  end)
+
   it("item needs exactly one element", function()
     assert.equal(4, core.tensor{{4}}:item())
     assert.equal("item: expected a 1-element tensor, got a 2×3 tensor", err(t.item, t))
@@ -316,6 +323,34 @@ describe("element access", function()
     assert.equal(12, t:twice_numel())
     core.Tensor.methods.twice_numel = nil
     assert.is_nil(t.twice_numel)
+  end)
+end)
+
+describe("every method", function()
+  local names = {"size", "ndims", "numel", "dtype", "reshape", "select", "slice", "narrow",
+                 "get", "set", "copy", "clone", "contiguous", "is_contiguous", "totable",
+                 "item", "float", "int", "free"}
+
+  it("is also a module function that checks its first argument", function()
+    for _, name in ipairs(names) do
+      local f = core[name]
+      assert.equal(f, core.Tensor.methods[name], name)
+      local e = err(f, 42)
+      assert.is_truthy(e:find("bad argument #1 to 'cnn.core." .. name
+        .. "' (cnn.Tensor expected, got number)", 1, true), e)
+    end
+  end)
+
+  it("except free, refuses a freed tensor", function()
+    for _, name in ipairs(names) do
+      local t = core.zeros(1)
+      t:free()
+      if name == "free" then
+        t:free()
+      else
+        assert.equal("attempt to use a freed tensor", err(core[name], t, 1, 1, 1), name)
+      end
+    end
   end)
 end)
 

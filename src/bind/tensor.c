@@ -599,9 +599,15 @@ static int tensor_newindex(lua_State *L)
     case LUA_TTABLE: {
         int n = (int)luaL_len(L, 2);
         int64_t off = element_offset(L, t, 2, n, index_from_table, NULL);
+        cnn_tensor *v = cnn_to_tensor(L, 3);
+        if (v && cnn_check_tensor(L, 3) && cnn_tensor_numel(v) == 1) {
+            cnn_tensor_set(t, off, cnn_tensor_get(v, 0));
+            return 0;
+        }
         if (lua_type(L, 3) != LUA_TNUMBER)
             luaL_error(L, "cannot assign a %s to an element of a %s",
-                       luaL_typename(L, 3), describe(t, what, sizeof what));
+                       v ? "tensor of several elements" : luaL_typename(L, 3),
+                       describe(t, what, sizeof what));
         cnn_tensor_set(t, off, lua_tonumber(L, 3));
         return 0;
     }
