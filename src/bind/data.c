@@ -134,6 +134,7 @@ static int check_metadata(lua_State *L, int arg, const char ***keys, const char 
 static int data_save_safetensors(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
+    lua_settop(L, 3); /* the arrays below go above the arguments */
     int count;
     cnn_named_tensor *items = check_named_tensors(L, 2, &count);
     const char **keys, **values;
