@@ -396,7 +396,9 @@ local term_count = 0
 function Term.start()
   term_count = term_count + 1
   local self = setmetatable({}, Term)
-  self.socket = "cnnlua-spec-" .. tmpdir:match("[^/]+$") .. "-" .. term_count
+  -- a socket inside tmpdir: the server is private and its socket file goes
+  -- away with tmpdir
+  self.socket = ("%s/tmux-%d"):format(tmpdir, term_count)
   self.status_file = ("%s/repl-status-%d"):format(tmpdir, term_count)
   local command = ENV .. " " .. quote(cnnlua) .. "; echo $? > " .. quote(self.status_file)
   self:tmux("new-session -d -s repl -x 200 -y 50 " .. quote(command))
@@ -405,7 +407,7 @@ function Term.start()
 end
 
 function Term:tmux(args)
-  return sh("tmux -L " .. quote(self.socket) .. " -f /dev/null " .. args)
+  return sh("tmux -S " .. quote(self.socket) .. " -f /dev/null " .. args)
 end
 
 --- Types 'text' literally (tmux would read "end" as the End key), then Enter.
