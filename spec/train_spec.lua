@@ -140,6 +140,24 @@ describe("train loop", function()
     end, "train: loss is -Inf at step 1")
   end)
 
+  it("lets an error in the loss through unchanged, ending the progress line first", function()
+    local t = fake_cnn({})
+    local data = { { 1 }, { 2 }, { 3 } }
+    local err
+    local out = capture_stdout(function()
+      err = select(2, pcall(t.train, function(x)
+        if x == 2 then error({ code = 42 }) end
+        return x
+      end, "ps", data, "opt", { progress = "lines" }))
+    end)
+    assert.are.same({ code = 42 }, err)
+    assert.matches("^pass 1: 1 batch, mean loss 1%.0000, .*\n$", out)
+    assert.has_error(function() t.stop() end, "stop: no cnn.train is running")
+    local ok, msg = pcall(t.train, function() error("bad loss") end, "ps", data, "opt", { progress = false })
+    assert.is_false(ok)
+    assert.matches("train_spec%.lua:%d+: bad loss$", msg)
+  end)
+
   it("checks its arguments", function()
     local t = fake_cnn({})
     assert.has_error(function() t.train(1, "ps", {}, "opt") end, "train: loss must be a function, got number")

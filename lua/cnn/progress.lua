@@ -164,8 +164,8 @@ end
 
 function progress:summary_line(now)
   local seconds = now - self.pass_start
-  return ("pass %d: %d batches, mean loss %.4f, %s, %.1f s"):format(self.pass,
-    self.pass_steps, self.pass_loss / self.pass_steps,
+  return ("pass %d: %d batch%s, mean loss %.4f, %s, %.1f s"):format(self.pass,
+    self.pass_steps, self.pass_steps == 1 and "" or "es", self.pass_loss / self.pass_steps,
     format_rate(self.pass_images, seconds), seconds)
 end
 

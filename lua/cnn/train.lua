@@ -107,9 +107,8 @@ local function run_callbacks(callbacks, info, bar)
     bar:clear()
     return print0(...)
   end
-  local ok, err = pcall(call_each, callbacks, info)
-  _G.print = print0
-  if not ok then error(err, 0) end
+  local restore <close> = setmetatable({}, { __close = function() _G.print = print0 end })
+  call_each(callbacks, info)
 end
 
 local function describe_nonfinite(v)
@@ -181,33 +180,32 @@ return function(cnn)
       width = tonumber(os.getenv("COLUMNS")) or 80,
     }
 
-    local step, loss_sum = 0, 0
-    local function run()
-      for args in elements(data) do
-        step = step + 1
-        local value, gs = cnn.withgradient(function()
-          return loss(table.unpack(args, 1, args.n))
-        end, ps)
-        local v = scalar(value)
-        if v ~= v or v == math.huge or v == -math.huge then
-          error(("train: loss is %s at step %d"):format(describe_nonfinite(v), step), 0)
-        end
-        cnn.update(opt, ps, gs)
-        loss_sum = loss_sum + v
-        bar:step(batch_images(args), v)
-        run_callbacks(callbacks, { step = step, loss = v }, bar)
-        if stop_requested[#stop_requested] then break end
-      end
-    end
-
     stop_requested[#stop_requested + 1] = false
     local depth = #stop_requested
-    -- A failing step still ends the progress line, so the error message
-    -- starts on a line of its own.
-    local ok, err = pcall(run)
-    for i = #stop_requested, depth, -1 do stop_requested[i] = nil end
-    bar:finish()
-    if not ok then error(err, 0) end
+    -- Runs however the loop ends, an error included (which propagates
+    -- untouched, traceback and all): the progress line is ended, so an
+    -- error message starts on a line of its own.
+    local cleanup <close> = setmetatable({}, { __close = function()
+      for i = #stop_requested, depth, -1 do stop_requested[i] = nil end
+      bar:finish()
+    end })
+
+    local step, loss_sum = 0, 0
+    for args in elements(data) do
+      step = step + 1
+      local value, gs = cnn.withgradient(function()
+        return loss(table.unpack(args, 1, args.n))
+      end, ps)
+      local v = scalar(value)
+      if v ~= v or v == math.huge or v == -math.huge then
+        error(("train: loss is %s at step %d"):format(describe_nonfinite(v), step), 0)
+      end
+      cnn.update(opt, ps, gs)
+      loss_sum = loss_sum + v
+      bar:step(batch_images(args), v)
+      run_callbacks(callbacks, { step = step, loss = v }, bar)
+      if stop_requested[depth] then break end
+    end
     return step > 0 and loss_sum / step or 0 / 0, step
   end
 
