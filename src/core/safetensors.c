@@ -610,25 +610,33 @@ static cnn_status check_items(const cnn_named_tensor *items, int count)
     return CNN_OK;
 }
 
+/* A new temporary file beside 'path' (same directory, so rename works). */
+static cnn_status create_temp(const char *path, char **tmp, int *fd)
+{
+    size_t n = strlen(path) + sizeof ".tmp.XXXXXX";
+    *tmp = malloc(n);
+    if (!*tmp)
+        return cnn_fail(CNN_ERR_NOMEM, "out of memory");
+    snprintf(*tmp, n, "%s.tmp.XXXXXX", path);
+    *fd = mkstemp(*tmp);
+    if (*fd < 0)
+        return cnn_fail(CNN_ERR_IO, "%s: cannot create a temporary file: %s", path,
+                        strerror(errno));
+    return CNN_OK;
+}
+
 cnn_status cnn_safetensors_write(const char *path, const cnn_named_tensor *items,
                                  int count, const char *const *meta_keys,
                                  const char *const *meta_values, int meta_count)
 {
     text header = {0};
+    char *tmp = NULL;
+    int fd = -1;
     cnn_status s = check_items(items, count);
     if (s == CNN_OK)
         s = build_header(&header, items, count, meta_keys, meta_values, meta_count);
-    size_t n = strlen(path) + sizeof ".tmp.XXXXXX";
-    char *tmp = s == CNN_OK ? malloc(n) : NULL;
-    if (s == CNN_OK && !tmp)
-        s = cnn_fail(CNN_ERR_NOMEM, "out of memory");
-    int fd = -1;
-    if (s == CNN_OK) {
-        snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-        if ((fd = mkstemp(tmp)) < 0)
-            s = cnn_fail(CNN_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                         strerror(errno));
-    }
+    if (s == CNN_OK)
+        s = create_temp(path, &tmp, &fd);
     if (fd >= 0) {
         FILE *f = fdopen(fd, "wb");
         s = f ? write_contents(f, path, &header, items, count)
