@@ -1,0 +1,56 @@
+-- The notebook network in cnnlua, timed the way scripts/bench times the
+-- PyTorch peer (scripts/bench.d/torch_notebook.py). Prints one JSON line.
+--   cnnlua scripts/bench.d/cnnlua_notebook.lua [steps] [threads]
+local cnn = require "cnn"
+
+local steps = tonumber(arg[1] or "0")
+local threads = tonumber(arg[2] or "2")
+cnn.core.threads(threads)
+cnn.seed(0)
+
+local now = cnn.core.monotime
+
+local X = cnn.datasets.MNIST.images("train"):reshape(28, 28, 1, -1)
+local Y = cnn.onehotbatch(cnn.datasets.MNIST.labels("train"), cnn.range(0, 9))
+local Xt = cnn.datasets.MNIST.images("test"):reshape(28, 28, 1, -1)
+
+local model = cnn.Chain(
+  cnn.Conv({3, 3}, 1, 16, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
+  cnn.Conv({3, 3}, 16, 32, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
+  cnn.Conv({3, 3}, 32, 32, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
+  cnn.flatten, cnn.Dense(288, 10), cnn.softmax)
+local ps = cnn.params(model)
+local opt = cnn.ADAM(1e-3)
+local loss = function(x, y) return cnn.crossentropy(model(x), y) end
+local loader = cnn.DataLoader({X, Y}, {batchsize = 128, shuffle = true})
+
+local batches, images = 0, 0
+local start = now()
+for x, y in loader do
+  local gs = cnn.gradient(function() return loss(x, y) end, ps)
+  cnn.update(opt, ps, gs)
+  batches, images = batches + 1, images + x:size(4)
+  if steps > 0 and batches >= steps then break end
+end
+local train_seconds = now() - start
+
+cnn.testmode(model)
+start = now()
+model(Xt)
+local eval_one_batch = now() - start
+start = now()
+for i = 1, Xt:size(4), 1000 do
+  model(Xt:slice(4, i, math.min(i + 999, Xt:size(4))))
+end
+local eval_batches = now() - start
+
+local function peak_rss_mib()
+  for line in io.lines("/proc/self/status") do
+    local kb = line:match("^VmHWM:%s+(%d+)")
+    if kb then return tonumber(kb) / 1024 end
+  end
+end
+
+print(("{\"side\": \"cnnlua\", \"images\": %d, \"train_seconds\": %.4f, \"images_per_second\": %.1f, "
+  .. "\"eval_one_batch_seconds\": %.4f, \"eval_batches_of_1000_seconds\": %.4f, \"peak_rss_mib\": %.1f}")
+  :format(images, train_seconds, images / train_seconds, eval_one_batch, eval_batches, peak_rss_mib()))
