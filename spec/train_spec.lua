@@ -182,7 +182,7 @@ describe("train progress", function()
     end)
     local lines = lines_of(out)
     assert.are.equal(1, #lines)
-    assert.matches("^pass 1: 5 batches, mean loss 3%.0000, %d+ img/s, %d+%.%d s$", lines[1])
+    assert.matches("^pass 1: 5 batches, mean loss 3%.0000, %d+ img/s, %d+%.%d s, RSS %d+ MiB$", lines[1])
   end)
 
   it("counts passes of a repeated loader", function()

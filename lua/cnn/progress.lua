@@ -162,11 +162,23 @@ function progress:clear()
   self.drawn, self.last_width, self.last_draw = false, 0, -math.huge
 end
 
+--- Resident memory of this process in MiB (nil where /proc is missing),
+-- so a pass's line shows whether training holds its memory steady.
+function progress.resident_mib()
+  local f = io.open("/proc/self/status")
+  if not f then return nil end
+  local kb = f:read("a"):match("VmRSS:%s*(%d+) kB")
+  f:close()
+  return kb and tonumber(kb) / 1024
+end
+
 function progress:summary_line(now)
   local seconds = now - self.pass_start
-  return ("pass %d: %d batch%s, mean loss %.4f, %s, %.1f s"):format(self.pass,
+  local line = ("pass %d: %d batch%s, mean loss %.4f, %s, %.1f s"):format(self.pass,
     self.pass_steps, self.pass_steps == 1 and "" or "es", self.pass_loss / self.pass_steps,
     format_rate(self.pass_images, seconds), seconds)
+  local rss = progress.resident_mib()
+  return rss and ("%s, RSS %.0f MiB"):format(line, rss) or line
 end
 
 function progress:end_pass()
