@@ -149,9 +149,10 @@ return function(cnn)
     return labels
   end
 
-  local function onecold(y, labelset)
+  -- Labels carry no gradient: a gradient that reaches onecold is an error.
+  local onecold = cnn.ops.nondifferentiable("onecold", function(y, labelset)
     return forward_errors("onecold", nil, onecold_of, y, labelset)
-  end
+  end)
 
   -- DataLoader ------------------------------------------------------------
 
