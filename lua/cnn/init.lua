@@ -14,8 +14,10 @@ local parts = {
   "cnn.math",
   "cnn.autograd", "cnn.ops", "cnn.activations", "cnn.losses",
   "cnn.initialisers", "cnn.layers", "cnn.optimisers", "cnn.data", "cnn.datasets",
+  "cnn.checkpoint",
   "cnn.utils",
   "cnn.train",
+  "cnn.profile",
 }
 
 for _, name in ipairs(parts) do
