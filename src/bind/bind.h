@@ -35,6 +35,11 @@ cnn_tensor *cnn_push_new_tensor(lua_State *L, cnn_dtype dtype, int ndims,
                                 const int64_t *size);
 /* Pushes a new contiguous tensor with the sizes and type of 'like'. */
 cnn_tensor *cnn_push_tensor_like(lua_State *L, const cnn_tensor *like);
+/* The same two without zeroing the elements: only for outputs that the
+ * kernel called next overwrites whole. */
+cnn_tensor *cnn_push_tensor_uninit(lua_State *L, cnn_dtype dtype, int ndims,
+                                   const int64_t *size);
+cnn_tensor *cnn_push_uninit_like(lua_State *L, const cnn_tensor *like);
 /* Pushes a view sharing the storage of the tensor at stack index 'parent'
  * with the same offset, sizes and strides; the caller adjusts them. */
 cnn_tensor *cnn_push_view(lua_State *L, int parent);

@@ -70,7 +70,7 @@ static int data_read_idx(lua_State *L)
     CNN_CHECK_STATUS(L, "read_idx", cnn_idx_read(path, idx));
     int64_t size[CNN_MAX_DIMS];
     cnn_idx_tensor_sizes(idx, size);
-    cnn_tensor *t = cnn_push_new_tensor(L, dtype, idx->ndims, size);
+    cnn_tensor *t = cnn_push_tensor_uninit(L, dtype, idx->ndims, size);
     CNN_CHECK_STATUS(L, "read_idx", cnn_idx_to_tensor(idx, scale, t));
     cnn_idx_free(idx);
     return 1;
@@ -284,7 +284,7 @@ static int data_gather(lua_State *L)
         int64_t size[CNN_MAX_DIMS];
         memcpy(size, src->size, sizeof size);
         size[src->ndims - 1] = count;
-        out = cnn_push_new_tensor(L, src->dtype, src->ndims, size);
+        out = cnn_push_tensor_uninit(L, src->dtype, src->ndims, size);
     } else {
         out = cnn_check_tensor(L, 3);
         lua_pushvalue(L, 3);

@@ -85,7 +85,7 @@ static int binary(lua_State *L, cnn_binary_op op, const char *fname, bool with_o
         int ndims;
         int64_t size[CNN_MAX_DIMS];
         CNN_CHECK_STATUS(L, fname, cnn_broadcast_sizes(a, b, &ndims, size));
-        out = cnn_push_new_tensor(L, cnn_binary_result_dtype(op, a->dtype, b->dtype),
+        out = cnn_push_tensor_uninit(L, cnn_binary_result_dtype(op, a->dtype, b->dtype),
                                   ndims, size);
     }
     CNN_CHECK_STATUS(L, fname, cnn_binary(op, a, b, out));
@@ -123,7 +123,7 @@ static int unary(lua_State *L, cnn_unary_op op, const char *fname, bool with_out
     cnn_tensor *x = cnn_check_tensor(L, 1);
     cnn_tensor *out = with_out ? opt_out(L, 2) : NULL;
     if (!out)
-        out = cnn_push_new_tensor(L, cnn_unary_result_dtype(op, x->dtype), x->ndims,
+        out = cnn_push_tensor_uninit(L, cnn_unary_result_dtype(op, x->dtype), x->ndims,
                                   x->size);
     CNN_CHECK_STATUS(L, fname, cnn_unary(op, x, out));
     return 1;
@@ -218,7 +218,7 @@ static int math_matmul(lua_State *L)
     int ndims;
     int64_t size[2];
     CNN_CHECK_STATUS(L, "matmul", cnn_matmul_sizes(a, b, &ndims, size));
-    cnn_tensor *out = cnn_push_new_tensor(L, CNN_FLOAT32, ndims, size);
+    cnn_tensor *out = cnn_push_tensor_uninit(L, CNN_FLOAT32, ndims, size);
     CNN_CHECK_STATUS(L, "matmul", cnn_matmul(a, b, out));
     return 1;
 }
@@ -229,7 +229,7 @@ static int math_transpose(lua_State *L)
     int ndims;
     int64_t size[2];
     CNN_CHECK_STATUS(L, "transpose", cnn_transpose_sizes(a, &ndims, size));
-    cnn_tensor *out = cnn_push_new_tensor(L, a->dtype, ndims, size);
+    cnn_tensor *out = cnn_push_tensor_uninit(L, a->dtype, ndims, size);
     CNN_CHECK_STATUS(L, "transpose", cnn_transpose(a, out));
     return 1;
 }

@@ -25,7 +25,7 @@ static cnn_tensor *check_input(lua_State *L, int arg)
     cnn_tensor *t = cnn_check_tensor_type(L, arg, CNN_FLOAT32);
     if (cnn_tensor_is_contiguous(t))
         return t;
-    cnn_tensor *c = cnn_push_tensor_like(L, t);
+    cnn_tensor *c = cnn_push_uninit_like(L, t);
     CNN_CHECK_STATUS(L, "tensor", cnn_tensor_copy(c, t));
     lua_replace(L, arg);
     return c;
@@ -129,7 +129,7 @@ static int nn_conv2d(lua_State *L)
     cnn_conv2d_params p = conv_opts(L, 4, "conv2d");
     int64_t y[4];
     CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_check_forward(&p, x, w, b, y));
-    cnn_tensor *out = cnn_push_new_tensor(L, CNN_FLOAT32, 4, y);
+    cnn_tensor *out = cnn_push_tensor_uninit(L, CNN_FLOAT32, 4, y);
     CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_forward(&p, x, w, b, out));
     return 1;
 }
@@ -143,7 +143,7 @@ static int nn_conv2d_backward_data(lua_State *L)
     int ndims = check_sizes_table(L, 3, x);
     cnn_conv2d_params p = conv_opts(L, 4, fname);
     CNN_CHECK_STATUS(L, fname, cnn_conv2d_check_backward_data(&p, gy, w, ndims, x));
-    cnn_tensor *gx = cnn_push_new_tensor(L, CNN_FLOAT32, 4, x);
+    cnn_tensor *gx = cnn_push_tensor_uninit(L, CNN_FLOAT32, 4, x);
     CNN_CHECK_STATUS(L, fname, cnn_conv2d_backward_data(&p, gy, w, gx));
     return 1;
 }
@@ -158,10 +158,10 @@ static int nn_conv2d_backward_weights(lua_State *L)
     cnn_conv2d_params p = conv_opts(L, 4, fname);
     int with_bias = lua_toboolean(L, 5);
     CNN_CHECK_STATUS(L, fname, cnn_conv2d_check_backward_weights(&p, gy, x, ndims, w));
-    cnn_tensor *gw = cnn_push_new_tensor(L, CNN_FLOAT32, 4, w);
+    cnn_tensor *gw = cnn_push_tensor_uninit(L, CNN_FLOAT32, 4, w);
     cnn_tensor *gb = NULL;
     if (with_bias)
-        gb = cnn_push_new_tensor(L, CNN_FLOAT32, 1, &w[3]);
+        gb = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &w[3]);
     else
         lua_pushnil(L);
     CNN_CHECK_STATUS(L, fname, cnn_conv2d_backward_weights(&p, gy, x, gw, gb));
@@ -227,7 +227,7 @@ static int nn_pool2d(lua_State *L)
     cnn_pool2d_params p = pool_opts(L, kind, 3, "pool2d");
     int64_t y[4];
     CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_output_size(&p, x->ndims, x->size, y));
-    cnn_tensor *out = cnn_push_new_tensor(L, CNN_FLOAT32, 4, y);
+    cnn_tensor *out = cnn_push_tensor_uninit(L, CNN_FLOAT32, 4, y);
     cnn_pool_workspace *ws = NULL;
     if (kind == CNN_POOL_MAX)
         ws = push_workspace(L);
@@ -261,7 +261,7 @@ static int nn_pool2d_backward(lua_State *L)
                              "(argument #4 is %s)", fname, type_name(L, 4));
     cnn_pool2d_params p = pool_opts(L, kind, 5, fname);
     CNN_CHECK_STATUS(L, fname, cnn_pool2d_check_backward(&p, gy, ndims, x, ws));
-    cnn_tensor *gx = cnn_push_new_tensor(L, CNN_FLOAT32, 4, x);
+    cnn_tensor *gx = cnn_push_tensor_uninit(L, CNN_FLOAT32, 4, x);
     CNN_CHECK_STATUS(L, fname, cnn_pool2d_backward(&p, gy, ws, gx));
     return 1;
 }
@@ -274,7 +274,7 @@ static int nn_dense(lua_State *L)
     int ndims;
     int64_t y[2];
     CNN_CHECK_STATUS(L, "dense", cnn_dense_check_forward(x, w, b, &ndims, y));
-    cnn_tensor *out = cnn_push_new_tensor(L, CNN_FLOAT32, ndims, y);
+    cnn_tensor *out = cnn_push_tensor_uninit(L, CNN_FLOAT32, ndims, y);
     CNN_CHECK_STATUS(L, "dense", cnn_dense_forward(x, w, b, out));
     return 1;
 }
@@ -287,7 +287,7 @@ static int nn_dense_backward_data(lua_State *L)
     int ndims;
     int64_t x[2];
     CNN_CHECK_STATUS(L, fname, cnn_dense_check_backward_data(gy, w, &ndims, x));
-    cnn_tensor *gx = cnn_push_new_tensor(L, CNN_FLOAT32, ndims, x);
+    cnn_tensor *gx = cnn_push_tensor_uninit(L, CNN_FLOAT32, ndims, x);
     CNN_CHECK_STATUS(L, fname, cnn_dense_backward_data(gy, w, gx));
     return 1;
 }
@@ -300,10 +300,10 @@ static int nn_dense_backward_weights(lua_State *L)
     int with_bias = lua_toboolean(L, 3);
     CNN_CHECK_STATUS(L, fname, cnn_dense_check_backward_weights(gy, x));
     int64_t w[2] = {gy->size[0], x->size[0]};
-    cnn_tensor *gw = cnn_push_new_tensor(L, CNN_FLOAT32, 2, w);
+    cnn_tensor *gw = cnn_push_tensor_uninit(L, CNN_FLOAT32, 2, w);
     cnn_tensor *gb = NULL;
     if (with_bias)
-        gb = cnn_push_new_tensor(L, CNN_FLOAT32, 1, w);
+        gb = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, w);
     else
         lua_pushnil(L);
     CNN_CHECK_STATUS(L, fname, cnn_dense_backward_weights(gy, x, gw, gb));
@@ -325,7 +325,7 @@ static int nn_eltwise(lua_State *L)
     cnn_eltwise kind = check_eltwise_kind(L, 1);
     cnn_tensor *x = check_input(L, 2);
     float alpha = (float)luaL_optnumber(L, 3, 0), beta = (float)luaL_optnumber(L, 4, 0);
-    cnn_tensor *y = cnn_push_tensor_like(L, x);
+    cnn_tensor *y = cnn_push_uninit_like(L, x);
     CNN_CHECK_STATUS(L, "eltwise", cnn_eltwise_forward(kind, alpha, beta, x, y));
     return 1;
 }
@@ -342,7 +342,7 @@ static int nn_eltwise_backward(lua_State *L)
         return luaL_error(L, "eltwise_backward: gradient is %s, data is %s",
                           lua_tostring(L, -2), lua_tostring(L, -1));
     }
-    cnn_tensor *gx = cnn_push_tensor_like(L, data);
+    cnn_tensor *gx = cnn_push_uninit_like(L, data);
     CNN_CHECK_STATUS(L, "eltwise_backward",
                      cnn_eltwise_backward(kind, alpha, beta, gy, data, gx));
     return 1;
@@ -362,7 +362,7 @@ static int nn_softmax(lua_State *L)
     bool log = lua_toboolean(L, 2);
     const char *fname = log ? "logsoftmax" : "softmax";
     CNN_CHECK_STATUS(L, fname, cnn_softmax_check(x));
-    cnn_tensor *y = cnn_push_tensor_like(L, x);
+    cnn_tensor *y = cnn_push_uninit_like(L, x);
     CNN_CHECK_STATUS(L, fname, cnn_softmax_forward(x, log, y));
     return 1;
 }
@@ -380,7 +380,7 @@ static int nn_softmax_backward(lua_State *L)
         return luaL_error(L, "%s: gradient is %s, output is %s", fname,
                           lua_tostring(L, -2), lua_tostring(L, -1));
     }
-    cnn_tensor *gx = cnn_push_tensor_like(L, y);
+    cnn_tensor *gx = cnn_push_uninit_like(L, y);
     CNN_CHECK_STATUS(L, fname, cnn_softmax_backward(gy, y, log, gx));
     return 1;
 }
@@ -406,11 +406,11 @@ static int nn_batchnorm(lua_State *L)
                           (double)momentum);
     if (training && cnn_tensor_numel(x) > 0 && cnn_tensor_numel(x) / c < 2)
         return luaL_error(L, "%s: training needs more than one value per channel", fname);
-    cnn_tensor *y = cnn_push_tensor_like(L, x);
+    cnn_tensor *y = cnn_push_uninit_like(L, x);
     cnn_tensor *mean = NULL, *var = NULL;
     if (training) {
-        mean = cnn_push_new_tensor(L, CNN_FLOAT32, 1, &c);
-        var = cnn_push_new_tensor(L, CNN_FLOAT32, 1, &c);
+        mean = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &c);
+        var = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &c);
     }
     CNN_CHECK_STATUS(L, fname, cnn_batchnorm_forward(x, gamma, beta, rmean, rvar,
                                                      training, momentum, eps, y,
@@ -438,9 +438,9 @@ static int nn_batchnorm_backward(lua_State *L)
     }
     if (!(eps > 0))
         return luaL_error(L, "%s: epsilon must be positive, got %f", fname, (double)eps);
-    cnn_tensor *gx = cnn_push_tensor_like(L, x);
-    cnn_tensor *ggamma = cnn_push_new_tensor(L, CNN_FLOAT32, 1, &c);
-    cnn_tensor *gbeta = cnn_push_new_tensor(L, CNN_FLOAT32, 1, &c);
+    cnn_tensor *gx = cnn_push_uninit_like(L, x);
+    cnn_tensor *ggamma = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &c);
+    cnn_tensor *gbeta = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &c);
     CNN_CHECK_STATUS(L, fname, cnn_batchnorm_backward(gy, x, gamma, mean, var, eps,
                                                       gx, ggamma, gbeta));
     return 3;

@@ -57,16 +57,19 @@ static void count_allocation(size_t bytes)
 /* Creates the storage userdata empty first, so a failed allocation leaves
  * nothing for __gc to trip over. When memory runs out, unreachable tensors
  * may still hold plenty: collect them and try once more. */
-static cnn_storage *push_storage(lua_State *L, size_t bytes)
+static cnn_storage *push_storage(lua_State *L, size_t bytes, bool zeroed)
 {
     cnn_storage *s = lua_newuserdatauv(L, sizeof *s, 0);
     s->data = NULL;
     s->bytes = 0;
     luaL_setmetatable(L, CNN_STORAGE_MT);
     collect_if_due(L, bytes);
-    if (cnn_storage_alloc(s, bytes) != CNN_OK) {
+    cnn_status (*alloc)(cnn_storage *, size_t) =
+        zeroed ? cnn_storage_alloc : cnn_storage_alloc_uninit;
+    if (alloc(s, bytes) != CNN_OK) {
         collect_full(L);
-        CNN_CHECK_STATUS(L, "tensor", cnn_storage_alloc(s, bytes));
+        cnn_storage_cache_clear();
+        CNN_CHECK_STATUS(L, "tensor", alloc(s, bytes));
     }
     count_allocation(bytes);
     return s;
@@ -105,22 +108,39 @@ static cnn_tensor *push_tensor_header(lua_State *L)
     return t;
 }
 
-cnn_tensor *cnn_push_new_tensor(lua_State *L, cnn_dtype dtype, int ndims,
-                                const int64_t *size)
+static cnn_tensor *push_tensor(lua_State *L, cnn_dtype dtype, int ndims,
+                               const int64_t *size, bool zeroed)
 {
     cnn_tensor shape;
     CNN_CHECK_STATUS(L, "tensor", cnn_tensor_init(&shape, dtype, ndims, size));
     cnn_tensor *t = push_tensor_header(L);
     *t = shape;
-    cnn_storage *s = push_storage(L, cnn_tensor_bytes(&shape));
+    cnn_storage *s = push_storage(L, cnn_tensor_bytes(&shape), zeroed);
     t->storage = s;
     lua_setiuservalue(L, -2, 1);
     return t;
 }
 
+cnn_tensor *cnn_push_new_tensor(lua_State *L, cnn_dtype dtype, int ndims,
+                                const int64_t *size)
+{
+    return push_tensor(L, dtype, ndims, size, true);
+}
+
+cnn_tensor *cnn_push_tensor_uninit(lua_State *L, cnn_dtype dtype, int ndims,
+                                   const int64_t *size)
+{
+    return push_tensor(L, dtype, ndims, size, false);
+}
+
 cnn_tensor *cnn_push_tensor_like(lua_State *L, const cnn_tensor *like)
 {
     return cnn_push_new_tensor(L, like->dtype, like->ndims, like->size);
+}
+
+cnn_tensor *cnn_push_uninit_like(lua_State *L, const cnn_tensor *like)
+{
+    return push_tensor(L, like->dtype, like->ndims, like->size, false);
 }
 
 cnn_tensor *cnn_push_view(lua_State *L, int parent)

@@ -1,6 +1,7 @@
 #include "tensor.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,24 +17,108 @@ const char *cnn_dtype_name(cnn_dtype dtype)
     return dtype == CNN_INT32 ? "Int32" : "Float32";
 }
 
-cnn_status cnn_storage_alloc(cnn_storage *s, size_t bytes)
+/* Freed blocks of at least CACHE_MIN_BYTES wait here, keyed by their
+ * rounded size, for the next allocation of the same size: a training step
+ * allocates the same sizes every time, and a reused block costs neither the
+ * page faults of fresh memory nor the unmapping of the old. The cache holds
+ * at most CACHE_MAX_BYTES, so memory stays bounded. AddressSanitizer builds
+ * keep no blocks, so that a use after free is still caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define CACHE_MAX_BYTES ((size_t)0)
+#else
+#define CACHE_MAX_BYTES ((size_t)192 << 20)
+#endif
+#define CACHE_MIN_BYTES ((size_t)64 << 10)
+#define CACHE_SLOTS 96
+
+typedef struct cached_block {
+    void *data;
+    size_t bytes;
+} cached_block;
+
+static cached_block cache[CACHE_SLOTS];
+static int cache_count;
+static size_t cache_bytes;
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t rounded_size(size_t bytes)
 {
     size_t rounded = (bytes + CNN_ALIGNMENT - 1) / CNN_ALIGNMENT * CNN_ALIGNMENT;
-    if (rounded == 0)
-        rounded = CNN_ALIGNMENT;
-    s->data = aligned_alloc(CNN_ALIGNMENT, rounded);
+    return rounded ? rounded : CNN_ALIGNMENT;
+}
+
+static void *cache_take(size_t rounded)
+{
+    void *data = NULL;
+    pthread_mutex_lock(&cache_lock);
+    for (int i = cache_count - 1; i >= 0; i--) {
+        if (cache[i].bytes != rounded)
+            continue;
+        data = cache[i].data;
+        cache_bytes -= rounded;
+        cache[i] = cache[--cache_count];
+        break;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return data;
+}
+
+/* Keeps a block, dropping the oldest ones to make room; false if the block
+ * is not worth keeping (then the caller frees it). */
+static bool cache_put(void *data, size_t rounded)
+{
+    if (rounded < CACHE_MIN_BYTES || rounded > CACHE_MAX_BYTES / 4)
+        return false;
+    pthread_mutex_lock(&cache_lock);
+    while (cache_count > 0 &&
+           (cache_count == CACHE_SLOTS || cache_bytes + rounded > CACHE_MAX_BYTES)) {
+        free(cache[0].data);
+        cache_bytes -= cache[0].bytes;
+        memmove(cache, cache + 1, (size_t)--cache_count * sizeof *cache);
+    }
+    cache[cache_count].data = data;
+    cache[cache_count].bytes = rounded;
+    cache_count++;
+    cache_bytes += rounded;
+    pthread_mutex_unlock(&cache_lock);
+    return true;
+}
+
+cnn_status cnn_storage_alloc_uninit(cnn_storage *s, size_t bytes)
+{
+    size_t rounded = rounded_size(bytes);
+    s->data = rounded >= CACHE_MIN_BYTES ? cache_take(rounded) : NULL;
+    if (!s->data)
+        s->data = aligned_alloc(CNN_ALIGNMENT, rounded);
     if (!s->data)
         return cnn_fail(CNN_ERR_NOMEM, "out of memory allocating %zu bytes", bytes);
-    memset(s->data, 0, rounded);
     s->bytes = bytes;
     return CNN_OK;
 }
 
+cnn_status cnn_storage_alloc(cnn_storage *s, size_t bytes)
+{
+    cnn_status status = cnn_storage_alloc_uninit(s, bytes);
+    if (status == CNN_OK)
+        memset(s->data, 0, rounded_size(bytes));
+    return status;
+}
+
 void cnn_storage_free(cnn_storage *s)
 {
-    free(s->data);
+    if (s->data && !cache_put(s->data, rounded_size(s->bytes)))
+        free(s->data);
     s->data = NULL;
     s->bytes = 0;
+}
+
+void cnn_storage_cache_clear(void)
+{
+    pthread_mutex_lock(&cache_lock);
+    while (cache_count > 0)
+        free(cache[--cache_count].data);
+    cache_bytes = 0;
+    pthread_mutex_unlock(&cache_lock);
 }
 
 cnn_status cnn_tensor_init(cnn_tensor *t, cnn_dtype dtype, int ndims,

@@ -46,7 +46,12 @@ const char *cnn_dtype_name(cnn_dtype dtype); /* "Float32", "Int32" */
 /* Allocates zeroed, aligned bytes (at least one byte, so data is never NULL
  * for a live storage). */
 cnn_status cnn_storage_alloc(cnn_storage *s, size_t bytes);
+/* The same without zeroing, for outputs that a kernel overwrites whole. */
+cnn_status cnn_storage_alloc_uninit(cnn_storage *s, size_t bytes);
+/* Big freed blocks are kept (bounded) for reuse by later allocations of the
+ * same size; cnn_storage_cache_clear returns them to the system. */
 void cnn_storage_free(cnn_storage *s);
+void cnn_storage_cache_clear(void);
 
 /* Sets dtype, sizes and column-major contiguous strides, offset 0; checks
  * ndims and that every size is >= 0 and the element count fits. Does not
