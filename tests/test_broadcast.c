@@ -1,49 +1,9 @@
 /* Unit tests of broadcasting: sizes, the loop plan (dimension merging and
  * broadcast strides), binary and unary kernels on views, aliasing and
  * Int32 semantics. */
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "elementwise.h"
-
-static int failures;
-
-#define EXPECT(cond)                                                         \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
-
-/* A tensor with its own storage; free with drop(). */
-static cnn_tensor make(cnn_dtype dtype, int ndims, const int64_t *size)
-{
-    cnn_tensor t;
-    cnn_storage *s = malloc(sizeof *s);
-    if (!s || cnn_tensor_init(&t, dtype, ndims, size) != CNN_OK ||
-        cnn_storage_alloc(s, cnn_tensor_bytes(&t)) != CNN_OK) {
-        fprintf(stderr, "allocation failed\n");
-        exit(2);
-    }
-    t.storage = s;
-    return t;
-}
-
-static void drop(cnn_tensor *t)
-{
-    cnn_storage_free(t->storage);
-    free(t->storage);
-}
-
-static void iota(cnn_tensor *t, float first)
-{
-    float *p = cnn_tensor_f32(t);
-    for (int64_t i = 0; i < cnn_tensor_numel(t); i++)
-        p[i] = first + (float)i;
-}
+#include "test_util.h"
 
 static void test_broadcast_sizes(void)
 {
@@ -127,8 +87,8 @@ static void test_loop_plan_merges_and_broadcasts(void)
 static void test_binary_broadcast_values(void)
 {
     int64_t s23[2] = {2, 3}, s13[2] = {1, 3}, s2[1] = {2};
-    cnn_tensor a = make(CNN_FLOAT32, 2, s23), row = make(CNN_FLOAT32, 2, s13);
-    cnn_tensor col = make(CNN_FLOAT32, 1, s2), out = make(CNN_FLOAT32, 2, s23);
+    cnn_tensor a = make_tensor(CNN_FLOAT32, 2, s23), row = make_tensor(CNN_FLOAT32, 2, s13);
+    cnn_tensor col = make_tensor(CNN_FLOAT32, 1, s2), out = make_tensor(CNN_FLOAT32, 2, s23);
     iota(&a, 1);       /* column-major 1 2 3 4 5 6: rows {1,3,5} {2,4,6} */
     iota(&row, 10);    /* 10 11 12 */
     iota(&col, 100);   /* 100 101 */
@@ -140,27 +100,27 @@ static void test_binary_broadcast_values(void)
     const float diff[6] = {90, 91, 89, 90, 88, 89};
     for (int i = 0; i < 6; i++)
         EXPECT(cnn_tensor_f32(&out)[i] == diff[i]);
-    cnn_tensor scalar = make(CNN_FLOAT32, 0, NULL);
+    cnn_tensor scalar = make_tensor(CNN_FLOAT32, 0, NULL);
     cnn_tensor_f32(&scalar)[0] = 3.5f;
     EXPECT(cnn_binary(CNN_BINARY_GT, &a, &scalar, &out) == CNN_OK);
     const float mask[6] = {0, 0, 0, 1, 1, 1};
     for (int i = 0; i < 6; i++)
         EXPECT(cnn_tensor_f32(&out)[i] == mask[i]);
-    drop(&scalar);
+    drop_tensor(&scalar);
     /* comparisons need a Float32 out: the result type is checked */
-    cnn_tensor iout = make(CNN_INT32, 2, s23);
+    cnn_tensor iout = make_tensor(CNN_INT32, 2, s23);
     EXPECT(cnn_binary(CNN_BINARY_LT, &a, &col, &iout) == CNN_ERR_ARG);
     EXPECT(strcmp(cnn_error_message(), "out is Int32, the result Float32") == 0);
-    cnn_tensor wrong = make(CNN_FLOAT32, 1, (int64_t[]){6});
+    cnn_tensor wrong = make_tensor(CNN_FLOAT32, 1, (int64_t[]){6});
     EXPECT(cnn_binary(CNN_BINARY_ADD, &a, &row, &wrong) == CNN_ERR_SHAPE);
     EXPECT(strcmp(cnn_error_message(), "out has size 6, the result 2×3") == 0);
-    drop(&a); drop(&row); drop(&col); drop(&out); drop(&iout); drop(&wrong);
+    drop_tensor(&a); drop_tensor(&row); drop_tensor(&col); drop_tensor(&out); drop_tensor(&iout); drop_tensor(&wrong);
 }
 
 static void test_output_aliasing_a_broadcast_input(void)
 {
     int64_t s23[2] = {2, 3};
-    cnn_tensor x = make(CNN_FLOAT32, 2, s23);
+    cnn_tensor x = make_tensor(CNN_FLOAT32, 2, s23);
     iota(&x, 1);
     cnn_tensor first_col = x; /* 2×1 view of column 1, sharing storage */
     first_col.size[1] = 1;
@@ -168,15 +128,15 @@ static void test_output_aliasing_a_broadcast_input(void)
     const float want[6] = {1, 4, 3, 8, 5, 12};
     for (int i = 0; i < 6; i++)
         EXPECT(cnn_tensor_f32(&x)[i] == want[i]);
-    drop(&x);
+    drop_tensor(&x);
 }
 
 static void test_large_strided_binary_matches_serial(void)
 {
     /* big enough to run in parallel, through a non-contiguous view */
     int64_t big[2] = {400, 300}, half[2] = {200, 300}, col[2] = {200, 1};
-    cnn_tensor x = make(CNN_FLOAT32, 2, big), c = make(CNN_FLOAT32, 2, col);
-    cnn_tensor out = make(CNN_FLOAT32, 2, half);
+    cnn_tensor x = make_tensor(CNN_FLOAT32, 2, big), c = make_tensor(CNN_FLOAT32, 2, col);
+    cnn_tensor out = make_tensor(CNN_FLOAT32, 2, half);
     iota(&x, 0);
     iota(&c, 0);
     cnn_tensor v = x; /* every other row: stride 2 in dim 1 */
@@ -188,14 +148,14 @@ static void test_large_strided_binary_matches_serial(void)
         for (int64_t i = 0; i < 200; i++)
             bad += cnn_tensor_f32(&out)[i + 200 * j] != (float)(2 * i + 400 * j) - (float)i;
     EXPECT(bad == 0);
-    drop(&x); drop(&c); drop(&out);
+    drop_tensor(&x); drop_tensor(&c); drop_tensor(&out);
 }
 
 static void test_int32_rules(void)
 {
     int64_t s3[1] = {3};
-    cnn_tensor a = make(CNN_INT32, 1, s3), b = make(CNN_INT32, 1, s3);
-    cnn_tensor io = make(CNN_INT32, 1, s3), fo = make(CNN_FLOAT32, 1, s3);
+    cnn_tensor a = make_tensor(CNN_INT32, 1, s3), b = make_tensor(CNN_INT32, 1, s3);
+    cnn_tensor io = make_tensor(CNN_INT32, 1, s3), fo = make_tensor(CNN_FLOAT32, 1, s3);
     int32_t *pa = cnn_tensor_i32(&a), *pb = cnn_tensor_i32(&b);
     pa[0] = INT32_MAX; pa[1] = 7; pa[2] = -7;
     pb[0] = 1; pb[1] = 2; pb[2] = 2;
@@ -211,13 +171,13 @@ static void test_int32_rules(void)
     EXPECT(cnn_unary(CNN_UNARY_NEG, &a, &io) == CNN_OK);
     EXPECT(cnn_tensor_i32(&io)[0] == -INT32_MAX && cnn_tensor_i32(&io)[2] == 7);
     /* mixed: the Int32 operand is converted */
-    cnn_tensor f = make(CNN_FLOAT32, 1, s3);
+    cnn_tensor f = make_tensor(CNN_FLOAT32, 1, s3);
     cnn_tensor_fill(&f, 0.5);
     EXPECT(cnn_binary(CNN_BINARY_MUL, &b, &f, &fo) == CNN_OK);
     EXPECT(cnn_tensor_f32(&fo)[0] == 0.5f && cnn_tensor_f32(&fo)[1] == 1.0f);
     EXPECT(cnn_unary_result_dtype(CNN_UNARY_EXP, CNN_INT32) == CNN_FLOAT32);
     EXPECT(cnn_unary_result_dtype(CNN_UNARY_ABS, CNN_INT32) == CNN_INT32);
-    drop(&a); drop(&b); drop(&io); drop(&fo); drop(&f);
+    drop_tensor(&a); drop_tensor(&b); drop_tensor(&io); drop_tensor(&fo); drop_tensor(&f);
 }
 
 static void test_unary_paths_agree(void)
@@ -225,8 +185,8 @@ static void test_unary_paths_agree(void)
     /* contiguous Float32 goes through oneDNN; a strided view through the
      * loop: both must give the same function, to a couple of ulps */
     int64_t s[2] = {64, 2}, half[1] = {64};
-    cnn_tensor x = make(CNN_FLOAT32, 2, s), y = make(CNN_FLOAT32, 2, s);
-    cnn_tensor z = make(CNN_FLOAT32, 1, half);
+    cnn_tensor x = make_tensor(CNN_FLOAT32, 2, s), y = make_tensor(CNN_FLOAT32, 2, s);
+    cnn_tensor z = make_tensor(CNN_FLOAT32, 1, half);
     for (int i = 0; i < 128; i++)
         cnn_tensor_f32(&x)[i] = (float)(i - 64) / 16.0f;
     const cnn_unary_op ops[] = {CNN_UNARY_NEG, CNN_UNARY_EXP, CNN_UNARY_ABS,
@@ -248,14 +208,14 @@ static void test_unary_paths_agree(void)
             fprintf(stderr, "unary op %d: paths differ by %g\n", (int)ops[k], worst);
         EXPECT(worst <= 1e-6f);
     }
-    drop(&x); drop(&y); drop(&z);
+    drop_tensor(&x); drop_tensor(&y); drop_tensor(&z);
 }
 
 static void test_equal_and_isapprox(void)
 {
     int64_t s[2] = {2, 2}, t[1] = {4};
-    cnn_tensor a = make(CNN_FLOAT32, 2, s), b = make(CNN_FLOAT32, 2, s);
-    cnn_tensor flat = make(CNN_FLOAT32, 1, t);
+    cnn_tensor a = make_tensor(CNN_FLOAT32, 2, s), b = make_tensor(CNN_FLOAT32, 2, s);
+    cnn_tensor flat = make_tensor(CNN_FLOAT32, 1, t);
     iota(&a, 1); iota(&b, 1); iota(&flat, 1);
     EXPECT(cnn_tensor_equal(&a, &b));
     EXPECT(!cnn_tensor_equal(&a, &flat));
@@ -270,7 +230,7 @@ static void test_equal_and_isapprox(void)
     cnn_tensor_f32(&a)[0] = NAN;
     cnn_tensor_f32(&b)[0] = NAN;
     EXPECT(cnn_isapprox(&a, &b, 1, 1, &r) == CNN_OK && !r);
-    drop(&a); drop(&b); drop(&flat);
+    drop_tensor(&a); drop_tensor(&b); drop_tensor(&flat);
 }
 
 int main(void)
@@ -283,7 +243,5 @@ int main(void)
     test_int32_rules();
     test_unary_paths_agree();
     test_equal_and_isapprox();
-    if (failures)
-        fprintf(stderr, "%d failures\n", failures);
-    return failures != 0;
+    return test_report();
 }

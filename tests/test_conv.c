@@ -2,7 +2,7 @@
  * primitive cache, and shape errors. */
 #include "conv.h"
 #include "dnnl_context.h"
-#include "nn_test_util.h"
+#include "test_util.h"
 
 typedef struct conv_case {
     int64_t x[4], w[4];
@@ -178,7 +178,5 @@ int main(void)
     test_against_naive();
     test_primitives_are_reused();
     test_shape_errors();
-    if (failures)
-        fprintf(stderr, "%d failure(s)\n", failures);
-    return failures != 0;
+    return test_report();
 }

@@ -1,18 +1,7 @@
 /* Unit tests of the text display: number formats, layout and elision. */
-#include <stdio.h>
-#include <string.h>
 
 #include "display.h"
-
-static int failures;
-
-#define EXPECT(cond)                                                         \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
+#include "test_util.h"
 
 #define EXPECT_STR(actual, expected)                                         \
     do {                                                                     \
@@ -145,7 +134,5 @@ int main(void)
     test_matrix_and_slices();
     test_elision_fits_the_terminal();
     test_text_grows();
-    if (failures)
-        fprintf(stderr, "%d failures\n", failures);
-    return failures != 0;
+    return test_report();
 }

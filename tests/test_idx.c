@@ -1,22 +1,10 @@
 /* Unit tests of the IDX reader: headers, element types, corrupt files and
  * gzip, all from small buffers built here. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "idx.h"
-
-static int failures;
-
-#define EXPECT(cond)                                                         \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
+#include "test_util.h"
 
 #define EXPECT_MESSAGE(expected)                                             \
     do {                                                                     \
@@ -272,7 +260,5 @@ int main(void)
     test_data_length_must_match();
     test_gzip();
     test_read_file();
-    if (failures)
-        fprintf(stderr, "%d failures\n", failures);
-    return failures != 0;
+    return test_report();
 }

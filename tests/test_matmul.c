@@ -1,40 +1,9 @@
 /* Unit tests of matmul and transpose: column-major results, transposed
  * (row-major) and strided operands passed to sgemm as they are, vectors,
  * empty sizes, errors. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "matmul.h"
-
-static int failures;
-
-#define EXPECT(cond)                                                         \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
-
-static cnn_tensor make(int ndims, const int64_t *size)
-{
-    cnn_tensor t;
-    cnn_storage *s = malloc(sizeof *s);
-    if (!s || cnn_tensor_init(&t, CNN_FLOAT32, ndims, size) != CNN_OK ||
-        cnn_storage_alloc(s, cnn_tensor_bytes(&t)) != CNN_OK) {
-        fprintf(stderr, "allocation failed\n");
-        exit(2);
-    }
-    t.storage = s;
-    return t;
-}
-
-static void drop(cnn_tensor *t)
-{
-    cnn_storage_free(t->storage);
-    free(t->storage);
-}
+#include "test_util.h"
 
 static float at(const cnn_tensor *t, int64_t i, int64_t j)
 {
@@ -67,14 +36,14 @@ static void fill_small_integers(cnn_tensor *t, int seed)
 static void test_plain_and_transposed_operands(void)
 {
     int64_t s35[2] = {3, 5}, s54[2] = {5, 4}, s34[2] = {3, 4}, s53[2] = {5, 3}, s45[2] = {4, 5};
-    cnn_tensor a = make(2, s35), b = make(2, s54), c = make(2, s34);
+    cnn_tensor a = make_tensor(CNN_FLOAT32, 2, s35), b = make_tensor(CNN_FLOAT32, 2, s54), c = make_tensor(CNN_FLOAT32, 2, s34);
     fill_small_integers(&a, 1);
     fill_small_integers(&b, 2);
     EXPECT(cnn_matmul(&a, &b, &c) == CNN_OK);
     EXPECT(mismatches(&a, &b, &c) == 0);
 
     /* a as the transposed view of a 5×3 matrix, b of a 4×5 one */
-    cnn_tensor at_store = make(2, s53), bt_store = make(2, s45);
+    cnn_tensor at_store = make_tensor(CNN_FLOAT32, 2, s53), bt_store = make_tensor(CNN_FLOAT32, 2, s45);
     fill_small_integers(&at_store, 3);
     fill_small_integers(&bt_store, 4);
     cnn_tensor av = at_store, bv = bt_store;
@@ -87,19 +56,19 @@ static void test_plain_and_transposed_operands(void)
 
     /* neither layout (strides 2 and 10): copied first */
     int64_t s10[2] = {10, 10};
-    cnn_tensor wide = make(2, s10);
+    cnn_tensor wide = make_tensor(CNN_FLOAT32, 2, s10);
     fill_small_integers(&wide, 5);
     cnn_tensor odd = wide;
     odd.size[0] = 3; odd.size[1] = 5; odd.stride[0] = 2; odd.stride[1] = 20;
     EXPECT(cnn_matmul(&odd, &b, &c) == CNN_OK);
     EXPECT(mismatches(&odd, &b, &c) == 0);
-    drop(&a); drop(&b); drop(&c); drop(&at_store); drop(&bt_store); drop(&wide);
+    drop_tensor(&a); drop_tensor(&b); drop_tensor(&c); drop_tensor(&at_store); drop_tensor(&bt_store); drop_tensor(&wide);
 }
 
 static void test_vectors_and_empty(void)
 {
     int64_t s23[2] = {2, 3}, s3[1] = {3}, s2[1] = {2};
-    cnn_tensor a = make(2, s23), v = make(1, s3), y = make(1, s2);
+    cnn_tensor a = make_tensor(CNN_FLOAT32, 2, s23), v = make_tensor(CNN_FLOAT32, 1, s3), y = make_tensor(CNN_FLOAT32, 1, s2);
     fill_small_integers(&a, 6);
     fill_small_integers(&v, 7);
     int ndims;
@@ -109,11 +78,11 @@ static void test_vectors_and_empty(void)
     EXPECT(mismatches(&a, &v, &y) == 0);
 
     int64_t s20[2] = {2, 0}, s02[2] = {0, 2}, s22[2] = {2, 2};
-    cnn_tensor e1 = make(2, s20), e2 = make(2, s02), z = make(2, s22);
+    cnn_tensor e1 = make_tensor(CNN_FLOAT32, 2, s20), e2 = make_tensor(CNN_FLOAT32, 2, s02), z = make_tensor(CNN_FLOAT32, 2, s22);
     cnn_tensor_fill(&z, 9);
     EXPECT(cnn_matmul(&e1, &e2, &z) == CNN_OK);
     EXPECT(cnn_tensor_f32(&z)[0] == 0 && cnn_tensor_f32(&z)[3] == 0);
-    drop(&a); drop(&v); drop(&y); drop(&e1); drop(&e2); drop(&z);
+    drop_tensor(&a); drop_tensor(&v); drop_tensor(&y); drop_tensor(&e1); drop_tensor(&e2); drop_tensor(&z);
 }
 
 static void test_errors(void)
@@ -137,7 +106,7 @@ static void test_errors(void)
 static void test_transpose(void)
 {
     int64_t s23[2] = {2, 3}, s32[2] = {3, 2};
-    cnn_tensor a = make(2, s23), t = make(2, s32);
+    cnn_tensor a = make_tensor(CNN_FLOAT32, 2, s23), t = make_tensor(CNN_FLOAT32, 2, s32);
     fill_small_integers(&a, 8);
     EXPECT(cnn_transpose(&a, &t) == CNN_OK);
     int bad = 0;
@@ -145,7 +114,7 @@ static void test_transpose(void)
         for (int j = 0; j < 3; j++)
             bad += at(&a, i, j) != at(&t, j, i);
     EXPECT(bad == 0);
-    drop(&a); drop(&t);
+    drop_tensor(&a); drop_tensor(&t);
 }
 
 int main(void)
@@ -154,7 +123,5 @@ int main(void)
     test_vectors_and_empty();
     test_errors();
     test_transpose();
-    if (failures)
-        fprintf(stderr, "%d failures\n", failures);
-    return failures != 0;
+    return test_report();
 }

@@ -3,9 +3,9 @@
 #include "batchnorm.h"
 #include "dense.h"
 #include "dnnl_context.h"
-#include "nn_test_util.h"
 #include "pool.h"
 #include "softmax.h"
+#include "test_util.h"
 
 #define AT4(t, s, a, b, c, d) (t)[(a) + (s)[0] * ((b) + (s)[1] * ((c) + (s)[2] * (d)))]
 
@@ -259,7 +259,5 @@ int main(void)
     test_pool_workspace_checks();
     test_softmax();
     test_batchnorm();
-    if (failures)
-        fprintf(stderr, "%d failure(s)\n", failures);
-    return failures != 0;
+    return test_report();
 }

@@ -1,19 +1,7 @@
 /* Unit tests of the fused optimiser updates against hand-worked steps. */
-#include <math.h>
-#include <stdio.h>
-#include <string.h>
 
 #include "optimizer.h"
-
-static int failures;
-
-#define EXPECT(cond)                                                         \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
+#include "test_util.h"
 
 #define EXPECT_NEAR(a, b)                                                    \
     EXPECT(fabs((double)(a) - (double)(b)) <= 1e-6 + 1e-6 * fabs((double)(b)))
@@ -123,7 +111,5 @@ int main(void)
     test_adam_bias_correction();
     test_rejects_mismatched_sizes();
     test_rejects_bad_adam_step();
-    if (failures)
-        fprintf(stderr, "%d failure(s)\n", failures);
-    return failures != 0;
+    return test_report();
 }

@@ -1,22 +1,9 @@
 /* Unit tests of the counter-based generator: reproducibility, independence
  * from the thread count and from how draws are split, distribution. */
-#include <math.h>
 #include <omp.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "random.h"
-
-static int failures;
-
-#define EXPECT(cond)                                                         \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
+#include "test_util.h"
 
 typedef struct owned {
     cnn_storage storage;
@@ -154,7 +141,5 @@ int main(void)
     test_thread_count_does_not_matter();
     test_strided_fill_matches_contiguous();
     test_distributions();
-    if (failures)
-        fprintf(stderr, "%d failures\n", failures);
-    return failures != 0;
+    return test_report();
 }

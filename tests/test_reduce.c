@@ -1,53 +1,14 @@
 /* Unit tests of reductions: values along every dimension of strided
  * tensors, Julia's empty and NaN rules, accuracy of large sums, argmax
  * ties, sum_to. */
-#include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "reduce.h"
-
-static int failures;
-
-#define EXPECT(cond)                                                         \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
-
-static cnn_tensor make(cnn_dtype dtype, int ndims, const int64_t *size)
-{
-    cnn_tensor t;
-    cnn_storage *s = malloc(sizeof *s);
-    if (!s || cnn_tensor_init(&t, dtype, ndims, size) != CNN_OK ||
-        cnn_storage_alloc(s, cnn_tensor_bytes(&t)) != CNN_OK) {
-        fprintf(stderr, "allocation failed\n");
-        exit(2);
-    }
-    t.storage = s;
-    return t;
-}
-
-static void drop(cnn_tensor *t)
-{
-    cnn_storage_free(t->storage);
-    free(t->storage);
-}
-
-static void iota(cnn_tensor *t, float first)
-{
-    float *p = cnn_tensor_f32(t);
-    for (int64_t i = 0; i < cnn_tensor_numel(t); i++)
-        p[i] = first + (float)i;
-}
+#include "test_util.h"
 
 static void test_known_values(void)
 {
     int64_t s23[2] = {2, 3}; /* column-major 1..6: rows {1,3,5} {2,4,6} */
-    cnn_tensor a = make(CNN_FLOAT32, 2, s23);
+    cnn_tensor a = make_tensor(CNN_FLOAT32, 2, s23);
     iota(&a, 1);
     double v;
     EXPECT(cnn_reduce_all(CNN_REDUCE_SUM, &a, &v) == CNN_OK && v == 21);
@@ -59,27 +20,27 @@ static void test_known_values(void)
     int64_t size[CNN_MAX_DIMS];
     cnn_reduce_dim_sizes(&a, 1, &ndims, size);
     EXPECT(ndims == 2 && size[0] == 2 && size[1] == 1);
-    cnn_tensor rows = make(CNN_FLOAT32, ndims, size);
+    cnn_tensor rows = make_tensor(CNN_FLOAT32, ndims, size);
     EXPECT(cnn_reduce_dim(CNN_REDUCE_SUM, &a, 1, &rows) == CNN_OK);
     EXPECT(cnn_tensor_f32(&rows)[0] == 9 && cnn_tensor_f32(&rows)[1] == 12);
     EXPECT(cnn_reduce_dim(CNN_REDUCE_MAX, &a, 1, &rows) == CNN_OK);
     EXPECT(cnn_tensor_f32(&rows)[0] == 5 && cnn_tensor_f32(&rows)[1] == 6);
 
     cnn_reduce_dim_sizes(&a, 0, &ndims, size);
-    cnn_tensor cols = make(CNN_FLOAT32, ndims, size);
+    cnn_tensor cols = make_tensor(CNN_FLOAT32, ndims, size);
     EXPECT(cnn_reduce_dim(CNN_REDUCE_MEAN, &a, 0, &cols) == CNN_OK);
     EXPECT(cnn_tensor_f32(&cols)[0] == 1.5f && cnn_tensor_f32(&cols)[2] == 5.5f);
     /* out of the wrong size */
     EXPECT(cnn_reduce_dim(CNN_REDUCE_SUM, &a, 1, &cols) == CNN_ERR_SHAPE);
     EXPECT(strcmp(cnn_error_message(), "out has size 1×3, the result 2×1") == 0);
-    drop(&a); drop(&rows); drop(&cols);
+    drop_tensor(&a); drop_tensor(&rows); drop_tensor(&cols);
 }
 
 /* Every dimension of a strided 3-D view against a direct triple loop. */
 static void test_every_dimension_of_a_view(void)
 {
     int64_t full[3] = {5, 4, 3};
-    cnn_tensor x = make(CNN_FLOAT32, 3, full);
+    cnn_tensor x = make_tensor(CNN_FLOAT32, 3, full);
     float *p = cnn_tensor_f32(&x);
     for (int i = 0; i < 60; i++)
         p[i] = (float)((i * 37) % 23) - 11.0f;
@@ -90,8 +51,8 @@ static void test_every_dimension_of_a_view(void)
         int ndims;
         int64_t size[CNN_MAX_DIMS];
         cnn_reduce_dim_sizes(&v, dim, &ndims, size);
-        cnn_tensor s = make(CNN_FLOAT32, ndims, size), m = make(CNN_FLOAT32, ndims, size);
-        cnn_tensor am = make(CNN_INT32, ndims, size);
+        cnn_tensor s = make_tensor(CNN_FLOAT32, ndims, size), m = make_tensor(CNN_FLOAT32, ndims, size);
+        cnn_tensor am = make_tensor(CNN_INT32, ndims, size);
         EXPECT(cnn_reduce_dim(CNN_REDUCE_SUM, &v, dim, &s) == CNN_OK);
         EXPECT(cnn_reduce_dim(CNN_REDUCE_MIN, &v, dim, &m) == CNN_OK);
         EXPECT(cnn_argreduce_dim(CNN_ARGMIN, &v, dim, 1, &am) == CNN_OK);
@@ -117,15 +78,15 @@ static void test_every_dimension_of_a_view(void)
                     bad += cnn_tensor_i32(&am)[o] != at;
                 }
         EXPECT(bad == 0);
-        drop(&s); drop(&m); drop(&am);
+        drop_tensor(&s); drop_tensor(&m); drop_tensor(&am);
     }
-    drop(&x);
+    drop_tensor(&x);
 }
 
 static void test_empty_and_nan(void)
 {
     int64_t s03[2] = {0, 3}, s13[2] = {1, 3};
-    cnn_tensor e = make(CNN_FLOAT32, 2, s03);
+    cnn_tensor e = make_tensor(CNN_FLOAT32, 2, s03);
     double v = -1;
     EXPECT(cnn_reduce_all(CNN_REDUCE_SUM, &e, &v) == CNN_OK && v == 0);
     EXPECT(cnn_reduce_all(CNN_REDUCE_MEAN, &e, &v) == CNN_OK && isnan(v));
@@ -133,45 +94,45 @@ static void test_empty_and_nan(void)
     EXPECT(strcmp(cnn_error_message(), "empty tensor") == 0);
     int64_t index;
     EXPECT(cnn_argreduce_all(CNN_ARGMAX, &e, &index) == CNN_ERR_ARG);
-    cnn_tensor out = make(CNN_FLOAT32, 2, s13);
+    cnn_tensor out = make_tensor(CNN_FLOAT32, 2, s13);
     EXPECT(cnn_reduce_dim(CNN_REDUCE_MIN, &e, 0, &out) == CNN_ERR_ARG);
     EXPECT(strcmp(cnn_error_message(), "dimension 1 of 0×3 is empty") == 0);
     EXPECT(cnn_reduce_dim(CNN_REDUCE_MEAN, &e, 0, &out) == CNN_OK);
     EXPECT(isnan(cnn_tensor_f32(&out)[0]));
-    drop(&e);
+    drop_tensor(&e);
 
-    cnn_tensor n = make(CNN_FLOAT32, 1, (int64_t[]){4});
+    cnn_tensor n = make_tensor(CNN_FLOAT32, 1, (int64_t[]){4});
     float *p = cnn_tensor_f32(&n);
     p[0] = 1; p[1] = NAN; p[2] = 5; p[3] = NAN;
     EXPECT(cnn_reduce_all(CNN_REDUCE_MAX, &n, &v) == CNN_OK && isnan(v));
     EXPECT(cnn_reduce_all(CNN_REDUCE_MIN, &n, &v) == CNN_OK && isnan(v));
     EXPECT(cnn_argreduce_all(CNN_ARGMAX, &n, &index) == CNN_OK && index == 1);
-    drop(&out); drop(&n);
+    drop_tensor(&out); drop_tensor(&n);
 }
 
 static void test_argmax_ties_take_the_first(void)
 {
     int64_t s[2] = {3, 2};
-    cnn_tensor t = make(CNN_FLOAT32, 2, s);
+    cnn_tensor t = make_tensor(CNN_FLOAT32, 2, s);
     float *p = cnn_tensor_f32(&t);
     const float values[6] = {2, 7, 7, 7, 1, 7};
     memcpy(p, values, sizeof values);
     int64_t index;
     EXPECT(cnn_argreduce_all(CNN_ARGMAX, &t, &index) == CNN_OK && index == 1);
     EXPECT(cnn_argreduce_all(CNN_ARGMIN, &t, &index) == CNN_OK && index == 4);
-    cnn_tensor out = make(CNN_INT32, 2, (int64_t[]){1, 2});
+    cnn_tensor out = make_tensor(CNN_INT32, 2, (int64_t[]){1, 2});
     EXPECT(cnn_argreduce_dim(CNN_ARGMAX, &t, 0, 1, &out) == CNN_OK);
     EXPECT(cnn_tensor_i32(&out)[0] == 2 && cnn_tensor_i32(&out)[1] == 1);
     EXPECT(cnn_argreduce_dim(CNN_ARGMAX, &t, 0, 0, &out) == CNN_OK);
     EXPECT(cnn_tensor_i32(&out)[0] == 1 && cnn_tensor_i32(&out)[1] == 0);
-    drop(&t); drop(&out);
+    drop_tensor(&t); drop_tensor(&out);
 }
 
 /* Ties among a million equal maxima split over threads: still the first. */
 static void test_parallel_argmax_and_sums(void)
 {
     int64_t n[1] = {1000000};
-    cnn_tensor t = make(CNN_FLOAT32, 1, n);
+    cnn_tensor t = make_tensor(CNN_FLOAT32, 1, n);
     float *p = cnn_tensor_f32(&t);
     for (int64_t i = 0; i < n[0]; i++)
         p[i] = 0.1f;
@@ -194,38 +155,38 @@ static void test_parallel_argmax_and_sums(void)
     m.ndims = 2;
     m.size[0] = 2; m.size[1] = 500000;
     m.stride[0] = 1; m.stride[1] = 2;
-    cnn_tensor rows = make(CNN_FLOAT32, 2, (int64_t[]){2, 1});
-    cnn_tensor at = make(CNN_INT32, 2, (int64_t[]){2, 1});
+    cnn_tensor rows = make_tensor(CNN_FLOAT32, 2, (int64_t[]){2, 1});
+    cnn_tensor at = make_tensor(CNN_INT32, 2, (int64_t[]){2, 1});
     EXPECT(cnn_reduce_dim(CNN_REDUCE_MAX, &m, 1, &rows) == CNN_OK);
     EXPECT(cnn_tensor_f32(&rows)[0] == 3 && cnn_tensor_f32(&rows)[1] == 0.1f);
     EXPECT(cnn_argreduce_dim(CNN_ARGMAX, &m, 1, 1, &at) == CNN_OK);
     EXPECT(cnn_tensor_i32(&at)[0] == 123456 / 2 + 1 && cnn_tensor_i32(&at)[1] == 1);
-    drop(&t); drop(&rows); drop(&at);
+    drop_tensor(&t); drop_tensor(&rows); drop_tensor(&at);
 }
 
 static void test_int32(void)
 {
-    cnn_tensor t = make(CNN_INT32, 1, (int64_t[]){3});
+    cnn_tensor t = make_tensor(CNN_INT32, 1, (int64_t[]){3});
     int32_t *p = cnn_tensor_i32(&t);
     p[0] = INT32_MAX; p[1] = INT32_MAX; p[2] = 5;
     double v;
     EXPECT(cnn_reduce_all(CNN_REDUCE_SUM, &t, &v) == CNN_OK && v == 2.0 * INT32_MAX + 5);
     EXPECT(cnn_reduce_result_dtype(CNN_REDUCE_SUM, CNN_INT32) == CNN_INT32);
     EXPECT(cnn_reduce_result_dtype(CNN_REDUCE_MEAN, CNN_INT32) == CNN_FLOAT32);
-    cnn_tensor s = make(CNN_INT32, 1, (int64_t[]){1});
+    cnn_tensor s = make_tensor(CNN_INT32, 1, (int64_t[]){1});
     EXPECT(cnn_reduce_dim(CNN_REDUCE_SUM, &t, 0, &s) == CNN_OK);
     EXPECT(cnn_tensor_i32(&s)[0] == 3); /* wraps around as Int32 does */
     EXPECT(cnn_reduce_dim(CNN_REDUCE_MEAN, &t, 0, &s) == CNN_ERR_ARG);
-    drop(&t); drop(&s);
+    drop_tensor(&t); drop_tensor(&s);
 }
 
 static void test_sum_to(void)
 {
     int64_t s234[3] = {2, 3, 4};
-    cnn_tensor g = make(CNN_FLOAT32, 3, s234);
+    cnn_tensor g = make_tensor(CNN_FLOAT32, 3, s234);
     iota(&g, 0);
     /* to 1×3: sum over dims 1 and 3 */
-    cnn_tensor r = make(CNN_FLOAT32, 2, (int64_t[]){1, 3});
+    cnn_tensor r = make_tensor(CNN_FLOAT32, 2, (int64_t[]){1, 3});
     EXPECT(cnn_sum_to(&g, &r) == CNN_OK);
     for (int j = 0; j < 3; j++) {
         double want = 0;
@@ -235,13 +196,13 @@ static void test_sum_to(void)
         EXPECT(cnn_tensor_f32(&r)[j] == (float)want);
     }
     /* to a 0-dim scalar */
-    cnn_tensor scalar = make(CNN_FLOAT32, 0, NULL);
+    cnn_tensor scalar = make_tensor(CNN_FLOAT32, 0, NULL);
     EXPECT(cnn_sum_to(&g, &scalar) == CNN_OK && cnn_tensor_f32(&scalar)[0] == 276);
     /* to sizes that do not broadcast to g */
-    cnn_tensor bad = make(CNN_FLOAT32, 1, (int64_t[]){3});
+    cnn_tensor bad = make_tensor(CNN_FLOAT32, 1, (int64_t[]){3});
     EXPECT(cnn_sum_to(&g, &bad) == CNN_ERR_SHAPE);
     EXPECT(strcmp(cnn_error_message(), "cannot reduce size 2×3×4 to 3") == 0);
-    drop(&g); drop(&r); drop(&scalar); drop(&bad);
+    drop_tensor(&g); drop_tensor(&r); drop_tensor(&scalar); drop_tensor(&bad);
 }
 
 int main(void)
@@ -253,7 +214,5 @@ int main(void)
     test_parallel_argmax_and_sums();
     test_int32();
     test_sum_to();
-    if (failures)
-        fprintf(stderr, "%d failures\n", failures);
-    return failures != 0;
+    return test_report();
 }

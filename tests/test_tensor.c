@@ -1,18 +1,7 @@
 /* Unit tests of the core tensor: init, strides, copy, fill. */
-#include <stdio.h>
-#include <string.h>
 
 #include "tensor.h"
-
-static int failures;
-
-#define EXPECT(cond)                                                         \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
+#include "test_util.h"
 
 static void test_init_sets_column_major_strides(void)
 {
@@ -73,7 +62,5 @@ int main(void)
     test_init_sets_column_major_strides();
     test_init_rejects_bad_sizes();
     test_copy_transposed_view();
-    if (failures)
-        fprintf(stderr, "%d failures\n", failures);
-    return failures != 0;
+    return test_report();
 }

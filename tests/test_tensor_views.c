@@ -1,19 +1,8 @@
 /* Unit tests of the core view functions: select, narrow, reshape sizes,
  * broadcasting, linear offsets and range lengths. */
-#include <stdio.h>
-#include <string.h>
 
 #include "tensor.h"
-
-static int failures;
-
-#define EXPECT(cond)                                                         \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
+#include "test_util.h"
 
 static void test_select_and_narrow(void)
 {
@@ -80,7 +69,5 @@ int main(void)
     test_reshape_sizes();
     test_broadcast();
     test_range_length();
-    if (failures)
-        fprintf(stderr, "%d failures\n", failures);
-    return failures != 0;
+    return test_report();
 }

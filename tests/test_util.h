@@ -1,7 +1,7 @@
-/* Helpers shared by the C tests of the layer kernels: owned tensors with
- * deterministic contents, and comparison. */
-#ifndef CNN_NN_TEST_UTIL_H
-#define CNN_NN_TEST_UTIL_H
+/* Helpers shared by the C tests: checks that count failures, tensors with
+ * their own storage and deterministic contents, and comparison. */
+#ifndef CNN_TEST_UTIL_H
+#define CNN_TEST_UTIL_H
 
 #include <math.h>
 #include <stdio.h>
@@ -30,6 +30,43 @@ static int failures;
         }                                                                    \
     } while (0)
 
+/* The exit status of a test program; says how many checks failed. */
+static inline int test_report(void)
+{
+    if (failures)
+        fprintf(stderr, "%d failure(s)\n", failures);
+    return failures != 0;
+}
+
+/* A tensor with its own storage; free with drop_tensor(). */
+static inline cnn_tensor make_tensor(cnn_dtype dtype, int ndims, const int64_t *size)
+{
+    cnn_tensor t;
+    cnn_storage *s = malloc(sizeof *s);
+    if (!s || cnn_tensor_init(&t, dtype, ndims, size) != CNN_OK ||
+        cnn_storage_alloc(s, cnn_tensor_bytes(&t)) != CNN_OK) {
+        fprintf(stderr, "cannot allocate a test tensor\n");
+        exit(2);
+    }
+    t.storage = s;
+    return t;
+}
+
+static inline void drop_tensor(cnn_tensor *t)
+{
+    cnn_storage_free(t->storage);
+    free(t->storage);
+}
+
+/* Float32 elements first, first + 1, ... in storage order. */
+static inline void iota(cnn_tensor *t, float first)
+{
+    float *p = cnn_tensor_f32(t);
+    for (int64_t i = 0; i < cnn_tensor_numel(t); i++)
+        p[i] = first + (float)i;
+}
+
+/* A heap-allocated tensor with its storage, for the layer kernel tests. */
 typedef struct owned_tensor {
     cnn_tensor t;
     cnn_storage s;
