@@ -44,11 +44,37 @@ function base.class(name)
   return c
 end
 
---- A message when x is not a tensor of `ndims` dimensions, else nil.
-function base.check_ndims(x, ndims, layout)
+--- A layer's constructor from its `build(...)`: a build error is raised
+-- at the caller's line.
+function base.constructor(build)
+  return function(...)
+    local ok, layer = pcall(build, ...)
+    if not ok then error(layer, 2) end
+    return layer
+  end
+end
+
+--- For layers with a train/test mode (Dropout, BatchNorm).
+function base.set_mode(self, mode)
+  self.mode = mode
+end
+
+--- output_size of a layer whose output has its input's sizes.
+function base.same_size(_, sizes)
+  return sizes
+end
+
+--- A message when x is not a tensor, else nil.
+function base.check_tensor(x)
   if not is_tensor(x) then
     return ("expected a tensor, got %s"):format(type(x))
   end
+  return nil
+end
+
+--- A message when x is not a tensor of `ndims` dimensions, else nil.
+function base.check_ndims(x, ndims, layout)
+  if not is_tensor(x) then return base.check_tensor(x) end
   if x:ndims() ~= ndims then
     return ("input has %d dimensions (%s), expected %d (%s)")
       :format(x:ndims(), base.shape(x), ndims, layout)
@@ -87,6 +113,13 @@ function base.tuple_string(t, collapse)
   return "(" .. table.concat(parts, ", ") .. ")"
 end
 
+--- The number of elements in a list of tensors.
+function base.numel_of(list)
+  local n = 0
+  for _, p in ipairs(list) do n = n + p:numel() end
+  return n
+end
+
 --- An integer with Julia's digit separators: 16938 → "16_938".
 function base.count_string(n)
   local s = tostring(n)
@@ -121,6 +154,11 @@ return function(cnn)
 
   function base.is_identity(act)
     return act == nil or act == cnn.identity
+  end
+
+  -- The activation's part of a layer's text: ", relu", or "" for none.
+  function base.act_string(act)
+    return act and ", " .. base.function_name(act) or ""
   end
 
   -- Dropout and BatchNorm are active in "train" mode, inactive in "test"

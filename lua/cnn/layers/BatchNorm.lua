@@ -67,23 +67,12 @@ return function(cnn, base)
     return {self.running_mean, self.running_var}
   end
 
-  function BatchNorm:set_mode(mode)
-    self.mode = mode
-  end
-
-  function BatchNorm:output_size(sizes)
-    return sizes
-  end
+  BatchNorm.set_mode = base.set_mode
+  BatchNorm.output_size = base.same_size
 
   function BatchNorm:describe()
-    local s = ("BatchNorm(%d"):format(self.channels)
-    if self.act then s = s .. ", " .. base.function_name(self.act) end
-    return s .. ")"
+    return ("BatchNorm(%d%s)"):format(self.channels, base.act_string(self.act))
   end
 
-  return function(...)
-    local ok, layer = pcall(build, ...)
-    if not ok then error(layer, 2) end
-    return layer
-  end
+  return base.constructor(build)
 end

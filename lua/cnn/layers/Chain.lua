@@ -96,12 +96,6 @@ return function(_, base)
   -- Printing as Flux does: one layer a line with its parameter count, and
   -- a total for the whole Chain.
 
-  local function numel_of(list)
-    local n = 0
-    for _, p in ipairs(list) do n = n + p:numel() end
-    return n
-  end
-
   local function counts_comment(trainable, fixed)
     if trainable == 0 then return nil end
     local s = ("# %s parameters"):format(base.count_string(trainable))
@@ -130,8 +124,8 @@ return function(_, base)
       else
         local comment
         if base.is_layer(l) then
-          local fixed = l.nontrainable and numel_of(l:nontrainable()) or 0
-          comment = counts_comment(numel_of(l:parameters()), fixed)
+          local fixed = l.nontrainable and base.numel_of(l:nontrainable()) or 0
+          comment = counts_comment(base.numel_of(l:parameters()), fixed)
         end
         rows[#rows + 1] = {indent .. layer_line(l) .. ",", comment}
       end
@@ -140,7 +134,7 @@ return function(_, base)
 
   local function total_comment(chain)
     local ps = base.params(chain)
-    local n = numel_of(ps)
+    local n = base.numel_of(ps)
     local s = ("# Total: %d arrays, %s parameters, %s.")
       :format(#ps, base.count_string(n), bytes_string(4 * n))
     local fixed = base.nontrainable_count(chain)

@@ -135,7 +135,7 @@ return function(cnn, base)
 
   function Conv:describe()
     local s = ("Conv((%d, %d), %d => %d"):format(self.kernel[1], self.kernel[2], self.cin, self.cout)
-    if self.act then s = s .. ", " .. base.function_name(self.act) end
+      .. base.act_string(self.act)
     if not all_equal(self.pad, 0) then s = s .. ", pad=" .. base.tuple_string(self.pad) end
     if not all_equal(self.stride, 1) then s = s .. ", stride=" .. base.tuple_string(self.stride) end
     if not all_equal(self.dilation, 1) then s = s .. ", dilation=" .. base.tuple_string(self.dilation) end
@@ -143,9 +143,5 @@ return function(cnn, base)
     return s .. ")"
   end
 
-  return function(...)
-    local ok, layer = pcall(build, ...)
-    if not ok then error(layer, 2) end
-    return layer
-  end
+  return base.constructor(build)
 end

@@ -64,15 +64,10 @@ return function(cnn, base)
   end
 
   function Dense:describe()
-    local s = ("Dense(%d => %d"):format(self.nin, self.nout)
-    if self.act then s = s .. ", " .. base.function_name(self.act) end
+    local s = ("Dense(%d => %d"):format(self.nin, self.nout) .. base.act_string(self.act)
     if not self.bias then s = s .. "; bias=false" end
     return s .. ")"
   end
 
-  return function(...)
-    local ok, layer = pcall(build, ...)
-    if not ok then error(layer, 2) end
-    return layer
-  end
+  return base.constructor(build)
 end

@@ -15,31 +15,19 @@ return function(cnn, base)
   end
 
   function Dropout:check(x)
-    if not base.is_tensor(x) then
-      return ("expected a tensor, got %s"):format(type(x))
-    end
-    return nil
+    return base.check_tensor(x)
   end
 
   function Dropout:forward(x)
     return cnn.dropout(x, self.p, base.is_active(self.mode, x))
   end
 
-  function Dropout:set_mode(mode)
-    self.mode = mode
-  end
-
-  function Dropout:output_size(sizes)
-    return sizes
-  end
+  Dropout.set_mode = base.set_mode
+  Dropout.output_size = base.same_size
 
   function Dropout:describe()
     return ("Dropout(%s)"):format(self.p)
   end
 
-  return function(...)
-    local ok, layer = pcall(build, ...)
-    if not ok then error(layer, 2) end
-    return layer
-  end
+  return base.constructor(build)
 end

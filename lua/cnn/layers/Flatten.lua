@@ -11,10 +11,7 @@ return function(cnn, base)
   local Flatten = base.class("Flatten")
 
   function Flatten:check(x)
-    if not base.is_tensor(x) then
-      return ("expected a tensor, got %s"):format(type(x))
-    end
-    return nil
+    return base.check_tensor(x)
   end
 
   function Flatten:forward(x)

@@ -82,11 +82,7 @@ return function(cnn, base)
       return s .. ")"
     end
 
-    return function(...)
-      local ok, layer = pcall(build, ...)
-      if not ok then error(layer, 2) end
-      return layer
-    end
+    return base.constructor(build)
   end
 
   return {

@@ -39,9 +39,7 @@ return function(cnn, base)
     local list = collect(table.pack(model), function(l)
       return l.nontrainable and l:nontrainable() or {}
     end)
-    local n = 0
-    for _, t in ipairs(list) do n = n + t:numel() end
-    return n
+    return base.numel_of(list)
   end
 
   local function set_mode(model, mode)
@@ -75,12 +73,6 @@ return function(cnn, base)
 
   -- Summary -------------------------------------------------------------
 
-  local function numel_of(list)
-    local n = 0
-    for _, p in ipairs(list) do n = n + p:numel() end
-    return n
-  end
-
   local function pad_to(s, width)
     return s .. (" "):rep(width - utf8.len(s))
   end
@@ -101,7 +93,7 @@ return function(cnn, base)
         if y ~= nil then rows[#rows + 1] = {indent .. ")", base.shape(y), ""} end
         return
       end
-      local n = base.is_layer(l) and numel_of(l:parameters()) or 0
+      local n = base.is_layer(l) and base.numel_of(l:parameters()) or 0
       rows[#rows + 1] = {indent .. layer_text(l), base.shape(y), n > 0 and base.count_string(n) or ""}
     end
     if base.is_chain(model) then
@@ -152,7 +144,7 @@ return function(cnn, base)
     local rows = {{"Layer", "Output size", "Parameters"}, {"input", base.shape(x), ""}}
     for _, r in ipairs(rows_in_test_mode(model, x)) do rows[#rows + 1] = r end
     local ps = walk.params(model)
-    rows[#rows + 1] = {("Total: %d arrays, %s parameters"):format(#ps, base.count_string(numel_of(ps))), "", ""}
+    rows[#rows + 1] = {("Total: %d arrays, %s parameters"):format(#ps, base.count_string(base.numel_of(ps))), "", ""}
     return format_table(rows)
   end
 
