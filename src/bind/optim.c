@@ -20,28 +20,29 @@ static int optim_descent_step(lua_State *L)
     return 1;
 }
 
-/* momentum_step(p, g, v, lr, rho) */
-static int optim_momentum_step(lua_State *L)
+typedef cnn_status (*velocity_fn)(cnn_tensor *p, const cnn_tensor *g,
+                                  cnn_tensor *v, double lr, double rho);
+
+/* fname(p, g, v, lr, rho) */
+static int velocity_step(lua_State *L, const char *fname, velocity_fn step)
 {
     cnn_tensor *p = check_param(L, 1);
     cnn_tensor *g = cnn_check_tensor(L, 2);
     cnn_tensor *v = cnn_check_tensor(L, 3);
     double lr = luaL_checknumber(L, 4), rho = luaL_checknumber(L, 5);
-    CNN_CHECK_STATUS(L, "momentum_step", cnn_momentum_step(p, g, v, lr, rho));
+    CNN_CHECK_STATUS(L, fname, step(p, g, v, lr, rho));
     lua_settop(L, 1);
     return 1;
 }
 
-/* nesterov_step(p, g, v, lr, rho) */
+static int optim_momentum_step(lua_State *L)
+{
+    return velocity_step(L, "momentum_step", cnn_momentum_step);
+}
+
 static int optim_nesterov_step(lua_State *L)
 {
-    cnn_tensor *p = check_param(L, 1);
-    cnn_tensor *g = cnn_check_tensor(L, 2);
-    cnn_tensor *v = cnn_check_tensor(L, 3);
-    double lr = luaL_checknumber(L, 4), rho = luaL_checknumber(L, 5);
-    CNN_CHECK_STATUS(L, "nesterov_step", cnn_nesterov_step(p, g, v, lr, rho));
-    lua_settop(L, 1);
-    return 1;
+    return velocity_step(L, "nesterov_step", cnn_nesterov_step);
 }
 
 /* rmsprop_step(p, g, acc, lr, rho, eps) */

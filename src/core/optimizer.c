@@ -61,8 +61,12 @@ cnn_status cnn_descent_step(cnn_tensor *p, const cnn_tensor *g, double lr)
     return CNN_OK;
 }
 
-cnn_status cnn_momentum_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
-                             double lr, double rho)
+/* v = rho v - lr g, and the parameter moves by d = d_rho v - d_lr g with
+ * v before its update: momentum has d_rho = rho, d_lr = lr (so d is the
+ * new v); Nesterov looks ahead with rho² and (1 + rho) lr. */
+static cnn_status velocity_step(cnn_tensor *p, const cnn_tensor *g,
+                                cnn_tensor *v, double lr, double rho,
+                                double d_rho, double d_lr)
 {
     const cnn_tensor *ops[] = {g, v};
     const char *names[] = {"gradient", "velocity"};
@@ -73,34 +77,26 @@ cnn_status cnn_momentum_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
     const float *gd = cnn_tensor_f32(g);
     const int64_t n = cnn_tensor_numel(p);
     const float eta = (float)lr, r = (float)rho;
+    const float dr = (float)d_rho, dl = (float)d_lr;
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) {
+        const float d = dr * vd[i] - dl * gd[i];
         vd[i] = r * vd[i] - eta * gd[i];
-        pd[i] += vd[i];
+        pd[i] += d;
     }
     return CNN_OK;
+}
+
+cnn_status cnn_momentum_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
+                             double lr, double rho)
+{
+    return velocity_step(p, g, v, lr, rho, rho, lr);
 }
 
 cnn_status cnn_nesterov_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
                              double lr, double rho)
 {
-    const cnn_tensor *ops[] = {g, v};
-    const char *names[] = {"gradient", "velocity"};
-    cnn_status s = check_operands(p, 2, ops, names);
-    if (s != CNN_OK)
-        return s;
-    float *pd = cnn_tensor_f32(p), *vd = cnn_tensor_f32(v);
-    const float *gd = cnn_tensor_f32(g);
-    const int64_t n = cnn_tensor_numel(p);
-    const float eta = (float)lr, r = (float)rho;
-    const float r2 = (float)(rho * rho), ahead = (float)((1 + rho) * lr);
-#pragma omp parallel for if (n > PARALLEL_THRESHOLD)
-    for (int64_t i = 0; i < n; i++) {
-        const float d = r2 * vd[i] - ahead * gd[i];
-        vd[i] = r * vd[i] - eta * gd[i];
-        pd[i] += d;
-    }
-    return CNN_OK;
+    return velocity_step(p, g, v, lr, rho, rho * rho, (1 + rho) * lr);
 }
 
 cnn_status cnn_rmsprop_step(cnn_tensor *p, const cnn_tensor *g,
