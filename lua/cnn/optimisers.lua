@@ -20,6 +20,19 @@ function Optimiser.new(kind, fields, step, show)
   return o
 end
 
+--- The constructor of a kind with fields `eta` and `rho` (0.9 by default)
+-- and one velocity `v` per parameter (zeros at first), updated in place
+-- by `core_step(p, g, v, eta, rho)`: Momentum and Nesterov.
+function Optimiser.velocity_kind(core, kind, default_eta, core_step)
+  local function step(o, p, g, s)
+    s.v = s.v or core.zeros(p:size())
+    core_step(p, g, s.v, o.eta, o.rho)
+  end
+  return function(eta, rho)
+    return Optimiser.new(kind, {eta = eta or default_eta, rho = rho or 0.9}, step, {"eta", "rho"})
+  end
+end
+
 --- The state table of parameter p (created empty on first use).
 function Optimiser:state_of(p)
   local s = self.state[p]

@@ -4,12 +4,5 @@
 -- @module cnn.optimisers.nesterov
 
 return function(core, Optimiser)
-  local function step(o, p, g, s)
-    s.v = s.v or core.zeros(p:size())
-    core.nesterov_step(p, g, s.v, o.eta, o.rho)
-  end
-
-  return function(eta, rho)
-    return Optimiser.new("Nesterov", {eta = eta or 0.001, rho = rho or 0.9}, step, {"eta", "rho"})
-  end
+  return Optimiser.velocity_kind(core, "Nesterov", 0.001, core.nesterov_step)
 end
