@@ -61,7 +61,15 @@ static uint64_t take_counters(int64_t numel)
     return base;
 }
 
-void cnn_rng_uniform(cnn_tensor *t)
+typedef enum distribution { UNIFORM, NORMAL } distribution;
+
+static inline float value_of(distribution dist, uint64_t bits)
+{
+    return dist == NORMAL ? normal_of(bits) : uniform_of(bits);
+}
+
+/* Fills t, in column-major order, from the next numel counters. */
+static void fill(cnn_tensor *t, distribution dist)
 {
     int64_t numel = cnn_tensor_numel(t);
     uint64_t key = key_of(rng_seed), base = take_counters(numel);
@@ -71,30 +79,21 @@ void cnn_rng_uniform(cnn_tensor *t)
         float *out = cnn_tensor_f32(t);
 #pragma omp parallel for if (numel > 32768) schedule(static)
         for (int64_t k = 0; k < numel; k++)
-            out[k] = uniform_of(draw(key, base + (uint64_t)k));
+            out[k] = value_of(dist, draw(key, base + (uint64_t)k));
         return;
     }
 #pragma omp parallel for if (numel > 32768) schedule(static)
     for (int64_t k = 0; k < numel; k++)
         cnn_tensor_set(t, cnn_tensor_linear_offset(t, k),
-                       uniform_of(draw(key, base + (uint64_t)k)));
+                       value_of(dist, draw(key, base + (uint64_t)k)));
+}
+
+void cnn_rng_uniform(cnn_tensor *t)
+{
+    fill(t, UNIFORM);
 }
 
 void cnn_rng_normal(cnn_tensor *t)
 {
-    int64_t numel = cnn_tensor_numel(t);
-    uint64_t key = key_of(rng_seed), base = take_counters(numel);
-    if (!cnn_tensor_data(t))
-        return;
-    if (t->dtype == CNN_FLOAT32 && cnn_tensor_is_contiguous(t)) {
-        float *out = cnn_tensor_f32(t);
-#pragma omp parallel for if (numel > 32768) schedule(static)
-        for (int64_t k = 0; k < numel; k++)
-            out[k] = normal_of(draw(key, base + (uint64_t)k));
-        return;
-    }
-#pragma omp parallel for if (numel > 32768) schedule(static)
-    for (int64_t k = 0; k < numel; k++)
-        cnn_tensor_set(t, cnn_tensor_linear_offset(t, k),
-                       normal_of(draw(key, base + (uint64_t)k)));
+    fill(t, NORMAL);
 }
