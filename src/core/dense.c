@@ -163,6 +163,20 @@ static void arg(cnn_exec *e, int which, const cnn_tensor *t,
         cnn_exec_input(e, which, t, md);
 }
 
+/* Starts running the cached primitive of 'op' on geometry g. */
+static cnn_status begin(char op, int64_t in, int64_t out, int64_t batch,
+                        int bias, const char *name, dense_geometry *g,
+                        cnn_exec *e)
+{
+    cnn_primitive *prim;
+    cnn_status s = get_primitive(op, in, out, batch, bias, name, &prim);
+    if (s != CNN_OK)
+        return s;
+    geometry(in, out, batch, g);
+    cnn_exec_begin(e, prim, name);
+    return CNN_OK;
+}
+
 cnn_status cnn_dense_forward(const cnn_tensor *x, const cnn_tensor *w,
                              const cnn_tensor *b, cnn_tensor *y)
 {
@@ -180,14 +194,11 @@ cnn_status cnn_dense_forward(const cnn_tensor *x, const cnn_tensor *w,
             return cnn_fail(CNN_ERR_ARG, "input has no features");
         return CNN_OK;
     }
-    cnn_primitive *prim;
-    if ((s = get_primitive('F', x->size[0], w->size[0], batch_of(x), b != NULL,
-                           "dense", &prim)) != CNN_OK)
-        return s;
     dense_geometry g;
-    geometry(x->size[0], w->size[0], batch_of(x), &g);
     cnn_exec e;
-    cnn_exec_begin(&e, prim, "dense");
+    if ((s = begin('F', x->size[0], w->size[0], batch_of(x), b != NULL, "dense",
+                   &g, &e)) != CNN_OK)
+        return s;
     arg(&e, DNNL_ARG_SRC, x, &g.src, 0);
     arg(&e, DNNL_ARG_WEIGHTS, w, &g.wei, 0);
     if (b)
@@ -211,14 +222,11 @@ cnn_status cnn_dense_backward_data(const cnn_tensor *gy, const cnn_tensor *w,
         cnn_zero_outputs(gx, NULL, NULL);
         return CNN_OK;
     }
-    cnn_primitive *prim;
-    if ((s = get_primitive('D', w->size[1], w->size[0], batch_of(gy), 0,
-                           "dense_backward_data", &prim)) != CNN_OK)
-        return s;
     dense_geometry g;
-    geometry(w->size[1], w->size[0], batch_of(gy), &g);
     cnn_exec e;
-    cnn_exec_begin(&e, prim, "dense_backward_data");
+    if ((s = begin('D', w->size[1], w->size[0], batch_of(gy), 0,
+                   "dense_backward_data", &g, &e)) != CNN_OK)
+        return s;
     arg(&e, DNNL_ARG_DIFF_DST, gy, &g.dst, 0);
     arg(&e, DNNL_ARG_WEIGHTS, w, &g.wei, 0);
     arg(&e, DNNL_ARG_DIFF_SRC, gx, &g.src, 1);
@@ -241,14 +249,11 @@ cnn_status cnn_dense_backward_weights(const cnn_tensor *gy,
         cnn_zero_outputs(gw, gb, NULL);
         return CNN_OK;
     }
-    cnn_primitive *prim;
-    if ((s = get_primitive('W', x->size[0], gy->size[0], batch_of(x), gb != NULL,
-                           "dense_backward_weights", &prim)) != CNN_OK)
-        return s;
     dense_geometry g;
-    geometry(x->size[0], gy->size[0], batch_of(x), &g);
     cnn_exec e;
-    cnn_exec_begin(&e, prim, "dense_backward_weights");
+    if ((s = begin('W', x->size[0], gy->size[0], batch_of(x), gb != NULL,
+                   "dense_backward_weights", &g, &e)) != CNN_OK)
+        return s;
     arg(&e, DNNL_ARG_SRC, x, &g.src, 0);
     arg(&e, DNNL_ARG_DIFF_DST, gy, &g.dst, 0);
     arg(&e, DNNL_ARG_DIFF_WEIGHTS, gw, &g.wei, 1);
