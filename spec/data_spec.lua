@@ -2,12 +2,9 @@
 -- DataLoader and ncycle, and safetensors files.
 local cnn = require "cnn"
 local core = cnn.core
+local helpers = require "helpers"
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert(not ok, "expected an error")
-  return (tostring(e):gsub("^[^:]*:%d+: ", ""))
-end
+local err = helpers.error_message
 
 local digits = cnn.range(0, 9)
 
@@ -305,11 +302,7 @@ describe("safetensors", function()
   end
 
   local function write(name, bytes)
-    local path = dir .. "/" .. name
-    local f = assert(io.open(path, "wb"))
-    f:write(bytes)
-    f:close()
-    return path
+    return helpers.write_bytes(dir .. "/" .. name, bytes)
   end
 
   it("round-trips Float32 and Int32 tensors with metadata", function()

@@ -3,12 +3,9 @@
 -- the bytes of the files; and the errors for splits and missing files.
 local cnn = require "cnn"
 local core = cnn.core
+local helpers = require "helpers"
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert(not ok, "expected an error")
-  return (tostring(e):gsub("^[^:]*:%d+: ", ""))
-end
+local err = helpers.error_message
 
 local function exists(path)
   local f = io.open(path, "rb")
@@ -16,7 +13,7 @@ local function exists(path)
   return f ~= nil
 end
 
-local function f32(x) return (string.unpack("f", string.pack("f", x))) end
+local f32 = helpers.f32
 
 --- Bytes [first, last] (1-based) of a file, inflated first if it is .gz.
 local function file_bytes(path, first, last)
@@ -118,10 +115,7 @@ describe("datasets errors", function()
   teardown(function() os.execute("rm -rf " .. dir) end)
 
   local function write(name, bytes)
-    local f = assert(io.open(dir .. "/mnist/" .. name, "wb"))
-    f:write(bytes)
-    f:close()
-    return dir .. "/mnist/" .. name
+    return helpers.write_bytes(dir .. "/mnist/" .. name, bytes)
   end
 
   it("list the valid splits", function()

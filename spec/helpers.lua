@@ -1,5 +1,38 @@
---- Shared checks for the specs: tensor comparison and finite differences.
+--- Shared checks for the specs: tensor comparison and finite differences,
+-- and small utilities.
 local helpers = {}
+
+--- The message of the error that f(...) raises, without its position.
+function helpers.error_message(f, ...)
+  local ok, e = pcall(f, ...)
+  assert(not ok, "expected an error")
+  return (tostring(e):gsub("^[^:]*:%d+: ", ""))
+end
+
+--- x rounded to the nearest Float32.
+function helpers.f32(x)
+  return (string.unpack("f", string.pack("f", x)))
+end
+
+--- The elements of a tensor in column-major order, as a Lua array.
+function helpers.flat(t)
+  return t:contiguous():reshape(-1):totable()
+end
+
+--- The number of elements of a tensor of these sizes.
+function helpers.numel(sizes)
+  local n = 1
+  for _, s in ipairs(sizes) do n = n * s end
+  return n
+end
+
+--- Writes bytes to a file; returns its path.
+function helpers.write_bytes(path, bytes)
+  local f = assert(io.open(path, "wb"))
+  f:write(bytes)
+  f:close()
+  return path
+end
 
 --- Asserts that two tensors have the same sizes and agree elementwise
 -- within |a - b| <= atol + rtol * |b|.

@@ -1,17 +1,14 @@
 -- core.read_idx: IDX files written here with string.pack, good and
 -- corrupt, raw and gzip.
 local core = require "cnn.core"
+local helpers = require "helpers"
 
 local dir = os.tmpname()
 os.remove(dir)
 assert(os.execute("mkdir -p " .. dir))
 
 local function write(name, bytes)
-  local path = dir .. "/" .. name
-  local f = assert(io.open(path, "wb"))
-  f:write(bytes)
-  f:close()
-  return path
+  return helpers.write_bytes(dir .. "/" .. name, bytes)
 end
 
 --- An IDX image: magic, big-endian dimensions, then the data bytes.
@@ -33,13 +30,9 @@ local function gzip(path)
   return path .. ".gz"
 end
 
-local function err(f, ...)
-  local ok, e = pcall(f, ...)
-  assert(not ok, "expected an error")
-  return (tostring(e):gsub("^[^:]*:%d+: ", ""))
-end
+local err = helpers.error_message
 
-local function f32(x) return (string.unpack("f", string.pack("f", x))) end
+local f32 = helpers.f32
 
 teardown(function() os.execute("rm -rf " .. dir) end)
 

@@ -1,16 +1,9 @@
 -- Elementwise algebra, comparisons, reductions and matrix products of
 -- cnn.core, checked against plain Lua loops over totable().
 local core = require "cnn.core"
+local helpers = require "helpers"
 
-local function f32(x) return (string.unpack("f", string.pack("f", x))) end
-
-local function flat(t) return t:contiguous():reshape(-1):totable() end
-
-local function product(sizes)
-  local n = 1
-  for _, s in ipairs(sizes) do n = n * s end
-  return n
-end
+local f32, flat, product = helpers.f32, helpers.flat, helpers.numel
 
 local function column_major_strides(sizes)
   local strides, acc = {}, 1

@@ -4,17 +4,7 @@
 local core = require "cnn.core"
 local helpers = require "helpers"
 
-local near = helpers.assert_tensor_near
-
-local function numel(sizes)
-  local n = 1
-  for _, s in ipairs(sizes) do n = n * s end
-  return n
-end
-
-local function flat(t)
-  return t:contiguous():reshape(-1):totable()
-end
+local near, numel, flat = helpers.assert_tensor_near, helpers.numel, helpers.flat
 
 -- Deterministic values in ±[0.2, 1.2) as a flat Lua array and a tensor.
 local function data(sizes, seed)
