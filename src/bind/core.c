@@ -7,6 +7,23 @@
 #include <time.h>
 #include <unistd.h>
 
+/* stats().kinds: an array of {name=, seconds=, executions=}, one per kind
+ * of primitive, in a fixed order; times grow only while profiling. */
+static void push_profile_rows(lua_State *L, const cnn_stats *s)
+{
+    lua_createtable(L, CNN_PROFILE_COUNT, 0);
+    for (int k = 0; k < CNN_PROFILE_COUNT; k++) {
+        lua_createtable(L, 0, 3);
+        lua_pushstring(L, cnn_profile_kind_name(k));
+        lua_setfield(L, -2, "name");
+        lua_pushnumber(L, s->seconds[k]);
+        lua_setfield(L, -2, "seconds");
+        lua_pushinteger(L, s->executions[k]);
+        lua_setfield(L, -2, "executions");
+        lua_rawseti(L, -2, k + 1);
+    }
+}
+
 static int core_stats(lua_State *L)
 {
     const cnn_stats *s = cnn_global_stats();
@@ -21,6 +38,22 @@ static int core_stats(lua_State *L)
     lua_setfield(L, -2, "tensor_allocations");
     lua_pushinteger(L, s->tensor_bytes_allocated);
     lua_setfield(L, -2, "tensor_bytes_allocated");
+    push_profile_rows(L, s);
+    lua_setfield(L, -2, "kinds");
+    return 1;
+}
+
+/* profiling([on]) -> whether primitive executions are timed (and sets it
+ * first when given a boolean). */
+static int core_profiling(lua_State *L)
+{
+    cnn_stats *s = cnn_global_stats();
+    int was = s->profiling;
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TBOOLEAN);
+        s->profiling = lua_toboolean(L, 1);
+    }
+    lua_pushboolean(L, was);
     return 1;
 }
 
@@ -66,6 +99,7 @@ static const luaL_Reg core_funcs[] = {
     {"isatty", core_isatty},
     {"monotime", core_monotime},
     {"stats", core_stats},
+    {"profiling", core_profiling},
     {"threads", core_threads},
     {"dnnl_version", core_dnnl_version},
     {NULL, NULL},

@@ -2,7 +2,9 @@
 
 #include <omp.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 static dnnl_engine_t engine;
 static dnnl_stream_t stream;
@@ -104,6 +106,66 @@ static int grow_table(void)
     return 1;
 }
 
+static const char *const profile_names[CNN_PROFILE_COUNT] = {
+    [CNN_PROFILE_CONV_FORWARD] = "conv forward",
+    [CNN_PROFILE_CONV_BACKWARD_DATA] = "conv backward data",
+    [CNN_PROFILE_CONV_BACKWARD_WEIGHTS] = "conv backward weights",
+    [CNN_PROFILE_POOL_FORWARD] = "pooling forward",
+    [CNN_PROFILE_POOL_BACKWARD] = "pooling backward",
+    [CNN_PROFILE_ELTWISE_FORWARD] = "eltwise forward",
+    [CNN_PROFILE_ELTWISE_BACKWARD] = "eltwise backward",
+    [CNN_PROFILE_REORDER] = "reorder",
+    [CNN_PROFILE_INNER_PRODUCT_FORWARD] = "inner product forward",
+    [CNN_PROFILE_INNER_PRODUCT_BACKWARD_DATA] = "inner product backward data",
+    [CNN_PROFILE_INNER_PRODUCT_BACKWARD_WEIGHTS] = "inner product backward weights",
+    [CNN_PROFILE_SOFTMAX_FORWARD] = "softmax forward",
+    [CNN_PROFILE_SOFTMAX_BACKWARD] = "softmax backward",
+    [CNN_PROFILE_BATCHNORM_FORWARD] = "batchnorm forward",
+    [CNN_PROFILE_BATCHNORM_BACKWARD] = "batchnorm backward",
+    [CNN_PROFILE_OTHER] = "other primitives",
+};
+
+const char *cnn_profile_kind_name(int kind)
+{
+    return kind >= 0 && kind < CNN_PROFILE_COUNT ? profile_names[kind] : NULL;
+}
+
+static bool is_forward(dnnl_prop_kind_t prop)
+{
+    return prop == dnnl_forward_training || prop == dnnl_forward_inference;
+}
+
+/* Forward, backward data (or plain backward) and backward weights rows
+ * follow each other in cnn_profile_kind. */
+static int kind_by_prop(int forward_kind, dnnl_prop_kind_t prop)
+{
+    if (is_forward(prop))
+        return forward_kind;
+    return prop == dnnl_backward_weights ? forward_kind + 2 : forward_kind + 1;
+}
+
+static int profile_kind_of(const_dnnl_primitive_desc_t pd)
+{
+    dnnl_primitive_kind_t kind = dnnl_undefined_primitive;
+    dnnl_prop_kind_t prop = dnnl_prop_kind_undef;
+    dnnl_primitive_desc_query(pd, dnnl_query_primitive_kind, 0, &kind);
+    dnnl_primitive_desc_query(pd, dnnl_query_prop_kind, 0, &prop);
+    bool fwd = is_forward(prop);
+    switch (kind) {
+    case dnnl_reorder: return CNN_PROFILE_REORDER;
+    case dnnl_convolution: return kind_by_prop(CNN_PROFILE_CONV_FORWARD, prop);
+    case dnnl_inner_product: return kind_by_prop(CNN_PROFILE_INNER_PRODUCT_FORWARD, prop);
+    case dnnl_pooling:
+    case dnnl_pooling_v2: return fwd ? CNN_PROFILE_POOL_FORWARD : CNN_PROFILE_POOL_BACKWARD;
+    case dnnl_eltwise: return fwd ? CNN_PROFILE_ELTWISE_FORWARD : CNN_PROFILE_ELTWISE_BACKWARD;
+    case dnnl_softmax:
+    case dnnl_softmax_v2: return fwd ? CNN_PROFILE_SOFTMAX_FORWARD : CNN_PROFILE_SOFTMAX_BACKWARD;
+    case dnnl_batch_normalization:
+        return fwd ? CNN_PROFILE_BATCHNORM_FORWARD : CNN_PROFILE_BATCHNORM_BACKWARD;
+    default: return CNN_PROFILE_OTHER;
+    }
+}
+
 cnn_status cnn_primitive_add(const void *key, size_t key_len,
                              dnnl_primitive_desc_t pd, const char *op,
                              cnn_primitive **out)
@@ -130,6 +192,7 @@ cnn_status cnn_primitive_add(const void *key, size_t key_len,
     e->hash = hash_bytes(key, key_len);
     e->value.primitive = prim;
     e->value.pd = pd;
+    e->value.kind = profile_kind_of(pd);
     e->next = buckets[e->hash % bucket_count];
     buckets[e->hash % bucket_count] = e;
     entry_count++;
@@ -143,10 +206,22 @@ cnn_status cnn_primitive_run(const cnn_primitive *p, int nargs,
 {
     if (!cnn_stream())
         return cnn_fail(CNN_ERR_DNNL, "%s: no oneDNN CPU stream", op);
+    double start = stats.profiling ? cnn_seconds() : 0;
     CNN_DNNL_TRY(op, dnnl_primitive_execute(p->primitive, stream, nargs, args));
     CNN_DNNL_TRY(op, dnnl_stream_wait(stream));
     stats.primitive_executions++;
+    if (stats.profiling) {
+        stats.seconds[p->kind] += cnn_seconds() - start;
+        stats.executions[p->kind]++;
+    }
     return CNN_OK;
+}
+
+double cnn_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 cnn_status cnn_memory_wrap(const dnnl_memory_desc_t *md, void *data,

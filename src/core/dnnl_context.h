@@ -37,6 +37,7 @@ const char *cnn_dnnl_call_name(const char *call_text);
 typedef struct cnn_primitive {
     dnnl_primitive_t primitive;
     dnnl_primitive_desc_t pd;
+    int kind; /* cnn_profile_kind, from the pd's primitive and prop kinds */
 } cnn_primitive;
 
 /* Looks a primitive up by key (any bytes; callers zero their key structs
@@ -59,15 +60,47 @@ cnn_status cnn_primitive_run(const cnn_primitive *p, int nargs,
 cnn_status cnn_memory_wrap(const dnnl_memory_desc_t *md, void *data,
                            dnnl_memory_t *out, const char *op);
 
+/* What the profiler tells apart: one row per kind of primitive execution. */
+typedef enum cnn_profile_kind {
+    CNN_PROFILE_CONV_FORWARD,
+    CNN_PROFILE_CONV_BACKWARD_DATA,
+    CNN_PROFILE_CONV_BACKWARD_WEIGHTS,
+    CNN_PROFILE_POOL_FORWARD,
+    CNN_PROFILE_POOL_BACKWARD,
+    CNN_PROFILE_ELTWISE_FORWARD,
+    CNN_PROFILE_ELTWISE_BACKWARD,
+    CNN_PROFILE_REORDER,
+    CNN_PROFILE_INNER_PRODUCT_FORWARD,
+    CNN_PROFILE_INNER_PRODUCT_BACKWARD_DATA,
+    CNN_PROFILE_INNER_PRODUCT_BACKWARD_WEIGHTS,
+    CNN_PROFILE_SOFTMAX_FORWARD,
+    CNN_PROFILE_SOFTMAX_BACKWARD,
+    CNN_PROFILE_BATCHNORM_FORWARD,
+    CNN_PROFILE_BATCHNORM_BACKWARD,
+    CNN_PROFILE_OTHER,
+    CNN_PROFILE_COUNT
+} cnn_profile_kind;
+
+/* "conv forward", "reorder", ... */
+const char *cnn_profile_kind_name(int kind);
+
 typedef struct cnn_stats {
     int64_t primitives_created;
     int64_t primitive_executions;
     int64_t reorders;
     int64_t tensor_allocations;
     int64_t tensor_bytes_allocated;
+    /* Only while profiling is on are executions timed (wall seconds from
+     * submission to completion), so the normal path reads no clock. */
+    int profiling;
+    double seconds[CNN_PROFILE_COUNT];
+    int64_t executions[CNN_PROFILE_COUNT];
 } cnn_stats;
 
 cnn_stats *cnn_global_stats(void);
+
+/* Seconds on a monotonic clock. */
+double cnn_seconds(void);
 
 /* OpenMP threads used by the core and oneDNN. */
 int cnn_get_num_threads(void);

@@ -1,0 +1,83 @@
+--- Where the time goes: `cnn.profile(f, ...)` runs `f(...)`, prints a table
+-- of the time spent per kind of oneDNN primitive (convolution forward and
+-- backward, pooling, eltwise, reorders, inner product, softmax, ...) and
+-- the rest ("Lua and other": the wall time outside primitives), with counts
+-- of primitive executions, reorders, tensor allocations and primitives
+-- created, and returns what `f` returned.
+--
+-- The C core times primitive executions only while a profile runs, so the
+-- normal path reads no clock.
+-- @module cnn.profile
+
+return function(cnn)
+  local core = cnn.core
+  local profile = {}
+
+  local COUNTERS = {"primitive_executions", "reorders", "tensor_allocations",
+                    "tensor_bytes_allocated", "primitives_created"}
+
+  --- Runs `f(...)` with profiling on; returns a report and f's results
+  -- packed (`{n = ..., ...}`). The report has `wall` (seconds), `rows`
+  -- (`{name, seconds, executions}` for every kind of primitive that ran,
+  -- in a fixed order, then "Lua and other"), and the counters
+  -- `primitive_executions`, `reorders`, `tensor_allocations`,
+  -- `tensor_bytes_allocated`, `primitives_created` (differences over the
+  -- run). An error in `f` is raised after profiling is restored.
+  function profile.profile_report(f, ...)
+    if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
+      error("profile: f must be a function", 2)
+    end
+    local was = core.profiling(true)
+    local before = core.stats()
+    local start = core.monotime()
+    local results = table.pack(pcall(f, ...))
+    local wall = core.monotime() - start
+    local after = core.stats()
+    core.profiling(was)
+    if not results[1] then error(results[2], 0) end
+    local report = {wall = wall, rows = {}}
+    for _, k in ipairs(COUNTERS) do report[k] = after[k] - before[k] end
+    local kernels = 0
+    for i, row in ipairs(after.kinds) do
+      local n = row.executions - before.kinds[i].executions
+      if n > 0 then
+        local seconds = row.seconds - before.kinds[i].seconds
+        kernels = kernels + seconds
+        report.rows[#report.rows + 1] = {name = row.name, seconds = seconds, executions = n}
+      end
+    end
+    report.rows[#report.rows + 1] = {name = "Lua and other", seconds = math.max(wall - kernels, 0)}
+    return report, table.pack(table.unpack(results, 2, results.n))
+  end
+
+  local function megabytes(bytes)
+    return ("%.1f MB"):format(bytes / 1e6)
+  end
+
+  --- The report as text: one line per row with milliseconds, share of the
+  -- wall time and executions, then the counters.
+  function profile.profile_text(report)
+    local lines = {("%-32s %10s %7s %11s"):format("profile", "ms", "share", "executions")}
+    for _, row in ipairs(report.rows) do
+      local share = report.wall > 0 and 100 * row.seconds / report.wall or 0
+      lines[#lines + 1] = ("%-32s %10.3f %6.1f%% %11s"):format(row.name, row.seconds * 1e3, share,
+                                                              row.executions or "")
+    end
+    lines[#lines + 1] = ("%-32s %10.3f %6.1f%%"):format("wall", report.wall * 1e3, 100)
+    lines[#lines + 1] = ("primitive executions %d, reorders %d, tensor allocations %d (%s), primitives created %d")
+      :format(report.primitive_executions, report.reorders, report.tensor_allocations,
+              megabytes(report.tensor_bytes_allocated), report.primitives_created)
+    return table.concat(lines, "\n")
+  end
+
+  --- Runs `f(...)`, prints the profile table and returns f's results.
+  -- @usage
+  -- local gs = cnn.profile(function() return cnn.gradient(loss, ps) end)
+  function profile.profile(f, ...)
+    local report, results = profile.profile_report(f, ...)
+    print(profile.profile_text(report))
+    return table.unpack(results, 1, results.n)
+  end
+
+  return profile
+end
