@@ -28,6 +28,11 @@ cnn_tensor *cnn_check_tensor(lua_State *L, int arg);
 cnn_tensor *cnn_check_tensor_type(lua_State *L, int arg, cnn_dtype dtype);
 /* The tensor at 'arg', or NULL if it is not one (no error). */
 cnn_tensor *cnn_to_tensor(lua_State *L, int arg);
+/* The three above return plain tensors: a tensor that a layer kernel left
+ * in a blocked oneDNN layout is converted in place first. This one does
+ * not convert, for the layer kernels, which take blocked tensors as they
+ * are, and for queries of sizes and type. */
+cnn_tensor *cnn_check_tensor_any(lua_State *L, int arg);
 
 /* Pushes a new contiguous zero-filled tensor. Raises on bad sizes or when
  * memory runs out. */
@@ -40,6 +45,10 @@ cnn_tensor *cnn_push_tensor_like(lua_State *L, const cnn_tensor *like);
 cnn_tensor *cnn_push_tensor_uninit(lua_State *L, cnn_dtype dtype, int ndims,
                                    const int64_t *size);
 cnn_tensor *cnn_push_uninit_like(lua_State *L, const cnn_tensor *like);
+/* Pushes a new uninitialised Float32 tensor whose storage is in layout md
+ * (plain, or a blocked layout chosen by a primitive for a result). */
+cnn_tensor *cnn_push_tensor_in_layout(lua_State *L, int ndims, const int64_t *size,
+                                      const dnnl_memory_desc_t *md);
 /* Pushes a view sharing the storage of the tensor at stack index 'parent'
  * with the same offset, sizes and strides; the caller adjusts them. */
 cnn_tensor *cnn_push_view(lua_State *L, int parent);

@@ -12,6 +12,7 @@
 static int tensor_tostring(lua_State *L)
 {
     cnn_tensor *t = luaL_checkudata(L, 1, CNN_TENSOR_MT);
+    cnn_to_tensor(L, 1); /* a blocked tensor is shown after becoming plain */
     cnn_text text = {0};
     cnn_status status = cnn_tensor_display(t, TERMINAL_WIDTH, TERMINAL_HEIGHT, &text);
     if (status != CNN_OK) {

@@ -18,17 +18,28 @@
 
 #define CNN_POOL_WORKSPACE_MT "cnn.PoolWorkspace"
 
-/* The Float32 tensor at 'arg', replaced on the stack by a contiguous copy
- * if it is not contiguous. */
-static cnn_tensor *check_input(lua_State *L, int arg)
+/* The Float32 tensor at 'arg' for a kernel that takes oneDNN's blocked
+ * layouts (convolution, pooling, eltwise), replaced on the stack by a
+ * contiguous copy if it is a view with gaps. */
+static cnn_tensor *check_layout_input(lua_State *L, int arg)
 {
-    cnn_tensor *t = cnn_check_tensor_type(L, arg, CNN_FLOAT32);
-    if (cnn_tensor_is_contiguous(t))
+    cnn_tensor *t = cnn_check_tensor_any(L, arg);
+    if (t->dtype != CNN_FLOAT32)
+        luaL_argerror(L, arg, lua_pushfstring(L, "Float32 tensor expected, got %s",
+                                              cnn_dtype_name(t->dtype)));
+    if (t->blocked || cnn_tensor_is_contiguous(t))
         return t;
     cnn_tensor *c = cnn_push_uninit_like(L, t);
     CNN_CHECK_STATUS(L, "tensor", cnn_tensor_copy(c, t));
     lua_replace(L, arg);
     return c;
+}
+
+/* The same for the other kernels, which take plain tensors only. */
+static cnn_tensor *check_input(lua_State *L, int arg)
+{
+    cnn_check_tensor(L, arg);
+    return check_layout_input(L, arg);
 }
 
 static cnn_tensor *opt_input(lua_State *L, int arg)
@@ -124,12 +135,14 @@ static int check_sizes_table(lua_State *L, int arg, int64_t *size)
 /* conv2d(x, w, b|nil, opts) -> y */
 static int nn_conv2d(lua_State *L)
 {
-    cnn_tensor *x = check_input(L, 1), *w = check_input(L, 2);
+    cnn_tensor *x = check_layout_input(L, 1), *w = check_input(L, 2);
     cnn_tensor *b = opt_input(L, 3);
     cnn_conv2d_params p = conv_opts(L, 4, "conv2d");
     int64_t y[4];
+    dnnl_memory_desc_t layout;
     CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_check_forward(&p, x, w, b, y));
-    cnn_tensor *out = cnn_push_tensor_uninit(L, CNN_FLOAT32, 4, y);
+    CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_forward_layout(&p, x, w, b, &layout));
+    cnn_tensor *out = cnn_push_tensor_in_layout(L, 4, y, &layout);
     CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_forward(&p, x, w, b, out));
     return 1;
 }
@@ -138,12 +151,14 @@ static int nn_conv2d(lua_State *L)
 static int nn_conv2d_backward_data(lua_State *L)
 {
     const char *fname = "conv2d_backward_data";
-    cnn_tensor *gy = check_input(L, 1), *w = check_input(L, 2);
+    cnn_tensor *gy = check_layout_input(L, 1), *w = check_input(L, 2);
     int64_t x[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, x);
     cnn_conv2d_params p = conv_opts(L, 4, fname);
+    dnnl_memory_desc_t layout;
     CNN_CHECK_STATUS(L, fname, cnn_conv2d_check_backward_data(&p, gy, w, ndims, x));
-    cnn_tensor *gx = cnn_push_tensor_uninit(L, CNN_FLOAT32, 4, x);
+    CNN_CHECK_STATUS(L, fname, cnn_conv2d_backward_data_layout(&p, w, x, &layout));
+    cnn_tensor *gx = cnn_push_tensor_in_layout(L, 4, x, &layout);
     CNN_CHECK_STATUS(L, fname, cnn_conv2d_backward_data(&p, gy, w, gx));
     return 1;
 }
@@ -152,7 +167,7 @@ static int nn_conv2d_backward_data(lua_State *L)
 static int nn_conv2d_backward_weights(lua_State *L)
 {
     const char *fname = "conv2d_backward_weights";
-    cnn_tensor *gy = check_input(L, 1), *x = check_input(L, 2);
+    cnn_tensor *gy = check_layout_input(L, 1), *x = check_layout_input(L, 2);
     int64_t w[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, w);
     cnn_conv2d_params p = conv_opts(L, 4, fname);
@@ -223,11 +238,13 @@ static cnn_pool_workspace *push_workspace(lua_State *L)
 static int nn_pool2d(lua_State *L)
 {
     cnn_pool_kind kind = check_pool_kind(L, 1);
-    cnn_tensor *x = check_input(L, 2);
+    cnn_tensor *x = check_layout_input(L, 2);
     cnn_pool2d_params p = pool_opts(L, kind, 3, "pool2d");
     int64_t y[4];
+    dnnl_memory_desc_t layout;
     CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_output_size(&p, x->ndims, x->size, y));
-    cnn_tensor *out = cnn_push_tensor_uninit(L, CNN_FLOAT32, 4, y);
+    CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_forward_layout(&p, x, &layout));
+    cnn_tensor *out = cnn_push_tensor_in_layout(L, 4, y, &layout);
     cnn_pool_workspace *ws = NULL;
     if (kind == CNN_POOL_MAX)
         ws = push_workspace(L);
@@ -252,7 +269,7 @@ static int nn_pool2d_backward(lua_State *L)
 {
     const char *fname = "pool2d_backward";
     cnn_pool_kind kind = check_pool_kind(L, 1);
-    cnn_tensor *gy = check_input(L, 2);
+    cnn_tensor *gy = check_layout_input(L, 2);
     int64_t x[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, x);
     cnn_pool_workspace *ws = luaL_testudata(L, 4, CNN_POOL_WORKSPACE_MT);
@@ -260,8 +277,10 @@ static int nn_pool2d_backward(lua_State *L)
         return luaL_error(L, "%s: max pooling needs the workspace returned by pool2d "
                              "(argument #4 is %s)", fname, type_name(L, 4));
     cnn_pool2d_params p = pool_opts(L, kind, 5, fname);
+    dnnl_memory_desc_t layout;
     CNN_CHECK_STATUS(L, fname, cnn_pool2d_check_backward(&p, gy, ndims, x, ws));
-    cnn_tensor *gx = cnn_push_tensor_uninit(L, CNN_FLOAT32, 4, x);
+    CNN_CHECK_STATUS(L, fname, cnn_pool2d_backward_layout(&p, x, ws, &layout));
+    cnn_tensor *gx = cnn_push_tensor_in_layout(L, 4, x, &layout);
     CNN_CHECK_STATUS(L, fname, cnn_pool2d_backward(&p, gy, ws, gx));
     return 1;
 }
@@ -319,13 +338,25 @@ static cnn_eltwise check_eltwise_kind(lua_State *L, int arg)
     return (cnn_eltwise)luaL_checkoption(L, arg, NULL, names);
 }
 
+/* A result of the sizes of a, in the layout of the first blocked one of a
+ * and b (b may be NULL). */
+static cnn_tensor *push_eltwise_result(lua_State *L, const cnn_tensor *a,
+                                       const cnn_tensor *b)
+{
+    if (!a->blocked && !(b && b->blocked))
+        return cnn_push_uninit_like(L, a);
+    dnnl_memory_desc_t layout;
+    CNN_CHECK_STATUS(L, "eltwise", cnn_eltwise_layout(a, b, &layout));
+    return cnn_push_tensor_in_layout(L, a->ndims, a->size, &layout);
+}
+
 /* eltwise(kind, x, alpha, beta) -> y */
 static int nn_eltwise(lua_State *L)
 {
     cnn_eltwise kind = check_eltwise_kind(L, 1);
-    cnn_tensor *x = check_input(L, 2);
+    cnn_tensor *x = check_layout_input(L, 2);
     float alpha = (float)luaL_optnumber(L, 3, 0), beta = (float)luaL_optnumber(L, 4, 0);
-    cnn_tensor *y = cnn_push_uninit_like(L, x);
+    cnn_tensor *y = push_eltwise_result(L, x, NULL);
     CNN_CHECK_STATUS(L, "eltwise", cnn_eltwise_forward(kind, alpha, beta, x, y));
     return 1;
 }
@@ -334,7 +365,7 @@ static int nn_eltwise(lua_State *L)
 static int nn_eltwise_backward(lua_State *L)
 {
     cnn_eltwise kind = check_eltwise_kind(L, 1);
-    cnn_tensor *gy = check_input(L, 2), *data = check_input(L, 3);
+    cnn_tensor *gy = check_layout_input(L, 2), *data = check_layout_input(L, 3);
     float alpha = (float)luaL_optnumber(L, 4, 0), beta = (float)luaL_optnumber(L, 5, 0);
     if (!cnn_tensor_same_size(gy, data)) {
         cnn_push_shape(L, gy);
@@ -342,7 +373,7 @@ static int nn_eltwise_backward(lua_State *L)
         return luaL_error(L, "eltwise_backward: gradient is %s, data is %s",
                           lua_tostring(L, -2), lua_tostring(L, -1));
     }
-    cnn_tensor *gx = cnn_push_uninit_like(L, data);
+    cnn_tensor *gx = push_eltwise_result(L, data, gy);
     CNN_CHECK_STATUS(L, "eltwise_backward",
                      cnn_eltwise_backward(kind, alpha, beta, gy, data, gx));
     return 1;
@@ -446,7 +477,17 @@ static int nn_batchnorm_backward(lua_State *L)
     return 3;
 }
 
+/* layout(t) -> "blocked" while a layer kernel's result is still in the
+ * oneDNN layout the kernel chose, else "plain" (tests and the curious). */
+static int nn_layout(lua_State *L)
+{
+    cnn_tensor *t = luaL_checkudata(L, 1, CNN_TENSOR_MT);
+    lua_pushstring(L, t->blocked ? "blocked" : "plain");
+    return 1;
+}
+
 static const luaL_Reg nn_funcs[] = {
+    {"layout", nn_layout},
     {"conv2d", nn_conv2d},
     {"conv2d_backward_data", nn_conv2d_backward_data},
     {"conv2d_backward_weights", nn_conv2d_backward_weights},

@@ -346,7 +346,7 @@ static int tensor_totable(lua_State *L)
  * d (dimensions past the last have size 1, as in Julia). */
 static int tensor_size(lua_State *L)
 {
-    cnn_tensor *t = cnn_check_tensor(L, 1);
+    cnn_tensor *t = cnn_check_tensor_any(L, 1);
     if (lua_isnoneornil(L, 2)) {
         lua_createtable(L, t->ndims, 0);
         for (int d = 0; d < t->ndims; d++) {
@@ -363,25 +363,25 @@ static int tensor_size(lua_State *L)
 
 static int tensor_ndims(lua_State *L)
 {
-    lua_pushinteger(L, cnn_check_tensor(L, 1)->ndims);
+    lua_pushinteger(L, cnn_check_tensor_any(L, 1)->ndims);
     return 1;
 }
 
 static int tensor_numel(lua_State *L)
 {
-    lua_pushinteger(L, cnn_tensor_numel(cnn_check_tensor(L, 1)));
+    lua_pushinteger(L, cnn_tensor_numel(cnn_check_tensor_any(L, 1)));
     return 1;
 }
 
 static int tensor_dtype(lua_State *L)
 {
-    lua_pushstring(L, cnn_dtype_name(cnn_check_tensor(L, 1)->dtype));
+    lua_pushstring(L, cnn_dtype_name(cnn_check_tensor_any(L, 1)->dtype));
     return 1;
 }
 
 static int tensor_is_contiguous(lua_State *L)
 {
-    lua_pushboolean(L, cnn_tensor_is_contiguous(cnn_check_tensor(L, 1)));
+    lua_pushboolean(L, cnn_tensor_is_contiguous(cnn_check_tensor_any(L, 1)));
     return 1;
 }
 
@@ -454,10 +454,12 @@ static int tensor_int(lua_State *L)
     return 1;
 }
 
+/* A tensor in a blocked layout is whole and dense: contiguous() keeps it
+ * as it is, for the layer kernels that take it so. */
 static int tensor_contiguous(lua_State *L)
 {
-    cnn_tensor *t = cnn_check_tensor(L, 1);
-    if (cnn_tensor_is_contiguous(t))
+    cnn_tensor *t = cnn_check_tensor_any(L, 1);
+    if (t->blocked || cnn_tensor_is_contiguous(t))
         lua_settop(L, 1);
     else
         push_clone(L, 1, t->dtype);
@@ -622,7 +624,7 @@ static int tensor_newindex(lua_State *L)
 
 static int tensor_len(lua_State *L)
 {
-    lua_pushinteger(L, cnn_tensor_numel(cnn_check_tensor(L, 1)));
+    lua_pushinteger(L, cnn_tensor_numel(cnn_check_tensor_any(L, 1)));
     return 1;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dnnl_context.h"
+#include "nn_exec.h"
 
 /* Tensor bytes live outside Lua's heap, where the collector cannot see
  * them: a loop dropping 1 MiB tensors grows Lua's heap by a few hundred
@@ -75,16 +76,43 @@ static cnn_storage *push_storage(lua_State *L, size_t bytes, bool zeroed)
     return s;
 }
 
-cnn_tensor *cnn_to_tensor(lua_State *L, int arg)
+/* A blocked tensor (see tensor.h) becomes plain in place: its elements are
+ * reordered into a new storage, which replaces the old as its user value.
+ * Only whole tensors are blocked and views are made of plain ones, so no
+ * other tensor shares the old storage. */
+static void make_plain(lua_State *L, int arg, cnn_tensor *t)
 {
-    return luaL_testudata(L, arg, CNN_TENSOR_MT);
+    if (!t->blocked || !cnn_tensor_data(t))
+        return;
+    arg = lua_absindex(L, arg);
+    cnn_tensor plain;
+    CNN_CHECK_STATUS(L, "tensor", cnn_tensor_init(&plain, t->dtype, t->ndims, t->size));
+    plain.storage = push_storage(L, cnn_tensor_bytes(&plain), false);
+    CNN_CHECK_STATUS(L, "tensor", cnn_tensor_unblock(t, &plain));
+    *t = plain;
+    lua_setiuservalue(L, arg, 1);
 }
 
-cnn_tensor *cnn_check_tensor(lua_State *L, int arg)
+cnn_tensor *cnn_to_tensor(lua_State *L, int arg)
+{
+    cnn_tensor *t = luaL_testudata(L, arg, CNN_TENSOR_MT);
+    if (t)
+        make_plain(L, arg, t);
+    return t;
+}
+
+cnn_tensor *cnn_check_tensor_any(lua_State *L, int arg)
 {
     cnn_tensor *t = luaL_checkudata(L, arg, CNN_TENSOR_MT);
     if (!cnn_tensor_data(t))
         luaL_error(L, "attempt to use a freed tensor");
+    return t;
+}
+
+cnn_tensor *cnn_check_tensor(lua_State *L, int arg)
+{
+    cnn_tensor *t = cnn_check_tensor_any(L, arg);
+    make_plain(L, arg, t);
     return t;
 }
 
@@ -131,6 +159,26 @@ cnn_tensor *cnn_push_tensor_uninit(lua_State *L, cnn_dtype dtype, int ndims,
                                    const int64_t *size)
 {
     return push_tensor(L, dtype, ndims, size, false);
+}
+
+cnn_tensor *cnn_push_tensor_in_layout(lua_State *L, int ndims, const int64_t *size,
+                                      const dnnl_memory_desc_t *md)
+{
+    if (cnn_md_is_plain(md, ndims, size))
+        return push_tensor(L, CNN_FLOAT32, ndims, size, false);
+    cnn_tensor shape;
+    CNN_CHECK_STATUS(L, "tensor", cnn_tensor_init(&shape, CNN_FLOAT32, ndims, size));
+    size_t bytes = dnnl_memory_desc_get_size(md);
+    if (md->ndims != ndims || md->data_type != dnnl_f32 || bytes < cnn_tensor_bytes(&shape))
+        luaL_error(L, "tensor: a layout that does not fit the sizes");
+    cnn_tensor *t = push_tensor_header(L);
+    *t = shape;
+    t->blocked = true;
+    t->layout = *md;
+    /* oneDNN expects the padding of a blocked layout to be zero */
+    t->storage = push_storage(L, bytes, bytes > cnn_tensor_bytes(&shape));
+    lua_setiuservalue(L, -2, 1);
+    return t;
 }
 
 cnn_tensor *cnn_push_tensor_like(lua_State *L, const cnn_tensor *like)

@@ -230,6 +230,52 @@ static cnn_status backward_primitive(int op, const cnn_conv2d_params *p,
     return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, name, out);
 }
 
+static bool any_empty(const int64_t *a, const int64_t *b, const int64_t *c)
+{
+    for (int d = 0; d < 4; d++)
+        if (!a[d] || !b[d] || !c[d])
+            return true;
+    return false;
+}
+
+/* Empty operands run no primitive: their results stay plain. */
+static cnn_status plain_layout(const int64_t *size, dnnl_memory_desc_t *md)
+{
+    int64_t dims[4] = {size[3], size[2], size[1], size[0]};
+    cnn_md_plain(md, 4, dims);
+    return CNN_OK;
+}
+
+cnn_status cnn_conv2d_forward_layout(const cnn_conv2d_params *p,
+                                     const cnn_tensor *x, const cnn_tensor *w,
+                                     const cnn_tensor *b, dnnl_memory_desc_t *y)
+{
+    int64_t ysize[4];
+    cnn_status s = cnn_conv2d_output_size(p, x->ndims, x->size, w->ndims, w->size, ysize);
+    if (s != CNN_OK || any_empty(x->size, w->size, ysize))
+        return s != CNN_OK ? s : plain_layout(ysize, y);
+    cnn_primitive *prim;
+    s = forward_primitive(p, x->size, w->size, b != NULL, &prim);
+    if (s == CNN_OK)
+        *y = *cnn_exec_arg_md(prim, DNNL_ARG_DST);
+    return s;
+}
+
+cnn_status cnn_conv2d_backward_data_layout(const cnn_conv2d_params *p,
+                                           const cnn_tensor *w, const int64_t *x,
+                                           dnnl_memory_desc_t *gx)
+{
+    int64_t y[4];
+    cnn_status s = cnn_conv2d_output_size(p, 4, x, w->ndims, w->size, y);
+    if (s != CNN_OK || any_empty(x, w->size, y))
+        return s != CNN_OK ? s : plain_layout(x, gx);
+    cnn_primitive *prim;
+    s = backward_primitive('D', p, x, w->size, false, "conv2d_backward_data", &prim);
+    if (s == CNN_OK)
+        *gx = *cnn_exec_arg_md(prim, DNNL_ARG_DIFF_SRC);
+    return s;
+}
+
 static bool nothing_to_do(const cnn_tensor *a, const cnn_tensor *b,
                           const cnn_tensor *c)
 {

@@ -40,6 +40,16 @@ cnn_status cnn_conv2d_check_backward_weights(const cnn_conv2d_params *p,
                                              const cnn_tensor *x, int w_ndims,
                                              const int64_t *w);
 
+/* The layouts the convolution writes its results in, its own (blocked)
+ * choice: a tensor made with it takes the result without a reorder. The
+ * operands must have passed the checks above. */
+cnn_status cnn_conv2d_forward_layout(const cnn_conv2d_params *p,
+                                     const cnn_tensor *x, const cnn_tensor *w,
+                                     const cnn_tensor *b, dnnl_memory_desc_t *y);
+cnn_status cnn_conv2d_backward_data_layout(const cnn_conv2d_params *p,
+                                           const cnn_tensor *w, const int64_t *x,
+                                           dnnl_memory_desc_t *gx);
+
 /* y = act(conv(x, w) + b); b may be NULL. */
 cnn_status cnn_conv2d_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
                               const cnn_tensor *w, const cnn_tensor *b,

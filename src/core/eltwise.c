@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dnnl_context.h"
+#include "nn_exec.h"
 
 typedef struct eltwise_info {
     const char *name;
@@ -37,18 +38,53 @@ bool cnn_eltwise_backward_uses_dst(cnn_eltwise kind)
     return (unsigned)kind < CNN_ELTWISE_COUNT && infos[kind].backward_uses_dst;
 }
 
-/* Cache key: the shape does not matter to eltwise, only the count. */
+/* Cache key. A plain operand is seen as a flat vector, since the shape
+ * does not matter to eltwise, only the count; a blocked one in its layout
+ * (the padding of a blocked layout must stay zero). */
 typedef struct eltwise_key {
     int op; /* 'F' forward, 'B' backward */
     int kind;
     float alpha, beta;
-    int64_t numel;
+    dnnl_memory_desc_t md;
 } eltwise_key;
 
 static void flat_md(dnnl_memory_desc_t *md, int64_t numel)
 {
     dnnl_dims_t dims = {numel};
     dnnl_memory_desc_init_by_tag(md, 1, dims, dnnl_f32, dnnl_a);
+}
+
+/* The layout of the op: the first blocked tensor's, else flat. */
+static void op_md(const cnn_tensor *a, const cnn_tensor *b, dnnl_memory_desc_t *md)
+{
+    if (a->blocked)
+        *md = a->layout;
+    else if (b && b->blocked)
+        *md = b->layout;
+    else
+        flat_md(md, cnn_tensor_numel(a));
+}
+
+/* How a tensor is described to an op of layout 'md': flat when the op is,
+ * else in its own 4-D layout (the exec helper reorders if they differ). */
+static void operand_md(const dnnl_memory_desc_t *md, const cnn_tensor *t,
+                       dnnl_memory_desc_t *out)
+{
+    if (md->ndims == 1)
+        *out = *md;
+    else
+        cnn_md_of_layout(out, t);
+}
+
+cnn_status cnn_eltwise_layout(const cnn_tensor *a, const cnn_tensor *b,
+                              dnnl_memory_desc_t *md)
+{
+    if ((a && a->blocked) || (b && b->blocked)) {
+        op_md(a && a->blocked ? a : b, NULL, md);
+        return CNN_OK;
+    }
+    cnn_md_of_tensor(md, a);
+    return CNN_OK;
 }
 
 static cnn_status check_operands(const char *op, const cnn_tensor *a,
@@ -59,6 +95,13 @@ static cnn_status check_operands(const char *op, const cnn_tensor *a,
     if (a->dtype != CNN_FLOAT32 || b->dtype != CNN_FLOAT32)
         return cnn_fail(CNN_ERR_ARG, "%s: Float32 tensors expected", op);
     if (cnn_tensor_numel(a) != cnn_tensor_numel(b)) {
+        char x[128], y[128];
+        return cnn_fail(CNN_ERR_SHAPE, "%s: sizes differ: %s and %s", op,
+                        cnn_shape_string(a, x, sizeof x),
+                        cnn_shape_string(b, y, sizeof y));
+    }
+    /* a blocked layout is 4-D: mixing it with another shape has no meaning */
+    if ((a->blocked || b->blocked) && !cnn_tensor_same_size(a, b)) {
         char x[128], y[128];
         return cnn_fail(CNN_ERR_SHAPE, "%s: sizes differ: %s and %s", op,
                         cnn_shape_string(a, x, sizeof x),
@@ -80,31 +123,28 @@ static cnn_status forward_pd(const eltwise_info *info, float alpha, float beta,
     return CNN_OK;
 }
 
-static cnn_status run2(const cnn_primitive *p, const dnnl_memory_desc_t *md,
-                       int arg_a, const cnn_tensor *a, int arg_b,
-                       const cnn_tensor *b, int arg_c, cnn_tensor *c,
-                       const char *op)
+static eltwise_key make_key(int op, cnn_eltwise kind, float alpha, float beta,
+                            const dnnl_memory_desc_t *md)
 {
-    dnnl_memory_t mem[3] = {NULL, NULL, NULL};
-    const cnn_tensor *ts[3] = {a, b, c};
-    int which[3] = {arg_a, arg_b, arg_c};
-    dnnl_exec_arg_t args[3];
-    int n = 0;
-    cnn_status s = CNN_OK;
-    for (int i = 0; i < 3 && s == CNN_OK; i++) {
-        if (!ts[i])
-            continue;
-        s = cnn_memory_wrap(md, cnn_tensor_data(ts[i]), &mem[i], op);
-        args[n].arg = which[i];
-        args[n].memory = mem[i];
-        n++;
-    }
-    if (s == CNN_OK)
-        s = cnn_primitive_run(p, n, args, op);
-    for (int i = 0; i < 3; i++)
-        if (mem[i])
-            dnnl_memory_destroy(mem[i]);
-    return s;
+    eltwise_key key;
+    memset(&key, 0, sizeof key);
+    key.op = op;
+    key.kind = kind;
+    key.alpha = alpha;
+    key.beta = beta;
+    memcpy(&key.md, md, sizeof key.md);
+    return key;
+}
+
+static void exec_operand(cnn_exec *e, int arg, const dnnl_memory_desc_t *md,
+                         const cnn_tensor *t, bool output)
+{
+    dnnl_memory_desc_t user;
+    operand_md(md, t, &user);
+    if (output)
+        cnn_exec_output(e, arg, (cnn_tensor *)t, &user);
+    else
+        cnn_exec_input(e, arg, t, &user);
 }
 
 cnn_status cnn_eltwise_forward(cnn_eltwise kind, float alpha, float beta,
@@ -118,14 +158,8 @@ cnn_status cnn_eltwise_forward(cnn_eltwise kind, float alpha, float beta,
     if (s != CNN_OK || numel == 0)
         return s;
     dnnl_memory_desc_t md;
-    flat_md(&md, numel);
-    eltwise_key key;
-    memset(&key, 0, sizeof key);
-    key.op = 'F';
-    key.kind = kind;
-    key.alpha = alpha;
-    key.beta = beta;
-    key.numel = numel;
+    op_md(src, dst, &md);
+    eltwise_key key = make_key('F', kind, alpha, beta, &md);
     cnn_primitive *p = cnn_primitive_find(&key, sizeof key);
     if (!p) {
         dnnl_primitive_desc_t pd;
@@ -133,7 +167,11 @@ cnn_status cnn_eltwise_forward(cnn_eltwise kind, float alpha, float beta,
             (s = cnn_primitive_add(&key, sizeof key, pd, info->name, &p)) != CNN_OK)
             return s;
     }
-    return run2(p, &md, DNNL_ARG_SRC, src, 0, NULL, DNNL_ARG_DST, dst, info->name);
+    cnn_exec e;
+    cnn_exec_begin(&e, p, info->name);
+    exec_operand(&e, DNNL_ARG_SRC, &md, src, false);
+    exec_operand(&e, DNNL_ARG_DST, &md, dst, true);
+    return cnn_exec_finish(&e);
 }
 
 cnn_status cnn_eltwise_backward(cnn_eltwise kind, float alpha, float beta,
@@ -151,14 +189,8 @@ cnn_status cnn_eltwise_backward(cnn_eltwise kind, float alpha, float beta,
     if (numel == 0)
         return CNN_OK;
     dnnl_memory_desc_t md;
-    flat_md(&md, numel);
-    eltwise_key key;
-    memset(&key, 0, sizeof key);
-    key.op = 'B';
-    key.kind = kind;
-    key.alpha = alpha;
-    key.beta = beta;
-    key.numel = numel;
+    op_md(data, diff_dst, &md);
+    eltwise_key key = make_key('B', kind, alpha, beta, &md);
     cnn_primitive *p = cnn_primitive_find(&key, sizeof key);
     if (!p) {
         /* oneDNN wants the forward pd as a hint; it is not kept */
@@ -178,6 +210,10 @@ cnn_status cnn_eltwise_backward(cnn_eltwise kind, float alpha, float beta,
             return s;
     }
     int data_arg = info->backward_uses_dst ? DNNL_ARG_DST : DNNL_ARG_SRC;
-    return run2(p, &md, DNNL_ARG_DIFF_DST, diff_dst, data_arg, data,
-                DNNL_ARG_DIFF_SRC, diff_src, info->name);
+    cnn_exec e;
+    cnn_exec_begin(&e, p, info->name);
+    exec_operand(&e, DNNL_ARG_DIFF_DST, &md, diff_dst, false);
+    exec_operand(&e, data_arg, &md, data, false);
+    exec_operand(&e, DNNL_ARG_DIFF_SRC, &md, diff_src, true);
+    return cnn_exec_finish(&e);
 }

@@ -28,6 +28,11 @@ typedef enum cnn_eltwise {
 /* "relu", "elu", ... ; NULL for an unknown kind. */
 const char *cnn_eltwise_name(cnn_eltwise kind);
 
+/* The layout of a result of an op on a and b (b may be NULL): the first
+ * blocked one's, else plain. */
+cnn_status cnn_eltwise_layout(const cnn_tensor *a, const cnn_tensor *b,
+                              dnnl_memory_desc_t *md);
+
 /* dst = f(src). src and dst may be the same tensor. */
 cnn_status cnn_eltwise_forward(cnn_eltwise kind, float alpha, float beta,
                                const cnn_tensor *src, cnn_tensor *dst);

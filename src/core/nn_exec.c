@@ -23,6 +23,24 @@ void cnn_md_of_tensor(dnnl_memory_desc_t *md, const cnn_tensor *t)
     cnn_md_plain(md, t->ndims, dims);
 }
 
+void cnn_md_of_layout(dnnl_memory_desc_t *md, const cnn_tensor *t)
+{
+    if (t->blocked)
+        *md = t->layout;
+    else
+        cnn_md_of_tensor(md, t);
+}
+
+bool cnn_md_is_plain(const dnnl_memory_desc_t *md, int ndims, const int64_t *size)
+{
+    cnn_tensor shape;
+    if (cnn_tensor_init(&shape, CNN_FLOAT32, ndims, size) != CNN_OK)
+        return false;
+    dnnl_memory_desc_t plain;
+    cnn_md_of_tensor(&plain, &shape);
+    return dnnl_memory_desc_equal(md, &plain);
+}
+
 void cnn_md_any(dnnl_memory_desc_t *md, int ndims, const int64_t *dims)
 {
     dnnl_dims_t d;
@@ -183,15 +201,37 @@ void cnn_exec_output(cnn_exec *e, int arg, cnn_tensor *t,
 void cnn_exec_plain_input(cnn_exec *e, int arg, const cnn_tensor *t)
 {
     dnnl_memory_desc_t md;
-    cnn_md_of_tensor(&md, t);
+    cnn_md_of_layout(&md, t);
     cnn_exec_input(e, arg, t, &md);
 }
 
 void cnn_exec_plain_output(cnn_exec *e, int arg, cnn_tensor *t)
 {
     dnnl_memory_desc_t md;
-    cnn_md_of_tensor(&md, t);
+    cnn_md_of_layout(&md, t);
     cnn_exec_output(e, arg, t, &md);
+}
+
+cnn_status cnn_tensor_unblock(const cnn_tensor *blocked, cnn_tensor *plain)
+{
+    const char *op = "tensor";
+    if (!blocked->blocked || plain->blocked || !cnn_tensor_same_size(blocked, plain) ||
+        !cnn_tensor_is_contiguous(plain) || plain->dtype != CNN_FLOAT32)
+        return cnn_fail(CNN_ERR_ARG, "%s: no blocked tensor to convert", op);
+    dnnl_memory_desc_t md;
+    cnn_md_of_tensor(&md, plain);
+    cnn_primitive *r;
+    cnn_status s = reorder_primitive(&blocked->layout, &md, op, &r);
+    dnnl_memory_t from = NULL, to = NULL;
+    if (s == CNN_OK)
+        s = cnn_memory_wrap(&blocked->layout, cnn_tensor_data(blocked), &from, op);
+    if (s == CNN_OK)
+        s = cnn_memory_wrap(&md, cnn_tensor_data(plain), &to, op);
+    if (s == CNN_OK)
+        s = run_reorder(r, from, to, op);
+    dnnl_memory_destroy(from);
+    dnnl_memory_destroy(to);
+    return s;
 }
 
 void cnn_exec_buffer(cnn_exec *e, int arg, void *data)

@@ -43,6 +43,13 @@ typedef struct cnn_exec {
 void cnn_md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dims);
 /* The plain descriptor of a contiguous tensor: its sizes reversed. */
 void cnn_md_of_tensor(dnnl_memory_desc_t *md, const cnn_tensor *t);
+/* The descriptor of the tensor's own layout: its blocked layout if it has
+ * one, else the plain descriptor. */
+void cnn_md_of_layout(dnnl_memory_desc_t *md, const cnn_tensor *t);
+/* Whether md is the plain layout of a Float32 tensor of these sizes. */
+bool cnn_md_is_plain(const dnnl_memory_desc_t *md, int ndims, const int64_t *size);
+/* Copies a blocked tensor into a plain one of the same sizes (a reorder). */
+cnn_status cnn_tensor_unblock(const cnn_tensor *blocked, cnn_tensor *plain);
 /* A descriptor that lets the primitive choose the layout. */
 void cnn_md_any(dnnl_memory_desc_t *md, int ndims, const int64_t *dims);
 
@@ -53,7 +60,7 @@ void cnn_exec_input(cnn_exec *e, int arg, const cnn_tensor *t,
 /* An argument the primitive writes. */
 void cnn_exec_output(cnn_exec *e, int arg, cnn_tensor *t,
                      const dnnl_memory_desc_t *user);
-/* The same for a tensor in its plain layout (sizes reversed). */
+/* The same for a tensor in its own layout (cnn_md_of_layout). */
 void cnn_exec_plain_input(cnn_exec *e, int arg, const cnn_tensor *t);
 void cnn_exec_plain_output(cnn_exec *e, int arg, cnn_tensor *t);
 /* A buffer used in the primitive's own layout (a workspace). */

@@ -9,7 +9,8 @@
 
 void cnn_pool_workspace_free(cnn_pool_workspace *ws)
 {
-    free(ws->data);
+    cnn_storage block = {ws->data, ws->bytes};
+    cnn_storage_free(&block);
     ws->data = NULL;
     ws->bytes = 0;
 }
@@ -121,13 +122,17 @@ cnn_status cnn_pool2d_check_backward(const cnn_pool2d_params *p,
     return check_workspace(p, x, ws);
 }
 
+/* The key holds the input's layout too: a blocked input gives a blocked
+ * output and workspace. */
 typedef struct pool_key {
     int64_t op; /* 'F' or 'B' */
     int64_t kind;
     int64_t x[4], window[2], stride[2], pad[4];
+    dnnl_memory_desc_t src;
 } pool_key;
 
-static pool_key make_key(int op, const cnn_pool2d_params *p, const int64_t *x)
+static pool_key make_key(int op, const cnn_pool2d_params *p, const int64_t *x,
+                         const dnnl_memory_desc_t *src)
 {
     pool_key k;
     memset(&k, 0, sizeof k);
@@ -137,6 +142,7 @@ static pool_key make_key(int op, const cnn_pool2d_params *p, const int64_t *x)
     memcpy(k.window, p->window, sizeof k.window);
     memcpy(k.stride, p->stride, sizeof k.stride);
     memcpy(k.pad, p->pad, sizeof k.pad);
+    memcpy(&k.src, src, sizeof k.src);
     return k;
 }
 
@@ -146,75 +152,137 @@ typedef struct pool_geometry {
     dnnl_alg_kind_t alg;
 } pool_geometry;
 
+/* The output's layout is `any`: pooling then keeps the input's. */
 static void geometry(const cnn_pool2d_params *p, const int64_t *x,
-                     pool_geometry *g)
+                     const dnnl_memory_desc_t *src, pool_geometry *g)
 {
     cnn_window win = window_of(p);
     int64_t out[2];
     cnn_window_output(&win, x, out);
-    int64_t src[4] = {x[3], x[2], x[1], x[0]};
     int64_t dst[4] = {x[3], x[2], out[1], out[0]};
-    cnn_md_plain(&g->src, 4, src);
-    cnn_md_plain(&g->dst, 4, dst);
+    g->src = *src;
+    cnn_md_any(&g->dst, 4, dst);
     cnn_window_dnnl(&win, g->strides, g->kernel, g->dilates, g->pad_l, g->pad_r);
     g->alg = p->kind == CNN_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
 }
 
-static cnn_status forward_pd(const cnn_pool2d_params *p, const int64_t *x,
-                             dnnl_primitive_desc_t *pd)
+static void plain_src(const int64_t *x, dnnl_memory_desc_t *md)
 {
+    int64_t src[4] = {x[3], x[2], x[1], x[0]};
+    cnn_md_plain(md, 4, src);
+}
+
+static cnn_status forward_primitive(const cnn_pool2d_params *p,
+                                    const int64_t *x, const dnnl_memory_desc_t *src,
+                                    cnn_primitive **out)
+{
+    pool_key key = make_key('F', p, x, src);
+    if ((*out = cnn_primitive_find(&key, sizeof key)))
+        return CNN_OK;
     pool_geometry g;
-    geometry(p, x, &g);
+    geometry(p, x, src, &g);
     dnnl_pooling_v2_desc_t d;
     CNN_DNNL_TRY("pool2d", dnnl_pooling_v2_forward_desc_init(
                                &d, dnnl_forward_training, g.alg, &g.src, &g.dst,
                                g.strides, g.kernel, g.dilates, g.pad_l, g.pad_r));
-    return cnn_pd_create(&d, 0, NULL, "pool2d", pd);
-}
-
-static cnn_status forward_primitive(const cnn_pool2d_params *p,
-                                    const int64_t *x, cnn_primitive **out)
-{
-    pool_key key = make_key('F', p, x);
-    if ((*out = cnn_primitive_find(&key, sizeof key)))
-        return CNN_OK;
     dnnl_primitive_desc_t pd;
-    cnn_status s = forward_pd(p, x, &pd);
+    cnn_status s = cnn_pd_create(&d, 0, NULL, "pool2d", &pd);
     return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, "pool2d", out);
 }
 
+/* The backward takes the gradient in the forward output's layout and gives
+ * the input gradient in the forward input's, with the cached forward as
+ * its hint. */
 static cnn_status backward_primitive(const cnn_pool2d_params *p,
-                                     const int64_t *x, cnn_primitive **out)
+                                     const int64_t *x, const dnnl_memory_desc_t *src,
+                                     cnn_primitive **out)
 {
-    pool_key key = make_key('B', p, x);
+    pool_key key = make_key('B', p, x, src);
     if ((*out = cnn_primitive_find(&key, sizeof key)))
         return CNN_OK;
+    cnn_primitive *forward;
+    cnn_status s = forward_primitive(p, x, src, &forward);
+    if (s != CNN_OK)
+        return s;
     pool_geometry g;
-    geometry(p, x, &g);
+    geometry(p, x, src, &g);
+    g.dst = *cnn_exec_arg_md(forward, DNNL_ARG_DST);
     dnnl_pooling_v2_desc_t d;
     CNN_DNNL_TRY("pool2d_backward", dnnl_pooling_v2_backward_desc_init(
                                         &d, g.alg, &g.src, &g.dst, g.strides,
                                         g.kernel, g.dilates, g.pad_l, g.pad_r));
-    dnnl_primitive_desc_t hint, pd;
-    cnn_status s = forward_pd(p, x, &hint);
-    if (s != CNN_OK)
-        return s;
-    s = cnn_pd_create(&d, 0, hint, "pool2d_backward", &pd);
-    dnnl_primitive_desc_destroy(hint);
+    dnnl_primitive_desc_t pd;
+    s = cnn_pd_create(&d, 0, forward->pd, "pool2d_backward", &pd);
     return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, "pool2d_backward", out);
 }
 
 static cnn_status prepare_workspace(size_t bytes, const cnn_pool2d_params *p,
-                                    const int64_t *x, cnn_pool_workspace *ws)
+                                    const int64_t *x, const dnnl_memory_desc_t *src,
+                                    cnn_pool_workspace *ws)
 {
-    size_t rounded = (bytes + CNN_ALIGNMENT - 1) / CNN_ALIGNMENT * CNN_ALIGNMENT;
     cnn_pool_workspace_free(ws);
-    ws->data = aligned_alloc(CNN_ALIGNMENT, rounded ? rounded : CNN_ALIGNMENT);
-    if (!ws->data)
+    cnn_storage block;
+    if (cnn_storage_alloc_uninit(&block, bytes) != CNN_OK)
         return cnn_fail(CNN_ERR_NOMEM, "pool2d: out of memory for the workspace");
+    ws->data = block.data;
     ws->bytes = bytes;
     ws->params = *p;
     memcpy(ws->x, x, sizeof ws->x);
+    ws->src = *src;
+    return CNN_OK;
+}
+
+/* The layout of the input gradient of a backward: the forward input's
+ * (kept in the workspace of max pooling; mean pooling works plain). */
+static void backward_src(const cnn_pool2d_params *p, const int64_t *x,
+                         const cnn_pool_workspace *ws, dnnl_memory_desc_t *md)
+{
+    if (p->kind == CNN_POOL_MAX && ws)
+        *md = ws->src;
+    else
+        plain_src(x, md);
+}
+
+static bool any_empty(const int64_t *x, const int64_t *y)
+{
+    for (int d = 0; d < 4; d++)
+        if (!x[d] || !y[d])
+            return true;
+    return false;
+}
+
+cnn_status cnn_pool2d_forward_layout(const cnn_pool2d_params *p,
+                                     const cnn_tensor *x, dnnl_memory_desc_t *y)
+{
+    int64_t ysize[4];
+    cnn_status s = cnn_pool2d_output_size(p, x->ndims, x->size, ysize);
+    if (s != CNN_OK)
+        return s;
+    if (any_empty(x->size, ysize)) {
+        plain_src(ysize, y);
+        return CNN_OK;
+    }
+    dnnl_memory_desc_t src;
+    cnn_md_of_layout(&src, x);
+    cnn_primitive *prim;
+    if ((s = forward_primitive(p, x->size, &src, &prim)) == CNN_OK)
+        *y = *cnn_exec_arg_md(prim, DNNL_ARG_DST);
+    return s;
+}
+
+cnn_status cnn_pool2d_backward_layout(const cnn_pool2d_params *p, const int64_t *x,
+                                      const cnn_pool_workspace *ws,
+                                      dnnl_memory_desc_t *gx)
+{
+    int64_t y[4];
+    cnn_status s = cnn_pool2d_output_size(p, 4, x, y);
+    if (s != CNN_OK)
+        return s;
+    if (any_empty(x, y)) {
+        plain_src(x, gx);
+        return CNN_OK;
+    }
+    backward_src(p, x, ws, gx);
     return CNN_OK;
 }
 
@@ -231,15 +299,20 @@ cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
         return cnn_fail(CNN_ERR_SHAPE, "output has the wrong size");
     if (p->kind == CNN_POOL_MAX && !ws)
         return cnn_fail(CNN_ERR_ARG, "max pooling needs a workspace");
-    if (!cnn_tensor_numel(y))
-        return p->kind == CNN_POOL_MAX ? prepare_workspace(0, p, x->size, ws) : CNN_OK;
+    if (!cnn_tensor_numel(y)) {
+        dnnl_memory_desc_t src;
+        plain_src(x->size, &src);
+        return p->kind == CNN_POOL_MAX ? prepare_workspace(0, p, x->size, &src, ws) : CNN_OK;
+    }
+    dnnl_memory_desc_t src;
+    cnn_md_of_layout(&src, x);
     cnn_primitive *prim;
-    if ((s = forward_primitive(p, x->size, &prim)) != CNN_OK)
+    if ((s = forward_primitive(p, x->size, &src, &prim)) != CNN_OK)
         return s;
     size_t bytes = dnnl_memory_desc_get_size(
         dnnl_primitive_desc_query_md(prim->pd, dnnl_query_workspace_md, 0));
     if (p->kind == CNN_POOL_MAX &&
-        (s = prepare_workspace(bytes, p, x->size, ws)) != CNN_OK)
+        (s = prepare_workspace(bytes, p, x->size, &src, ws)) != CNN_OK)
         return s;
     cnn_exec e;
     cnn_exec_begin(&e, prim, "pool2d");
@@ -262,8 +335,10 @@ cnn_status cnn_pool2d_backward(const cnn_pool2d_params *p,
         cnn_zero_outputs(gx, NULL, NULL);
         return CNN_OK;
     }
+    dnnl_memory_desc_t src;
+    backward_src(p, gx->size, ws, &src);
     cnn_primitive *prim;
-    if ((s = backward_primitive(p, gx->size, &prim)) != CNN_OK)
+    if ((s = backward_primitive(p, gx->size, &src, &prim)) != CNN_OK)
         return s;
     cnn_exec e;
     cnn_exec_begin(&e, prim, "pool2d_backward");

@@ -29,6 +29,7 @@ typedef struct cnn_pool_workspace {
     size_t bytes;
     cnn_pool2d_params params;
     int64_t x[4];
+    dnnl_memory_desc_t src; /* the forward input's layout */
 } cnn_pool_workspace;
 
 void cnn_pool_workspace_free(cnn_pool_workspace *ws);
@@ -48,6 +49,14 @@ cnn_status cnn_pool2d_check_backward(const cnn_pool2d_params *p,
                                      const cnn_tensor *gy, int x_ndims,
                                      const int64_t *x,
                                      const cnn_pool_workspace *ws);
+
+/* The layouts of the results: the output follows the input's layout, the
+ * input gradient the forward input's (from the workspace). */
+cnn_status cnn_pool2d_forward_layout(const cnn_pool2d_params *p,
+                                     const cnn_tensor *x, dnnl_memory_desc_t *y);
+cnn_status cnn_pool2d_backward_layout(const cnn_pool2d_params *p, const int64_t *x,
+                                      const cnn_pool_workspace *ws,
+                                      dnnl_memory_desc_t *gx);
 
 /* y = pool(x). For max pooling ws receives the workspace (its old buffer,
  * if any, is released); for mean pooling ws may be NULL. */

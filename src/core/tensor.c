@@ -140,6 +140,7 @@ cnn_status cnn_tensor_init(cnn_tensor *t, cnn_dtype dtype, int ndims,
     t->dtype = dtype;
     t->ndims = ndims;
     t->offset = 0;
+    t->blocked = false;
     int64_t stride = 1;
     for (int d = 0; d < CNN_MAX_DIMS; d++) {
         t->size[d] = d < ndims ? size[d] : 1;

@@ -12,6 +12,7 @@
 #ifndef CNN_TENSOR_H
 #define CNN_TENSOR_H
 
+#include <oneapi/dnnl/dnnl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +39,13 @@ typedef struct cnn_tensor {
     int ndims;      /* 0 (a scalar) to CNN_MAX_DIMS */
     int64_t size[CNN_MAX_DIMS];
     int64_t stride[CNN_MAX_DIMS]; /* in elements */
+    /* Set when the storage holds the elements in the oneDNN layout
+     * 'layout' (e.g. nChw16c, as a convolution chose it) instead of the
+     * plain one that size and stride describe. Only whole tensors made by
+     * the layer kernels are blocked (offset 0, the storage all theirs);
+     * everything else sees them after a conversion to plain. */
+    bool blocked;
+    dnnl_memory_desc_t layout;
 } cnn_tensor;
 
 size_t cnn_dtype_size(cnn_dtype dtype);

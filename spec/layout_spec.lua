@@ -1,0 +1,148 @@
+-- Blocked layouts: a convolution leaves its result in the layout oneDNN
+-- chose (e.g. nChw16c); pooling, eltwise and the convolution backwards take
+-- it as it is; anything that looks at elements, reshapes or views it sees
+-- the plain tensor, converted in place.
+local core = require "cnn.core"
+
+-- Values in ±[0.2, 1.2) from a seed, as a tensor of the given sizes.
+local function data(sizes, seed)
+  local n = 1
+  for _, s in ipairs(sizes) do n = n * s end
+  local state, v = seed, {}
+  for i = 1, n do
+    state = (state * 1103515245 + 12345) % 2147483648
+    local m = 0.2 + state / 2147483648
+    if (state // 65536) % 2 == 1 then m = -m end
+    v[i] = m
+  end
+  return core.tensor(v):reshape(sizes)
+end
+
+-- Naive cross-correlation with padding 1 of x W×H×C×N and w 3×3×C×K.
+local function naive_conv(x, w)
+  local W, H, C, N = x:size(1), x:size(2), x:size(3), x:size(4)
+  local K = w:size(4)
+  local xs, ws = x:totable(), w:totable()
+  local y = core.zeros(W, H, K, N)
+  for n = 1, N do
+    for k = 1, K do
+      for j = 1, H do
+        for i = 1, W do
+          local s = 0
+          for c = 1, C do
+            for b = 1, 3 do
+              for a = 1, 3 do
+                local xi, xj = i + a - 2, j + b - 2
+                if xi >= 1 and xi <= W and xj >= 1 and xj <= H then
+                  s = s + xs[xi][xj][c][n] * ws[a][b][c][k]
+                end
+              end
+            end
+          end
+          y[{i, j, k, n}] = s
+        end
+      end
+    end
+  end
+  return y
+end
+
+local opts = {pad = 1}
+
+describe("blocked layouts", function()
+  local x = data({6, 5, 3, 2}, 7)
+  local w = data({3, 3, 3, 16}, 11)
+
+  it("keep a convolution's result blocked until its elements are read", function()
+    local y = core.conv2d(x, w, nil, opts)
+    assert.are.equal("blocked", core.layout(y))
+    local reorders = core.stats().reorders
+    local v = y[{2, 3, 4, 1}]
+    assert.are.equal("plain", core.layout(y))
+    assert.are.equal(reorders + 1, core.stats().reorders)
+    assert.is_true(core.isapprox(y, naive_conv(x, w)))
+    assert.are.equal(y[{2, 3, 4, 1}], v)
+  end)
+
+  it("answer size queries without converting", function()
+    local y = core.conv2d(x, w, nil, opts)
+    assert.are.same({6, 5, 16, 2}, y:size())
+    assert.are.equal(16, y:size(3))
+    assert.are.equal(4, y:ndims())
+    assert.are.equal(6 * 5 * 16 * 2, y:numel())
+    assert.are.equal(6 * 5 * 16 * 2, #y)
+    assert.are.equal("Float32", y:dtype())
+    assert.is_true(y:is_contiguous())
+    assert.are.equal(y, y:contiguous())
+    assert.are.equal("blocked", core.layout(y))
+  end)
+
+  it("give views of the plain tensor, so writes through them show", function()
+    local y = core.conv2d(x, w, nil, opts)
+    local v = y:select(4, 2)
+    assert.are.equal("plain", core.layout(y))
+    v[{1, 1, 1}] = 42
+    assert.are.equal(42, y[{1, 1, 1, 2}])
+    local r = core.conv2d(x, w, nil, opts):reshape(-1)
+    assert.are.same({6 * 5 * 16 * 2}, r:size())
+    assert.are.equal(y[{2, 2, 2, 1}], r[1 + 1 + 6 * (1 + 5 * 1)])
+  end)
+
+  it("print as the plain tensor does", function()
+    local blocked = core.conv2d(x, w, nil, opts)
+    local plain = core.conv2d(x, w, nil, opts)
+    plain:get(1, 1, 1, 1)
+    assert.are.equal("blocked", core.layout(blocked))
+    assert.are.equal(tostring(plain), tostring(blocked))
+  end)
+
+  it("flow through pooling, eltwise and the backwards as the plain ones do", function()
+    local function run(convert)
+      local y = core.conv2d(x, w, nil, {pad = 1, activation = "relu"})
+      if convert then y:get(1, 1, 1, 1) end
+      local p, ws = core.pool2d("max", y, {window = 2})
+      local gp = data(p:size(), 5)
+      local gy = core.pool2d_backward("max", gp, y:size(), ws, {window = 2})
+      local g = core.eltwise_backward("relu", gy, y, 0, 0)
+      local gx = core.conv2d_backward_data(g, w, x:size(), opts)
+      local gw = core.conv2d_backward_weights(g, x, w:size(), opts, false)
+      return {core.layout(p), core.layout(gy), core.layout(g), core.layout(gx)},
+             {p, gy, g, gx, gw}
+    end
+    local blocked_layouts, blocked = run(false)
+    local plain_layouts, plain = run(true)
+    assert.are.same({"blocked", "blocked", "blocked"}, {blocked_layouts[1], blocked_layouts[2], blocked_layouts[3]})
+    assert.are.same({"plain", "plain", "plain"}, {plain_layouts[1], plain_layouts[2], plain_layouts[3]})
+    for i = 1, #plain do
+      assert.is_true(core.isapprox(plain[i], blocked[i], 1e-6), "result " .. i)
+    end
+  end)
+
+  it("keep the padding of a partly filled block at zero", function()
+    -- 10 channels fill part of a 16-channel block; the next convolution
+    -- reads the whole block
+    local w10 = data({3, 3, 3, 10}, 13)
+    local w2 = data({3, 3, 10, 4}, 17)
+    local h = core.conv2d(x, w10, nil, opts)
+    local y = core.conv2d(h, w2, nil, opts)
+    assert.is_true(core.isapprox(y, naive_conv(naive_conv(x, w10), w2), 1e-4))
+  end)
+
+  it("still report sizes in errors", function()
+    local y = core.conv2d(x, w, nil, opts)
+    local w8 = data({3, 3, 8, 4}, 3)
+    assert.has_error(function() core.conv2d(y, w8, nil, opts) end,
+      "conv2d: input has 16 channels (6×5×16×2), weight expects 8 (3×3×8×4)")
+    assert.are.equal("blocked", core.layout(y))
+    assert.has_error(function() return y + core.zeros(2, 2) end,
+      ".+: sizes 6×5×16×2 and 2×2 do not broadcast")
+  end)
+
+  it("can be freed", function()
+    local y = core.conv2d(x, w, nil, opts)
+    y:free()
+    assert.has_error(function() return y[{1, 1, 1, 1}] end, "attempt to use a freed tensor")
+    assert.has_error(function() core.pool2d("max", y, {window = 2}) end,
+      "attempt to use a freed tensor")
+  end)
+end)
