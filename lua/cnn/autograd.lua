@@ -43,6 +43,12 @@ local function same_size(a, b)
 end
 autograd.same_size = same_size
 
+--- Whether a gradient call is recording a tape right now (Flux's
+-- istraining() in the default mode).
+function autograd.isrecording()
+  return tape ~= nil
+end
+
 --- Whether `x` is a tensor recorded on the active tape.
 function autograd.istracked(x)
   return tape ~= nil and tracked[x] == true
@@ -326,5 +332,6 @@ return function()
     op = autograd.op,
     item = autograd.item,
     istracked = autograd.istracked,
+    isrecording = autograd.isrecording,
   }
 end

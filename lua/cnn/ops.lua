@@ -333,7 +333,8 @@ return function(cnn)
   ops.conv2d = op{
     name = "conv2d",
     forward = function(ctx, x, w, b, opts)
-      local y = core.conv2d(x, w, b, opts)
+      -- not recorded, no backward follows: oneDNN's inference forward
+      local y = core.conv2d(x, w, b, opts, ctx.recording)
       if ctx.recording then
         ctx:save(x, w, y)
         ctx.opts, ctx.has_bias = opts, b ~= nil
@@ -362,7 +363,7 @@ return function(cnn)
   ops.pool2d = op{
     name = "pool2d",
     forward = function(ctx, kind, x, opts)
-      local y, ws = core.pool2d(kind, x, opts)
+      local y, ws = core.pool2d(kind, x, opts, ctx.recording)
       if ctx.recording then
         ctx.kind, ctx.sizes, ctx.ws, ctx.opts = kind, x:size(), ws, opts
       end

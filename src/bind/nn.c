@@ -132,12 +132,20 @@ static int check_sizes_table(lua_State *L, int arg, int64_t *size)
     return cnn_check_sizes(L, arg, size);
 }
 
-/* conv2d(x, w, b|nil, opts) -> y */
+/* A trailing `training` argument: true unless given as false, when no
+ * backward will follow and oneDNN's inference forward runs. */
+static bool opt_training(lua_State *L, int arg)
+{
+    return lua_isnoneornil(L, arg) || lua_toboolean(L, arg);
+}
+
+/* conv2d(x, w, b|nil, opts [, training]) -> y */
 static int nn_conv2d(lua_State *L)
 {
     cnn_tensor *x = check_layout_input(L, 1), *w = check_input(L, 2);
     cnn_tensor *b = opt_input(L, 3);
     cnn_conv2d_params p = conv_opts(L, 4, "conv2d");
+    p.inference = !opt_training(L, 5);
     int64_t y[4];
     dnnl_memory_desc_t layout;
     CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_check_forward(&p, x, w, b, y));
@@ -234,19 +242,21 @@ static cnn_pool_workspace *push_workspace(lua_State *L)
     return ws;
 }
 
-/* pool2d(kind, x, opts) -> y, ws (ws is nil for mean pooling) */
+/* pool2d(kind, x, opts [, training]) -> y, ws (ws is nil for mean pooling
+ * and when not training) */
 static int nn_pool2d(lua_State *L)
 {
     cnn_pool_kind kind = check_pool_kind(L, 1);
     cnn_tensor *x = check_layout_input(L, 2);
     cnn_pool2d_params p = pool_opts(L, kind, 3, "pool2d");
+    p.inference = !opt_training(L, 4);
     int64_t y[4];
     dnnl_memory_desc_t layout;
     CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_output_size(&p, x->ndims, x->size, y));
     CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_forward_layout(&p, x, &layout));
     cnn_tensor *out = cnn_push_tensor_in_layout(L, 4, y, &layout);
     cnn_pool_workspace *ws = NULL;
-    if (kind == CNN_POOL_MAX)
+    if (kind == CNN_POOL_MAX && !p.inference)
         ws = push_workspace(L);
     else
         lua_pushnil(L);

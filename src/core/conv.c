@@ -127,7 +127,7 @@ typedef struct conv_key {
     int64_t op; /* 'F' forward, 'D' backward data, 'W' backward weights */
     int64_t x[4], w[4];
     int64_t stride[2], pad[4], dilation[2];
-    int64_t relu, bias;
+    int64_t relu, bias, inference;
 } conv_key;
 
 static conv_key make_key(int op, const cnn_conv2d_params *p, const int64_t *x,
@@ -142,6 +142,7 @@ static conv_key make_key(int op, const cnn_conv2d_params *p, const int64_t *x,
     memcpy(k.pad, p->pad, sizeof k.pad);
     memcpy(k.dilation, p->dilation, sizeof k.dilation);
     k.relu = p->relu;
+    k.inference = op == 'F' && p->inference;
     k.bias = bias;
     return k;
 }
@@ -169,15 +170,17 @@ static void geometry(const cnn_conv2d_params *p, const int64_t *x,
     cnn_window_dnnl(&win, g->strides, g->kernel, g->dilates, g->pad_l, g->pad_r);
 }
 
+/* Backward primitives take a training forward as hint whatever p says. */
 static cnn_status forward_pd(const cnn_conv2d_params *p, const int64_t *x,
-                             const int64_t *w, bool bias,
+                             const int64_t *w, bool bias, bool inference,
                              dnnl_primitive_desc_t *pd)
 {
     conv_geometry g;
     geometry(p, x, w, &g);
     dnnl_convolution_desc_t d;
     CNN_DNNL_TRY("conv2d", dnnl_dilated_convolution_forward_desc_init(
-                               &d, dnnl_forward_training, dnnl_convolution_direct,
+                               &d, inference ? dnnl_forward_inference : dnnl_forward_training,
+                               dnnl_convolution_direct,
                                &g.src, &g.wei, bias ? &g.bias : NULL, &g.dst,
                                g.strides, g.dilates, g.pad_l, g.pad_r));
     return cnn_pd_create(&d, p->relu, NULL, "conv2d", pd);
@@ -191,7 +194,7 @@ static cnn_status forward_primitive(const cnn_conv2d_params *p,
     if ((*out = cnn_primitive_find(&key, sizeof key)))
         return CNN_OK;
     dnnl_primitive_desc_t pd;
-    cnn_status s = forward_pd(p, x, w, bias, &pd);
+    cnn_status s = forward_pd(p, x, w, bias, p->inference, &pd);
     return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, "conv2d", out);
 }
 
@@ -222,7 +225,7 @@ static cnn_status backward_primitive(int op, const cnn_conv2d_params *p,
         return cnn_fail(CNN_ERR_DNNL, "%s: describing the convolution: %s", name,
                         cnn_dnnl_status_string(st));
     dnnl_primitive_desc_t hint, pd;
-    cnn_status s = forward_pd(p, x, w, bias, &hint);
+    cnn_status s = forward_pd(p, x, w, bias, false, &hint);
     if (s != CNN_OK)
         return s;
     s = cnn_pd_create(&d, 0, hint, name, &pd);

@@ -18,6 +18,7 @@ typedef struct cnn_conv2d_params {
     int64_t pad[4];      /* w_lo, w_hi, h_lo, h_hi */
     int64_t dilation[2]; /* 1 = none */
     bool relu;           /* relu fused into the forward as a post-op */
+    bool inference;      /* no backward follows: oneDNN's forward_inference */
 } cnn_conv2d_params;
 
 /* Stride 1, no padding, no dilation, no activation. */

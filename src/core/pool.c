@@ -125,7 +125,7 @@ cnn_status cnn_pool2d_check_backward(const cnn_pool2d_params *p,
 /* The key holds the input's layout too: a blocked input gives a blocked
  * output and workspace. */
 typedef struct pool_key {
-    int64_t op; /* 'F' or 'B' */
+    int64_t op; /* 'F' training forward, 'I' inference forward, 'B' backward */
     int64_t kind;
     int64_t x[4], window[2], stride[2], pad[4];
     dnnl_memory_desc_t src;
@@ -176,14 +176,15 @@ static cnn_status forward_primitive(const cnn_pool2d_params *p,
                                     const int64_t *x, const dnnl_memory_desc_t *src,
                                     cnn_primitive **out)
 {
-    pool_key key = make_key('F', p, x, src);
+    pool_key key = make_key(p->inference ? 'I' : 'F', p, x, src);
     if ((*out = cnn_primitive_find(&key, sizeof key)))
         return CNN_OK;
     pool_geometry g;
     geometry(p, x, src, &g);
     dnnl_pooling_v2_desc_t d;
+    dnnl_prop_kind_t prop = p->inference ? dnnl_forward_inference : dnnl_forward_training;
     CNN_DNNL_TRY("pool2d", dnnl_pooling_v2_forward_desc_init(
-                               &d, dnnl_forward_training, g.alg, &g.src, &g.dst,
+                               &d, prop, g.alg, &g.src, &g.dst,
                                g.strides, g.kernel, g.dilates, g.pad_l, g.pad_r));
     dnnl_primitive_desc_t pd;
     cnn_status s = cnn_pd_create(&d, 0, NULL, "pool2d", &pd);
@@ -200,8 +201,10 @@ static cnn_status backward_primitive(const cnn_pool2d_params *p,
     pool_key key = make_key('B', p, x, src);
     if ((*out = cnn_primitive_find(&key, sizeof key)))
         return CNN_OK;
+    cnn_pool2d_params training = *p;
+    training.inference = false;
     cnn_primitive *forward;
-    cnn_status s = forward_primitive(p, x, src, &forward);
+    cnn_status s = forward_primitive(&training, x, src, &forward);
     if (s != CNN_OK)
         return s;
     pool_geometry g;
@@ -297,12 +300,13 @@ cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
         return s;
     if (y->ndims != 4 || memcmp(y->size, ysize, sizeof ysize))
         return cnn_fail(CNN_ERR_SHAPE, "output has the wrong size");
-    if (p->kind == CNN_POOL_MAX && !ws)
+    bool keeps_workspace = p->kind == CNN_POOL_MAX && !p->inference;
+    if (keeps_workspace && !ws)
         return cnn_fail(CNN_ERR_ARG, "max pooling needs a workspace");
     if (!cnn_tensor_numel(y)) {
         dnnl_memory_desc_t src;
         plain_src(x->size, &src);
-        return p->kind == CNN_POOL_MAX ? prepare_workspace(0, p, x->size, &src, ws) : CNN_OK;
+        return keeps_workspace ? prepare_workspace(0, p, x->size, &src, ws) : CNN_OK;
     }
     dnnl_memory_desc_t src;
     cnn_md_of_layout(&src, x);
@@ -311,14 +315,13 @@ cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
         return s;
     size_t bytes = dnnl_memory_desc_get_size(
         dnnl_primitive_desc_query_md(prim->pd, dnnl_query_workspace_md, 0));
-    if (p->kind == CNN_POOL_MAX &&
-        (s = prepare_workspace(bytes, p, x->size, &src, ws)) != CNN_OK)
+    if (keeps_workspace && (s = prepare_workspace(bytes, p, x->size, &src, ws)) != CNN_OK)
         return s;
     cnn_exec e;
     cnn_exec_begin(&e, prim, "pool2d");
     cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
     cnn_exec_plain_output(&e, DNNL_ARG_DST, y);
-    if (p->kind == CNN_POOL_MAX)
+    if (keeps_workspace)
         cnn_exec_buffer(&e, DNNL_ARG_WORKSPACE, ws->data);
     return cnn_exec_finish(&e);
 }

@@ -6,6 +6,8 @@
 #ifndef CNN_POOL_H
 #define CNN_POOL_H
 
+#include <stdbool.h>
+
 #include "tensor.h"
 
 typedef enum cnn_pool_kind {
@@ -18,6 +20,7 @@ typedef struct cnn_pool2d_params {
     int64_t window[2]; /* W, H */
     int64_t stride[2];
     int64_t pad[4];    /* w_lo, w_hi, h_lo, h_hi; each smaller than the window */
+    bool inference;    /* no backward follows: no workspace is kept */
 } cnn_pool2d_params;
 
 /* The workspace of one max pooling forward. It remembers the forward's
@@ -58,8 +61,8 @@ cnn_status cnn_pool2d_backward_layout(const cnn_pool2d_params *p, const int64_t 
                                       const cnn_pool_workspace *ws,
                                       dnnl_memory_desc_t *gx);
 
-/* y = pool(x). For max pooling ws receives the workspace (its old buffer,
- * if any, is released); for mean pooling ws may be NULL. */
+/* y = pool(x). For max pooling in training ws receives the workspace (its
+ * old buffer, if any, is released); otherwise ws may be NULL. */
 cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
                               cnn_tensor *y, cnn_pool_workspace *ws);
 
