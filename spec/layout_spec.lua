@@ -146,3 +146,40 @@ describe("blocked layouts", function()
       "attempt to use a freed tensor")
   end)
 end)
+
+describe("relu backward folded into max pooling", function()
+  local cnn = require "cnn"
+
+  -- Gradients of a loss through conv+relu then max pooling, with the relu
+  -- fused into the convolution (folded into the pooling's backward) or as
+  -- a separate eltwise op (not folded); `twice` also uses the convolution's
+  -- output directly, so its gradient is a sum.
+  local function gradients(fused, twice)
+    cnn.seed(9)
+    local x = core.randn(8, 8, 3, 4)
+    local w, b = core.randn(3, 3, 3, 16), core.randn(16)
+    local gp = core.randn(4, 4, 16, 4)
+    local gs = cnn.gradient(function()
+      local y
+      if fused then
+        y = cnn.conv2d(x, w, b, {pad = 1, activation = "relu"})
+      else
+        y = cnn.relu(cnn.conv2d(x, w, b, {pad = 1}))
+      end
+      local loss = cnn.sum(cnn.pool2d("max", y, {window = 2}) * gp)
+      if twice then loss = loss + cnn.sum(y * 0.5) end
+      return loss
+    end, {x, w, b})
+    return {gs[x], gs[w], gs[b]}
+  end
+
+  it("gives the gradients of the separate relu", function()
+    local folded, separate = gradients(true, false), gradients(false, false)
+    for i = 1, 3 do assert.is_true(folded[i] == separate[i], "gradient " .. i) end
+  end)
+
+  it("gives them too when the convolution's output is used twice", function()
+    local folded, separate = gradients(true, true), gradients(false, true)
+    for i = 1, 3 do assert.is_true(core.isapprox(folded[i], separate[i]), "gradient " .. i) end
+  end)
+end)

@@ -330,6 +330,16 @@ return function(cnn)
   -- kW×kH×Cin×Cout and bias b (Cout, or nil). `opts` as cnn.core.conv2d:
   -- {stride=, pad=, dilation=, activation="relu"|nil}; the activation is
   -- fused into the convolution.
+  -- Max pooling right after a convolution with fused relu applies the
+  -- relu's backward to its own, four times smaller, gradient: the maximum
+  -- of a window of relu outputs is positive exactly when the element the
+  -- gradient goes back to is, so masking by the pooled output gives the
+  -- same input gradient. The convolution then skips its relu backward for
+  -- a gradient marked here (one that was summed with others is not, and
+  -- masking twice changes nothing).
+  local relu_outputs = setmetatable({}, {__mode = "k"})
+  local relu_masked = setmetatable({}, {__mode = "k"})
+
   ops.conv2d = op{
     name = "conv2d",
     forward = function(ctx, x, w, b, opts)
@@ -338,6 +348,7 @@ return function(cnn)
       if ctx.recording then
         ctx:save(x, w, y)
         ctx.opts, ctx.has_bias = opts, b ~= nil
+        if opts and opts.activation then relu_outputs[y] = true end
       end
       return y
     end,
@@ -345,7 +356,7 @@ return function(cnn)
       local x, w, y = ctx.saved[1], ctx.saved[2], ctx.saved[3]
       local opts = ctx.opts
       gy = core.contiguous(gy)
-      if opts and opts.activation then
+      if opts and opts.activation and not relu_masked[gy] then
         -- the fused activation's backward works from the output
         gy = core.eltwise_backward(opts.activation, gy, y, 0, 0)
       end
@@ -366,11 +377,16 @@ return function(cnn)
       local y, ws = core.pool2d(kind, x, opts, ctx.recording)
       if ctx.recording then
         ctx.kind, ctx.sizes, ctx.ws, ctx.opts = kind, x:size(), ws, opts
+        if kind == "max" and relu_outputs[x] then ctx.y = y end
       end
       return y
     end,
     backward = function(ctx, gy)
-      return nil, core.pool2d_backward(ctx.kind, core.contiguous(gy), ctx.sizes, ctx.ws, ctx.opts)
+      gy = core.contiguous(gy)
+      if ctx.y then gy = core.eltwise_backward("relu", gy, ctx.y, 0, 0) end
+      local gx = core.pool2d_backward(ctx.kind, gy, ctx.sizes, ctx.ws, ctx.opts)
+      if ctx.y then relu_masked[gx] = true end
+      return nil, gx
     end,
   }
 
