@@ -193,6 +193,7 @@ cnn_status cnn_primitive_add(const void *key, size_t key_len,
     e->value.primitive = prim;
     e->value.pd = pd;
     e->value.kind = profile_kind_of(pd);
+    memset(e->value.memories, 0, sizeof e->value.memories);
     e->next = buckets[e->hash % bucket_count];
     buckets[e->hash % bucket_count] = e;
     entry_count++;

@@ -34,10 +34,16 @@ const char *cnn_dnnl_call_name(const char *call_text);
 
 /* A cached primitive with its descriptor. 'extra' lets an op keep derived
  * descriptors (e.g. a workspace md) next to the primitive. */
+#define CNN_PRIMITIVE_MEMORIES 24
+
 typedef struct cnn_primitive {
     dnnl_primitive_t primitive;
     dnnl_primitive_desc_t pd;
     int kind; /* cnn_profile_kind, from the pd's primitive and prop kinds */
+    /* Memory objects of the last execution, by the order the exec helper
+     * (nn_exec.h) made them: a later execution re-points them at its data
+     * instead of creating new ones. */
+    dnnl_memory_t memories[CNN_PRIMITIVE_MEMORIES];
 } cnn_primitive;
 
 /* Looks a primitive up by key (any bytes; callers zero their key structs

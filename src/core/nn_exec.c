@@ -122,14 +122,38 @@ void cnn_exec_begin(cnn_exec *e, const cnn_primitive *p, const char *op)
     e->status = CNN_OK;
 }
 
+/* The memory object in slot 'slot' of the primitive, re-pointed at data
+ * if its descriptor is md, else a new one kept there: executions of a
+ * primitive wrap the same kinds of arguments in the same order. */
+static dnnl_memory_t cached_memory(cnn_exec *e, int slot, const dnnl_memory_desc_t *md,
+                                   void *data)
+{
+    dnnl_memory_t *kept = &((cnn_primitive *)e->primitive)->memories[slot];
+    const dnnl_memory_desc_t *have = NULL;
+    if (*kept && dnnl_memory_get_memory_desc(*kept, &have) == dnnl_success &&
+        dnnl_memory_desc_equal(have, md) &&
+        dnnl_memory_set_data_handle(*kept, data) == dnnl_success)
+        return *kept;
+    dnnl_memory_destroy(*kept);
+    *kept = NULL;
+    dnnl_memory_t mem = NULL;
+    e->status = cnn_memory_wrap(md, data, &mem, e->op);
+    if (e->status == CNN_OK)
+        *kept = mem;
+    return mem;
+}
+
+/* An argument wraps at most two memories (its own and a scratch one), so
+ * the slots never run out. */
 static dnnl_memory_t wrap(cnn_exec *e, const dnnl_memory_desc_t *md, void *data)
 {
-    dnnl_memory_t mem = NULL;
-    if (e->status == CNN_OK)
-        e->status = cnn_memory_wrap(md, data, &mem, e->op);
-    if (e->status == CNN_OK)
-        e->mems[e->nmems++] = mem;
-    return mem;
+    if (e->status != CNN_OK)
+        return NULL;
+    if (e->nmems == CNN_PRIMITIVE_MEMORIES) {
+        e->status = cnn_fail(CNN_ERR_ARG, "%s: too many arguments", e->op);
+        return NULL;
+    }
+    return cached_memory(e, e->nmems++, md, data);
 }
 
 static void add_arg(cnn_exec *e, int arg, dnnl_memory_t mem)
@@ -252,8 +276,6 @@ cnn_status cnn_exec_finish(cnn_exec *e)
     for (int i = 0; i < e->nouts && e->status == CNN_OK; i++)
         e->status = run_reorder(e->outs[i].reorder, e->outs[i].from,
                                 e->outs[i].to, e->op);
-    for (int i = 0; i < e->nmems; i++)
-        dnnl_memory_destroy(e->mems[i]);
     e->nmems = 0;
     return e->status;
 }

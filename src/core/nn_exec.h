@@ -10,7 +10,8 @@
  *
  * Calls chain without checking: the first failure sticks in e->status and
  * later calls do nothing; cnn_exec_finish runs the primitive if all went
- * well, releases every memory object and returns the status. */
+ * well and returns the status. Memory objects belong to the primitive and
+ * are re-pointed at the next execution's data (dnnl_context.h). */
 #ifndef CNN_NN_EXEC_H
 #define CNN_NN_EXEC_H
 
@@ -32,8 +33,7 @@ typedef struct cnn_exec {
     cnn_status status;
     int nargs;
     dnnl_exec_arg_t args[CNN_EXEC_MAX_ARGS];
-    int nmems;
-    dnnl_memory_t mems[2 * CNN_EXEC_MAX_ARGS];
+    int nmems; /* memory objects taken from the primitive's slots */
     int nouts;
     cnn_exec_pending outs[CNN_EXEC_MAX_ARGS];
 } cnn_exec;
