@@ -6,7 +6,9 @@
 -- created, and returns what `f` returned.
 --
 -- The C core times primitive executions only while a profile runs, so the
--- normal path reads no clock.
+-- normal path reads no clock. With the environment variable
+-- `CNNLUA_PROFILE=1`, the whole program is profiled and the table printed
+-- to stderr at its end.
 -- @module cnn.profile
 
 return function(cnn)
@@ -15,6 +17,23 @@ return function(cnn)
 
   local COUNTERS = {"primitive_executions", "reorders", "tensor_allocations",
                     "tensor_bytes_allocated", "primitives_created"}
+
+  -- The report of what happened between two core.stats() snapshots.
+  local function report_between(before, after, wall)
+    local report = {wall = wall, rows = {}}
+    for _, k in ipairs(COUNTERS) do report[k] = after[k] - before[k] end
+    local kernels = 0
+    for i, row in ipairs(after.kinds) do
+      local n = row.executions - before.kinds[i].executions
+      if n > 0 then
+        local seconds = row.seconds - before.kinds[i].seconds
+        kernels = kernels + seconds
+        report.rows[#report.rows + 1] = {name = row.name, seconds = seconds, executions = n}
+      end
+    end
+    report.rows[#report.rows + 1] = {name = "Lua and other", seconds = math.max(wall - kernels, 0)}
+    return report
+  end
 
   --- Runs `f(...)` with profiling on; returns a report and f's results
   -- packed (`{n = ..., ...}`). The report has `wall` (seconds), `rows`
@@ -35,19 +54,7 @@ return function(cnn)
     local after = core.stats()
     core.profiling(was)
     if not results[1] then error(results[2], 0) end
-    local report = {wall = wall, rows = {}}
-    for _, k in ipairs(COUNTERS) do report[k] = after[k] - before[k] end
-    local kernels = 0
-    for i, row in ipairs(after.kinds) do
-      local n = row.executions - before.kinds[i].executions
-      if n > 0 then
-        local seconds = row.seconds - before.kinds[i].seconds
-        kernels = kernels + seconds
-        report.rows[#report.rows + 1] = {name = row.name, seconds = seconds, executions = n}
-      end
-    end
-    report.rows[#report.rows + 1] = {name = "Lua and other", seconds = math.max(wall - kernels, 0)}
-    return report, table.pack(table.unpack(results, 2, results.n))
+    return report_between(before, after, wall), table.pack(table.unpack(results, 2, results.n))
   end
 
   local function megabytes(bytes)
@@ -77,6 +84,18 @@ return function(cnn)
     local report, results = profile.profile_report(f, ...)
     print(profile.profile_text(report))
     return table.unpack(results, 1, results.n)
+  end
+
+  -- The whole program, until Lua closes its state (whose finalizers run
+  -- this one before the libraries are unloaded).
+  if os.getenv("CNNLUA_PROFILE") == "1" and not core.profiling(true) then
+    local before, start = core.stats(), core.monotime()
+    local at_exit = setmetatable({}, {__gc = function()
+      local report = report_between(before, core.stats(), core.monotime() - start)
+      io.stderr:write(profile.profile_text(report), "\n")
+    end})
+    -- kept alive by the module table of this part
+    package.loaded["cnn.profile.at_exit"] = at_exit
   end
 
   return profile
