@@ -139,7 +139,7 @@ static void expect_parse_error(const uint8_t *buf, size_t len, const char *messa
 
 static void test_corrupt_headers(void)
 {
-    uint8_t buf[64];
+    uint8_t buf[64] = {0};
     const uint8_t data[6] = {1, 2, 3, 4, 5, 6};
     const uint32_t dims[2] = {2, 3};
     expect_parse_error(buf, 0, "bad: too short for an IDX header (0 bytes)");
