@@ -6,6 +6,7 @@
 -- @module cnn.activations
 
 local core = require "cnn.core"
+local errors = require "cnn.errors"
 
 return function(cnn)
   local ops = cnn.ops
@@ -33,12 +34,21 @@ return function(cnn)
   --- log(1 + exp(x))
   function act.softplus(x) return softplus(x) end
   --- log(sigmoid(x)) = -softplus(-x), without overflow.
-  function act.logsigmoid(x) return ops.neg(softplus(ops.neg(x))) end
+  function act.logsigmoid(x)
+    if getmetatable(x) ~= core.Tensor or x:dtype() ~= "Float32" then
+      local what = getmetatable(x) == core.Tensor and x:dtype() .. " tensor" or type(x)
+      errors.raise(("logsigmoid: expected a Float32 tensor, got %s"):format(what))
+    end
+    return ops.neg(softplus(ops.neg(x)))
+  end
 
   local function softmax_op(name, log)
     return cnn.op{
       name = name,
       forward = function(ctx, x)
+        if getmetatable(x) ~= core.Tensor then
+          error(("%s: expected a tensor, got %s"):format(name, type(x)), 0)
+        end
         local y = core.softmax(core.contiguous(x), log)
         ctx:save(y)
         return y

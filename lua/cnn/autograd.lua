@@ -12,6 +12,7 @@
 -- @module cnn.autograd
 
 local core = require "cnn.core"
+local errors = require "cnn.errors"
 
 local Tensor = core.Tensor
 
@@ -151,9 +152,12 @@ function autograd.op(def)
   local node_def = {name = def.name, forward = def.forward, backward = def.backward,
                     differentiable = differentiable}
   local forward = def.forward
+  -- An error in the op (a size mismatch found by cnn.core) is raised at
+  -- the user's line that called it, not at the library line inside.
+  local call, name = errors.call_named, def.name
   return function(...)
-    if tape then return record(node_def, ...) end
-    return forward(NOCTX, ...)
+    if tape then return call(name, record, node_def, ...) end
+    return call(name, forward, NOCTX, ...)
   end
 end
 
@@ -230,10 +234,10 @@ end
 local function check_scalar(fname, result)
   if type(result) == "number" then return end
   if not is_tensor(result) then
-    error(("%s: f must return a scalar, got a %s"):format(fname, type(result)), 0)
+    errors.raise(("%s: f must return a scalar, got a %s"):format(fname, type(result)))
   end
   if result:numel() ~= 1 then
-    error(("%s: f must return a scalar, got a %s tensor"):format(fname, shape(result)), 0)
+    errors.raise(("%s: f must return a scalar, got a %s tensor"):format(fname, shape(result)))
   end
 end
 

@@ -8,6 +8,8 @@
 -- (`core.onehotbatch`, `core.onecold`, `core.gather`).
 -- @module cnn.data
 
+local errors = require "cnn.errors"
+
 return function(cnn)
   local core = cnn.core
   local Tensor = core.Tensor
@@ -21,18 +23,15 @@ return function(cnn)
     return #s == 0 and "0-dim" or table.concat(s, "×")
   end
 
-  local here = debug.getinfo(1, "S").short_src
-
   --- Calls f; an error from it is raised again at the position of the
-  -- user's call (level 3) instead of this file's, prefixed by `fname`
-  -- in place of `from` if given.
+  -- user's call instead of this file's, prefixed by `fname` in place of
+  -- `from` if given.
   local function forward_errors(fname, from, f, ...)
     local r = table.pack(pcall(f, ...))
     if r[1] then return table.unpack(r, 2, r.n) end
-    local msg = tostring(r[2])
-    if msg:sub(1, #here + 1) == here .. ":" then msg = msg:gsub("^[^:]*:%d+: ", "", 1) end
+    local msg = tostring(r[2]):gsub("^[^:]*:%d+: ", "", 1)
     if from then msg = msg:gsub("^" .. from .. ":", fname .. ":", 1) end
-    error(msg, 3)
+    errors.raise(msg)
   end
 
   -- Label sets ----------------------------------------------------------

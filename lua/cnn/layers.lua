@@ -8,6 +8,7 @@
 -- @module cnn.layers
 
 local Tensor = require("cnn.core").Tensor
+local errors = require "cnn.errors"
 
 local base = {}
 
@@ -35,7 +36,7 @@ function base.class(name)
   c.__tostring = function(self) return self:describe() end
   c.__call = function(self, x)
     local msg = self:check(x)
-    if msg then error(self:describe() .. ": " .. msg, 2) end
+    if msg then errors.raise(self:describe() .. ": " .. msg) end
     return self:forward(x)
   end
   c.check = function() return nil end
@@ -48,9 +49,7 @@ end
 -- at the caller's line.
 function base.constructor(build)
   return function(...)
-    local ok, layer = pcall(build, ...)
-    if not ok then error(layer, 2) end
-    return layer
+    return errors.call(build, ...)
   end
 end
 

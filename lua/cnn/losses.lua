@@ -7,6 +7,7 @@
 -- @module cnn.losses
 
 local core = require "cnn.core"
+local errors = require "cnn.errors"
 
 --- eps(Float32), added inside logarithms as Flux does.
 local EPS = 1.1920929e-7
@@ -21,16 +22,16 @@ return function(cnn)
 
   local function check_sizes(name, yhat, y)
     if getmetatable(yhat) ~= core.Tensor then
-      error(("%s: prediction must be a tensor, got %s"):format(name, type(yhat)), 0)
+      errors.raise(("%s: prediction must be a tensor, got %s"):format(name, type(yhat)))
     end
     if getmetatable(y) ~= core.Tensor then
-      error(("%s: target must be a tensor, got %s"):format(name, type(y)), 0)
+      errors.raise(("%s: target must be a tensor, got %s"):format(name, type(y)))
     end
     local a, b = yhat:size(), y:size()
     local same = #a == #b
     for d = 1, #a do same = same and a[d] == b[d] end
     if not same then
-      error(("%s: prediction %s and target %s differ in size"):format(name, shape(yhat), shape(y)), 0)
+      errors.raise(("%s: prediction %s and target %s differ in size"):format(name, shape(yhat), shape(y)))
     end
   end
 

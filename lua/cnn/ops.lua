@@ -9,6 +9,7 @@
 -- @module cnn.ops
 
 local core = require "cnn.core"
+local errors = require "cnn.errors"
 
 local Tensor = core.Tensor
 
@@ -182,9 +183,15 @@ return function(cnn)
   --- Flux's flatten: all dimensions but the last merged into one,
   -- W×H×C×N → (W·H·C)×N.
   function ops.flatten(x)
+    if not is_tensor(x) then
+      errors.raise(("flatten: expected a tensor, got %s"):format(type(x)))
+    end
     local n = x:ndims()
     if n == 0 then return ops.reshape(x, 1, 1) end
-    return ops.reshape(x, -1, x:size(n))
+    -- the size of the merged dimension given, so that an empty batch works
+    local sizes, merged = x:size(), 1
+    for d = 1, n - 1 do merged = merged * sizes[d] end
+    return ops.reshape(x, merged, sizes[n])
   end
 
   --- A copy of x (differentiable).
@@ -282,6 +289,9 @@ return function(cnn)
     return op{
       name = name,
       forward = function(ctx, x, alpha)
+        if not is_tensor(x) then
+          error(("%s: expected a tensor, got %s"):format(name, type(x)), 0)
+        end
         alpha = alpha or default_alpha or 0
         x = core.contiguous(x)
         local y = core.eltwise(kind, x, alpha, beta)

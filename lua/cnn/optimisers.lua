@@ -8,6 +8,8 @@
 -- algorithm has its own file in `cnn/optimisers/` listing its fields.
 -- @module cnn.optimisers
 
+local errors = require "cnn.errors"
+
 local Optimiser = {}
 Optimiser.__index = Optimiser
 
@@ -103,14 +105,14 @@ return function(cnn)
     end
     if is_tensor(ps) then
       if not is_tensor(gs) then error("update: the gradient of a tensor must be a tensor", 2) end
-      return opt:apply(ps, gs)
+      return errors.call(opt.apply, opt, ps, gs)
     end
     if type(ps) ~= "table" or type(gs) ~= "table" then
       error("update: expected parameters (an array of tensors) and gradients (a table)", 2)
     end
     for _, p in ipairs(ps) do
       local g = gs[p]
-      if g ~= nil then opt:apply(p, g) end
+      if g ~= nil then errors.call(opt.apply, opt, p, g) end
     end
     return ps
   end

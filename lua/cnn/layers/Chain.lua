@@ -12,6 +12,8 @@
 -- less memory, with the same result.
 -- @module cnn.layers.Chain
 
+local errors = require "cnn.errors"
+
 return function(cnn, base)
   local Chain = {name = "Chain"}
   local methods = {}
@@ -138,7 +140,7 @@ return function(cnn, base)
 
   function methods.forward(self, x)
     local y, msg = self:run(x, "")
-    if msg then error(msg, 2) end
+    if msg then errors.raise(msg) end
     return y
   end
 
@@ -234,11 +236,7 @@ return function(cnn, base)
     return methods[k]
   end
   Chain.__len = function(self) return #self.layers end
-  Chain.__call = function(self, x)
-    local y, msg = self:run(x, "")
-    if msg then error(msg, 2) end
-    return y
-  end
+  Chain.__call = methods.forward
   Chain.__tostring = function(self) return self:describe() end
 
   return function(...)

@@ -1,6 +1,8 @@
 --- Functions over a whole model: params, trainmode, testmode, summary.
 -- @module cnn.layers.walk
 
+local errors = require "cnn.errors"
+
 return function(cnn, base)
   local walk = {}
 
@@ -114,7 +116,7 @@ return function(cnn, base)
     set_mode(model, "test")
     local ok, rows = pcall(summary_rows, model, x)
     for _, s in ipairs(saved) do s[1]:set_mode(s[2]) end
-    if not ok then error(rows, 0) end
+    if not ok then errors.relocate(rows) end
     return rows
   end
 

@@ -1,0 +1,76 @@
+--- Errors that name the user's line: a message raised inside the library
+-- (by a layer's check, by cnn.core under an op, ...) gets the position of
+-- the first function on the stack that is not part of the library — the
+-- line of the script or prompt that called it — instead of a line inside
+-- lua/cnn, so that "add: sizes 3×2 and 4×2 do not broadcast" points at the
+-- `x + y` that caused it. Messages from user code keep their own position.
+-- @module cnn.errors
+
+local errors = {}
+
+-- "@/path/to/lua/cnn/": every library file's chunk source starts with it.
+local source_prefix = debug.getinfo(1, "S").source:match("^(@.*[/\\])[^/\\]*$")
+local dir = source_prefix and source_prefix:sub(2)
+
+local function is_library_source(source)
+  return source_prefix ~= nil and source:sub(1, #source_prefix) == source_prefix
+end
+
+-- Whether `path`, the file part of a Lua error position (which Lua may
+-- shorten to "...tail"), is a file of the library.
+local function is_library_path(path)
+  if dir == nil then return false end
+  local rel = path:match("cnn/([%w_]+%.lua)$") or path:match("cnn/([%w_]+/[%w_]+%.lua)$")
+  if rel == nil then return false end
+  local full = dir .. rel
+  if path == full then return true end
+  return path:sub(1, 3) == "..." and full:sub(-(#path - 3)) == path:sub(4)
+end
+
+--- Raises `msg` at the first Lua function on the stack outside the library
+-- (C functions such as pcall are skipped); without one, `msg` as it is.
+function errors.raise(msg)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "S")
+    if info == nil then error(msg, 0) end
+    if info.what ~= "C" and not is_library_source(info.source) then error(msg, level) end
+    level = level + 1
+  end
+end
+
+--- Raises again an error caught inside the library: a string whose
+-- position is a library line (or which has none) is raised at the user's
+-- line; anything else (user errors, error objects) unchanged. With
+-- `fname`, a "bad argument" message of a cnn.core function the library
+-- called is prefixed by the name the user called: "softplus: bad argument
+-- #2 to 'eltwise' (Float32 tensor expected, got Int32)".
+function errors.relocate(e, fname)
+  if type(e) == "string" then
+    local path, rest = e:match("^(.-):%d+: (.*)$")
+    if path == nil then rest = e end
+    if path == nil or is_library_path(path) then
+      if fname and rest:sub(1, 13) == "bad argument " then rest = fname .. ": " .. rest end
+      errors.raise(rest)
+    end
+  end
+  error(e, 0)
+end
+
+local function pass(fname, ok, ...)
+  if ok then return ... end
+  errors.relocate((...), fname)
+end
+
+--- Calls f(...) and returns its results; an error is relocated (see
+-- `relocate`).
+function errors.call(f, ...)
+  return pass(nil, pcall(f, ...))
+end
+
+--- errors.call for the library function the user knows as `fname`.
+function errors.call_named(fname, f, ...)
+  return pass(fname, pcall(f, ...))
+end
+
+return errors
