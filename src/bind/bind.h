@@ -60,6 +60,11 @@ const char *cnn_push_shape(lua_State *L, const cnn_tensor *t);
  * one table at 'first'. Returns ndims; raises on bad values. */
 int cnn_check_sizes(lua_State *L, int first, int64_t *size);
 
+/* The name of the running binding for messages that helpers raise: its
+ * key in cnn.core (or core.Tensor for a metamethod), else the name it was
+ * called by. Pushes the name. */
+const char *cnn_function_name(lua_State *L);
+
 /* Raises a Lua error "fname: <core message>" for a failed core status. */
 int cnn_raise_status(lua_State *L, const char *fname, cnn_status status);
 #define CNN_CHECK_STATUS(L, fname, call)                                     \

@@ -30,7 +30,7 @@ static cnn_tensor *check_layout_input(lua_State *L, int arg)
     if (t->blocked || cnn_tensor_is_contiguous(t))
         return t;
     cnn_tensor *c = cnn_push_uninit_like(L, t);
-    CNN_CHECK_STATUS(L, "tensor", cnn_tensor_copy(c, t));
+    CNN_CHECK_STATUS(L, cnn_function_name(L), cnn_tensor_copy(c, t));
     lua_replace(L, arg);
     return c;
 }

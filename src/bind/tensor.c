@@ -50,12 +50,12 @@ static int check_dim(lua_State *L, const cnn_tensor *t, int arg, const char *fna
     return (int)d - 1;
 }
 
-static lua_Integer to_index(lua_State *L, int idx)
+static lua_Integer to_index(lua_State *L, int idx, const char *fname)
 {
     int isint;
     lua_Integer i = lua_tointegerx(L, idx, &isint);
     if (!isint)
-        luaL_error(L, "index must be an integer, got %s",
+        luaL_error(L, "%sindex must be an integer, got %s", prefix(L, fname),
                    lua_type(L, idx) == LUA_TNUMBER ? lua_tostring(L, idx)
                                                    : luaL_typename(L, idx));
     return i;
@@ -64,17 +64,17 @@ static lua_Integer to_index(lua_State *L, int idx)
 /* Offset of the element named by 'n' 1-based indices, read by 'get' (a
  * callback so they can come from the stack or from a table). One index on
  * a tensor of several dimensions is a linear index, as in Julia. */
-typedef lua_Integer (*index_reader)(lua_State *L, int where, int k);
+typedef lua_Integer (*index_reader)(lua_State *L, int where, int k, const char *fname);
 
-static lua_Integer index_from_stack(lua_State *L, int where, int k)
+static lua_Integer index_from_stack(lua_State *L, int where, int k, const char *fname)
 {
-    return to_index(L, where + k);
+    return to_index(L, where + k, fname);
 }
 
-static lua_Integer index_from_table(lua_State *L, int where, int k)
+static lua_Integer index_from_table(lua_State *L, int where, int k, const char *fname)
 {
     lua_geti(L, where, k + 1);
-    lua_Integer i = to_index(L, -1);
+    lua_Integer i = to_index(L, -1, fname);
     lua_pop(L, 1);
     return i;
 }
@@ -84,7 +84,7 @@ static int64_t element_offset(lua_State *L, const cnn_tensor *t, int where, int 
 {
     char what[256];
     if (n == 1 && t->ndims != 1) {
-        lua_Integer k = get(L, where, 0), numel = cnn_tensor_numel(t);
+        lua_Integer k = get(L, where, 0, fname), numel = cnn_tensor_numel(t);
         if (k < 1 || k > numel)
             luaL_error(L, "%sindex %I out of range 1:%I for %s", prefix(L, fname), k,
                        numel, describe(t, what, sizeof what));
@@ -95,7 +95,7 @@ static int64_t element_offset(lua_State *L, const cnn_tensor *t, int where, int 
                    describe(t, what, sizeof what), t->ndims);
     int64_t off = 0;
     for (int d = 0; d < n; d++)
-        off += check_index(L, t, d, get(L, where, d), fname) * t->stride[d];
+        off += check_index(L, t, d, get(L, where, d, fname), fname) * t->stride[d];
     return off;
 }
 
@@ -568,7 +568,7 @@ static int tensor_index(lua_State *L)
         lua_rawget(L, lua_upvalueindex(1));
         return 1;
     case LUA_TNUMBER:
-        push_last_dim_select(L, to_index(L, 2));
+        push_last_dim_select(L, to_index(L, 2, NULL));
         return 1;
     case LUA_TTABLE: {
         cnn_tensor *t = cnn_check_tensor(L, 1);
@@ -589,7 +589,7 @@ static int tensor_newindex(lua_State *L)
     char what[256];
     switch (lua_type(L, 2)) {
     case LUA_TNUMBER: {
-        lua_Integer i = to_index(L, 2);
+        lua_Integer i = to_index(L, 2, NULL);
         if (t->ndims == 0)
             luaL_error(L, "cannot index a 0-dim tensor (use fill())");
         int dim = t->ndims - 1;

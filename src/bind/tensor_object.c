@@ -15,6 +15,59 @@
  * amount, as with Go's GOGC=100. */
 #define MIN_COLLECT_BYTES ((size_t)64 << 20)
 
+/* Whether the table on top holds 'func' (at 'func') under a string key;
+ * if so, leaves that key on top above the table. */
+static bool find_key_of(lua_State *L, int func)
+{
+    for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
+        if (lua_type(L, -2) == LUA_TSTRING && lua_rawequal(L, -1, func)) {
+            lua_pop(L, 1);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Looks the running function up in cnn.core and in core.Tensor (for the
+ * metamethods); pushes its name or nothing. */
+static bool push_module_name(lua_State *L, int func)
+{
+    bool found = false;
+    int top = lua_gettop(L);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, "cnn.core") == LUA_TTABLE) {
+        found = find_key_of(L, func);
+        if (!found && lua_getfield(L, -1, "Tensor") == LUA_TTABLE)
+            found = find_key_of(L, func);
+    }
+    if (found) {
+        lua_replace(L, top + 1);
+        lua_settop(L, top + 1);
+    } else {
+        lua_settop(L, top);
+    }
+    return found;
+}
+
+const char *cnn_function_name(lua_State *L)
+{
+    lua_Debug ar;
+    if (!lua_getstack(L, 0, &ar) || !lua_getinfo(L, "nf", &ar))
+        return lua_pushstring(L, "cnn.core");
+    int func = lua_gettop(L);
+    if (!push_module_name(L, func))
+        lua_pushstring(L, ar.name ? ar.name : "cnn.core");
+    lua_remove(L, func);
+    return lua_tostring(L, -1);
+}
+
+/* "zeros: tensor", naming the binding that makes a tensor, for failures
+ * to make it. */
+static const char *making_tensor(lua_State *L)
+{
+    return lua_pushfstring(L, "%s: tensor", cnn_function_name(L));
+}
+
 static size_t live_bytes;          /* allocated and not yet freed */
 static size_t allocated_since_collect;
 static size_t live_after_collect;
@@ -70,7 +123,7 @@ static cnn_storage *push_storage(lua_State *L, size_t bytes, bool zeroed)
     if (alloc(s, bytes) != CNN_OK) {
         collect_full(L);
         cnn_storage_cache_clear();
-        CNN_CHECK_STATUS(L, "tensor", alloc(s, bytes));
+        CNN_CHECK_STATUS(L, making_tensor(L), alloc(s, bytes));
     }
     count_allocation(bytes);
     return s;
@@ -86,9 +139,10 @@ static void make_plain(lua_State *L, int arg, cnn_tensor *t)
         return;
     arg = lua_absindex(L, arg);
     cnn_tensor plain;
-    CNN_CHECK_STATUS(L, "tensor", cnn_tensor_init(&plain, t->dtype, t->ndims, t->size));
+    CNN_CHECK_STATUS(L, making_tensor(L),
+                     cnn_tensor_init(&plain, t->dtype, t->ndims, t->size));
     plain.storage = push_storage(L, cnn_tensor_bytes(&plain), false);
-    CNN_CHECK_STATUS(L, "tensor", cnn_tensor_unblock(t, &plain));
+    CNN_CHECK_STATUS(L, making_tensor(L), cnn_tensor_unblock(t, &plain));
     *t = plain;
     lua_setiuservalue(L, arg, 1);
 }
@@ -140,7 +194,7 @@ static cnn_tensor *push_tensor(lua_State *L, cnn_dtype dtype, int ndims,
                                const int64_t *size, bool zeroed)
 {
     cnn_tensor shape;
-    CNN_CHECK_STATUS(L, "tensor", cnn_tensor_init(&shape, dtype, ndims, size));
+    CNN_CHECK_STATUS(L, making_tensor(L), cnn_tensor_init(&shape, dtype, ndims, size));
     cnn_tensor *t = push_tensor_header(L);
     *t = shape;
     cnn_storage *s = push_storage(L, cnn_tensor_bytes(&shape), zeroed);
@@ -167,10 +221,11 @@ cnn_tensor *cnn_push_tensor_in_layout(lua_State *L, int ndims, const int64_t *si
     if (cnn_md_is_plain(md, ndims, size))
         return push_tensor(L, CNN_FLOAT32, ndims, size, false);
     cnn_tensor shape;
-    CNN_CHECK_STATUS(L, "tensor", cnn_tensor_init(&shape, CNN_FLOAT32, ndims, size));
+    CNN_CHECK_STATUS(L, making_tensor(L),
+                     cnn_tensor_init(&shape, CNN_FLOAT32, ndims, size));
     size_t bytes = dnnl_memory_desc_get_size(md);
     if (md->ndims != ndims || md->data_type != dnnl_f32 || bytes < cnn_tensor_bytes(&shape))
-        luaL_error(L, "tensor: a layout that does not fit the sizes");
+        luaL_error(L, "%s: a layout that does not fit the sizes", cnn_function_name(L));
     cnn_tensor *t = push_tensor_header(L);
     *t = shape;
     t->blocked = true;

@@ -29,6 +29,17 @@ const char *cnn_dtype_name(cnn_dtype dtype)
 #define CACHE_MAX_BYTES ((size_t)192 << 20)
 #endif
 #define CACHE_MIN_BYTES ((size_t)64 << 10)
+
+#if defined(__SANITIZE_ADDRESS__)
+/* A tensor too big for memory is an error that Lua code gets (zeros(2^40)
+ * raises "out of memory"); AddressSanitizer would abort the process on the
+ * failed allocation instead, so sanitized builds fail it the ordinary way. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1";
+}
+#endif
 #define CACHE_SLOTS 96
 
 typedef struct cached_block {
@@ -121,9 +132,17 @@ void cnn_storage_cache_clear(void)
     pthread_mutex_unlock(&cache_lock);
 }
 
+/* At most 2^37 elements (512 GiB): far beyond any memory this runs on, yet
+ * small enough that byte counts, products of a few sizes and allocator
+ * requests (AddressSanitizer's stop at 1 TiB) never overflow or abort. */
+#define MAX_ELEMENTS ((int64_t)1 << 37)
+
+static const char *sizes_string(int ndims, const int64_t *size, char *buf, size_t len);
+
 cnn_status cnn_tensor_init(cnn_tensor *t, cnn_dtype dtype, int ndims,
                            const int64_t *size)
 {
+    char text[256];
     if (ndims < 0 || ndims > CNN_MAX_DIMS)
         return cnn_fail(CNN_ERR_ARG, "%d dimensions (at most %d allowed)", ndims,
                         CNN_MAX_DIMS);
@@ -132,9 +151,9 @@ cnn_status cnn_tensor_init(cnn_tensor *t, cnn_dtype dtype, int ndims,
         if (size[d] < 0)
             return cnn_fail(CNN_ERR_ARG, "size %lld of dimension %d is negative",
                             (long long)size[d], d + 1);
-        /* keep the byte count representable */
-        if (size[d] > 0 && numel > (INT64_MAX / 8) / size[d])
-            return cnn_fail(CNN_ERR_ARG, "tensor too large");
+        if (size[d] > MAX_ELEMENTS || (size[d] > 0 && numel > MAX_ELEMENTS / size[d]))
+            return cnn_fail(CNN_ERR_ARG, "tensor too large: %s (at most 2^37 elements)",
+                            sizes_string(ndims, size, text, sizeof text));
         numel *= size[d];
     }
     t->dtype = dtype;
@@ -338,6 +357,7 @@ cnn_status cnn_reshape_sizes(const cnn_tensor *t, int ndims, int64_t *size)
 {
     int64_t numel = cnn_tensor_numel(t), known = 1;
     int inferred = -1;
+    char from[128], to[128];
     for (int d = 0; d < ndims; d++) {
         if (size[d] == -1 && inferred >= 0)
             return cnn_fail(CNN_ERR_ARG, "only one size may be -1");
@@ -348,11 +368,11 @@ cnn_status cnn_reshape_sizes(const cnn_tensor *t, int ndims, int64_t *size)
         if (size[d] < 0)
             return cnn_fail(CNN_ERR_ARG, "size %lld of dimension %d is negative",
                             (long long)size[d], d + 1);
-        if (size[d] > 0 && known > INT64_MAX / 8 / size[d])
-            return cnn_fail(CNN_ERR_ARG, "tensor too large");
+        if (size[d] > MAX_ELEMENTS || (size[d] > 0 && known > MAX_ELEMENTS / size[d]))
+            return cnn_fail(CNN_ERR_ARG, "tensor too large: %s (at most 2^37 elements)",
+                            sizes_string(ndims, size, to, sizeof to));
         known *= size[d];
     }
-    char from[128], to[128];
     sizes_string(ndims, size, to, sizeof to);
     cnn_shape_string(t, from, sizeof from);
     if (inferred >= 0) {
