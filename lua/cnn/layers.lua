@@ -1,6 +1,7 @@
 --- Layers and models, as in Flux: Chain, Conv, MaxPool, MeanPool,
 -- GlobalMaxPool, GlobalMeanPool, Dense, Dropout, BatchNorm, Flatten, and
--- the functions that walk a model: params, trainmode, testmode, summary.
+-- the functions that walk a model: params, trainmode, testmode, summary,
+-- outputsize.
 --
 -- A layer is a callable table: `y = layer(x)`. It computes with the
 -- differentiable ops, so `cnn.gradient` sees through it. Each layer lives
@@ -197,5 +198,6 @@ return function(cnn)
   layers.trainmode = walk.trainmode
   layers.testmode = walk.testmode
   layers.summary = walk.summary
+  layers.outputsize = walk.outputsize
   return layers
 end

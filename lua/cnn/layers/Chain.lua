@@ -2,7 +2,10 @@
 -- A layer is a cnn layer, a nested Chain or any Lua function of one tensor
 -- (`cnn.softmax`, `function(x) return x:reshape(-1, x:size(4)) end`).
 -- `m[i]` is the i-th layer, `#m` their number, `m[{i, j}]` a Chain of
--- layers i..j (sharing them). An input that does not fit a layer raises
+-- layers i..j (sharing them; j defaults to the last); negative indices
+-- count from the end, so `m[-1]` is the last layer and `m[{1, -2}]` all
+-- but the last (Flux's `m[1:end-1]`). `m:parameters()` is `cnn.params(m)`.
+-- An input that does not fit a layer raises
 -- "Chain layer 8, Dense(288 => 10): input has 320 features (320×128),
 -- expected 288".
 --
@@ -148,8 +151,9 @@ return function(cnn, base)
     return self.layers
   end
 
-  function methods.parameters()
-    return {}
+  --- The trainable tensors of all the layers, as `cnn.params(m)`.
+  function methods.parameters(self)
+    return base.params(self)
   end
 
   function methods.check()
@@ -226,13 +230,32 @@ return function(cnn, base)
     return table.concat(lines, "\n")
   end
 
-  Chain.__index = function(self, k)
-    if math.type(k) == "integer" then return rawget(self, "layers")[k] end
-    if type(k) == "table" then
-      local list = {}
-      for i = k[1], k[2] or #self.layers do list[#list + 1] = self.layers[i] end
-      return new(list)
+  -- Index i of n layers, negative ones counting from the end.
+  local function absolute(i, n)
+    if i < 0 then return n + 1 + i end
+    return i
+  end
+
+  local function slice(self, range)
+    local n = #self.layers
+    local first, last = range[1], range[2] or -1
+    if math.type(first) ~= "integer" or math.type(last) ~= "integer" then
+      errors.raise("Chain: a slice is {first, last} with integer indices")
     end
+    local i, j = absolute(first, n), absolute(last, n)
+    if i < 1 or j > n or i > j + 1 then
+      errors.raise(("Chain: layers %d to %d are out of range for a Chain of %d layers")
+        :format(first, last, n))
+    end
+    return new(table.move(self.layers, i, j, 1, {}))
+  end
+
+  Chain.__index = function(self, k)
+    if math.type(k) == "integer" then
+      local layers = rawget(self, "layers")
+      return layers[absolute(k, #layers)]
+    end
+    if type(k) == "table" then return slice(self, k) end
     return methods[k]
   end
   Chain.__len = function(self) return #self.layers end

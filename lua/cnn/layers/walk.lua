@@ -33,7 +33,11 @@ return function(cnn, base)
   -- before bias), each once: an array for `cnn.gradient` and `cnn.update`.
   -- @usage local ps = cnn.params(model)
   function walk.params(...)
-    return collect(table.pack(...), function(l) return l:parameters() end)
+    -- a Chain's parameters are those of its layers, collected from them
+    return collect(table.pack(...), function(l)
+      if base.is_chain(l) then return {} end
+      return l:parameters()
+    end)
   end
   base.params = walk.params
 
@@ -106,18 +110,25 @@ return function(cnn, base)
     return rows
   end
 
-  -- Runs the model in test mode (so BatchNorm statistics stay as they are)
-  -- and restores the modes afterwards.
-  local function rows_in_test_mode(model, x)
+  -- Runs f(model, x) with the model in test mode (so BatchNorm statistics
+  -- stay as they are) and restores the modes afterwards.
+  local function in_test_mode(f, model, x)
     local saved = {}
     each_layer(table.pack(model), function(l)
       if l.set_mode then saved[#saved + 1] = {l, l.mode} end
     end)
     set_mode(model, "test")
-    local ok, rows = pcall(summary_rows, model, x)
+    local ok, result = pcall(f, model, x)
     for _, s in ipairs(saved) do s[1]:set_mode(s[2]) end
-    if not ok then errors.relocate(rows) end
-    return rows
+    if not ok then errors.relocate(result) end
+    return result
+  end
+
+  local function zeros_of(fname, sizes)
+    if type(sizes) ~= "table" then
+      errors.raise(fname .. ": input sizes must be a table such as {28, 28, 1, 1}")
+    end
+    return cnn.core.zeros(sizes)
   end
 
   local function format_table(rows)
@@ -139,15 +150,24 @@ return function(cnn, base)
   -- and {28, 28, 1, 1}: "... Dense(288 => 10)  10×1  2_890 ...".
   -- @treturn string the table (print it)
   function walk.summary(model, sizes)
-    if type(sizes) ~= "table" then
-      error("summary: input sizes must be a table such as {28, 28, 1, 1}", 2)
-    end
-    local x = cnn.core.zeros(sizes)
+    local x = zeros_of("summary", sizes)
     local rows = {{"Layer", "Output size", "Parameters"}, {"input", base.shape(x), ""}}
-    for _, r in ipairs(rows_in_test_mode(model, x)) do rows[#rows + 1] = r end
+    for _, r in ipairs(in_test_mode(summary_rows, model, x)) do rows[#rows + 1] = r end
     local ps = walk.params(model)
     rows[#rows + 1] = {("Total: %d arrays, %s parameters"):format(#ps, base.count_string(base.numel_of(ps))), "", ""}
     return format_table(rows)
+  end
+
+  --- The sizes of the model's output for an input of the given sizes, as
+  -- Flux's outputsize: the model runs once on zeros, in test mode.
+  -- @usage cnn.outputsize(model, {28, 28, 1, 1}) --> {10, 1}
+  -- @treturn table the sizes
+  function walk.outputsize(model, sizes)
+    local y = in_test_mode(function(m, x) return m(x) end, model, zeros_of("outputsize", sizes))
+    if not base.is_tensor(y) then
+      errors.raise(("outputsize: the model returned a %s, not a tensor"):format(type(y)))
+    end
+    return y:size()
   end
 
   return walk
