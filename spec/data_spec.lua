@@ -262,6 +262,20 @@ describe("DataLoader", function()
   end)
 end)
 
+describe("DataLoader printing", function()
+  it("shows the data's sizes, the options given and the batches of a pass", function()
+    local x, y = cnn.zeros(28, 28, 1, 1000), cnn.zeros(10, 1000)
+    assert.equal("DataLoader({28×28×1×1000, 10×1000}, batchsize=128, shuffle=true) with 8 batches",
+      tostring(cnn.DataLoader(x, y, {batchsize = 128, shuffle = true})))
+    assert.equal("DataLoader(10×1000, batchsize=1000, partial=false, rng=3) with 1 batch",
+      tostring(cnn.DataLoader(y, {batchsize = 1000, partial = false, rng = 3})))
+    assert.equal("DataLoader({10×1000, {10×1000, 28×28×1×1000}}, batchsize=1) with 1000 batches",
+      tostring(cnn.DataLoader(y, {y, x})))
+    assert.equal("ncycle(DataLoader(10×1000, batchsize=500) with 2 batches, 3)",
+      tostring(cnn.ncycle(cnn.DataLoader(y, {batchsize = 500}), 3)))
+  end)
+end)
+
 describe("ncycle", function()
   it("runs n passes, reshuffling each, with # = n × #loader", function()
     local x = cnn.range(1, 6)

@@ -328,9 +328,24 @@ return function(cnn)
     return self.nbatches
   end
 
+  local function data_string(item)
+    if is_tensor(item) then return shape(item) end
+    local parts = {}
+    for i, t in ipairs(item) do parts[i] = data_string(t) end
+    return "{" .. table.concat(parts, ", ") .. "}"
+  end
+
+  --- As the call that makes it, with the number of batches of a pass:
+  -- "DataLoader({28×28×1×60000, 10×60000}, batchsize=128, shuffle=true) with 469 batches".
   function DataLoader:__tostring()
-    return ("DataLoader(%d observations, batchsize %d, %d batches%s)"):format(
-      self.nobs, self.batchsize, self.nbatches, self.shuffle and ", shuffled" or "")
+    local data = #self.data == 1 and data_string(self.data[1]) or data_string(self.data)
+    local opts = {("batchsize=%d"):format(self.batchsize)}
+    if self.shuffle then opts[#opts + 1] = "shuffle=true" end
+    if not self.partial then opts[#opts + 1] = "partial=false" end
+    if self.seed then opts[#opts + 1] = ("rng=%d"):format(self.seed) end
+    if self.copy then opts[#opts + 1] = "copy=true" end
+    return ("DataLoader(%s, %s) with %d batch%s"):format(data, table.concat(opts, ", "),
+      self.nbatches, self.nbatches == 1 and "" or "es")
   end
 
   -- ncycle ------------------------------------------------------------------
@@ -380,6 +395,14 @@ return function(cnn)
 
   function Cycle:__len()
     return self.n * #self.loader
+  end
+
+  function Cycle:__tostring()
+    local inner = self.loader
+    local mt = getmetatable(inner)
+    local s = type(mt) == "table" and mt.__tostring and tostring(inner)
+      or ("a %s of %d"):format(type(inner), type(inner) == "table" and #inner or 0)
+    return ("ncycle(%s, %d)"):format(s, self.n)
   end
 
   return {

@@ -14,10 +14,12 @@ local Optimiser = {}
 Optimiser.__index = Optimiser
 
 --- A new optimiser of a kind: `step(opt, p, g, state)` updates p in place,
--- `fields` are its hyperparameters, `show` lists the fields printed.
-function Optimiser.new(kind, fields, step, show)
+-- `fields` are its hyperparameters, `show` lists the fields printed, in
+-- the order of the constructor's arguments; `defaults` (optional) gives
+-- trailing ones printed only when they differ from it.
+function Optimiser.new(kind, fields, step, show, defaults)
   local o = setmetatable(fields, Optimiser)
-  o.kind, o.step, o.show = kind, step, show
+  o.kind, o.step, o.show, o.defaults = kind, step, show, defaults or {}
   o.state = setmetatable({}, {__mode = "k"})
   return o
 end
@@ -57,12 +59,17 @@ local function value_string(v)
     for i, x in ipairs(v) do parts[i] = value_string(x) end
     return "(" .. table.concat(parts, ", ") .. ")"
   end
-  return ("%g"):format(v)
+  return (("%g"):format(v):gsub("e([-+])0*(%d)", "e%1%2"))
 end
 
+--- As the constructor call that makes it: "ADAM(0.001, (0.9, 0.999))".
 function Optimiser:__tostring()
+  local last = #self.show
+  while last > 0 and self.defaults[self.show[last]] == self[self.show[last]] do
+    last = last - 1
+  end
   local parts = {}
-  for i, field in ipairs(self.show) do parts[i] = value_string(self[field]) end
+  for i = 1, last do parts[i] = value_string(self[self.show[i]]) end
   return self.kind .. "(" .. table.concat(parts, ", ") .. ")"
 end
 

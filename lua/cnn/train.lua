@@ -165,6 +165,9 @@ return function(cnn)
     if data == nil or (type(data) ~= "table" and not is_callable(data)) then
       error(("train: data must be an iterable or an array, got %s"):format(type(data)), 2)
     end
+    -- the rest is cnn.update's to check, at the first step
+    if ps == nil then error("train: ps is nil; pass cnn.params(model)", 2) end
+    if opt == nil then error("train: opt is nil; pass an optimiser such as cnn.ADAM()", 2) end
     options = options or {}
     if type(options) ~= "table" then
       error(("train: options must be a table, got %s"):format(type(options)), 2)

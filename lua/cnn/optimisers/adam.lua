@@ -19,6 +19,6 @@ return function(core, Optimiser)
   return function(eta, beta, eps)
     beta = beta or {0.9, 0.999}
     return Optimiser.new("ADAM", {eta = eta or 0.001, beta = {beta[1], beta[2]}, eps = eps or 1e-8},
-                         step, {"eta", "beta", "eps"})
+                         step, {"eta", "beta", "eps"}, {eps = 1e-8})
   end
 end

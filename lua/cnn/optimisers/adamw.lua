@@ -18,6 +18,6 @@ return function(core, Optimiser)
     beta = beta or {0.9, 0.999}
     return Optimiser.new("AdamW", {eta = eta or 0.001, beta = {beta[1], beta[2]},
                                    decay = decay or 0, eps = eps or 1e-8},
-                         step, {"eta", "beta", "decay"})
+                         step, {"eta", "beta", "decay", "eps"}, {decay = 0, eps = 1e-8})
   end
 end

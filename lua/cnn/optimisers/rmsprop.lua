@@ -11,6 +11,6 @@ return function(core, Optimiser)
 
   return function(eta, rho, eps)
     return Optimiser.new("RMSProp", {eta = eta or 0.001, rho = rho or 0.9, eps = eps or 1e-8},
-                         step, {"eta", "rho", "eps"})
+                         step, {"eta", "rho", "eps"}, {eps = 1e-8})
   end
 end
