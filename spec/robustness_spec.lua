@@ -337,3 +337,41 @@ describe("element indices", function()
     assert.equal("index must be an integer, got 1.5", err(function() return ramp(3)[1.5] end))
   end)
 end)
+
+describe("argument tables", function()
+  local err = helpers.error_message
+
+  -- A table whose metamethods free a tensor the binding already holds.
+  local function trap(victim)
+    local mt = {}
+    mt.__index = function() victim:free() return 2 end
+    mt.__len = function() victim:free() return 2 end
+    return setmetatable({}, mt)
+  end
+
+  it("are read raw, so their metamethods cannot free a tensor in use", function()
+    local t = ramp(2, 3)
+    assert.equal(21, core.sum_to(t, trap(t)):item())
+    local x = ramp(5, 5, 1, 1)
+    assert.same({3, 3, 1, 1}, core.conv2d(x, core.ones(3, 3, 1, 1), nil, trap(x)):size())
+    local p = core.pool2d("mean", x, setmetatable({window = 5}, {__index = function() x:free() end}))
+    assert.equal(13, p:item())
+    local v = ramp(3)
+    assert.equal("0 indices for a 3-element tensor (expected 1)", err(function() return v[trap(v)] end))
+    assert.equal("0 indices for a 3-element tensor (expected 1)", err(function() v[trap(v)] = 1 end))
+    assert.same({1, 2, 3}, v:totable())
+    assert.equal("reshape: cannot reshape 3 (3 elements) to 0-dim (1 elements)",
+      err(core.reshape, v, trap(v)))
+    local labels = core.tensor({0, 1, 2}, "int32")
+    assert.equal("onehotbatch: the label set is empty", err(core.onehotbatch, labels, trap(labels)))
+    assert.same({0, 1, 2}, labels:totable())
+  end)
+
+  it("name a bad activation without calling its __tostring", function()
+    local called = false
+    local weird = setmetatable({}, {__tostring = function() called = true return "x" end})
+    assert.equal("conv2d: activation must be \"relu\" or nil, got table",
+      err(core.conv2d, ramp(5, 5, 1, 1), core.ones(3, 3, 1, 1), nil, {activation = weird}))
+    assert.is_false(called)
+  end)
+end)

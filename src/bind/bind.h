@@ -56,6 +56,11 @@ cnn_tensor *cnn_push_view(lua_State *L, int parent);
 /* Pushes the shape string "28×28×1×128" and returns it. */
 const char *cnn_push_shape(lua_State *L, const cnn_tensor *t);
 
+/* The length of the table at 'idx' without calling its __len, clamped to
+ * INT_MAX. Bindings read argument tables raw (lua_rawgeti, lua_rawget):
+ * a metamethod could free or change a tensor the binding already holds. */
+int cnn_rawlen(lua_State *L, int idx);
+
 /* Reads sizes given either as integers from stack index 'first' on, or as
  * one table at 'first'. Returns ndims; raises on bad values. */
 int cnn_check_sizes(lua_State *L, int first, int64_t *size);

@@ -42,12 +42,14 @@ static void idx_options(lua_State *L, int arg, double *scale, cnn_dtype *dtype)
     if (lua_isnoneornil(L, arg))
         return;
     luaL_checktype(L, arg, LUA_TTABLE);
-    lua_getfield(L, arg, "dtype");
+    lua_pushliteral(L, "dtype");
+    lua_rawget(L, arg);
     if (!lua_isnil(L, -1)) {
         static const char *const names[] = {"float32", "int32", NULL};
         *dtype = (cnn_dtype)luaL_checkoption(L, -1, NULL, names);
     }
-    lua_getfield(L, arg, "scale");
+    lua_pushliteral(L, "scale");
+    lua_rawget(L, arg);
     if (!lua_isnil(L, -1)) {
         int isnum;
         *scale = lua_tonumberx(L, -1, &isnum);
@@ -102,6 +104,9 @@ static cnn_named_tensor *check_named_tensors(lua_State *L, int arg, int *count)
         cnn_tensor *t = cnn_to_tensor(L, -1);
         if (!t)
             luaL_error(L, "save_safetensors: '%s' is not a tensor", name);
+        /* a finalizer run by the allocation above may have added entries */
+        if (i == n)
+            luaL_error(L, "save_safetensors: the table changed while it was read");
         items[i++] = (cnn_named_tensor){name, t};
     }
     qsort(items, (size_t)n, sizeof *items, compare_names);
@@ -189,11 +194,11 @@ static cnn_tensor *check_int_list(lua_State *L, int arg, const char *fname,
     }
     if (!lua_istable(L, arg))
         luaL_error(L, "%s: %s must be an Int32 tensor or a table of integers", fname, what);
-    int64_t n = (int64_t)luaL_len(L, arg);
+    int64_t n = cnn_rawlen(L, arg);
     t = cnn_push_new_tensor(L, CNN_INT32, 1, &n);
     int32_t *dst = cnn_tensor_i32(t);
     for (int64_t i = 0; i < n; i++) {
-        lua_geti(L, arg, i + 1);
+        lua_rawgeti(L, arg, i + 1);
         int isint;
         lua_Integer v = lua_tointegerx(L, -1, &isint);
         if (!isint || v < INT32_MIN || v > INT32_MAX)

@@ -65,7 +65,8 @@ static void opt_ints(lua_State *L, int opts, const char *fname, const char *fiel
 {
     if (lua_isnoneornil(L, opts))
         return;
-    int type = lua_getfield(L, opts, field);
+    lua_pushstring(L, field);
+    int type = lua_rawget(L, opts);
     if (type == LUA_TNIL) {
         lua_pop(L, 1);
         return;
@@ -78,7 +79,7 @@ static void opt_ints(lua_State *L, int opts, const char *fname, const char *fiel
         lua_pop(L, 1);
         return;
     }
-    lua_Integer len = type == LUA_TTABLE ? luaL_len(L, -1) : -1;
+    lua_Integer len = type == LUA_TTABLE ? cnn_rawlen(L, -1) : -1;
     if (len != n && (alt == 0 || len != alt)) {
         if (alt)
             luaL_error(L, "%s: %s must be an integer or a table of %d or %d integers",
@@ -87,7 +88,7 @@ static void opt_ints(lua_State *L, int opts, const char *fname, const char *fiel
                    field, n);
     }
     for (int i = 0; i < len; i++) {
-        lua_geti(L, -1, i + 1);
+        lua_rawgeti(L, -1, i + 1);
         v = lua_tointegerx(L, -1, &isint);
         if (!isint)
             luaL_error(L, "%s: %s must contain integers", fname, field);
@@ -115,12 +116,14 @@ static cnn_conv2d_params conv_opts(lua_State *L, int opts, const char *fname)
     opt_ints(L, opts, fname, "dilation", 2, 0, p.dilation);
     if (lua_isnoneornil(L, opts))
         return p;
-    lua_getfield(L, opts, "activation");
+    lua_pushliteral(L, "activation");
+    lua_rawget(L, opts);
     if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "relu"))
         p.relu = true;
     else if (!lua_isnil(L, -1) && !(lua_isboolean(L, -1) && !lua_toboolean(L, -1)))
         luaL_error(L, "%s: activation must be \"relu\" or nil, got %s", fname,
-                   luaL_tolstring(L, -1, NULL));
+                   lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                   : luaL_typename(L, -1));
     lua_pop(L, 1);
     return p;
 }
@@ -202,8 +205,8 @@ static cnn_pool2d_params pool_opts(lua_State *L, cnn_pool_kind kind, int opts,
 {
     luaL_checktype(L, opts, LUA_TTABLE);
     cnn_pool2d_params p = cnn_pool2d_default_params(kind, 0, 0);
-    lua_getfield(L, opts, "window");
-    if (lua_isnil(L, -1))
+    lua_pushliteral(L, "window");
+    if (lua_rawget(L, opts) == LUA_TNIL)
         luaL_error(L, "%s: opts.window is required", fname);
     lua_pop(L, 1);
     opt_ints(L, opts, fname, "window", 2, 0, p.window);

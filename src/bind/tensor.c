@@ -73,7 +73,7 @@ static lua_Integer index_from_stack(lua_State *L, int where, int k, const char *
 
 static lua_Integer index_from_table(lua_State *L, int where, int k, const char *fname)
 {
-    lua_geti(L, where, k + 1);
+    lua_rawgeti(L, where, k + 1);
     lua_Integer i = to_index(L, -1, fname);
     lua_pop(L, 1);
     return i;
@@ -470,11 +470,11 @@ static int tensor_contiguous(lua_State *L)
 static int reshape_sizes(lua_State *L, int64_t *size)
 {
     bool table = lua_istable(L, 2);
-    int n = table ? (int)luaL_len(L, 2) : lua_gettop(L) - 1;
+    int n = table ? cnn_rawlen(L, 2) : lua_gettop(L) - 1;
     luaL_argcheck(L, n <= CNN_MAX_DIMS, 2, "too many dimensions");
     for (int d = 0; d < n; d++) {
         if (table) {
-            lua_geti(L, 2, d + 1);
+            lua_rawgeti(L, 2, d + 1);
             int isint;
             size[d] = lua_tointegerx(L, -1, &isint);
             luaL_argcheck(L, isint, 2, "sizes must be integers");
@@ -572,7 +572,7 @@ static int tensor_index(lua_State *L)
         return 1;
     case LUA_TTABLE: {
         cnn_tensor *t = cnn_check_tensor(L, 1);
-        int n = (int)luaL_len(L, 2);
+        int n = cnn_rawlen(L, 2);
         push_element(L, t, element_offset(L, t, 2, n, index_from_table, NULL));
         return 1;
     }
@@ -599,7 +599,7 @@ static int tensor_newindex(lua_State *L)
         return 0;
     }
     case LUA_TTABLE: {
-        int n = (int)luaL_len(L, 2);
+        int n = cnn_rawlen(L, 2);
         int64_t off = element_offset(L, t, 2, n, index_from_table, NULL);
         cnn_tensor *v = cnn_to_tensor(L, 3);
         if (v && cnn_check_tensor(L, 3) && cnn_tensor_numel(v) == 1) {

@@ -1,6 +1,7 @@
 /* The tensor and storage userdata: creation, checks, freeing, GC. */
 #include "bind.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "dnnl_context.h"
@@ -263,14 +264,20 @@ const char *cnn_push_shape(lua_State *L, const cnn_tensor *t)
     return lua_pushstring(L, cnn_shape_string(t, buf, sizeof buf));
 }
 
+int cnn_rawlen(lua_State *L, int idx)
+{
+    size_t len = lua_rawlen(L, idx);
+    return len > INT_MAX ? INT_MAX : (int)len;
+}
+
 int cnn_check_sizes(lua_State *L, int first, int64_t *size)
 {
     int ndims = 0;
     if (lua_istable(L, first)) {
-        ndims = (int)luaL_len(L, first);
+        ndims = cnn_rawlen(L, first);
         luaL_argcheck(L, ndims <= CNN_MAX_DIMS, first, "too many dimensions");
         for (int d = 0; d < ndims; d++) {
-            lua_geti(L, first, d + 1);
+            lua_rawgeti(L, first, d + 1);
             int isint;
             lua_Integer v = lua_tointegerx(L, -1, &isint);
             if (!isint || v < 0)

@@ -350,7 +350,9 @@ static const char *sizes_string(int ndims, const int64_t *size, char *buf, size_
         else
             used += snprintf(buf + used, len - used, "%s%lld", sep, (long long)size[d]);
     }
-    return ndims ? buf : "0-dim";
+    if (ndims == 0)
+        snprintf(buf, len, "0-dim");
+    return buf;
 }
 
 cnn_status cnn_reshape_sizes(const cnn_tensor *t, int ndims, int64_t *size)
