@@ -1,8 +1,9 @@
 --- Utilities for notebooks and training scripts: throttle, time, show,
--- accuracy and a terminal picture of an image.
+-- accuracy, confusion and a terminal picture of an image.
 -- @module cnn.utils
 
 local progress = require "cnn.progress"
+local errors = require "cnn.errors"
 
 --- Seconds on a monotonic wall clock (os.clock counts CPU time of every
 -- thread, which runs ahead of the wall when OpenMP is busy).
@@ -192,54 +193,96 @@ return function(cnn)
     return result
   end
 
+  -- Checks the arguments of accuracy and confusion; returns the number
+  -- of images.
+  local function check_evaluation(fname, model, x, y, labelset)
+    if not is_callable(model) then
+      errors.raise(("%s: model must be callable, got %s"):format(fname, type(model)))
+    end
+    if getmetatable(x) ~= core.Tensor then
+      errors.raise(("%s: x must be a tensor, got %s"):format(fname, type(x)))
+    end
+    if labelset == nil and getmetatable(y) ~= core.Tensor then
+      errors.raise(("%s: y must be a one-hot tensor, or labels with a labelset"):format(fname))
+    end
+    local n = x:size(x:ndims())
+    if count_of(y) ~= n then
+      local ys = getmetatable(y) == core.Tensor and shape(y) or ("%d labels"):format(#y)
+      errors.raise(("%s: x has %d images (%s) but y has %d (%s)"):format(fname, n, shape(x),
+        count_of(y), ys))
+    end
+    if n == 0 then errors.raise(fname .. ": no images") end
+    return n
+  end
+
+  -- Runs the model on x in batches of `batchsize` images, in test mode,
+  -- calling visit(yhat, yb) with each batch's output and targets.
+  local function each_prediction(model, x, y, n, batchsize, visit)
+    in_testmode(model, function()
+      for first = 1, n, batchsize do
+        local len = math.min(batchsize, n - first + 1)
+        visit(model(x:narrow(x:ndims(), first, len)), slice_of(y, first, len))
+      end
+    end)
+  end
+
   --- Fraction of the images of x that model classifies as y says:
   -- mean(onecold(model(x)) == onecold(y)), evaluated in test mode in
   -- batches of `batchsize` images (1000 by default). y is one-hot
   -- (classes×N), or the labels (a tensor or a Lua array) with `labelset`.
   -- @treturn number in [0, 1]
   local function accuracy(model, x, y, labelset, batchsize)
-    if not is_callable(model) then
-      error(("accuracy: model must be callable, got %s"):format(type(model)), 2)
-    end
-    if getmetatable(x) ~= core.Tensor then
-      error(("accuracy: x must be a tensor, got %s"):format(type(x)), 2)
-    end
-    if labelset == nil and getmetatable(y) ~= core.Tensor then
-      error("accuracy: y must be a one-hot tensor, or labels with a labelset", 2)
-    end
-    batchsize = batchsize or 1000
-    local n = x:size(x:ndims())
-    if count_of(y) ~= n then
-      local ys = getmetatable(y) == core.Tensor and shape(y) or ("%d labels"):format(#y)
-      error(("accuracy: x has %d images (%s) but y has %d (%s)"):format(n, shape(x),
-        count_of(y), ys), 2)
-    end
-    if n == 0 then error("accuracy: no images", 2) end
+    local n = check_evaluation("accuracy", model, x, y, labelset)
     local onecold = core.onecold
     local set = labelset
     if getmetatable(set) == core.Tensor and set:dtype() ~= "Int32" then set = set:int() end
-    local correct = in_testmode(model, function()
-      local total = 0
-      for first = 1, n, batchsize do
-        local len = math.min(batchsize, n - first + 1)
-        local yhat = model(x:narrow(x:ndims(), first, len))
-        local yb = slice_of(y, first, len)
-        local same
-        if labelset ~= nil then
-          if getmetatable(yb) ~= core.Tensor then yb = core.tensor(yb, "int32") end
-          same = core.eq(onecold(yhat, set), yb:reshape(-1))
-        else
-          same = core.eq(onecold(yhat), onecold(yb))
-        end
-        total = total + core.sum(same)
+    local correct = 0
+    each_prediction(model, x, y, n, batchsize or 1000, function(yhat, yb)
+      local same
+      if labelset ~= nil then
+        if getmetatable(yb) ~= core.Tensor then yb = core.tensor(yb, "int32") end
+        same = core.eq(onecold(yhat, set), yb:reshape(-1))
+      else
+        same = core.eq(onecold(yhat), onecold(yb))
       end
-      return total
+      correct = correct + core.sum(same)
     end)
     return correct / n
   end
 
+  --- The confusion matrix of a classifier (Torch7's optim.ConfusionMatrix):
+  -- counts[i][j] is the number of images of class i that the model puts
+  -- in class j (classes in the order of `labelset`, or of the rows of a
+  -- one-hot y), evaluated as `accuracy` is; and the accuracy of each class,
+  -- the diagonal over the row sums (NaN for a class with no image).
+  -- @usage local counts, per_class = cnn.confusion(model, tX, test_labels, cnn.range(0, 9))
+  -- @treturn Tensor K×K Float32 counts, rows the true classes
+  -- @treturn Tensor K Float32 accuracy per class
+  local function confusion(model, x, y, labelset, batchsize)
+    local n = check_evaluation("confusion", model, x, y, labelset)
+    local k = labelset ~= nil and (getmetatable(labelset) == core.Tensor and labelset:numel()
+      or #labelset) or y:size(1)
+    local classes = {}
+    for i = 1, k do classes[i] = i end
+    local counts = core.zeros(k, k)
+    each_prediction(model, x, y, n, batchsize or 1000, function(yhat, yb)
+      if yhat:size(1) ~= k then
+        errors.raise(("confusion: the model gives %d classes (%s), expected %d")
+          :format(yhat:size(1), shape(yhat), k))
+      end
+      local truth = labelset ~= nil and cnn.onehotbatch(yb, labelset)
+        or core.onehotbatch(core.onecold(yb), classes)
+      local predicted = core.onehotbatch(core.onecold(yhat), classes)
+      core.add(counts, core.matmul(truth, core.transpose(predicted)), counts)
+    end)
+    local identity = core.onehotbatch(classes, classes)
+    local per_class = core.div(core.sum(core.mul(counts, identity), 2), core.sum(counts, 2))
+    return counts, per_class:reshape(k)
+  end
+
   return {
     accuracy = accuracy,
+    confusion = confusion,
     throttle = throttle,
     time = time,
     show = show,
