@@ -230,9 +230,9 @@ static int workspace_tostring(lua_State *L)
     cnn_tensor shape;
     if (cnn_tensor_init(&shape, CNN_FLOAT32, 4, ws->x) != CNN_OK)
         return luaL_error(L, "corrupt workspace");
-    lua_pushfstring(L, "PoolWorkspace(max %d×%d window over %s, %d bytes)",
+    lua_pushfstring(L, "PoolWorkspace(max %d×%d window over %s, %I bytes)",
                     (int)ws->params.window[0], (int)ws->params.window[1],
-                    cnn_shape_string(&shape, xs, sizeof xs), (int)ws->bytes);
+                    cnn_shape_string(&shape, xs, sizeof xs), (lua_Integer)ws->bytes);
     return 1;
 }
 
