@@ -251,7 +251,7 @@ describe("conv2d", function()
     local x = core.ones(5, 5, 1, 1)
     x:free()
     assert.has_error(function() core.conv2d(x, core.ones(3, 3, 1, 1), nil, {}) end,
-      "attempt to use a freed tensor")
+      "bad argument #1 to 'conv2d' (attempt to use a freed tensor)")
   end)
 end)
 

@@ -348,7 +348,8 @@ describe("every method", function()
       if name == "free" then
         t:free()
       else
-        assert.equal("attempt to use a freed tensor", err(core[name], t, 1, 1, 1), name)
+        assert.equal("bad argument #1 to 'cnn.core." .. name .. "' (attempt to use a freed tensor)",
+          err(core[name], t, 1, 1, 1), name)
       end
     end
   end)
@@ -360,9 +361,11 @@ describe("freed tensors", function()
     local v = t[1]
     t:free()
     t:free()
-    assert.equal("attempt to use a freed tensor", err(t.numel, t):match("attempt.*"))
-    assert.equal("attempt to use a freed tensor", err(function() return v[1] end):match("attempt.*"))
-    assert.equal("attempt to use a freed tensor", err(function() t[1] = 0 end):match("attempt.*"))
+    assert.equal("bad argument #1 to 'cnn.core.numel' (attempt to use a freed tensor)", err(t.numel, t))
+    assert.equal("bad argument #1 to 'index' (attempt to use a freed tensor)",
+      err(function() return v[1] end):match("bad argument.*"))
+    assert.equal("bad argument #1 to 'newindex' (attempt to use a freed tensor)",
+      err(function() t[1] = 0 end):match("bad argument.*"))
     assert_error_has("attempt to use a freed tensor", function() return core.clone(t) end)
   end)
 

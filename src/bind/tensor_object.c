@@ -160,7 +160,7 @@ cnn_tensor *cnn_check_tensor_any(lua_State *L, int arg)
 {
     cnn_tensor *t = luaL_checkudata(L, arg, CNN_TENSOR_MT);
     if (!cnn_tensor_data(t))
-        luaL_error(L, "attempt to use a freed tensor");
+        luaL_argerror(L, arg, "attempt to use a freed tensor");
     return t;
 }
 
