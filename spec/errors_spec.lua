@@ -39,8 +39,10 @@ cnn.train(loss, cnn.params(m), {{cnn.ones(4, 2), cnn.ones(2, 2)}}, cnn.ADAM(), {
   it("of an optimiser step and of summary point at the user's line", function()
     assert.equal("user:1: descent_step: gradient 4 does not match parameter 3",
       raised("cnn.update(cnn.Descent(0.1), cnn.ones(3), cnn.ones(4))"))
-    assert.equal("user:1: Dense(3 => 2): input has 4 features (4×4), expected 3",
+    assert.equal("user:1: Chain layer 1, Dense(3 => 2): input has 4 features (4×4), expected 3",
       raised("local r = cnn.summary(cnn.Chain(cnn.Dense(3, 2)), {4, 4})"))
+    assert.equal("user:1: Chain layer 2, Chain layer 1, Dense(2 => 2): input has 3 features (3×4), expected 2",
+      raised("local r = cnn.summary(cnn.Chain(cnn.Dense(3, 3), cnn.Chain(cnn.Dense(2, 2))), {3, 4})"))
     assert.equal("user:1: Conv: channels must be positive integers",
       raised("local r = cnn.Conv({3, 3}, 1)"))
   end)

@@ -126,15 +126,18 @@ return function(cnn, base)
   end
 
   --- Runs the layers in order and calls visit(i, layer, y, depth) after
-  -- each one (depth counts nested Chains from 0).
-  function methods.each_output(self, x, visit, depth)
-    depth = depth or 0
+  -- each one (depth counts nested Chains from 0). An input that does not
+  -- fit a layer raises the message a call of the Chain would.
+  function methods.each_output(self, x, visit, depth, prefix)
+    depth, prefix = depth or 0, prefix or ""
     for i, l in ipairs(self.layers) do
       if is_chain(l) then
         visit(i, l, nil, depth)
-        x = l:each_output(x, visit, depth + 1)
+        x = l:each_output(x, visit, depth + 1, ("%sChain layer %d, "):format(prefix, i))
       else
-        x = l(x)
+        local y, msg = run_layers(self, x, prefix, i, i)
+        if msg then errors.raise(msg) end
+        x = y
       end
       visit(i, l, x, depth)
     end
