@@ -32,6 +32,10 @@ describe("Chain indexing", function()
     assert.equal(0, #m[{3, 2}])
     local logits = head(cnn.zeros(28, 28, 1, 2))
     assert.same({10, 2}, logits:size())
+    -- Flux's Chain(m[1:end-2]..., Dense(288, 5)): the slice nests as a layer
+    local five = cnn.Chain(m[{1, -3}], cnn.Dense(288, 5))
+    assert.same({5, 2}, five(cnn.zeros(28, 28, 1, 2)):size())
+    assert.equal(m[1].weight, cnn.params(five)[1])
   end)
 
   it("rejects slices out of range", function()

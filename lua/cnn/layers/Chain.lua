@@ -4,7 +4,8 @@
 -- `m[i]` is the i-th layer, `#m` their number, `m[{i, j}]` a Chain of
 -- layers i..j (sharing them; j defaults to the last); negative indices
 -- count from the end, so `m[-1]` is the last layer and `m[{1, -2}]` all
--- but the last (Flux's `m[1:end-1]`). `m:parameters()` is `cnn.params(m)`.
+-- but the last (Flux's `m[1:end-1]`), so a new head is
+-- `Chain(m[{1, -2}], Dense(288, 5))`. `m:parameters()` is `cnn.params(m)`.
 -- An input that does not fit a layer raises
 -- "Chain layer 8, Dense(288 => 10): input has 320 features (320×128),
 -- expected 288".
