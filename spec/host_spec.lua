@@ -374,6 +374,14 @@ describe("cnnlua", function()
       assert.are.equal(version_line() .. "> table\n> \n", out)
     end)
 
+    it("shows plain tables as their contents, other values as they print", function()
+      if not cnn_loads() then pending("require 'cnn' fails in this build") end
+      local out = run({ "-e", PROMPTS, "-i" },
+        { stdin = "cnn.ones(2, 3):size()\n{1, 'a', {2}}, 'b', {}\n"
+          .. "setmetatable({}, {__tostring = function() return 'T' end})\n" })
+      assert.are.equal(version_line() .. "{2, 3}\n{1, \"a\", {…}}\tb\t{}\nT\n\n", out)
+    end)
+
     it("runs a script first, then reads the prompt", function()
       local path = script("before.lua", "y = 5")
       local out = run({ "-e", PROMPTS, "-i", path }, { stdin = "y + 1\n" })

@@ -18,7 +18,8 @@ local function has_tostring(value)
 end
 
 --- A value as @show prints it: strings quoted, plain arrays as {1, 2, 3},
--- everything else (tensors, models) through tostring.
+-- everything else (tensors, models) through tostring. Exported as
+-- `cnn.repr`, which the prompt uses for plain tables.
 local function show_value(value)
   if type(value) == "string" then return ("%q"):format(value) end
   if type(value) ~= "table" or has_tostring(value) then return tostring(value) end
@@ -286,6 +287,7 @@ return function(cnn)
     throttle = throttle,
     time = time,
     show = show,
+    repr = show_value,
     imagestring = imagestring,
     showimage = showimage,
     wallclock = clock,

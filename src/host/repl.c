@@ -364,11 +364,44 @@ static int load_chunk(lua_State *L, struct input *in)
 
 /* }================================================================== */
 
+/* A plain table result (one without __tostring, such as the sizes that
+ * t:size() returns) is shown through cnn.repr when the library is loaded,
+ * as {28, 28, 1, 128} rather than as an address. A failing repr leaves the
+ * value as it is. */
+static void describe_tables(lua_State *L, int n)
+{
+    int first = lua_gettop(L) - n + 1;
+    lua_getglobal(L, "cnn");
+    int repr_found = lua_type(L, -1) == LUA_TTABLE &&
+                     lua_getfield(L, -1, "repr") == LUA_TFUNCTION;
+    if (!repr_found) {
+        lua_settop(L, first + n - 1);
+        return;
+    }
+    int repr = lua_gettop(L);
+    for (int i = first; i < first + n; i++) {
+        if (lua_type(L, i) != LUA_TTABLE)
+            continue;
+        if (luaL_getmetafield(L, i, "__tostring") != LUA_TNIL) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushvalue(L, repr);
+        lua_pushvalue(L, i);
+        if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+            lua_replace(L, i);
+        else
+            lua_pop(L, 1);
+    }
+    lua_settop(L, first + n - 1);
+}
+
 static void print_results(lua_State *L, int n)
 {
     if (n == 0)
         return;
     luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
+    describe_tables(L, n);
     lua_getglobal(L, "print");
     lua_insert(L, -(n + 1));
     host_report(L, host_docall(L, n, 0));
