@@ -12,26 +12,17 @@
 -- @module cnn.autograd
 
 local core = require "cnn.core"
+local tensorcheck = require "cnn.tensorcheck"
 local errors = require "cnn.errors"
 
-local Tensor = core.Tensor
 
 local autograd = {}
 
 local tape = nil -- array of nodes while a gradient call runs, else nil
 local tracked = setmetatable({}, {__mode = "k"}) -- tensor -> true
 
-local function is_tensor(x)
-  return getmetatable(x) == Tensor
-end
+local is_tensor, shape = tensorcheck.is_tensor, tensorcheck.shape
 autograd.is_tensor = is_tensor
-
---- The sizes of a tensor as text: "10×4", "0-dim" for a scalar.
-local function shape(t)
-  local s = t:size()
-  if #s == 0 then return "0-dim" end
-  return table.concat(s, "×")
-end
 autograd.shape = shape
 
 local function same_size(a, b)

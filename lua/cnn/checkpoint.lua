@@ -36,7 +36,7 @@ return function(cnn)
 
   local function name(i) return "state." .. i end
 
-  local function shape(t) return table.concat(t:size(), "×") end
+  local shape = require("cnn.tensorcheck").shape
 
   --- Writes the state of `model` to `path` (a .safetensors file).
   -- @usage cnn.savemodel("mnist.safetensors", model)

@@ -9,19 +9,12 @@
 -- @module cnn.data
 
 local errors = require "cnn.errors"
+local tensorcheck = require "cnn.tensorcheck"
 
 return function(cnn)
   local core = cnn.core
-  local Tensor = core.Tensor
 
-  local function is_tensor(x)
-    return getmetatable(x) == Tensor
-  end
-
-  local function shape(t)
-    local s = t:size()
-    return #s == 0 and "0-dim" or table.concat(s, "×")
-  end
+  local is_tensor, shape = tensorcheck.is_tensor, tensorcheck.shape
 
   --- Calls f; an error from it is raised again at the position of the
   -- user's call instead of this file's, prefixed by `fname` in place of

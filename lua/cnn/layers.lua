@@ -8,22 +8,14 @@
 -- in its own file under `cnn/layers/`; this file holds what they share.
 -- @module cnn.layers
 
-local Tensor = require("cnn.core").Tensor
 local errors = require "cnn.errors"
+local tensorcheck = require "cnn.tensorcheck"
 
 local base = {}
 
-local function is_tensor(x)
-  return getmetatable(x) == Tensor
-end
+local is_tensor = tensorcheck.is_tensor
 base.is_tensor = is_tensor
-
---- The sizes of a tensor as text: "28×28×1×4".
-function base.shape(x)
-  local s = x:size()
-  if #s == 0 then return "0-dim" end
-  return table.concat(s, "×")
-end
+base.shape = tensorcheck.shape
 
 --- A layer class: instances are called with `layer(x)`, printed with
 -- `tostring(layer)`. A class defines `forward(self, x)`, `describe(self)`

@@ -10,18 +10,11 @@
 
 local core = require "cnn.core"
 local errors = require "cnn.errors"
+local tensorcheck = require "cnn.tensorcheck"
 
 local Tensor = core.Tensor
 
-local function is_tensor(x)
-  return getmetatable(x) == Tensor
-end
-
-local function shape(t)
-  local s = t:size()
-  if #s == 0 then return "0-dim" end
-  return table.concat(s, "×")
-end
+local is_tensor, shape = tensorcheck.is_tensor, tensorcheck.shape
 
 -- The table of Tensor methods (core.Tensor.methods, which the __index of
 -- tensors consults at call time).

@@ -75,15 +75,12 @@ end
 
 return function(cnn)
   local core = cnn.core
-  local Tensor = core.Tensor
 
   local function is_optimiser(x)
     return getmetatable(x) == Optimiser
   end
 
-  local function is_tensor(x)
-    return getmetatable(x) == Tensor
-  end
+  local is_tensor = require("cnn.tensorcheck").is_tensor
 
   local function load(name)
     return require("cnn.optimisers." .. name)(core, Optimiser)

@@ -152,9 +152,7 @@ return function(cnn)
     print(imagestring(t))
   end
 
-  local function shape(t)
-    return table.concat(t:size(), "×")
-  end
+  local shape = require("cnn.tensorcheck").shape
 
   local function count_of(y)
     if type(y) == "table" and getmetatable(y) == nil then return #y end
