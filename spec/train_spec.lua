@@ -151,7 +151,7 @@ describe("train loop", function()
       end, "ps", data, "opt", { progress = "lines" }))
     end)
     assert.are.same({ code = 42 }, err)
-    assert.matches("^pass 1: 1 batch, mean loss 1%.0000, .*\n$", out)
+    assert.matches("^pass 1/1: 1 batch, mean loss 1%.0000, .*\n$", out)
     assert.has_error(function() t.stop() end, "stop: no cnn.train is running")
     local ok, msg = pcall(t.train, function() error("bad loss") end, "ps", data, "opt", { progress = false })
     assert.is_false(ok)
@@ -182,7 +182,7 @@ describe("train progress", function()
     end)
     local lines = lines_of(out)
     assert.are.equal(1, #lines)
-    assert.matches("^pass 1: 5 batches, mean loss 3%.0000, %d+ img/s, %d+%.%d s, RSS %d+ MiB$", lines[1])
+    assert.matches("^pass 1/1: 5 batches, mean loss 3%.0000, %d+ img/s, %d+%.%d s, RSS %d+ MiB$", lines[1])
   end)
 
   it("counts passes of a repeated loader", function()
@@ -202,7 +202,7 @@ describe("train progress", function()
     local lines = lines_of(out)
     assert.are.equal(3, #lines)
     for p = 1, 3 do
-      assert.matches(("^pass %d: 2 batches, mean loss 1%%.5000, "):format(p), lines[p])
+      assert.matches(("^pass %d/3: 2 batches, mean loss 1%%.5000, "):format(p), lines[p])
     end
   end)
 
@@ -219,15 +219,15 @@ describe("train progress", function()
     end)
     local lines = lines_of(out)
     assert.are.equal(1, #lines)
-    assert.matches("^pass 1: 3 batches, mean loss 3%.3333, ", lines[1])
+    assert.matches("^pass 1/1: 3 batches, mean loss 3%.3333, ", lines[1])
     assert.are.same({ 4, 4, 2 }, sizes)
     out = capture_stdout(function()
       t.train(loss, "ps", cnn.ncycle(loader, 2), "opt", { progress = "lines" })
     end)
     lines = lines_of(out)
     assert.are.equal(2, #lines)
-    assert.matches("^pass 1: 3 batches, ", lines[1])
-    assert.matches("^pass 2: 3 batches, ", lines[2])
+    assert.matches("^pass 1/2: 3 batches, ", lines[1])
+    assert.matches("^pass 2/2: 3 batches, ", lines[2])
   end)
 
   it("ends a pass of unknown length, or a stopped one, with its line", function()
@@ -403,7 +403,7 @@ describe("examples/mnist_cnn.lua", function()
       "Y:size() = {10, 256}\n",
       "#loader = 2\n",
       "accuracy(tX, tY) = 0.",
-      "pass 1: 2 batches, mean loss ",
+      "pass 1/1: 2 batches, mean loss ",
       " seconds (",
       "accuracy(tX, tY) = 0.",
       "onecold(model(tX[:, :, :, 1:1]), 0:9)[1] = ",

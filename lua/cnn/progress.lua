@@ -174,7 +174,11 @@ end
 
 function progress:summary_line(now)
   local seconds = now - self.pass_start
-  local line = ("pass %d: %d batch%s, mean loss %.4f, %s, %.1f s"):format(self.pass,
+  -- "pass 3/9" when the number of passes is known, so that the passes of a
+  -- second train call do not read as a restart
+  local passes = self:passes()
+  local pass = passes and ("%d/%d"):format(self.pass, passes) or tostring(self.pass)
+  local line = ("pass %s: %d batch%s, mean loss %.4f, %s, %.1f s"):format(pass,
     self.pass_steps, self.pass_steps == 1 and "" or "es", self.pass_loss / self.pass_steps,
     format_rate(self.pass_images, seconds), seconds)
   local rss = progress.resident_mib()
