@@ -95,4 +95,15 @@ function helpers.gradcheck(f, inputs, opts)
   return grads
 end
 
+--- The notebook's model, with cnn.flatten in place of the notebook's
+-- anonymous reshape so that it prints the same everywhere.
+function helpers.notebook_model()
+  local cnn = require "cnn"
+  return cnn.Chain(
+    cnn.Conv({3, 3}, 1, 16, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
+    cnn.Conv({3, 3}, 16, 32, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
+    cnn.Conv({3, 3}, 32, 32, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
+    cnn.flatten, cnn.Dense(288, 10), cnn.softmax)
+end
+
 return helpers

@@ -5,13 +5,11 @@
 local cnn = require "cnn"
 local core = cnn.core
 
+local helpers = require "helpers"
+
 local function notebook_model()
   cnn.seed(3)
-  return cnn.Chain(
-    cnn.Conv({3, 3}, 1, 16, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
-    cnn.Conv({3, 3}, 16, 32, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
-    cnn.Conv({3, 3}, 32, 32, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
-    cnn.flatten, cnn.Dense(288, 10), cnn.softmax)
+  return helpers.notebook_model()
 end
 
 describe("inference", function()

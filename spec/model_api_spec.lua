@@ -3,13 +3,7 @@
 local cnn = require "cnn"
 local helpers = require "helpers"
 
-local function notebook_model()
-  return cnn.Chain(
-    cnn.Conv({3, 3}, 1, 16, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
-    cnn.Conv({3, 3}, 16, 32, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
-    cnn.Conv({3, 3}, 32, 32, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
-    cnn.flatten, cnn.Dense(288, 10), cnn.softmax)
-end
+local notebook_model = helpers.notebook_model
 
 describe("Chain indexing", function()
   local m = notebook_model()
