@@ -28,6 +28,12 @@ describe("a cnnlua built outside the source tree", function()
     assert.are.equal("2.0\n", out)
   end)
 
+  it("finds the data that scripts/fetch-data put into its source tree", function()
+    local out, code = run(("cd / && %q/build/cnnlua -e 'print(#cnn.datasets.MNIST.labels(\"test\"))'"):format(dir))
+    assert.are.equal(0, code, out)
+    assert.are.equal("10000\n", out)
+  end)
+
   it("runs cnn code from its own build folder", function()
     local out, code = run(("cd %q/build && ./cnnlua -e 'print(cnn.ones(4):sum())'"):format(dir))
     assert.are.equal(0, code, out)

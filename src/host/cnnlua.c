@@ -354,42 +354,49 @@ static void preload_cnn_core(lua_State *L)
     lua_pop(L, 1);
 }
 
-/* The directory of the real executable; /proc/self/exe has every symlink
- * resolved. */
-static int find_exe_dir(char *path, size_t size)
+/* The prefix holding the Lua modules is the parent of the directory of the
+ * real executable: the source tree for build/cnnlua, the install prefix for
+ * <prefix>/bin/cnnlua. /proc/self/exe has every symlink resolved, so
+ * cutting two path components is the same as appending "/..". */
+static int find_prefix(char *path, size_t size)
 {
     ssize_t n = readlink("/proc/self/exe", path, size - 1);
     char *slash;
+    int cut;
     if (n <= 0)
         return 0;
     path[n] = '\0';
-    slash = strrchr(path, '/');
-    if (slash == NULL)
-        return 0;
-    *slash = '\0';
+    for (cut = 0; cut < 2; cut++) {
+        slash = strrchr(path, '/');
+        if (slash == NULL)
+            return 0;
+        *slash = '\0';
+    }
     return 1;
 }
 
-/* The Lua modules are looked for, in this order, in <exe dir>/lua (a build
- * directory anywhere: the build links its source tree's lua/ there), in
- * <exe dir>/../lua (the source tree, for build/cnnlua) and in
- * <exe dir>/../share/lua/5.4 (an installed <prefix>/bin/cnnlua). They are
- * prepended, so the cnn next to this executable wins over another one on
- * LUA_PATH, which otherwise keeps its usual meaning. */
+/* Prepended, so the cnn next to this executable wins over another one on
+ * LUA_PATH, which otherwise keeps its usual meaning. Last comes the source
+ * tree this cnnlua was built from, for a build directory outside it. */
 static void prepend_lua_path(lua_State *L)
 {
-    char dir[PATH_MAX];
+    char prefix[PATH_MAX];
     const char *share = "share/lua/" LUA_VERSION_MAJOR "." LUA_VERSION_MINOR;
-    if (!find_exe_dir(dir, sizeof dir))
+    if (!find_prefix(prefix, sizeof prefix))
         return;
     lua_getglobal(L, LUA_LOADLIBNAME);
-    lua_pushfstring(L,
-                    "%s/lua/?.lua;%s/lua/?/init.lua;"
-                    "%s/../lua/?.lua;%s/../lua/?/init.lua;"
-                    "%s/../%s/?.lua;%s/../%s/?/init.lua;",
-                    dir, dir, dir, dir, dir, share, dir, share);
-    lua_getfield(L, -2, "path");
-    lua_concat(L, 2);
+    lua_pushfstring(L, "%s/lua/?.lua;%s/lua/?/init.lua;%s/%s/?.lua;%s/%s/?/init.lua;",
+                    prefix, prefix, prefix, share, prefix, share);
+#ifdef CNNLUA_SOURCE_DIR
+    if (strcmp(prefix, CNNLUA_SOURCE_DIR) != 0)
+        lua_pushliteral(L, CNNLUA_SOURCE_DIR "/lua/?.lua;" CNNLUA_SOURCE_DIR "/lua/?/init.lua;");
+    else
+        lua_pushliteral(L, "");
+#else
+    lua_pushliteral(L, "");
+#endif
+    lua_getfield(L, -3, "path");
+    lua_concat(L, 3);
     lua_setfield(L, -2, "path");
     lua_pop(L, 1);
 }
