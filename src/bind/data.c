@@ -80,13 +80,27 @@ static int data_read_idx(lua_State *L)
 
 /* ===== safetensors ===== */
 
-static int compare_names(const void *a, const void *b)
+/* The string at stack index 'idx'; raises if it holds a NUL byte, which
+ * the C side would take for its end and silently cut the text short. */
+static const char *check_no_nul(lua_State *L, int idx, const char *what)
 {
-    return strcmp(((const cnn_named_tensor *)a)->name, ((const cnn_named_tensor *)b)->name);
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    if (strlen(s) != len)
+        luaL_error(L, "%s: %s cannot contain a NUL byte ('%s' is followed by one)",
+                   cnn_function_name(L), what, s);
+    return s;
 }
 
-/* The tensors of the table at 'arg', sorted by name; the array is a
- * userdata left on the stack. Names stay valid while the table lives. */
+static const char *check_path(lua_State *L, int arg)
+{
+    luaL_checkstring(L, arg);
+    return check_no_nul(L, arg, "a path");
+}
+
+/* The tensors of the table at 'arg' (the core writes them in name order);
+ * the array is a userdata left on the stack. Names stay valid while the
+ * table lives. */
 static cnn_named_tensor *check_named_tensors(lua_State *L, int arg, int *count)
 {
     luaL_checktype(L, arg, LUA_TTABLE);
@@ -98,7 +112,7 @@ static cnn_named_tensor *check_named_tensors(lua_State *L, int arg, int *count)
     for (lua_pushnil(L); lua_next(L, arg); lua_pop(L, 1)) {
         if (lua_type(L, -2) != LUA_TSTRING)
             luaL_error(L, "save_safetensors: tensor names must be strings");
-        const char *name = lua_tostring(L, -2);
+        const char *name = check_no_nul(L, -2, "a tensor name");
         if (strcmp(name, "__metadata__") == 0)
             luaL_error(L, "save_safetensors: the name __metadata__ is reserved");
         cnn_tensor *t = cnn_to_tensor(L, -1);
@@ -109,8 +123,7 @@ static cnn_named_tensor *check_named_tensors(lua_State *L, int arg, int *count)
             luaL_error(L, "save_safetensors: the table changed while it was read");
         items[i++] = (cnn_named_tensor){name, t};
     }
-    qsort(items, (size_t)n, sizeof *items, compare_names);
-    *count = n;
+    *count = i;
     return items;
 }
 
@@ -129,16 +142,18 @@ static int check_metadata(lua_State *L, int arg, const char ***keys, const char 
     for (lua_pushnil(L); n && lua_next(L, arg); lua_pop(L, 1)) {
         if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
             luaL_error(L, "save_safetensors: metadata keys and values must be strings");
-        (*keys)[i] = lua_tostring(L, -2);
-        (*values)[i++] = lua_tostring(L, -1);
+        if (i == n)
+            luaL_error(L, "save_safetensors: the metadata changed while it was read");
+        (*keys)[i] = check_no_nul(L, -2, "a metadata key");
+        (*values)[i++] = check_no_nul(L, -1, "a metadata value");
     }
-    return n;
+    return i;
 }
 
 /* save_safetensors(path, {name = tensor, ...} [, {key = "value"}]) */
 static int data_save_safetensors(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = check_path(L, 1);
     lua_settop(L, 3); /* the arrays below go above the arguments */
     int count;
     cnn_named_tensor *items = check_named_tensors(L, 2, &count);
@@ -158,16 +173,38 @@ static void push_metadata(lua_State *L, const cnn_safetensors *st)
     }
 }
 
-/* load_safetensors(path) → {name = tensor, ...}, {key = "value", ...} */
+/* The options of load_safetensors: {finite = true} refuses NaN and
+ * infinite Float32 values. Any other key is a mistake worth an error. */
+static bool check_load_options(lua_State *L, int arg)
+{
+    bool finite = false;
+    if (lua_isnoneornil(L, arg))
+        return finite;
+    luaL_checktype(L, arg, LUA_TTABLE);
+    for (lua_pushnil(L); lua_next(L, arg); lua_pop(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "finite") != 0)
+            luaL_error(L, "load_safetensors: unknown option %s (the option is finite)",
+                       luaL_tolstring(L, -2, NULL));
+        luaL_argcheck(L, lua_isboolean(L, -1), arg, "finite must be true or false");
+        finite = lua_toboolean(L, -1);
+    }
+    return finite;
+}
+
+/* load_safetensors(path [, {finite = true}]) → {name = tensor, ...},
+ * {key = "value", ...} */
 static int data_load_safetensors(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = check_path(L, 1);
+    bool finite = check_load_options(L, 2);
     cnn_safetensors *st = push_box(L, sizeof *st, SAFETENSORS_BOX_MT);
     CNN_CHECK_STATUS(L, "load_safetensors", cnn_safetensors_read(path, st));
+    if (finite)
+        CNN_CHECK_STATUS(L, "load_safetensors", cnn_safetensors_check_finite(st, path));
     lua_createtable(L, 0, st->count);
     for (int i = 0; i < st->count; i++) {
         const cnn_safetensor_entry *e = &st->entries[i];
-        cnn_tensor *t = cnn_push_new_tensor(L, e->dtype, e->ndims, e->size);
+        cnn_tensor *t = cnn_push_tensor_uninit(L, e->dtype, e->ndims, e->size);
         CNN_CHECK_STATUS(L, "load_safetensors", cnn_safetensors_copy(st, i, t));
         lua_setfield(L, -2, e->name);
     }

@@ -1,7 +1,7 @@
 #include "safetensors.h"
 
 #include <errno.h>
-#include <stdbool.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +13,8 @@
 typedef struct parser {
     const char *start, *p, *end;
     const char *name;
+    bool metadata_seen;
+    int entry_cap, key_cap, value_cap; /* allocated lengths of st's arrays */
 } parser;
 
 static cnn_status syntax(parser *ps, const char *what)
@@ -88,12 +90,18 @@ static size_t put_utf8(char *out, unsigned cp)
     return 4;
 }
 
-/* \uXXXX, with a surrogate pair when the first half asks for one. */
+/* \uXXXX, with a surrogate pair when the first half asks for one. NUL is
+ * refused: names and metadata are C strings from here on, and a NUL would
+ * silently cut them short. */
 static cnn_status unicode_escape(parser *ps, char *out, size_t *n)
 {
     unsigned cp, low;
     if (!read_hex4(ps, &cp))
         return syntax(ps, "bad \\u escape");
+    if (cp == 0) {
+        ps->p -= 6; /* the position of the escape */
+        return syntax(ps, "\\u0000 (NUL) in a string");
+    }
     if (cp >= 0xDC00 && cp <= 0xDFFF)
         return syntax(ps, "unpaired surrogate");
     if (cp >= 0xD800 && cp <= 0xDBFF) {
@@ -125,6 +133,67 @@ static cnn_status escape(parser *ps, char *out, size_t *n)
     return syntax(ps, "bad escape");
 }
 
+/* The length of the UTF-8 sequence at p (of 'avail' bytes), 0 if it is
+ * not valid: overlong forms, surrogates and code points above U+10FFFF
+ * are not. */
+static size_t utf8_sequence(const unsigned char *p, size_t avail)
+{
+    unsigned c = p[0], cp, min;
+    size_t n;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2, cp = c & 0x1F, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, cp = c & 0x0F, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, cp = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (avail < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+bool cnn_utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        size_t k = utf8_sequence(p, (size_t)(end - p));
+        if (k == 0)
+            return false;
+        p += k;
+    }
+    return true;
+}
+
+/* One character of a string's raw text: an escape, or a UTF-8 sequence
+ * copied as it is. */
+static cnn_status string_char(parser *ps, char *out, size_t *n)
+{
+    unsigned char c = (unsigned char)*ps->p;
+    if (c < 0x20)
+        return syntax(ps, "control character in string");
+    if (c == '\\') {
+        ps->p++;
+        return escape(ps, out, n);
+    }
+    size_t k = utf8_sequence((const unsigned char *)ps->p, (size_t)(ps->end - ps->p));
+    if (k == 0)
+        return syntax(ps, "invalid UTF-8 in a string");
+    memcpy(out + *n, ps->p, k);
+    *n += k;
+    ps->p += k;
+    return CNN_OK;
+}
+
 /* A JSON string, decoded into a new NUL-terminated buffer. Decoding never
  * lengthens the text, so the raw length bounds the buffer. */
 static cnn_status parse_string(parser *ps, char **result)
@@ -141,17 +210,9 @@ static cnn_status parse_string(parser *ps, char **result)
     if (!out)
         return cnn_fail(CNN_ERR_NOMEM, "%s: out of memory", ps->name);
     size_t n = 0;
-    while (s == CNN_OK && *ps->p != '"') {
-        unsigned char c = (unsigned char)*ps->p++;
-        if (c < 0x20) {
-            ps->p--;
-            s = syntax(ps, "control character in string");
-        } else if (c == '\\')
-            s = escape(ps, out, &n);
-        else
-            out[n++] = (char)c;
-    }
-    ps->p++;
+    while (s == CNN_OK && ps->p < close)
+        s = string_char(ps, out, &n);
+    ps->p = close + 1;
     out[n] = '\0';
     if (s != CNN_OK)
         free(out);
@@ -281,47 +342,75 @@ static cnn_status parse_entry(parser *ps, cnn_safetensor_entry *e)
     return s;
 }
 
+/* 'array' (of *cap elements, 'count' used) with room for one more: the
+ * same or a reallocated one, NULL (the old one intact) when memory runs
+ * out. Doubling makes n additions cost O(n). */
+static void *with_room(void *array, int *cap, int count, size_t elem)
+{
+    if (count < *cap)
+        return array;
+    if (*cap > INT_MAX / 2)
+        return NULL;
+    int doubled = *cap ? 2 * *cap : 16;
+    void *grown = realloc(array, (size_t)doubled * elem);
+    if (grown)
+        *cap = doubled;
+    return grown;
+}
+
+static cnn_status out_of_memory(parser *ps)
+{
+    return cnn_fail(CNN_ERR_NOMEM, "%s: out of memory", ps->name);
+}
+
+static cnn_status parse_metadata_pair(parser *ps, cnn_safetensors *st)
+{
+    char **keys = with_room(st->meta_keys, &ps->key_cap, st->meta_count, sizeof *keys);
+    if (keys)
+        st->meta_keys = keys;
+    char **values = with_room(st->meta_values, &ps->value_cap, st->meta_count, sizeof *values);
+    if (values)
+        st->meta_values = values;
+    if (!keys || !values)
+        return out_of_memory(ps);
+    int i = st->meta_count++;
+    st->meta_keys[i] = st->meta_values[i] = NULL;
+    cnn_status s = parse_string(ps, &st->meta_keys[i]);
+    if (s == CNN_OK)
+        s = expect(ps, ':');
+    if (s == CNN_OK)
+        s = parse_string(ps, &st->meta_values[i]);
+    return s;
+}
+
 static cnn_status parse_metadata(parser *ps, cnn_safetensors *st)
 {
+    if (ps->metadata_seen)
+        return syntax(ps, "__metadata__ appears twice");
+    ps->metadata_seen = true;
     cnn_status s = expect(ps, '{');
     if (s != CNN_OK || accept(ps, '}'))
         return s;
-    do {
-        char **keys = realloc(st->meta_keys, (st->meta_count + 1) * sizeof *keys);
-        if (keys) st->meta_keys = keys;
-        char **values = realloc(st->meta_values, (st->meta_count + 1) * sizeof *values);
-        if (values) st->meta_values = values;
-        if (!keys || !values)
-            return cnn_fail(CNN_ERR_NOMEM, "%s: out of memory", ps->name);
-        keys[st->meta_count] = values[st->meta_count] = NULL;
-        st->meta_count++;
-        s = parse_string(ps, &keys[st->meta_count - 1]);
-        if (s == CNN_OK)
-            s = expect(ps, ':');
-        if (s == CNN_OK)
-            s = parse_string(ps, &values[st->meta_count - 1]);
-    } while (s == CNN_OK && accept(ps, ','));
+    do
+        s = parse_metadata_pair(ps, st);
+    while (s == CNN_OK && accept(ps, ','));
     return s == CNN_OK ? expect(ps, '}') : s;
 }
 
+/* Repeated names are found after the parse, by sorting (check_unique). */
 static cnn_status add_entry(parser *ps, cnn_safetensors *st, char *name)
 {
-    for (int i = 0; i < st->count; i++)
-        if (strcmp(st->entries[i].name, name) == 0) {
-            cnn_status s = entry_error(ps, name, "appears twice");
-            free(name);
-            return s;
-        }
-    cnn_safetensor_entry *grown =
-        realloc(st->entries, (st->count + 1) * sizeof *grown);
-    if (!grown) {
+    cnn_safetensor_entry *entries =
+        with_room(st->entries, &ps->entry_cap, st->count, sizeof *entries);
+    if (!entries) {
         free(name);
-        return cnn_fail(CNN_ERR_NOMEM, "%s: out of memory", ps->name);
+        return out_of_memory(ps);
     }
-    st->entries = grown;
-    memset(&grown[st->count], 0, sizeof *grown);
-    grown[st->count++].name = name;
-    return parse_entry(ps, &grown[st->count - 1]);
+    st->entries = entries;
+    cnn_safetensor_entry *e = &st->entries[st->count++];
+    memset(e, 0, sizeof *e);
+    e->name = name;
+    return parse_entry(ps, e);
 }
 
 static cnn_status parse_member(parser *ps, cnn_safetensors *st)
@@ -359,29 +448,140 @@ static cnn_status parse_json(parser *ps, cnn_safetensors *st)
 
 /* ===== validation ===== */
 
+/* The byte count that dtype and shape call for. Zero sizes do not hide an
+ * overflow: the product of the other sizes must fit as well, since the
+ * tensor's strides are made of it. */
+static cnn_status needed_bytes(const cnn_safetensor_entry *e, const char *name,
+                               uint64_t *bytes)
+{
+    uint64_t numel = 1, nonzero = 1;
+    for (int d = 0; d < e->ndims; d++) {
+        uint64_t dim = (uint64_t)e->size[d];
+        if (dim && nonzero > (UINT64_MAX / 8) / dim)
+            return cnn_fail(CNN_ERR_FORMAT, "%s: tensor '%s': shape too large", name,
+                            e->name);
+        nonzero *= dim ? dim : 1;
+        numel *= dim;
+    }
+    *bytes = numel * cnn_dtype_size(e->dtype);
+    return CNN_OK;
+}
+
 static cnn_status check_entry(const cnn_safetensors *st, const cnn_safetensor_entry *e,
                               const char *name)
 {
-    uint64_t numel = 1;
-    for (int d = 0; d < e->ndims; d++) {
-        uint64_t dim = (uint64_t)e->size[d];
-        if (dim && numel > (UINT64_MAX / 8) / dim)
-            return cnn_fail(CNN_ERR_FORMAT, "%s: tensor '%s': shape too large", name,
-                            e->name);
-        numel *= dim;
-    }
+    uint64_t bytes = 0;
+    cnn_status s = needed_bytes(e, name, &bytes);
+    if (s != CNN_OK)
+        return s;
     if (e->begin > e->end || e->end > st->data_len)
         return cnn_fail(CNN_ERR_FORMAT,
                         "%s: tensor '%s': data_offsets [%llu, %llu] outside the %zu "
                         "bytes of data",
                         name, e->name, (unsigned long long)e->begin,
                         (unsigned long long)e->end, st->data_len);
-    if (e->end - e->begin != numel * 4)
+    if (e->end - e->begin != bytes)
         return cnn_fail(CNN_ERR_FORMAT,
                         "%s: tensor '%s': shape needs %llu bytes, data_offsets give %llu",
-                        name, e->name, (unsigned long long)(numel * 4),
+                        name, e->name, (unsigned long long)bytes,
                         (unsigned long long)(e->end - e->begin));
     return CNN_OK;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The first string that 'n' sorted strings hold twice, or NULL. */
+static const char *repeated(char **sorted, int n)
+{
+    qsort(sorted, (size_t)n, sizeof *sorted, compare_strings);
+    for (int i = 1; i < n; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0)
+            return sorted[i];
+    return NULL;
+}
+
+/* Every name and every metadata key once; 'scratch' holds max(count,
+ * meta_count) pointers. */
+static cnn_status check_unique(const cnn_safetensors *st, const char *name, char **scratch)
+{
+    for (int i = 0; i < st->count; i++)
+        scratch[i] = st->entries[i].name;
+    const char *twice = repeated(scratch, st->count);
+    if (twice)
+        return cnn_fail(CNN_ERR_FORMAT, "%s: tensor '%s': appears twice", name, twice);
+    if (st->meta_count > 0)
+        memcpy(scratch, st->meta_keys, (size_t)st->meta_count * sizeof *scratch);
+    twice = repeated(scratch, st->meta_count);
+    if (twice)
+        return cnn_fail(CNN_ERR_FORMAT, "%s: metadata key '%s' appears twice", name, twice);
+    return CNN_OK;
+}
+
+static int compare_ranges(const void *a, const void *b)
+{
+    const cnn_safetensor_entry *x = *(const cnn_safetensor_entry *const *)a;
+    const cnn_safetensor_entry *y = *(const cnn_safetensor_entry *const *)b;
+    if (x->begin != y->begin)
+        return x->begin < y->begin ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* The tensors must tile the data section, as the format requires: in
+ * order of their offsets, each starts where the one before ends, the
+ * first at 0 and the last at the end. A header whose length is one byte
+ * short otherwise reads every weight shifted by a byte. */
+static cnn_status check_tiling(const cnn_safetensors *st, const char *name,
+                               const cnn_safetensor_entry **sorted)
+{
+    for (int i = 0; i < st->count; i++)
+        sorted[i] = &st->entries[i];
+    qsort(sorted, (size_t)st->count, sizeof *sorted, compare_ranges);
+    uint64_t covered = 0;
+    for (int i = 0; i < st->count; i++) {
+        const cnn_safetensor_entry *e = sorted[i], *prev = i ? sorted[i - 1] : NULL;
+        if (e->begin < covered)
+            return cnn_fail(CNN_ERR_FORMAT,
+                            "%s: tensor '%s' (data_offsets [%llu, %llu]) overlaps tensor "
+                            "'%s' ([%llu, %llu])",
+                            name, e->name, (unsigned long long)e->begin,
+                            (unsigned long long)e->end, prev->name,
+                            (unsigned long long)prev->begin, (unsigned long long)prev->end);
+        if (e->begin > covered)
+            return cnn_fail(CNN_ERR_FORMAT,
+                            "%s: bytes [%llu, %llu) of the data belong to no tensor "
+                            "(a hole before tensor '%s')",
+                            name, (unsigned long long)covered,
+                            (unsigned long long)e->begin, e->name);
+        covered = e->end;
+    }
+    if (covered != st->data_len)
+        return cnn_fail(CNN_ERR_FORMAT,
+                        "%s: %llu bytes after the last tensor (the data section has %zu "
+                        "bytes, the tensors cover %llu)",
+                        name, (unsigned long long)(st->data_len - covered), st->data_len,
+                        (unsigned long long)covered);
+    return CNN_OK;
+}
+
+/* Each entry on its own, then names, then how they share the data. */
+static cnn_status check_contents(const cnn_safetensors *st, const char *name)
+{
+    cnn_status s = CNN_OK;
+    for (int i = 0; s == CNN_OK && i < st->count; i++)
+        s = check_entry(st, &st->entries[i], name);
+    int n = st->count > st->meta_count ? st->count : st->meta_count;
+    void *scratch = malloc((size_t)(n ? n : 1) * sizeof(void *));
+    if (!scratch)
+        return cnn_fail(CNN_ERR_NOMEM, "%s: out of memory", name);
+    if (s == CNN_OK)
+        s = check_unique(st, name, (char **)scratch);
+    if (s == CNN_OK)
+        s = check_tiling(st, name, (const cnn_safetensor_entry **)scratch);
+    free(scratch);
+    return s;
 }
 
 static uint64_t read_le64(const uint8_t *p)
@@ -400,18 +600,20 @@ cnn_status cnn_safetensors_parse(const uint8_t *buf, size_t len, const char *nam
         return cnn_fail(CNN_ERR_FORMAT, "%s: too short for a safetensors file (%zu bytes)",
                         name, len);
     uint64_t header = read_le64(buf);
-    if (header > CNN_SAFETENSORS_MAX_HEADER || header > len - 8)
+    if (header > len - 8)
         return cnn_fail(CNN_ERR_FORMAT,
                         "%s: header length %llu does not fit the %zu bytes of the file",
                         name, (unsigned long long)header, len);
-    parser ps = {(const char *)buf + 8, (const char *)buf + 8,
-                 (const char *)buf + 8 + header, name};
+    if (header > CNN_SAFETENSORS_MAX_HEADER)
+        return cnn_fail(CNN_ERR_FORMAT,
+                        "%s: header length %llu is over the format's limit of %u bytes",
+                        name, (unsigned long long)header, CNN_SAFETENSORS_MAX_HEADER);
+    const char *json = (const char *)buf + 8;
+    parser ps = {.start = json, .p = json, .end = json + header, .name = name};
     st->data = buf + 8 + header;
     st->data_len = len - 8 - (size_t)header;
     cnn_status s = parse_json(&ps, st);
-    for (int i = 0; s == CNN_OK && i < st->count; i++)
-        s = check_entry(st, &st->entries[i], name);
-    return s;
+    return s == CNN_OK ? check_contents(st, name) : s;
 }
 
 cnn_status cnn_safetensors_read(const char *path, cnn_safetensors *st)
@@ -429,7 +631,8 @@ cnn_status cnn_safetensors_read(const char *path, cnn_safetensors *st)
     if (s == CNN_OK && !(buf = malloc(len ? len : 1)))
         s = cnn_fail(CNN_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, len);
     if (s == CNN_OK && fread(buf, 1, len, f) != len)
-        s = cnn_fail(CNN_ERR_IO, "%s: read error", path);
+        s = cnn_fail(CNN_ERR_IO, "%s: read error: %s", path,
+                     ferror(f) ? strerror(errno) : "the file shrank while it was read");
     fclose(f);
     if (s == CNN_OK)
         s = cnn_safetensors_parse(buf, len, path, st);
@@ -465,190 +668,35 @@ cnn_status cnn_safetensors_copy(const cnn_safetensors *st, int i, cnn_tensor *ou
     return CNN_OK;
 }
 
-/* ===== writing ===== */
 
-typedef struct text {
-    char *buf;
-    size_t len, cap;
-    bool failed;
-} text;
-
-static void append(text *t, const char *s, size_t n)
+/* Tested on the bits, so that no compiler option about floating point can
+ * change the answer: all exponent bits set is an infinity or a NaN. */
+static const char *nonfinite_kind(uint32_t bits)
 {
-    if (t->failed)
-        return;
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = (t->len + n + 1) * 2;
-        char *grown = realloc(t->buf, cap);
-        if (!grown) {
-            t->failed = true;
-            return;
-        }
-        t->buf = grown;
-        t->cap = cap;
-    }
-    memcpy(t->buf + t->len, s, n);
-    t->len += n;
-    t->buf[t->len] = '\0';
+    if ((bits & 0x7F800000u) != 0x7F800000u)
+        return NULL;
+    if (bits & 0x007FFFFFu)
+        return "NaN";
+    return bits >> 31 ? "-Inf" : "Inf";
 }
 
-static void append_str(text *t, const char *s) { append(t, s, strlen(s)); }
-
-static void append_json_string(text *t, const char *s)
+cnn_status cnn_safetensors_check_finite(const cnn_safetensors *st, const char *name)
 {
-    append_str(t, "\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        char esc[8];
-        if (c == '"' || c == '\\') {
-            esc[0] = '\\'; esc[1] = (char)c;
-            append(t, esc, 2);
-        } else if (c < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            append_str(t, esc);
-        } else {
-            append(t, (const char *)&c, 1);
+    for (int i = 0; i < st->count; i++) {
+        const cnn_safetensor_entry *e = &st->entries[i];
+        if (e->dtype != CNN_FLOAT32)
+            continue;
+        size_t n = (size_t)(e->end - e->begin) / 4;
+        for (size_t k = 0; k < n; k++) {
+            uint32_t bits; /* the data section need not be aligned */
+            memcpy(&bits, st->data + e->begin + 4 * k, 4);
+            const char *kind = nonfinite_kind(bits);
+            if (kind)
+                return cnn_fail(CNN_ERR_FORMAT,
+                                "%s: tensor '%s' holds a non-finite value: %s at element "
+                                "%zu of %zu",
+                                name, e->name, kind, k + 1, n);
         }
     }
-    append_str(t, "\"");
-}
-
-static void append_entry(text *t, const cnn_named_tensor *item, uint64_t begin)
-{
-    const cnn_tensor *x = item->tensor;
-    char num[64];
-    append_json_string(t, item->name);
-    append_str(t, x->dtype == CNN_INT32 ? ":{\"dtype\":\"I32\",\"shape\":["
-                                         : ":{\"dtype\":\"F32\",\"shape\":[");
-    for (int d = x->ndims - 1; d >= 0; d--) {
-        snprintf(num, sizeof num, "%s%lld", d < x->ndims - 1 ? "," : "",
-                 (long long)x->size[d]);
-        append_str(t, num);
-    }
-    snprintf(num, sizeof num, "],\"data_offsets\":[%llu,%llu]}",
-             (unsigned long long)begin,
-             (unsigned long long)(begin + cnn_tensor_bytes(x)));
-    append_str(t, num);
-}
-
-/* The header JSON, padded with spaces so the data starts 8-byte aligned. */
-static cnn_status build_header(text *t, const cnn_named_tensor *items, int count,
-                               const char *const *keys, const char *const *values,
-                               int meta_count)
-{
-    append_str(t, "{");
-    if (meta_count > 0) {
-        append_str(t, "\"__metadata__\":{");
-        for (int i = 0; i < meta_count; i++) {
-            append_str(t, i ? "," : "");
-            append_json_string(t, keys[i]);
-            append_str(t, ":");
-            append_json_string(t, values[i]);
-        }
-        append_str(t, count ? "}," : "}");
-    }
-    uint64_t offset = 0;
-    for (int i = 0; i < count; i++) {
-        append_str(t, i ? "," : "");
-        append_entry(t, &items[i], offset);
-        offset += cnn_tensor_bytes(items[i].tensor);
-    }
-    append_str(t, "}");
-    while (!t->failed && t->len % 8 != 0)
-        append_str(t, " ");
-    return t->failed ? cnn_fail(CNN_ERR_NOMEM, "out of memory building the header")
-                     : CNN_OK;
-}
-
-/* Non-contiguous tensors go through a contiguous copy. */
-static cnn_status write_tensor(FILE *f, const cnn_tensor *x, const char *path)
-{
-    size_t bytes = cnn_tensor_bytes(x);
-    if (bytes == 0)
-        return CNN_OK;
-    if (cnn_tensor_is_contiguous(x))
-        return fwrite(cnn_tensor_data(x), 1, bytes, f) == bytes
-                   ? CNN_OK : cnn_fail(CNN_ERR_IO, "%s: write error: %s", path, strerror(errno));
-    cnn_storage tmp;
-    cnn_tensor dense;
-    cnn_status s = cnn_tensor_init(&dense, x->dtype, x->ndims, x->size);
-    if (s == CNN_OK)
-        s = cnn_storage_alloc(&tmp, bytes);
-    if (s != CNN_OK)
-        return s;
-    dense.storage = &tmp;
-    s = cnn_tensor_copy(&dense, x);
-    if (s == CNN_OK && fwrite(tmp.data, 1, bytes, f) != bytes)
-        s = cnn_fail(CNN_ERR_IO, "%s: write error: %s", path, strerror(errno));
-    cnn_storage_free(&tmp);
-    return s;
-}
-
-static cnn_status write_contents(FILE *f, const char *path, const text *header,
-                                 const cnn_named_tensor *items, int count)
-{
-    uint8_t len[8];
-    for (int i = 0; i < 8; i++)
-        len[i] = (uint8_t)((uint64_t)header->len >> (8 * i));
-    if (fwrite(len, 1, 8, f) != 8 || fwrite(header->buf, 1, header->len, f) != header->len)
-        return cnn_fail(CNN_ERR_IO, "%s: write error: %s", path, strerror(errno));
-    for (int i = 0; i < count; i++) {
-        cnn_status s = write_tensor(f, items[i].tensor, path);
-        if (s != CNN_OK)
-            return s;
-    }
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-        return cnn_fail(CNN_ERR_IO, "%s: write error: %s", path, strerror(errno));
     return CNN_OK;
-}
-
-static cnn_status check_items(const cnn_named_tensor *items, int count)
-{
-    for (int i = 0; i < count; i++)
-        if (!cnn_tensor_data(items[i].tensor))
-            return cnn_fail(CNN_ERR_ARG, "tensor '%s' was freed", items[i].name);
-    return CNN_OK;
-}
-
-/* A new temporary file beside 'path' (same directory, so rename works). */
-static cnn_status create_temp(const char *path, char **tmp, int *fd)
-{
-    size_t n = strlen(path) + sizeof ".tmp.XXXXXX";
-    *tmp = malloc(n);
-    if (!*tmp)
-        return cnn_fail(CNN_ERR_NOMEM, "out of memory");
-    snprintf(*tmp, n, "%s.tmp.XXXXXX", path);
-    *fd = mkstemp(*tmp);
-    if (*fd < 0)
-        return cnn_fail(CNN_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                        strerror(errno));
-    return CNN_OK;
-}
-
-cnn_status cnn_safetensors_write(const char *path, const cnn_named_tensor *items,
-                                 int count, const char *const *meta_keys,
-                                 const char *const *meta_values, int meta_count)
-{
-    text header = {0};
-    char *tmp = NULL;
-    int fd = -1;
-    cnn_status s = check_items(items, count);
-    if (s == CNN_OK)
-        s = build_header(&header, items, count, meta_keys, meta_values, meta_count);
-    if (s == CNN_OK)
-        s = create_temp(path, &tmp, &fd);
-    if (fd >= 0) {
-        FILE *f = fdopen(fd, "wb");
-        s = f ? write_contents(f, path, &header, items, count)
-              : cnn_fail(CNN_ERR_IO, "%s", strerror(errno));
-        if ((f ? fclose(f) : close(fd)) != 0 && s == CNN_OK)
-            s = cnn_fail(CNN_ERR_IO, "%s: close failed: %s", path, strerror(errno));
-        if (s == CNN_OK && rename(tmp, path) != 0)
-            s = cnn_fail(CNN_ERR_IO, "%s: %s", path, strerror(errno));
-        if (s != CNN_OK)
-            unlink(tmp);
-    }
-    free(tmp);
-    free(header.buf);
-    return s;
 }
