@@ -118,13 +118,15 @@ static void append_str(text *t, const char *s) { append(t, s, strlen(s)); }
 
 static void append_json_string(text *t, const char *s)
 {
+    static const char plain[] = "\"\\\b\f\n\r\t", escaped[] = "\"\\bfnrt";
     append_str(t, "\"");
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
+        const char *hit = strchr(plain, c);
         char esc[8];
-        if (c == '"' || c == '\\') {
+        if (hit) {
             esc[0] = '\\';
-            esc[1] = (char)c;
+            esc[1] = escaped[hit - plain];
             append(t, esc, 2);
         } else if (c < 0x20) {
             snprintf(esc, sizeof esc, "\\u%04x", c);
