@@ -86,7 +86,7 @@ static void test_tensors_must_tile_the_data(void)
                    "bytes [4, 8) of the data belong to no tensor (a hole before tensor 'b')");
     expect_refused("{" T("a", 1, 4, 8) "}", 8, "bytes [0, 4) of the data belong to no tensor");
     expect_refused("{" T("a", 1, 0, 4) "}", 5,
-                   "1 bytes after the last tensor (the data section has 5 bytes, the "
+                   "1 byte after the last tensor (the data section has 5 bytes, the "
                    "tensors cover 4)");
     expect_refused("{}", 4, "4 bytes after the last tensor");
     expect_refused("{" T("a", 1, 0, 4) "," T("b", 1, 4, 8) "}", 7,
@@ -104,7 +104,7 @@ static void test_header_length_one_byte_short(void)
     buf[0]--;
     cnn_safetensors st;
     EXPECT(cnn_safetensors_parse(buf, len, "f", &st) == CNN_ERR_FORMAT);
-    EXPECT_MESSAGE_HAS("1 bytes after the last tensor");
+    EXPECT_MESSAGE_HAS("1 byte after the last tensor");
     cnn_safetensors_free(&st);
     buf[0] += 2; /* one long: the first data byte ends the JSON */
     EXPECT(cnn_safetensors_parse(buf, len, "f", &st) == CNN_ERR_FORMAT);

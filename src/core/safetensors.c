@@ -557,12 +557,13 @@ static cnn_status check_tiling(const cnn_safetensors *st, const char *name,
                             (unsigned long long)e->begin, e->name);
         covered = e->end;
     }
-    if (covered != st->data_len)
+    uint64_t trailing = st->data_len - covered;
+    if (trailing)
         return cnn_fail(CNN_ERR_FORMAT,
-                        "%s: %llu bytes after the last tensor (the data section has %zu "
+                        "%s: %llu byte%s after the last tensor (the data section has %zu "
                         "bytes, the tensors cover %llu)",
-                        name, (unsigned long long)(st->data_len - covered), st->data_len,
-                        (unsigned long long)covered);
+                        name, (unsigned long long)trailing, trailing == 1 ? "" : "s",
+                        st->data_len, (unsigned long long)covered);
     return CNN_OK;
 }
 
