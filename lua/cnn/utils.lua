@@ -273,6 +273,10 @@ return function(cnn)
           argcheck.raise(("%s: the model gives %d classes (%s), expected %d")
             :format(fname, yhat:size(1), shape(yhat), classes))
         end
+        if yhat:ndims() ~= 2 or yhat:size(2) ~= len then
+          argcheck.raise(("%s: the model gives %s for %d images, expected %d×%d")
+            :format(fname, shape(yhat), len, classes, len))
+        end
         visit(yhat, slice_of(y, first, len))
       end
     end)
