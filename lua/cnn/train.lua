@@ -109,6 +109,16 @@ local function run_callbacks(callbacks, info, bar)
   call_each(callbacks, info)
 end
 
+-- The loss's value, which must be a number or a 1-element tensor.
+local function scalar_loss(v)
+  if type(v) == "number" then return v end
+  local ok, n = pcall(function() return v:numel() end)
+  if not (argcheck.is_tensor(v) and ok and n == 1) then
+    argcheck.fail("train", "the loss", "a number or a 1-element tensor", v)
+  end
+  return v
+end
+
 local function describe_nonfinite(v)
   if v ~= v then return "NaN" end
   return v > 0 and "Inf" or "-Inf"
@@ -198,7 +208,7 @@ return function(cnn)
     for args in elements(data) do
       step = step + 1
       local value, gs = cnn.withgradient(function()
-        return loss(table.unpack(args, 1, args.n))
+        return scalar_loss(loss(table.unpack(args, 1, args.n)))
       end, ps)
       local v = scalar(value)
       if v ~= v or v == math.huge or v == -math.huge then
