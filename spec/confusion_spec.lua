@@ -45,7 +45,7 @@ describe("confusion", function()
       helpers.error_message(cnn.confusion, model, x, {10, 20, 30, 30, 20}))
     assert.equal("confusion: the model gives 3 classes (3×5), expected 2",
       helpers.error_message(cnn.confusion, model, x, cnn.zeros(2, 5)))
-    assert.equal("onehotbatch: label 30 is not in the label set {10, 20, 40}",
+    assert.equal("confusion: label 30 at position 3 is not in the label set {10, 20, 40}",
       helpers.error_message(cnn.confusion, model, x, labels, {10, 20, 40}))
   end)
 end)

@@ -50,8 +50,8 @@ cnn.train(loss, cnn.params(m), {{cnn.ones(4, 2), cnn.ones(2, 2)}}, cnn.ADAM(), {
   it("of activations name the activation", function()
     assert.equal("user:1: softmax: expected a tensor, got number", raised("local r = cnn.softmax(5)"))
     assert.equal("user:1: relu: expected a tensor, got string", raised("local r = cnn.relu('x')"))
-    assert.equal("user:1: flatten: expected a tensor, got nil", raised("local r = cnn.flatten()"))
-    assert.equal("user:1: logsigmoid: expected a Float32 tensor, got Int32 tensor",
+    assert.equal("user:1: flatten: x must be a tensor, got nil", raised("local r = cnn.flatten()"))
+    assert.equal("user:1: logsigmoid: x must be a Float32 tensor, got an Int32 tensor (2)",
       raised("local r = cnn.logsigmoid(cnn.zeros(2, 'int32'))"))
     assert.equal("user:1: softplus: bad argument #2 to 'eltwise' (Float32 tensor expected, got Int32)",
       raised("local r = cnn.softplus(cnn.zeros(2, 'int32'))"))

@@ -6,7 +6,7 @@
 -- @module cnn.activations
 
 local core = require "cnn.core"
-local errors = require "cnn.errors"
+local argcheck = require "cnn.argcheck"
 
 return function(cnn)
   local ops = cnn.ops
@@ -17,10 +17,14 @@ return function(cnn)
   act.relu = eltwise_op("relu", "relu", 0)
   local leaky = eltwise_op("leakyrelu", "relu", 0.01)
   --- x for x > 0, a·x otherwise (a = 0.01 by default).
-  function act.leakyrelu(x, a) return leaky(x, a or 0.01) end
+  function act.leakyrelu(x, a)
+    return leaky(x, argcheck.optional_number("leakyrelu", "a", a, 0.01))
+  end
   local elu = eltwise_op("elu", "elu", 1)
   --- x for x > 0, a·(exp(x) - 1) otherwise (a = 1 by default).
-  function act.elu(x, a) return elu(x, a or 1) end
+  function act.elu(x, a)
+    return elu(x, argcheck.optional_number("elu", "a", a, 1))
+  end
   local sigmoid = eltwise_op("sigmoid", "sigmoid")
   --- 1 / (1 + exp(-x))
   function act.sigmoid(x) return sigmoid(x) end
@@ -35,10 +39,7 @@ return function(cnn)
   function act.softplus(x) return softplus(x) end
   --- log(sigmoid(x)) = -softplus(-x), without overflow.
   function act.logsigmoid(x)
-    if getmetatable(x) ~= core.Tensor or x:dtype() ~= "Float32" then
-      local what = getmetatable(x) == core.Tensor and x:dtype() .. " tensor" or type(x)
-      errors.raise(("logsigmoid: expected a Float32 tensor, got %s"):format(what))
-    end
+    argcheck.tensor("logsigmoid", "x", x, "Float32")
     return ops.neg(softplus(ops.neg(x)))
   end
 

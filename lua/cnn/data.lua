@@ -10,6 +10,8 @@
 
 local errors = require "cnn.errors"
 local tensorcheck = require "cnn.tensorcheck"
+local labelsets = require "cnn.labelset"
+local argcheck = require "cnn.argcheck"
 
 return function(cnn)
   local core = cnn.core
@@ -56,35 +58,25 @@ return function(cnn)
       end
       return v:totable()
     end
-    if type(v) ~= "table" then
-      error(("%s: expected a table or tensor of labels, got %s"):format(fname, type(v)), 3)
+    if not argcheck.is_list(v) then
+      error(("%s: expected a table or tensor of labels, got %s"):format(fname, argcheck.describe(v)), 3)
     end
     return v
-  end
-
-  --- "{0, 1, ..., 9}", as the C core writes integer sets.
-  local function set_string(set)
-    local parts, k = {}, #set
-    local abbreviate = k > 10
-    for i = 1, k do
-      if abbreviate and i == 3 then
-        parts[#parts + 1] = "..."
-        parts[#parts + 1] = tostring(set[k])
-        break
-      end
-      parts[#parts + 1] = tostring(set[i])
-    end
-    return "{" .. table.concat(parts, ", ") .. "}"
   end
 
   --- Rows (1-based) of the labels in a general label set.
   local function rows_of(fname, labels, set)
     local row = {}
-    for i = #set, 1, -1 do row[set[i]] = i end
+    for i = #set, 1, -1 do
+      if set[i] ~= set[i] then
+        error(("%s: the label set holds NaN at position %d"):format(fname, i), 3)
+      end
+      row[set[i]] = i
+    end
     local rows = {}
     for i, label in ipairs(labels) do
       rows[i] = row[label] or error(("%s: label %s is not in the label set %s"):format(
-        fname, tostring(label), set_string(set)), 3)
+        fname, tostring(label), labelsets.set_string(set)), 3)
     end
     return rows
   end
@@ -168,6 +160,11 @@ return function(cnn)
     if opts.rng ~= nil and math.type(opts.rng) ~= "integer" then
       error("DataLoader: rng must be an integer seed", 3)
     end
+    for _, flag in ipairs{"shuffle", "partial", "copy"} do
+      if opts[flag] ~= nil and type(opts[flag]) ~= "boolean" then
+        error(("DataLoader: %s must be true or false, got %s"):format(flag, argcheck.describe(opts[flag])), 3)
+      end
+    end
     return opts
   end
 
@@ -180,7 +177,7 @@ return function(cnn)
       if type(y) == "table" and opts == nil then return {data}, y end
       error(("DataLoader: y must be a tensor or a table of tensors, got %s"):format(type(y)), 3)
     end
-    if type(data) == "table" and #data > 0 then return data, y end
+    if argcheck.is_list(data) and #data > 0 then return data, y end
     error("DataLoader: data must be a tensor or a table of tensors", 3)
   end
 
@@ -192,6 +189,7 @@ return function(cnn)
       if not is_tensor(t) then
         error(("DataLoader: data %s is not a tensor (%s)"):format(where, type(t)), 4)
       end
+      if not pcall(t.ndims, t) then error(("DataLoader: data %s is a freed tensor"):format(where), 4) end
       if t:ndims() == 0 then error(("DataLoader: data %s is a 0-dim tensor"):format(where), 4) end
       local m = t:size(t:ndims())
       if n == nil then
@@ -210,6 +208,7 @@ return function(cnn)
         visit(item, tostring(i))
       end
     end
+    if n == nil then error("DataLoader: data holds no tensor", 3) end
     return n
   end
 

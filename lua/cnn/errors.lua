@@ -42,35 +42,62 @@ end
 --- Raises again an error caught inside the library: a string whose
 -- position is a library line (or which has none) is raised at the user's
 -- line; anything else (user errors, error objects) unchanged. With
--- `fname`, a "bad argument" message of a cnn.core function the library
--- called is prefixed by the name the user called: "softplus: bad argument
--- #2 to 'eltwise' (Float32 tensor expected, got Int32)".
-function errors.relocate(e, fname)
-  if type(e) == "string" then
-    local path, rest = e:match("^(.-):%d+: (.*)$")
-    if path == nil then rest = e end
-    if path == nil or is_library_path(path) then
-      if fname and rest:sub(1, 13) == "bad argument " then rest = fname .. ": " .. rest end
-      errors.raise(rest)
-    end
+-- `fname`, a "bad argument" (or "calling 'f' on bad self") message of a
+-- cnn.core function the library called is prefixed by the name the user
+-- called: "softplus: bad argument #2 to 'eltwise' (Float32 tensor
+-- expected, got Int32)".
+--
+-- With `from` too, any message that starts with `from` (the name the
+-- failing call has inside the library) starts with `fname` instead,
+-- wherever it was raised: "minimum: empty tensor" for core.min's "min:
+-- empty tensor", "train: ..." for update's "update: ...". `from` true
+-- prefixes every message with `fname`: "Dense: glorot_uniform: tensor
+-- too large".
+function errors.relocate(e, fname, from)
+  if type(e) ~= "string" then error(e, 0) end
+  local position, rest = e:match("^(.-:%d+: )(.*)$")
+  if position == nil then rest = e end
+  local in_library = position == nil or is_library_path(position:match("^(.-):%d+: $"))
+  if from == true then
+    if rest:sub(1, #fname + 1) ~= fname .. ":" then rest = fname .. ": " .. rest end
+  elseif from and rest:sub(1, #from + 1) == from .. ":" then
+    rest = fname .. rest:sub(#from + 1)
+  elseif not in_library then
+    error(e, 0)
+  elseif fname and (rest:sub(1, 13) == "bad argument " or rest:find("^calling '")) then
+    rest = fname .. ": " .. rest
   end
-  error(e, 0)
+  if in_library then errors.raise(rest) end
+  error(position .. rest, 0)
 end
 
-local function pass(fname, ok, ...)
+local function pass(fname, from, ok, ...)
   if ok then return ... end
-  errors.relocate((...), fname)
+  errors.relocate((...), fname, from)
 end
 
 --- Calls f(...) and returns its results; an error is relocated (see
 -- `relocate`).
 function errors.call(f, ...)
-  return pass(nil, pcall(f, ...))
+  return pass(nil, nil, pcall(f, ...))
 end
 
 --- errors.call for the library function the user knows as `fname`.
 function errors.call_named(fname, f, ...)
-  return pass(fname, pcall(f, ...))
+  return pass(fname, nil, pcall(f, ...))
+end
+
+--- errors.call_named for a function known as `from` inside the library:
+-- its messages are given the name `fname` (see `relocate`).
+function errors.call_renamed(fname, from, f, ...)
+  return pass(fname, from, pcall(f, ...))
+end
+
+--- errors.call where every message starts with `fname`: for what a
+-- public function does on the user's behalf (a layer calling its weight
+-- initialiser, the user's own included).
+function errors.call_prefixed(fname, f, ...)
+  return pass(fname, true, pcall(f, ...))
 end
 
 return errors

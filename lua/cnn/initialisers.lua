@@ -7,25 +7,38 @@
 -- has fan_in = kW·kH·Cin, fan_out = kW·kH·Cout.
 -- @module cnn.initialisers
 
+local argcheck = require "cnn.argcheck"
+
 return function(cnn)
   local core = cnn.core
 
   -- Sizes and an optional trailing option table from the arguments.
   local function sizes_and_options(fname, ...)
     local args = table.pack(...)
-    local opts = {}
+    local opts
     if args.n >= 2 and type(args[args.n]) == "table" then
       opts = args[args.n]
       args.n = args.n - 1
     end
+    opts = argcheck.options(fname, opts, {gain = true})
+    if opts.gain ~= nil then argcheck.number(fname, "gain", opts.gain) end
     local sizes = args[1]
-    if type(sizes) ~= "table" then sizes = {table.unpack(args, 1, args.n)} end
-    for d = 1, #sizes do
-      if math.type(sizes[d]) ~= "integer" or sizes[d] < 0 then
-        error(("%s: sizes must be non-negative integers"):format(fname), 3)
-      end
+    if type(sizes) == "table" then
+      if args.n > 1 then argcheck.fail(fname, "argument 2", "an option table such as {gain = 2}", args[2]) end
+      if not argcheck.is_list(sizes) then argcheck.fail(fname, "sizes", "a list of integers", sizes) end
+    else
+      sizes = {table.unpack(args, 1, args.n)}
     end
+    for d = 1, #sizes do argcheck.integer(fname, ("size %d"):format(d), sizes[d], 0) end
     return sizes, opts
+  end
+
+  -- f(...) from cnn.core, whose errors ("rand: tensor: tensor too large")
+  -- are given the initialiser's name.
+  local function made(fname, f, ...)
+    local ok, t = pcall(f, ...)
+    if ok then return t end
+    argcheck.raise(fname .. ": " .. tostring(t):gsub("^[%w_]+: ", "", 1))
   end
 
   local function nfan(sizes)
@@ -39,15 +52,15 @@ return function(cnn)
   end
 
   -- U(-bound, bound), computed in place on one tensor.
-  local function uniform(sizes, bound)
-    local x = core.rand(sizes)
+  local function uniform(fname, sizes, bound)
+    local x = made(fname, core.rand, sizes)
     core.sub(x, 0.5, x)
     return core.mul(x, 2 * bound, x)
   end
 
   -- N(0, std^2), in place.
-  local function normal(sizes, std)
-    local x = core.randn(sizes)
+  local function normal(fname, sizes, std)
+    local x = made(fname, core.randn, sizes)
     return core.mul(x, std, x)
   end
 
@@ -58,14 +71,14 @@ return function(cnn)
   function init.glorot_uniform(...)
     local sizes, opts = sizes_and_options("glorot_uniform", ...)
     local fan_in, fan_out = nfan(sizes)
-    return uniform(sizes, (opts.gain or 1) * math.sqrt(6 / (fan_in + fan_out)))
+    return uniform("glorot_uniform", sizes, (opts.gain or 1) * math.sqrt(6 / (fan_in + fan_out)))
   end
 
   --- N(0, σ²) with σ = √(2 / (fan_in + fan_out)); option `gain`.
   function init.glorot_normal(...)
     local sizes, opts = sizes_and_options("glorot_normal", ...)
     local fan_in, fan_out = nfan(sizes)
-    return normal(sizes, (opts.gain or 1) * math.sqrt(2 / (fan_in + fan_out)))
+    return normal("glorot_normal", sizes, (opts.gain or 1) * math.sqrt(2 / (fan_in + fan_out)))
   end
 
   --- U(-b, b) with b = √3 · gain / √fan_in; option `gain` (default √2,
@@ -73,24 +86,24 @@ return function(cnn)
   function init.kaiming_uniform(...)
     local sizes, opts = sizes_and_options("kaiming_uniform", ...)
     local fan_in = nfan(sizes)
-    return uniform(sizes, math.sqrt(3) * (opts.gain or math.sqrt(2)) / math.sqrt(fan_in))
+    return uniform("kaiming_uniform", sizes, math.sqrt(3) * (opts.gain or math.sqrt(2)) / math.sqrt(fan_in))
   end
 
   --- N(0, σ²) with σ = gain / √fan_in; option `gain` (default √2).
   function init.kaiming_normal(...)
     local sizes, opts = sizes_and_options("kaiming_normal", ...)
     local fan_in = nfan(sizes)
-    return normal(sizes, (opts.gain or math.sqrt(2)) / math.sqrt(fan_in))
+    return normal("kaiming_normal", sizes, (opts.gain or math.sqrt(2)) / math.sqrt(fan_in))
   end
 
   --- Zeros (Flux's default bias).
   function init.zeros_init(...)
-    return core.zeros((sizes_and_options("zeros_init", ...)))
+    return made("zeros_init", core.zeros, (sizes_and_options("zeros_init", ...)))
   end
 
   --- Ones.
   function init.ones_init(...)
-    return core.ones((sizes_and_options("ones_init", ...)))
+    return made("ones_init", core.ones, (sizes_and_options("ones_init", ...)))
   end
 
   return init

@@ -9,64 +9,102 @@
 -- @module cnn.layers
 
 local errors = require "cnn.errors"
-local tensorcheck = require "cnn.tensorcheck"
+local argcheck = require "cnn.argcheck"
 
 local base = {}
 
-local is_tensor = tensorcheck.is_tensor
+local is_tensor = argcheck.is_tensor
 base.is_tensor = is_tensor
-base.shape = tensorcheck.shape
+base.shape = argcheck.shape
 
 --- A layer class: instances are called with `layer(x)`, printed with
 -- `tostring(layer)`. A class defines `forward(self, x)`, `describe(self)`
 -- (the one-line text) and optionally `check(self, x)` (a message when x
 -- does not fit, else nil), `parameters(self)` (its trainable tensors in
--- order), `children(self)` (sublayers) and `set_mode(self, mode)`.
+-- order), `children(self)` (sublayers) and `set_mode(self, mode)`;
+-- `base.constructor` then makes `forward` and the call check x first.
 function base.class(name)
   local c = {name = name}
   c.__index = c
   c.__name = name
   c.__tostring = function(self) return self:describe() end
-  c.__call = function(self, x)
-    local msg = self:check(x)
-    if msg then errors.raise(self:describe() .. ": " .. msg) end
-    return self:forward(x)
-  end
   c.check = function() return nil end
   c.parameters = function() return {} end
   c.children = function() return {} end
   return c
 end
 
---- A layer's constructor from its `build(...)`: a build error is raised
--- at the caller's line.
-function base.constructor(build)
+--- A layer's constructor from its `build(...)` (a build error is raised
+-- at the caller's line); `Class.forward` and the call of a layer become
+-- checked: an input `check` refuses raises "Dense(3 => 2): <message>".
+function base.constructor(build, Class)
+  local forward = Class.forward
+  local function checked(self, x)
+    local msg = self:check(x)
+    if msg then errors.raise(self:describe() .. ": " .. msg) end
+    return forward(self, x)
+  end
+  Class.forward, Class.__call = checked, checked
   return function(...)
     return errors.call(build, ...)
   end
 end
 
+local MODES = {"train", "test", "auto"}
+
 --- For layers with a train/test mode (Dropout, BatchNorm).
 function base.set_mode(self, mode)
-  self.mode = mode
+  self.mode = argcheck.choice("set_mode", "mode", mode, MODES)
 end
 
---- output_size of a layer whose output has its input's sizes.
-function base.same_size(_, sizes)
-  return sizes
-end
-
---- A message when x is not a tensor, else nil.
-function base.check_tensor(x)
+--- A message when x is not a live tensor (of `dtype`, if given), else nil.
+function base.check_tensor(x, dtype)
   if not is_tensor(x) then
     return ("expected a tensor, got %s"):format(type(x))
+  end
+  local ok, actual = pcall(x.dtype, x)
+  if not ok then return "expected a tensor, got a freed tensor" end
+  if dtype and actual ~= dtype then
+    return ("input is %s (%s), expected %s"):format(actual, base.shape(x), dtype)
   end
   return nil
 end
 
+--- act and opts from a constructor's trailing arguments: a plain table
+-- where the activation goes is the options.
+function base.act_and_options(act, opts)
+  if type(act) == "table" and getmetatable(act) == nil and opts == nil then return nil, act end
+  return act, opts
+end
+
+--- `bias` option: true (the default) or false.
+function base.bias_option(fname, bias)
+  return argcheck.optional_boolean(fname, "bias", bias, true)
+end
+
+--- A weight made by `init(sizes...)`, checked to be a Float32 tensor of
+-- those sizes; errors of the library's initialisers are named by fname.
+function base.initialised(fname, init, ...)
+  argcheck.callable(fname, "init", init, "cnn.glorot_uniform")
+  local w = errors.call_prefixed(fname, init, ...)
+  local expected = table.concat({...}, "×")
+  local ok, dtype = pcall(function() return w:dtype() end)
+  if not (is_tensor(w) and ok and dtype == "Float32" and base.shape(w) == expected) then
+    errors.raise(("%s: init must return a %s Float32 tensor, got %s"):format(fname, expected,
+      argcheck.describe(w)))
+  end
+  return w
+end
+
+--- Zeros of n for a bias, named by fname if n is too large.
+function base.zeros(fname, core, n)
+  return errors.call_prefixed(fname, core.zeros, n)
+end
+
 --- A message when x is not a tensor of `ndims` dimensions, else nil.
 function base.check_ndims(x, ndims, layout)
-  if not is_tensor(x) then return base.check_tensor(x) end
+  local msg = base.check_tensor(x, "Float32")
+  if msg then return msg end
   if x:ndims() ~= ndims then
     return ("input has %d dimensions (%s), expected %d (%s)")
       :format(x:ndims(), base.shape(x), ndims, layout)
@@ -83,12 +121,12 @@ function base.tuple(value, n, what)
     return t
   end
   if type(value) == "table" and #value == n then
-    local t = {}
+    local t, all = {}, true
     for i = 1, n do
-      if math.type(value[i]) ~= "integer" then return nil end
+      all = all and math.type(value[i]) == "integer"
       t[i] = value[i]
     end
-    return t
+    if all then return t end
   end
   return nil, ("%s must be an integer or a table of %d integers"):format(what, n)
 end
@@ -148,6 +186,13 @@ return function(cnn)
     return act == nil or act == cnn.identity
   end
 
+  --- The activation argument of constructor fname: nil for none, else a
+  -- callable.
+  function base.activation(fname, act)
+    if base.is_identity(act) then return nil end
+    return argcheck.callable(fname, "activation", act, "cnn.relu")
+  end
+
   -- The activation's part of a layer's text: ", relu", or "" for none.
   function base.act_string(act)
     return act and ", " .. base.function_name(act) or ""
@@ -186,10 +231,6 @@ return function(cnn)
   layers.Flatten, layers.flatten = flatten.Flatten, flatten.flatten
 
   local walk = require("cnn.layers.walk")(cnn, base)
-  layers.params = walk.params
-  layers.trainmode = walk.trainmode
-  layers.testmode = walk.testmode
-  layers.summary = walk.summary
-  layers.outputsize = walk.outputsize
+  for k, v in pairs(require("cnn.layers.models")(walk)) do layers[k] = v end
   return layers
 end

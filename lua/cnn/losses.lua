@@ -6,32 +6,33 @@
 -- average over the samples: every dimension but the first.
 -- @module cnn.losses
 
-local core = require "cnn.core"
-local errors = require "cnn.errors"
+local argcheck = require "cnn.argcheck"
 
 --- eps(Float32), added inside logarithms as Flux does.
 local EPS = 1.1920929e-7
 
 return function(cnn)
   local ops = cnn.ops
-  local shape = function(t)
-    local s = t:size()
-    if #s == 0 then return "0-dim" end
-    return table.concat(s, "×")
+  local shape = argcheck.shape
+
+  -- The sizes of t, named `what` in messages: a tensor, not freed, of
+  -- `dtype` if given.
+  local function sizes_of(name, what, t, dtype)
+    if not argcheck.is_tensor(t) then
+      argcheck.raise(("%s: %s must be a tensor, got %s"):format(name, what, type(t)))
+    end
+    local ok, sizes = pcall(t.size, t)
+    if not ok then argcheck.fail(name, what, "a live tensor", t) end
+    if dtype and t:dtype() ~= dtype then argcheck.fail(name, what, "a " .. dtype .. " tensor", t) end
+    return sizes
   end
 
   local function check_sizes(name, yhat, y)
-    if getmetatable(yhat) ~= core.Tensor then
-      errors.raise(("%s: prediction must be a tensor, got %s"):format(name, type(yhat)))
-    end
-    if getmetatable(y) ~= core.Tensor then
-      errors.raise(("%s: target must be a tensor, got %s"):format(name, type(y)))
-    end
-    local a, b = yhat:size(), y:size()
+    local a, b = sizes_of(name, "prediction", yhat, "Float32"), sizes_of(name, "target", y)
     local same = #a == #b
     for d = 1, #a do same = same and a[d] == b[d] end
     if not same then
-      errors.raise(("%s: prediction %s and target %s differ in size"):format(name, shape(yhat), shape(y)))
+      argcheck.raise(("%s: prediction %s and target %s differ in size"):format(name, shape(yhat), shape(y)))
     end
   end
 

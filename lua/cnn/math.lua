@@ -14,8 +14,17 @@
 -- functions.
 -- @module cnn.math
 
+local errors = require "cnn.errors"
+
 return function(cnn)
   local core = cnn.core
+
+  -- core's reduction `from` under its Julia name: its errors say `name`.
+  local function renamed(name, from)
+    local f = core[from]
+    return function(...) return errors.call_renamed(name, from, f, ...) end
+  end
+
   return {
     --- matmul(a, b): a m×k times b k×n → m×n; b may be a vector (k) → m.
     matmul = core.matmul,
@@ -39,9 +48,9 @@ return function(cnn)
     --- mean(x [, dim]).
     mean = core.mean,
     --- maximum(x [, dim]): the largest element (NaN if there is one).
-    maximum = core.max,
+    maximum = renamed("maximum", "max"),
     --- minimum(x [, dim]).
-    minimum = core.min,
+    minimum = renamed("minimum", "min"),
     --- argmax(x [, dim]): the 1-based linear index of the first maximum, or
     -- an Int32 tensor of indices along dim.
     argmax = core.argmax,

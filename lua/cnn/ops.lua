@@ -9,12 +9,11 @@
 -- @module cnn.ops
 
 local core = require "cnn.core"
-local errors = require "cnn.errors"
-local tensorcheck = require "cnn.tensorcheck"
+local argcheck = require "cnn.argcheck"
 
 local Tensor = core.Tensor
 
-local is_tensor, shape = tensorcheck.is_tensor, tensorcheck.shape
+local is_tensor = argcheck.is_tensor
 
 -- The table of Tensor methods (core.Tensor.methods, which the __index of
 -- tensors consults at call time).
@@ -176,9 +175,7 @@ return function(cnn)
   --- Flux's flatten: all dimensions but the last merged into one,
   -- W×H×C×N → (W·H·C)×N.
   function ops.flatten(x)
-    if not is_tensor(x) then
-      errors.raise(("flatten: expected a tensor, got %s"):format(type(x)))
-    end
+    argcheck.tensor("flatten", "x", x)
     local n = x:ndims()
     if n == 0 then return ops.reshape(x, 1, 1) end
     -- the size of the merged dimension given, so that an empty batch works
@@ -278,7 +275,10 @@ return function(cnn)
   --- An op y = f(x) on oneDNN's eltwise kind `kind`, with an optional
   -- parameter (`alpha`, default `default_alpha`) as second argument.
   function ops.eltwise_op(name, kind, default_alpha, beta)
-    beta = beta or 0
+    argcheck.string("eltwise_op", "name", name)
+    argcheck.string("eltwise_op", "kind", kind)
+    argcheck.optional_number("eltwise_op", "default_alpha", default_alpha)
+    beta = argcheck.optional_number("eltwise_op", "beta", beta, 0)
     return op{
       name = name,
       forward = function(ctx, x, alpha)
@@ -398,6 +398,7 @@ return function(cnn)
   ops.dense = op{
     name = "dense",
     forward = function(ctx, x, w, b)
+      if not is_tensor(x) then argcheck.fail("dense", "x", "a tensor", x) end
       local vec = x:ndims() == 1
       if vec then x = core.reshape(x, x:numel(), 1) end
       local y = core.dense(x, w, b)
@@ -475,24 +476,21 @@ return function(cnn)
   }
 
   --- Dropout as Flux: with `active` (default true), each element is zeroed
-  -- with probability p and the others are scaled by 1/(1-p); otherwise x.
+  -- with probability p (in [0, 1)) and the others are scaled by 1/(1-p);
+  -- otherwise x.
   function ops.dropout(x, p, active)
-    if type(p) ~= "number" or p < 0 or p > 1 then
-      error(("dropout: probability must be between 0 and 1, got %s"):format(tostring(p)), 2)
-    end
-    if active == false or p == 0 then return x end
-    local mask
-    if p == 1 then
-      mask = core.zeros(x:size())
-    else
-      mask = core.mul(core.gt(core.rand(x:size()), p), 1 / (1 - p))
-    end
+    argcheck.tensor("dropout", "x", x)
+    argcheck.number("dropout", "p", p, "[0, 1)")
+    if argcheck.optional_boolean("dropout", "active", active, true) == false or p == 0 then return x end
+    local mask = core.mul(core.gt(core.rand(x:size()), p), 1 / (1 - p))
     return ops.mul(x, mask)
   end
 
   -- Non-differentiable ops ---------------------------------------------
 
   local function nondifferentiable(name, f)
+    argcheck.string("nondifferentiable", "name", name)
+    argcheck.callable("nondifferentiable", "f", f)
     return op{name = name, differentiable = false,
               forward = function(_, ...) return f(...) end}
   end

@@ -11,6 +11,8 @@
 -- to stderr at its end.
 -- @module cnn.profile
 
+local argcheck = require "cnn.argcheck"
+
 return function(cnn)
   local core = cnn.core
   local profile = {}
@@ -35,17 +37,9 @@ return function(cnn)
     return report
   end
 
-  --- Runs `f(...)` with profiling on; returns a report and f's results
-  -- packed (`{n = ..., ...}`). The report has `wall` (seconds), `rows`
-  -- (`{name, seconds, executions}` for every kind of primitive that ran,
-  -- in a fixed order, then "Lua and other"), and the counters
-  -- `primitive_executions`, `reorders`, `tensor_allocations`,
-  -- `tensor_bytes_allocated`, `primitives_created` (differences over the
-  -- run). An error in `f` is raised after profiling is restored.
-  function profile.profile_report(f, ...)
-    if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
-      error("profile: f must be a function", 2)
-    end
+  -- profile_report as the function the user calls, `fname`.
+  local function report_of(fname, f, ...)
+    if not argcheck.is_callable(f) then argcheck.raise(fname .. ": f must be a function") end
     local was = core.profiling(true)
     local before = core.stats()
     local start = core.monotime()
@@ -57,6 +51,41 @@ return function(cnn)
     return report_between(before, after, wall), table.pack(table.unpack(results, 2, results.n))
   end
 
+  --- Runs `f(...)` with profiling on; returns a report and f's results
+  -- packed (`{n = ..., ...}`). The report has `wall` (seconds), `rows`
+  -- (`{name, seconds, executions}` for every kind of primitive that ran,
+  -- in a fixed order, then "Lua and other"), and the counters
+  -- `primitive_executions`, `reorders`, `tensor_allocations`,
+  -- `tensor_bytes_allocated`, `primitives_created` (differences over the
+  -- run). An error in `f` is raised after profiling is restored.
+  -- @param f a function
+  -- @param ... its arguments
+  -- @treturn table the report
+  -- @treturn table f's results, packed
+  -- @usage local report = cnn.profile_report(function() return model(x) end)
+  function profile.profile_report(f, ...)
+    return report_of("profile_report", f, ...)
+  end
+
+  local COUNTER_SET = {}
+  for _, k in ipairs(COUNTERS) do COUNTER_SET[k] = true end
+
+  -- Whether report has the fields profile_text reads, of their types.
+  local function is_report(report)
+    if type(report) ~= "table" or not argcheck.is_number(report.wall) then return false end
+    for k in pairs(COUNTER_SET) do
+      if math.type(report[k]) ~= "integer" then return false end
+    end
+    if not argcheck.is_list(report.rows) then return false end
+    for _, row in ipairs(report.rows) do
+      if type(row) ~= "table" or type(row.name) ~= "string" or not argcheck.is_number(row.seconds)
+         or (row.executions ~= nil and math.type(row.executions) ~= "integer") then
+        return false
+      end
+    end
+    return true
+  end
+
   local function megabytes(bytes)
     return ("%.1f MB"):format(bytes / 1e6)
   end
@@ -64,6 +93,9 @@ return function(cnn)
   --- The report as text: one line per row with milliseconds, share of the
   -- wall time and executions, then the counters.
   function profile.profile_text(report)
+    if not is_report(report) then
+      argcheck.fail("profile_text", "report", "a report as cnn.profile_report returns it", report)
+    end
     local lines = {("%-32s %10s %7s %11s"):format("profile", "ms", "share", "executions")}
     for _, row in ipairs(report.rows) do
       local share = report.wall > 0 and 100 * row.seconds / report.wall or 0
@@ -81,7 +113,7 @@ return function(cnn)
   -- @usage
   -- local gs = cnn.profile(function() return cnn.gradient(loss, ps) end)
   function profile.profile(f, ...)
-    local report, results = profile.profile_report(f, ...)
+    local report, results = report_of("profile", f, ...)
     print(profile.profile_text(report))
     return table.unpack(results, 1, results.n)
   end

@@ -2,16 +2,14 @@
 -- @module cnn.train
 
 local progress = require "cnn.progress"
+local argcheck = require "cnn.argcheck"
+local errors = require "cnn.errors"
 
 --- One flag per running cnn.train call (calls may nest in a callback);
 -- cnn.stop() raises the innermost one.
 local stop_requested = {}
 
-local function is_callable(x)
-  if type(x) == "function" then return true end
-  local mt = getmetatable(x)
-  return type(mt) == "table" and mt.__call ~= nil
-end
+local is_callable = argcheck.is_callable
 
 --- A function returning the next element of `data` as a packed argument
 -- list, or nil at the end. Callables are iterated as a generic `for` does
@@ -111,6 +109,16 @@ local function run_callbacks(callbacks, info, bar)
   call_each(callbacks, info)
 end
 
+-- The loss's value, which must be a number or a 1-element tensor.
+local function scalar_loss(v)
+  if type(v) == "number" then return v end
+  local ok, n = pcall(function() return v:numel() end)
+  if not (argcheck.is_tensor(v) and ok and n == 1) then
+    argcheck.fail("train", "the loss", "a number or a 1-element tensor", v)
+  end
+  return v
+end
+
 local function describe_nonfinite(v)
   if v ~= v then return "NaN" end
   return v > 0 and "Inf" or "-Inf"
@@ -165,13 +173,16 @@ return function(cnn)
     if data == nil or (type(data) ~= "table" and not is_callable(data)) then
       error(("train: data must be an iterable or an array, got %s"):format(type(data)), 2)
     end
-    -- the rest is cnn.update's to check, at the first step
+    -- a table with a metatable is iterated through __call or read through __index
+    local mt = getmetatable(data)
+    if type(mt) == "table" and not is_callable(data) and rawget(mt, "__index") == nil then
+      argcheck.fail("train", "data", "an iterable or an array", data)
+    end
     if ps == nil then error("train: ps is nil; pass cnn.params(model)", 2) end
     if opt == nil then error("train: opt is nil; pass an optimiser such as cnn.ADAM()", 2) end
-    options = options or {}
-    if type(options) ~= "table" then
-      error(("train: options must be a table, got %s"):format(type(options)), 2)
-    end
+    if type(ps) == "table" then argcheck.tensor_list("train", "ps", ps) end
+    -- the rest is cnn.update's to check, at the first step
+    options = argcheck.options("train", options, {cb = true, progress = true})
     local callbacks = check_callbacks(options.cb)
     local clock = cnn.wallclock or core.monotime or os.clock
     local total = length_of(data)
@@ -197,13 +208,18 @@ return function(cnn)
     for args in elements(data) do
       step = step + 1
       local value, gs = cnn.withgradient(function()
-        return loss(table.unpack(args, 1, args.n))
+        return scalar_loss(loss(table.unpack(args, 1, args.n)))
       end, ps)
       local v = scalar(value)
       if v ~= v or v == math.huge or v == -math.huge then
-        error(("train: loss is %s at step %d"):format(describe_nonfinite(v), step), 0)
+        argcheck.raise(("train: loss is %s at step %d"):format(describe_nonfinite(v), step))
       end
-      cnn.update(opt, ps, gs)
+      if next(gs) == nil and type(ps) == "table" and #ps > 0 then
+        argcheck.raise(("train: the loss does not depend on any of the %d parameters in ps "
+          .. "(no gradient at step %d)"):format(#ps, step))
+      end
+      -- ps and opt are checked there, and named as train's arguments
+      errors.call_renamed("train", "update", cnn.update, opt, ps, gs)
       loss_sum = loss_sum + v
       bar:step(batch_images(args), v)
       run_callbacks(callbacks, { step = step, loss = v }, bar)

@@ -3,7 +3,8 @@
 -- @module cnn.utils
 
 local progress = require "cnn.progress"
-local errors = require "cnn.errors"
+local argcheck = require "cnn.argcheck"
+local labelsets = require "cnn.labelset"
 
 --- Seconds on a monotonic wall clock (os.clock counts CPU time of every
 -- thread, which runs ahead of the wall when OpenMP is busy).
@@ -49,24 +50,21 @@ end
 local RAMP = { " ", "░", "▒", "▓", "█" }
 
 --- The two spatial sizes of a W×H image with any trailing singleton dims.
-local function image_sizes(t)
+local function image_sizes(fname, t)
+  argcheck.tensor(fname, "image", t)
   local s = t:size()
-  for d = 3, #s do
-    if s[d] ~= 1 then
-      error(("imagestring: expected one W×H image, got %s"):format(table.concat(s, "×")), 3)
-    end
+  local one_image = #s >= 2
+  for d = 3, #s do one_image = one_image and s[d] == 1 end
+  if not one_image then
+    argcheck.raise(("%s: expected one W×H image, got %s"):format(fname, table.concat(s, "×")))
   end
-  if #s < 2 then
-    error(("imagestring: expected one W×H image, got %s"):format(table.concat(s, "×")), 3)
+  if s[1] == 0 or s[2] == 0 then
+    argcheck.raise(("%s: the image %s has no pixels"):format(fname, table.concat(s, "×")))
   end
   return s[1], s[2]
 end
 
-local function is_callable(x)
-  if type(x) == "function" then return true end
-  local mt = getmetatable(x)
-  return type(mt) == "table" and mt.__call ~= nil
-end
+local is_callable = argcheck.is_callable
 
 return function(cnn)
   local core = cnn.core
@@ -80,10 +78,10 @@ return function(cnn)
   -- @treturn function
   local function throttle(f, seconds)
     if not is_callable(f) then
-      error(("throttle: expected a function, got %s"):format(type(f)), 2)
+      argcheck.raise(("throttle: expected a function, got %s"):format(type(f)))
     end
     if type(seconds) ~= "number" or seconds ~= seconds or seconds < 0 then
-      error("throttle: seconds must be a number >= 0", 2)
+      argcheck.raise("throttle: seconds must be a number >= 0")
     end
     local last
     return function(...)
@@ -99,6 +97,7 @@ return function(cnn)
   --- Runs f(...) and prints its wall time and the tensor memory it
   -- allocated, like Julia's @time; returns f's results.
   local function time(f, ...)
+    argcheck.callable("time", "f", f)
     local before = core.stats()
     local start = clock()
     local results = table.pack(f(...))
@@ -120,8 +119,9 @@ return function(cnn)
       return
     end
     if type(name) ~= "string" then
-      error("show: expected show(name, value) or show{name = value}", 2)
+      argcheck.raise("show: expected show(name, value) or show{name = value}")
     end
+    argcheck.arity("show", 2, "name, value", name, ...)
     local value = ...
     print(("%s = %s"):format(name, show_value(value)))
     return value
@@ -130,8 +130,9 @@ return function(cnn)
   --- A W×H image (x fastest, as MNIST is stored) as text, one line per
   -- image row, two characters per pixel, shaded from 0 (or the darkest
   -- pixel, if negative) to the brightest pixel.
-  local function imagestring(t)
-    local w, h = image_sizes(t)
+  local function image_text(fname, t, ...)
+    argcheck.arity(fname, 1, "image", t, ...)
+    local w, h = image_sizes(fname, t)
     local image = t:contiguous():reshape(w, h):float()
     local lo, hi = math.min(0, core.min(image)), core.max(image)
     local pixels = image:totable()
@@ -147,12 +148,22 @@ return function(cnn)
     return table.concat(lines, "\n")
   end
 
-  --- Prints a W×H image as block characters (see imagestring).
-  local function showimage(t)
-    print(imagestring(t))
+  --- A W×H image (x fastest, as MNIST is stored) as text, one line per
+  -- image row, two characters per pixel, shaded from 0 (or the darkest
+  -- pixel, if negative) to the brightest pixel.
+  -- @tparam Tensor t W×H, or W×H×1×1
+  -- @treturn string
+  local function imagestring(t, ...)
+    return image_text("imagestring", t, ...)
   end
 
-  local shape = require("cnn.tensorcheck").shape
+  --- Prints a W×H image as block characters (see imagestring).
+  -- @tparam Tensor t W×H, or W×H×1×1
+  local function showimage(t, ...)
+    print(image_text("showimage", t, ...))
+  end
+
+  local shape = argcheck.shape
 
   local function count_of(y)
     if type(y) == "table" and getmetatable(y) == nil then return #y end
@@ -192,37 +203,90 @@ return function(cnn)
     return result
   end
 
+  -- The labels of a tensor or a Lua array, as a Lua array.
+  local function label_list(v)
+    if argcheck.is_tensor(v) then return v:reshape(-1):totable() end
+    return v
+  end
+
+  -- Every label of y must be in the label set: the first that is not is
+  -- named with its position. Other faults of the label set are told as
+  -- onehotbatch finds them, under fname.
+  local function check_labels(fname, y, labelset)
+    if type(labelset) ~= "table" and not argcheck.is_tensor(labelset) then
+      argcheck.fail(fname, "labelset", "a list or a tensor of labels", labelset)
+    end
+    local ok, e = pcall(cnn.onehotbatch, y, labelset)
+    if ok then return end
+    local set = label_list(labelset)
+    local at, label = labelsets.first_missing(label_list(y), set)
+    if at then
+      argcheck.raise(("%s: label %s at position %d is not in the label set %s"):format(fname,
+        labelsets.value_string(label), at, labelsets.set_string(set)))
+    end
+    argcheck.raise(fname .. ": " .. tostring(e):gsub("^[^:]*:%d+: ", "", 1):gsub("^onehotbatch: ", "", 1))
+  end
+
   -- Checks the arguments of accuracy and confusion; returns the number
-  -- of images.
-  local function check_evaluation(fname, model, x, y, labelset)
+  -- of images and the batch size.
+  local function check_evaluation(fname, model, x, y, labelset, batchsize, ...)
+    argcheck.arity(fname, 5, "model, x, y, labelset, batchsize", model, x, y, labelset, batchsize, ...)
     if not is_callable(model) then
-      errors.raise(("%s: model must be callable, got %s"):format(fname, type(model)))
+      argcheck.fail(fname, "model", "a layer or a model such as a Chain", model)
     end
-    if getmetatable(x) ~= core.Tensor then
-      errors.raise(("%s: x must be a tensor, got %s"):format(fname, type(x)))
+    argcheck.tensor(fname, "x", x)
+    if x:ndims() == 0 then argcheck.fail(fname, "x", "a tensor of images, the last dimension the batch", x) end
+    if labelset == nil and not argcheck.is_tensor(y) then
+      argcheck.raise(("%s: y must be a one-hot tensor, or labels with a labelset"):format(fname))
     end
-    if labelset == nil and getmetatable(y) ~= core.Tensor then
-      errors.raise(("%s: y must be a one-hot tensor, or labels with a labelset"):format(fname))
+    if argcheck.is_tensor(y) then
+      argcheck.tensor(fname, "y", y)
+      if y:ndims() == 0 then argcheck.fail(fname, "y", "a one-hot tensor or labels", y) end
+    elseif not argcheck.is_list(y) then
+      argcheck.fail(fname, "y", "a tensor or a list of labels", y)
     end
+    batchsize = batchsize == nil and 1000 or argcheck.integer(fname, "batchsize", batchsize, 1)
     local n = x:size(x:ndims())
     if count_of(y) ~= n then
-      local ys = getmetatable(y) == core.Tensor and shape(y) or ("%d labels"):format(#y)
-      errors.raise(("%s: x has %d images (%s) but y has %d (%s)"):format(fname, n, shape(x),
+      local ys = argcheck.is_tensor(y) and shape(y) or ("%d labels"):format(#y)
+      argcheck.raise(("%s: x has %d images (%s) but y has %d (%s)"):format(fname, n, shape(x),
         count_of(y), ys))
     end
-    if n == 0 then errors.raise(fname .. ": no images") end
-    return n
+    if n == 0 then argcheck.raise(fname .. ": no images") end
+    if labelset ~= nil then check_labels(fname, y, labelset) end
+    return n, batchsize
   end
 
   -- Runs the model on x in batches of `batchsize` images, in test mode,
-  -- calling visit(yhat, yb) with each batch's output and targets.
-  local function each_prediction(model, x, y, n, batchsize, visit)
+  -- calling visit(yhat, yb) with each batch's output (checked to have
+  -- `classes` rows) and targets.
+  local function each_prediction(fname, model, x, y, n, batchsize, classes, visit)
     in_testmode(model, function()
       for first = 1, n, batchsize do
         local len = math.min(batchsize, n - first + 1)
-        visit(model(x:narrow(x:ndims(), first, len)), slice_of(y, first, len))
+        local yhat = model(x:narrow(x:ndims(), first, len))
+        if not argcheck.is_tensor(yhat) or yhat:ndims() == 0 then
+          argcheck.raise(("%s: the model returned %s, not classes×N scores"):format(fname,
+            argcheck.describe(yhat)))
+        end
+        if yhat:size(1) ~= classes then
+          argcheck.raise(("%s: the model gives %d classes (%s), expected %d")
+            :format(fname, yhat:size(1), shape(yhat), classes))
+        end
+        if yhat:ndims() ~= 2 or yhat:size(2) ~= len then
+          argcheck.raise(("%s: the model gives %s for %d images, expected %d×%d")
+            :format(fname, shape(yhat), len, classes, len))
+        end
+        visit(yhat, slice_of(y, first, len))
       end
     end)
+  end
+
+  -- The number of classes: of the label set, or the rows of a one-hot y.
+  local function class_count(y, labelset)
+    if labelset == nil then return y:size(1) end
+    if argcheck.is_tensor(labelset) then return labelset:numel() end
+    return #labelset
   end
 
   --- Fraction of the images of x that model classifies as y says:
@@ -230,21 +294,12 @@ return function(cnn)
   -- batches of `batchsize` images (1000 by default). y is one-hot
   -- (classes×N), or the labels (a tensor or a Lua array) with `labelset`.
   -- @treturn number in [0, 1]
-  local function accuracy(model, x, y, labelset, batchsize)
-    local n = check_evaluation("accuracy", model, x, y, labelset)
-    local onecold = core.onecold
-    local set = labelset
-    if getmetatable(set) == core.Tensor and set:dtype() ~= "Int32" then set = set:int() end
+  local function accuracy(model, x, y, labelset, batchsize, ...)
+    local n, bs = check_evaluation("accuracy", model, x, y, labelset, batchsize, ...)
     local correct = 0
-    each_prediction(model, x, y, n, batchsize or 1000, function(yhat, yb)
-      local same
-      if labelset ~= nil then
-        if getmetatable(yb) ~= core.Tensor then yb = core.tensor(yb, "int32") end
-        same = core.eq(onecold(yhat, set), yb:reshape(-1))
-      else
-        same = core.eq(onecold(yhat), onecold(yb))
-      end
-      correct = correct + core.sum(same)
+    each_prediction("accuracy", model, x, y, n, bs, class_count(y, labelset), function(yhat, yb)
+      local truth = labelset ~= nil and cnn.onehotbatch(yb, labelset) or yb
+      correct = correct + core.sum(core.eq(core.onecold(yhat), core.onecold(truth)))
     end)
     return correct / n
   end
@@ -257,18 +312,13 @@ return function(cnn)
   -- @usage local counts, per_class = cnn.confusion(model, tX, test_labels, cnn.range(0, 9))
   -- @treturn Tensor K×K Float32 counts, rows the true classes
   -- @treturn Tensor K Float32 accuracy per class
-  local function confusion(model, x, y, labelset, batchsize)
-    local n = check_evaluation("confusion", model, x, y, labelset)
-    local k = labelset ~= nil and (getmetatable(labelset) == core.Tensor and labelset:numel()
-      or #labelset) or y:size(1)
+  local function confusion(model, x, y, labelset, batchsize, ...)
+    local n, bs = check_evaluation("confusion", model, x, y, labelset, batchsize, ...)
+    local k = class_count(y, labelset)
     local classes = {}
     for i = 1, k do classes[i] = i end
     local counts = core.zeros(k, k)
-    each_prediction(model, x, y, n, batchsize or 1000, function(yhat, yb)
-      if yhat:size(1) ~= k then
-        errors.raise(("confusion: the model gives %d classes (%s), expected %d")
-          :format(yhat:size(1), shape(yhat), k))
-      end
+    each_prediction("confusion", model, x, y, n, bs, k, function(yhat, yb)
       local truth = labelset ~= nil and cnn.onehotbatch(yb, labelset)
         or core.onehotbatch(core.onecold(yb), classes)
       local predicted = core.onehotbatch(core.onecold(yhat), classes)

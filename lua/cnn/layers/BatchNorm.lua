@@ -11,24 +11,32 @@
 -- and `running_mean` (zeros), `running_var` (ones).
 -- @module cnn.layers.BatchNorm
 
+local argcheck = require "cnn.argcheck"
+local errors = require "cnn.errors"
+
+local OPTIONS = {momentum = true, eps = true}
+
 return function(cnn, base)
   local BatchNorm = base.class("BatchNorm")
 
-  local function build(channels, act, opts)
-    if type(act) == "table" and opts == nil and not base.is_layer(act) then
-      act, opts = nil, act
-    end
-    opts = opts or {}
+  local function build(channels, act, opts, ...)
+    argcheck.arity("BatchNorm", 3, "channels, act, opts", channels, act, opts, ...)
+    act, opts = base.act_and_options(act, opts)
+    opts = argcheck.options("BatchNorm", opts, OPTIONS)
     if math.type(channels) ~= "integer" or channels < 1 then
       error("BatchNorm: channels must be a positive integer", 0)
     end
+    act = base.activation("BatchNorm", act)
+    local momentum = argcheck.optional_number("BatchNorm", "momentum", opts.momentum, 0.1, "[0, 1]")
+    local eps = argcheck.optional_number("BatchNorm", "eps", opts.eps, 1e-5, "(0, inf)")
     local core = cnn.core
+    local function filled(f) return errors.call_prefixed("BatchNorm", f, channels) end
     return setmetatable({
       channels = channels,
-      act = not base.is_identity(act) and act or nil,
-      gamma = core.ones(channels), beta = core.zeros(channels),
-      running_mean = core.zeros(channels), running_var = core.ones(channels),
-      momentum = opts.momentum or 0.1, eps = opts.eps or 1e-5,
+      act = act,
+      gamma = filled(core.ones), beta = filled(core.zeros),
+      running_mean = filled(core.zeros), running_var = filled(core.ones),
+      momentum = momentum, eps = eps,
       mode = "auto",
     }, BatchNorm)
   end
@@ -39,9 +47,8 @@ return function(cnn, base)
   end
 
   function BatchNorm:check(x)
-    if not base.is_tensor(x) then
-      return ("expected a tensor, got %s"):format(type(x))
-    end
+    local msg = base.check_tensor(x, "Float32")
+    if msg then return msg end
     if x:ndims() < 2 then
       return ("input has %d dimensions (%s), expected at least 2"):format(x:ndims(), base.shape(x))
     end
@@ -68,11 +75,10 @@ return function(cnn, base)
   end
 
   BatchNorm.set_mode = base.set_mode
-  BatchNorm.output_size = base.same_size
 
   function BatchNorm:describe()
     return ("BatchNorm(%d%s)"):format(self.channels, base.act_string(self.act))
   end
 
-  return base.constructor(build)
+  return base.constructor(build, BatchNorm)
 end

@@ -17,6 +17,10 @@
 -- PyTorch); weights from Flux's Conv need a 180° rotation.
 -- @module cnn.layers.Conv
 
+local argcheck = require "cnn.argcheck"
+
+local OPTIONS = {pad = true, stride = true, dilation = true, bias = true, init = true}
+
 return function(cnn, base)
   local Conv = base.class("Conv")
 
@@ -59,26 +63,30 @@ return function(cnn, base)
     if type(cin) == "table" then -- the pair form Conv(k, {cin, cout}, act, opts)
       cin, cout, act, opts = cin[1], cin[2], cout, act
     end
-    if type(act) == "table" and opts == nil and not base.is_layer(act) then
-      act, opts = nil, act
-    end
+    act, opts = base.act_and_options(act, opts)
+    opts = argcheck.options("Conv", opts, OPTIONS)
     if math.type(cin) ~= "integer" or math.type(cout) ~= "integer" or cin < 1 or cout < 1 then
       fail("channels must be positive integers")
     end
-    return cin, cout, act, opts or {}
+    return cin, cout, base.activation("Conv", act), opts
   end
 
-  local function build(kernel, cin, cout, act, opts)
+  local function build(kernel, cin, cout, act, opts, ...)
+    if type(cin) == "table" then
+      argcheck.arity("Conv", 4, "kernel, {cin, cout}, act, opts", kernel, cin, cout, act, opts, ...)
+    else
+      argcheck.arity("Conv", 5, "kernel, cin, cout, act, opts", kernel, cin, cout, act, opts, ...)
+    end
     cin, cout, act, opts = parse_channels(cin, cout, act, opts)
     kernel = checked_tuple(kernel, 2, "kernel", 1)
     local stride = checked_tuple(opts.stride or 1, 2, "stride", 1)
     local dilation = checked_tuple(opts.dilation or 1, 2, "dilation", 1)
     local pad = parse_pad(opts.pad, kernel, dilation)
-    local init = opts.init or cnn.glorot_uniform
+    local bias = base.bias_option("Conv", opts.bias)
     local self = setmetatable({
-      weight = init(kernel[1], kernel[2], cin, cout),
-      bias = opts.bias ~= false and cnn.core.zeros(cout) or nil,
-      act = not base.is_identity(act) and act or nil,
+      weight = base.initialised("Conv", opts.init or cnn.glorot_uniform, kernel[1], kernel[2], cin, cout),
+      bias = bias and base.zeros("Conv", cnn.core, cout) or nil,
+      act = act,
       kernel = kernel, cin = cin, cout = cout,
       pad = pad, stride = stride, dilation = dilation,
     }, Conv)
@@ -118,16 +126,6 @@ return function(cnn, base)
     return {self.weight, self.bias}
   end
 
-  --- Output sizes for input sizes {W, H, C, N}.
-  function Conv:output_size(sizes)
-    local out = {}
-    for d = 1, 2 do
-      local padded = sizes[d] + self.pad[2 * d - 1] + self.pad[2 * d]
-      out[d] = (padded - extent(self, d)) // self.stride[d] + 1
-    end
-    return {out[1], out[2], self.cout, sizes[4]}
-  end
-
   local function all_equal(t, v)
     for i = 1, #t do if t[i] ~= v then return false end end
     return true
@@ -143,5 +141,5 @@ return function(cnn, base)
     return s .. ")"
   end
 
-  return base.constructor(build)
+  return base.constructor(build, Conv)
 end

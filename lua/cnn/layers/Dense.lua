@@ -8,33 +8,38 @@
 -- as Flux), `bias` (out, or nil), `act`.
 -- @module cnn.layers.Dense
 
+local argcheck = require "cnn.argcheck"
+
+local OPTIONS = {bias = true, init = true}
+
 return function(cnn, base)
   local Dense = base.class("Dense")
 
-  local function build(nin, nout, act, opts)
+  local function build(nin, nout, act, opts, ...)
     if type(nin) == "table" then -- the pair form Dense({in, out}, act, opts)
+      argcheck.arity("Dense", 3, "{in, out}, act, opts", nin, nout, act, opts, ...)
       nin, nout, act, opts = nin[1], nin[2], nout, act
+    else
+      argcheck.arity("Dense", 4, "in, out, act, opts", nin, nout, act, opts, ...)
     end
-    if type(act) == "table" and opts == nil and not base.is_layer(act) then
-      act, opts = nil, act
-    end
-    opts = opts or {}
+    act, opts = base.act_and_options(act, opts)
+    opts = argcheck.options("Dense", opts, OPTIONS)
     if math.type(nin) ~= "integer" or math.type(nout) ~= "integer" or nin < 1 or nout < 1 then
       error("Dense: sizes must be positive integers", 0)
     end
-    local init = opts.init or cnn.glorot_uniform
+    act = base.activation("Dense", act)
+    local bias = base.bias_option("Dense", opts.bias)
     return setmetatable({
-      weight = init(nout, nin),
-      bias = opts.bias ~= false and cnn.core.zeros(nout) or nil,
-      act = not base.is_identity(act) and act or nil,
+      weight = base.initialised("Dense", opts.init or cnn.glorot_uniform, nout, nin),
+      bias = bias and base.zeros("Dense", cnn.core, nout) or nil,
+      act = act,
       nin = nin, nout = nout,
     }, Dense)
   end
 
   function Dense:check(x)
-    if not base.is_tensor(x) then
-      return ("expected a tensor, got %s"):format(type(x))
-    end
+    local msg = base.check_tensor(x, "Float32")
+    if msg then return msg end
     local nd = x:ndims()
     if nd ~= 1 and nd ~= 2 then
       return ("input has %d dimensions (%s), expected 2 (features×batch)"):format(nd, base.shape(x))
@@ -58,16 +63,11 @@ return function(cnn, base)
     return {self.weight, self.bias}
   end
 
-  function Dense:output_size(sizes)
-    if #sizes == 1 then return {self.nout} end
-    return {self.nout, sizes[2]}
-  end
-
   function Dense:describe()
     local s = ("Dense(%d => %d"):format(self.nin, self.nout) .. base.act_string(self.act)
     if not self.bias then s = s .. "; bias=false" end
     return s .. ")"
   end
 
-  return base.constructor(build)
+  return base.constructor(build, Dense)
 end

@@ -3,6 +3,8 @@
 -- the same order as PyTorch's `view(N, -1)` on NCHW).
 -- @module cnn.layers.Flatten
 
+local argcheck = require "cnn.argcheck"
+
 return function(cnn, base)
   local flatten = cnn.flatten or function(x)
     return x:reshape(-1, x:size(x:ndims()))
@@ -24,6 +26,9 @@ return function(cnn, base)
 
   return {
     flatten = flatten,
-    Flatten = function() return setmetatable({}, Flatten) end,
+    Flatten = base.constructor(function(...)
+      argcheck.arity("Flatten", 0, "", ...)
+      return setmetatable({}, Flatten)
+    end, Flatten),
   }
 end

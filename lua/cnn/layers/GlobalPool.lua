@@ -2,6 +2,8 @@
 -- image, W×H×C×N → 1×1×C×N, as in Flux.
 -- @module cnn.layers.GlobalPool
 
+local argcheck = require "cnn.argcheck"
+
 return function(cnn, base)
   local function global_class(name, kind)
     local Pool = base.class(name)
@@ -15,17 +17,14 @@ return function(cnn, base)
       return (cnn.pool2d(kind, x, {window = window, stride = window, pad = {0, 0, 0, 0}}))
     end
 
-    function Pool:output_size(sizes)
-      return {1, 1, sizes[3], sizes[4]}
-    end
-
     function Pool:describe()
       return name .. "()"
     end
 
-    return function()
+    return base.constructor(function(...)
+      argcheck.arity(name, 0, "", ...)
       return setmetatable({}, Pool)
-    end
+    end, Pool)
   end
 
   return {

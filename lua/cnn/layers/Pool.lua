@@ -8,6 +8,10 @@
 -- the padding in the mean, as Flux and PyTorch do by default.
 -- @module cnn.layers.Pool
 
+local argcheck = require "cnn.argcheck"
+
+local OPTIONS = {stride = true, pad = true}
+
 return function(cnn, base)
   local function fail(name, msg)
     error(name .. ": " .. msg, 0)
@@ -34,8 +38,9 @@ return function(cnn, base)
   local function pool_class(name, kind)
     local Pool = base.class(name)
 
-    local function build(window, opts)
-      opts = opts or {}
+    local function build(window, opts, ...)
+      argcheck.arity(name, 2, "window, opts", window, opts, ...)
+      opts = argcheck.options(name, opts, OPTIONS)
       window = checked_tuple(name, window, 2, "window", 1)
       local stride = checked_tuple(name, opts.stride or window, 2, "stride", 1)
       local pad = parse_pad(name, opts.pad)
@@ -61,15 +66,6 @@ return function(cnn, base)
       return (cnn.pool2d(kind, x, self.options))
     end
 
-    function Pool:output_size(sizes)
-      local out = {}
-      for d = 1, 2 do
-        local padded = sizes[d] + self.pad[2 * d - 1] + self.pad[2 * d]
-        out[d] = (padded - self.window[d]) // self.stride[d] + 1
-      end
-      return {out[1], out[2], sizes[3], sizes[4]}
-    end
-
     local function same(a, b)
       for i = 1, #a do if a[i] ~= b[i] then return false end end
       return true
@@ -82,7 +78,7 @@ return function(cnn, base)
       return s .. ")"
     end
 
-    return base.constructor(build)
+    return base.constructor(build, Pool)
   end
 
   return {

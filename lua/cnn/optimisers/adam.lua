@@ -3,11 +3,11 @@
 -- p -= eta m̂ / (√v̂ + eps) with m̂ = m / (1 - b1^t), v̂ = v / (1 - b2^t),
 -- t the step count of that parameter (Flux's and PyTorch's form: eps is
 -- added to √v̂).
--- Fields: `eta`, `beta` ({b1, b2}), `eps`. State per parameter: moments
--- `m`, `v` and step count `t`.
+-- Fields: `eta` (>= 0), `beta` ({b1, b2}, each in [0, 1)), `eps` (> 0).
+-- State per parameter: moments `m`, `v` and step count `t`.
 -- @module cnn.optimisers.adam
 
-return function(core, Optimiser)
+return function(core)
   local function step(o, p, g, s)
     if not s.m then
       s.m, s.v, s.t = core.zeros(p:size()), core.zeros(p:size()), 0
@@ -16,9 +16,13 @@ return function(core, Optimiser)
     core.adam_step(p, g, s.m, s.v, o.eta, o.beta[1], o.beta[2], o.eps, s.t)
   end
 
-  return function(eta, beta, eps)
-    beta = beta or {0.9, 0.999}
-    return Optimiser.new("ADAM", {eta = eta or 0.001, beta = {beta[1], beta[2]}, eps = eps or 1e-8},
-                         step, {"eta", "beta", "eps"}, {eps = 1e-8})
-  end
+  return {
+    name = "ADAM",
+    step = step,
+    hyperparameters = {
+      {"eta", 0.001, "rate"},
+      {"beta", {0.9, 0.999}, "betas"},
+      {"eps", 1e-8, "positive", omit_default = true},
+    },
+  }
 end

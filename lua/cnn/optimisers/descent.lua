@@ -1,13 +1,15 @@
 --- Descent(eta = 0.1): plain gradient descent, p -= eta g.
--- Fields: `eta`. State: none.
+-- Fields: `eta` (>= 0). State: none.
 -- @module cnn.optimisers.descent
 
-return function(core, Optimiser)
+return function(core)
   local function step(o, p, g)
     core.descent_step(p, g, o.eta)
   end
 
-  return function(eta)
-    return Optimiser.new("Descent", {eta = eta or 0.1}, step, {"eta"})
-  end
+  return {
+    name = "Descent",
+    step = step,
+    hyperparameters = {{"eta", 0.1, "rate"}},
+  }
 end

@@ -1,8 +1,8 @@
 --- Nesterov(eta = 0.001, rho = 0.9): Nesterov momentum as Flux writes it,
 -- d = rho² v - (1 + rho) eta g; v = rho v - eta g; p += d.
--- Fields: `eta`, `rho`. State per parameter: velocity `v`.
+-- Fields: `eta` (>= 0), `rho` (in [0, 1)). State per parameter: velocity `v`.
 -- @module cnn.optimisers.nesterov
 
-return function(core, Optimiser)
-  return Optimiser.velocity_kind(core, "Nesterov", 0.001, core.nesterov_step)
+return function(core, kind)
+  return kind.velocity(core, "Nesterov", 0.001, core.nesterov_step)
 end
