@@ -18,6 +18,7 @@
 -- untouched.
 -- @module cnn.checkpoint
 
+local argcheck = require "cnn.argcheck"
 local errors = require "cnn.errors"
 local tensorcheck = require "cnn.tensorcheck"
 
@@ -74,7 +75,7 @@ return function(cnn)
   -- The state tensors of `model`; raises, naming `fname`, for anything
   -- that has none (nil from a misspelt name, an optimiser, a number...).
   local function check_model(fname, model)
-    local list = type(model) == "table" and state(model) or {}
+    local list = type(model) == "table" and argcheck.is_callable(model) and state(model) or {}
     if #list == 0 then
       errors.raise(("%s: expected a model (a layer or Chain with parameters), got %s"):format(
         fname, describe(model)))
