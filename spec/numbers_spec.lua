@@ -187,3 +187,57 @@ describe("a network with a NaN", function()
     helpers.assert_tensor_near(m[8].weight, before, 0, 0)
   end)
 end)
+
+describe("Int32 tensors", function()
+  local range = "(whole numbers from -2147483648 to 2147483647)"
+
+  local function refuses(message, f, ...)
+    assert.are.equal(message .. " " .. range, helpers.error_message(f, ...))
+  end
+
+  it("take the whole numbers that fit, from integers and floats alike", function()
+    local t = cnn.tensor({2147483647, -2147483648, 3.0, -0.0}, "int32")
+    assert.are.same({2147483647, -2147483648, 3, 0}, t:totable())
+    assert.are.equal(7, cnn.tensor(7.0, "int32"):item())
+    assert.are.same({4, 4}, cnn.core.fill(4.0, 2, "int32"):totable())
+  end)
+
+  it("refuse in the constructor what does not fit, naming the value", function()
+    refuses("tensor: 1099511627776.0 does not fit in an Int32 tensor",
+      cnn.tensor, {2 ^ 40}, "int32")
+    refuses("tensor: 2147483648 does not fit in an Int32 tensor",
+      cnn.tensor, {1, 2147483648}, "int32")
+    refuses("tensor: 2.5 does not fit in an Int32 tensor", cnn.tensor, {{1}, {2.5}}, "int32")
+    refuses("tensor: inf does not fit in an Int32 tensor", cnn.tensor, math.huge, "int32")
+    local msg = helpers.error_message(cnn.tensor, {nan}, "int32")
+    assert.matches("^tensor: %-?nan does not fit in an Int32 tensor", msg)
+  end)
+
+  it("refuse in fill, set and setindex, leaving the tensor as it was", function()
+    local t = cnn.zeros(2, 3, "int32")
+    refuses("fill: -3000000000 does not fit in an Int32 tensor", cnn.core.fill, -3000000000, 2, "int32")
+    refuses("fill: 0.5 does not fit in an Int32 tensor", t.fill, t, 0.5)
+    refuses("set: 10000000000.0 does not fit in an Int32 tensor", t.set, t, 1, 2, 1e10)
+    refuses("setindex: 4294967296 does not fit in an Int32 tensor",
+      function() t[{1, 1}] = 1 << 32 end)
+    refuses("setindex: -1.5 does not fit in an Int32 tensor", function() t[2] = -1.5 end)
+    assert.are.same({{0, 0, 0}, {0, 0, 0}}, t:totable())
+    t[{2, 3}] = 5.0
+    assert.are.equal(5, t[{2, 3}])
+  end)
+
+  it("refuse a Float32 tensor with an element that does not fit, naming it", function()
+    refuses("int: element 3 of the Float32 3-element tensor is 1.0000000200409e+20, "
+      .. "which does not fit in an Int32 tensor", function() return cnn.tensor({1, 2, 1e20}):int() end)
+    refuses("int: element 3 of the Float32 2×2 tensor is 1.5, which does not fit in an Int32 tensor",
+      function() return cnn.tensor({{1, 1.5}, {3, 4}}):int() end)
+    local t = cnn.zeros(3, "int32")
+    refuses("copy: element 2 of the Float32 3-element tensor is -inf, which does not fit in an "
+      .. "Int32 tensor", t.copy, t, cnn.tensor({1, -math.huge, 3}))
+    refuses("setindex: element 1 of the Float32 0-dim tensor is 0.25, which does not fit in an "
+      .. "Int32 tensor", function() t[{1}] = cnn.tensor(0.25) end)
+    assert.are.same({0, 0, 0}, t:totable())
+    assert.are.same({1, -2, 3}, cnn.tensor({1, -2, 3}):int():totable())
+    assert.are.same({1, -2, 3}, t:copy(cnn.tensor({1, -2, 3})):totable())
+  end)
+end)

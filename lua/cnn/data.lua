@@ -34,9 +34,9 @@ return function(cnn)
   local function as_integers(v)
     if is_tensor(v) then
       if v:dtype() == "Int32" then return v end
-      local i = v:int()
-      if i:float() == v then return i end
-      return nil
+      -- int() refuses what is not a whole number
+      local ok, i = pcall(v.int, v)
+      return ok and i or nil
     end
     if type(v) ~= "table" then return nil end
     local out = {}
