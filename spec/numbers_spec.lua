@@ -241,3 +241,51 @@ describe("Int32 tensors", function()
     assert.are.same({1, -2, 3}, t:copy(cnn.tensor({1, -2, 3})):totable())
   end)
 end)
+
+describe("DataLoader batchsize", function()
+  local x, y = cnn.rand(3, 10), cnn.rand(2, 10)
+
+  local function pass(loader)
+    local batches, seen = 0, 0
+    for xb, yb in loader do
+      batches, seen = batches + 1, seen + xb:size(2)
+      assert.are.equal(xb:size(2), yb:size(2))
+    end
+    return batches, seen
+  end
+
+  it("above the number of observations gives one batch of them all, as Flux", function()
+    for _, bs in ipairs({10, 11, math.maxinteger}) do
+      for _, partial in ipairs({true, false}) do
+        local loader = cnn.DataLoader(x, y, {batchsize = bs, partial = partial})
+        assert.are.equal(1, #loader)
+        assert.are.same({1, 10}, {pass(loader)})
+        assert.are.equal("DataLoader({3×10, 2×10}, batchsize=10"
+          .. (partial and "" or ", partial=false") .. ") with 1 batch", tostring(loader))
+      end
+    end
+  end)
+
+  it("counts batches without overflow, the last short one kept or dropped", function()
+    assert.are.same({4, 10}, {pass(cnn.DataLoader(x, y, {batchsize = 3}))})
+    assert.are.same({3, 9}, {pass(cnn.DataLoader(x, y, {batchsize = 3, partial = false}))})
+    local empty = cnn.DataLoader(cnn.rand(3, 0), {batchsize = math.maxinteger})
+    assert.are.equal(0, #empty)
+    assert.are.same({0, 0}, {pass(empty)})
+  end)
+
+  it("must be a positive integer", function()
+    local function refused(bs, got)
+      assert.are.equal("DataLoader: batchsize must be a positive integer, got " .. got,
+        helpers.error_message(cnn.DataLoader, x, {batchsize = bs}))
+    end
+    refused(0, "0")
+    refused(-1, "-1")
+    refused(math.mininteger, tostring(math.mininteger))
+    refused(1.5, "1.5")
+    refused(2.0 ^ 63, tostring(2.0 ^ 63))
+    refused(nan, tostring(nan))
+    refused("128", '"128" (a string)')
+    refused({}, "a table")
+  end)
+end)
