@@ -164,7 +164,8 @@ describe("DataLoader", function()
     assert.equal(3, #cnn.DataLoader(x, y, {batchsize = 3, partial = false}))
     assert.equal(10, #cnn.DataLoader(x, y))
     assert.equal(1, #cnn.DataLoader(x, y, {batchsize = 128}))
-    assert.equal(0, #cnn.DataLoader(x, y, {batchsize = 128, partial = false}))
+    -- a batchsize above the observations is lowered to them, as in Flux
+    assert.equal(1, #cnn.DataLoader(x, y, {batchsize = 128, partial = false}))
   end)
 
   it("keeps the order without shuffle; the last batch is short unless dropped", function()

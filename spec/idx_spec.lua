@@ -167,7 +167,8 @@ describe("read_idx on corrupt files", function()
     assert.matches("invalid option 'int64'", err(core.read_idx, path, {dtype = "int64"}))
     assert.matches("scale applies to float32 output only",
       err(core.read_idx, path, {dtype = "int32", scale = 2}))
-    assert.equal("read_idx: Int32 output needs integer data, the file has float32",
-      err(core.read_idx, write("f", idx(0x0D, {1}, string.pack(">f", 1))), {dtype = "int32"}))
+    local float = write("f", idx(0x0D, {1}, string.pack(">f", 1)))
+    assert.equal("read_idx: " .. float .. ' holds float32 data; dtype = "int32" needs integer data',
+      err(core.read_idx, float, {dtype = "int32"}))
   end)
 end)

@@ -18,8 +18,11 @@ local errors = require "cnn.errors"
 
 local autograd = {}
 
-local tape = nil -- array of nodes while a gradient call runs, else nil
-local tracked = setmetatable({}, {__mode = "k"}) -- tensor -> true
+-- The state of the gradient call that is running: its tape (an array of
+-- nodes, nil when none runs) and the tensors it tracks (tensor -> true).
+-- Only run_tape sets them, and it always puts them back (see call_f).
+local tape = nil
+local tracked = setmetatable({}, {__mode = "k"})
 
 local is_tensor, shape = tensorcheck.is_tensor, tensorcheck.shape
 autograd.is_tensor = is_tensor
@@ -236,6 +239,37 @@ local function fresh_tracked()
   return setmetatable({}, {__mode = "k"})
 end
 
+-- Calls f(...) with the tape `nodes` and the tracked set `watched` in
+-- force, and returns pcall's results packed. However f ends, the tape is
+-- off again afterwards: an error, a yield, an abandoned coroutine.
+--
+-- On the main thread a yield cannot leave f, so pcall is enough. Inside a
+-- coroutine, f runs in a coroutine of its own driven from here: a yield
+-- from inside f (meant for whoever resumes the caller) comes back here
+-- first, so the tape is put away while f is suspended and brought back
+-- when it resumes. Other code, other gradient calls included, never sees
+-- a suspended tape, and a coroutine abandoned in f leaves nothing behind.
+local function call_f(fname, nodes, watched, f, ...)
+  local _, ismain = coroutine.running()
+  if ismain then
+    tape, tracked = nodes, watched
+    local r = table.pack(pcall(f, ...))
+    tape, tracked = nil, fresh_tracked()
+    return r
+  end
+  local co, r = coroutine.create(f), table.pack(...)
+  while true do
+    tape, tracked = nodes, watched
+    r = table.pack(coroutine.resume(co, table.unpack(r, 1, r.n)))
+    tape, tracked = nil, fresh_tracked()
+    if not r[1] or coroutine.status(co) == "dead" then return r end
+    if not coroutine.isyieldable() then
+      return {false, ("%s: f yielded where its caller cannot yield"):format(fname), n = 2}
+    end
+    r = table.pack(coroutine.yield(table.unpack(r, 2, r.n)))
+  end
+end
+
 -- Runs f on a fresh tape with the targets tracked, then the backward pass.
 -- Returns the value of f, the gradients by tensor, the targets and whether
 -- they are parameters.
@@ -245,21 +279,19 @@ local function run_tape(fname, f, ...)
   end
   if tape then error(("%s: nested gradient calls are not supported"):format(fname), 3) end
   local targets, byparams = targets_of(fname, ...)
-  tracked = fresh_tracked()
+  local watched = fresh_tracked()
   local keep = {}
   for i = 1, targets.n or #targets do
     if is_tensor(targets[i]) then
-      tracked[targets[i]] = true
+      watched[targets[i]] = true
       keep[targets[i]] = true
     end
   end
   local nodes = {}
-  tape = nodes
-  local ok, result
-  if byparams then ok, result = pcall(f) else ok, result = pcall(f, ...) end
-  tape = nil
-  local reached = is_tensor(result) and tracked[result]
-  tracked = fresh_tracked()
+  local r
+  if byparams then r = call_f(fname, nodes, watched, f) else r = call_f(fname, nodes, watched, f, ...) end
+  local ok, result = r[1], r[2]
+  local reached = is_tensor(result) and watched[result]
   if not ok then error(result, 0) end
   check_scalar(fname, result)
   local grads = reached and backward(nodes, result, keep) or {}

@@ -36,9 +36,9 @@ return function(cnn)
   local function as_integers(v)
     if is_tensor(v) then
       if v:dtype() == "Int32" then return v end
-      local i = v:int()
-      if i:float() == v then return i end
-      return nil
+      -- int() refuses what is not a whole number
+      local ok, i = pcall(v.int, v)
+      return ok and i or nil
     end
     if type(v) ~= "table" then return nil end
     local out = {}
@@ -155,7 +155,9 @@ return function(cnn)
     end
     local bs = opts.batchsize or defaults.batchsize
     if math.type(bs) ~= "integer" or bs < 1 then
-      error(("DataLoader: batchsize must be a positive integer, got %s"):format(tostring(bs)), 3)
+      local got = type(bs) == "number" and tostring(bs)
+        or type(bs) == "string" and ("%q (a string)"):format(bs) or "a " .. type(bs)
+      error(("DataLoader: batchsize must be a positive integer, got %s"):format(got), 3)
     end
     if opts.rng ~= nil and math.type(opts.rng) ~= "integer" then
       error("DataLoader: rng must be an integer seed", 3)
@@ -230,11 +232,14 @@ return function(cnn)
     opts = check_options(opts)
     local n = count_observations(items)
     local bs = opts.batchsize or defaults.batchsize
+    -- As Flux, a batchsize above the number of observations is lowered to
+    -- it: one batch holds them all, and no size arithmetic can overflow.
+    if n > 0 and bs > n then bs = n end
     local partial = opts.partial ~= false
     local self = setmetatable({
       data = items, nobs = n, batchsize = bs, shuffle = opts.shuffle == true,
       partial = partial, copy = opts.copy == true, seed = opts.rng, passes = 0,
-      nbatches = partial and (n + bs - 1) // bs or n // bs,
+      nbatches = n // bs + ((partial and n % bs > 0) and 1 or 0),
       buffers = {},
     }, DataLoader)
     return self

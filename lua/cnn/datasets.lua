@@ -3,14 +3,18 @@
 -- `cnn.datasets.MNIST.images(split)` gives the images of a split ("train",
 -- the default, or "test") as a contiguous 28×28×N Float32 tensor with
 -- pixels in [0, 1] (x fastest, as the file stores them); `.labels(split)`
--- gives an Int32 vector of N labels 0–9. FashionMNIST has the same API,
--- plus `classes`, the names of its ten labels.
+-- gives an Int32 vector of N labels 0–9. Both refuse a file that does not
+-- hold unsigned bytes (IDX type 0x08), images that are not 28×28, labels
+-- that are not a vector of digits. FashionMNIST has the same API, plus
+-- `classes`, the names of its ten labels.
 --
 -- The data folder (holding mnist/ and fashion-mnist/) is the optional
 -- second argument, else $CNNLUA_DATA, else the `data/` folder of the cnnlua
 -- sources this file belongs to; `scripts/fetch-data` fills it. Nothing is
 -- cached: every call reads the file, so dropped tensors are freed.
 -- @module cnn.datasets
+
+local errors = require "cnn.errors"
 
 return function(cnn)
   local core = cnn.core
@@ -71,6 +75,29 @@ return function(cnn)
       fname, path, path), 3)
   end
 
+  --- The tensor of an IDX file of a data set, whose files all hold
+  -- unsigned bytes: a file of floats or signed integers would otherwise be
+  -- scaled or cast without a word. Errors name the function the user called.
+  local function read_bytes(fname, path, opts)
+    local ok, x, kind = pcall(core.read_idx, path, opts)
+    if not ok then
+      errors.raise(fname .. ": " .. tostring(x):gsub("^[^:]*:%d+: ", "", 1):gsub("^read_idx: ", "", 1))
+    end
+    if kind ~= "ubyte" then
+      errors.raise(("%s: %s holds %s data, expected unsigned bytes (IDX type 0x08)"):format(
+        fname, path, kind))
+    end
+    return x
+  end
+
+  --- Refuses labels that are not digits, naming the first and where it is.
+  local function check_digits(fname, path, y)
+    if y:numel() == 0 or core.max(y) <= 9 then return end
+    local at = core.argmax(core.gt(y, 9))
+    errors.raise(("%s: %s holds label %d at position %d, expected digits 0–9"):format(
+      fname, path, y[at], at))
+  end
+
   local function dataset(name, folder)
     local set = {}
 
@@ -79,10 +106,10 @@ return function(cnn)
       local fname = name .. ".images"
       split = check_split(fname, split)
       local path = find_file(fname, dir, folder, split_prefix[split] .. "-images-idx3-ubyte")
-      local x = core.read_idx(path, {scale = 1 / 255})
+      local x = read_bytes(fname, path, {scale = 1 / 255})
       if x:ndims() ~= 3 or x:size(1) ~= 28 or x:size(2) ~= 28 then
-        error(("%s: %s holds %s data, expected 28×28×N images"):format(
-          fname, path, table.concat(x:size(), "×")), 2)
+        errors.raise(("%s: %s holds %s data, expected 28×28×N images"):format(
+          fname, path, table.concat(x:size(), "×")))
       end
       return x
     end
@@ -92,12 +119,13 @@ return function(cnn)
       local fname = name .. ".labels"
       split = check_split(fname, split)
       local path = find_file(fname, dir, folder, split_prefix[split] .. "-labels-idx1-ubyte")
-      local y = core.read_idx(path, {dtype = "int32"})
+      local y = read_bytes(fname, path)
       if y:ndims() ~= 1 then
-        error(("%s: %s holds %s data, expected a vector of labels"):format(
-          fname, path, table.concat(y:size(), "×")), 2)
+        errors.raise(("%s: %s holds %s data, expected a vector of labels"):format(
+          fname, path, table.concat(y:size(), "×")))
       end
-      return y
+      check_digits(fname, path, y)
+      return y:int()
     end
 
     return set

@@ -61,7 +61,9 @@ static void idx_options(lua_State *L, int arg, double *scale, cnn_dtype *dtype)
 }
 
 /* read_idx(path [, {scale = s, dtype = "float32"|"int32"}]) → tensor with
- * the file's dimensions reversed (60000×28×28 bytes → 28×28×60000). */
+ * the file's dimensions reversed (60000×28×28 bytes → 28×28×60000), and the
+ * file's element type ("ubyte", "float32", ...) for callers that expect
+ * one. */
 static int data_read_idx(lua_State *L)
 {
     const char *path = luaL_checkstring(L, 1);
@@ -70,12 +72,17 @@ static int data_read_idx(lua_State *L)
     idx_options(L, 2, &scale, &dtype);
     cnn_idx *idx = push_box(L, sizeof *idx, IDX_BOX_MT);
     CNN_CHECK_STATUS(L, "read_idx", cnn_idx_read(path, idx));
+    const char *type = cnn_idx_type_name(idx->type);
+    if (dtype == CNN_INT32 && (idx->type == CNN_IDX_FLOAT32 || idx->type == CNN_IDX_FLOAT64))
+        luaL_error(L, "read_idx: %s holds %s data; dtype = \"int32\" needs integer data",
+                   path, type);
     int64_t size[CNN_MAX_DIMS];
     cnn_idx_tensor_sizes(idx, size);
     cnn_tensor *t = cnn_push_tensor_uninit(L, dtype, idx->ndims, size);
     CNN_CHECK_STATUS(L, "read_idx", cnn_idx_to_tensor(idx, scale, t));
     cnn_idx_free(idx);
-    return 1;
+    lua_pushstring(L, type);
+    return 2;
 }
 
 /* ===== safetensors ===== */

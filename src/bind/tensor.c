@@ -108,6 +108,45 @@ static void push_element(lua_State *L, const cnn_tensor *t, int64_t offset)
         lua_pushnumber(L, v);
 }
 
+/* ============================ Int32 elements ============================= */
+
+#define INT32_RANGE "whole numbers from -2147483648 to 2147483647"
+
+/* The number at 'idx' as an element of a tensor of 'dtype'. An Int32 tensor
+ * takes only the whole numbers it holds: anything else (2^40, 2.5, NaN,
+ * inf) is an error naming the value, never a saturated or truncated
+ * element. */
+static double element_value(lua_State *L, int idx, cnn_dtype dtype, const char *fname)
+{
+    double v = lua_tonumber(L, idx);
+    if (dtype != CNN_INT32)
+        return v;
+    lua_Integer i = lua_tointeger(L, idx);
+    bool fits = lua_isinteger(L, idx) ? i >= INT32_MIN && i <= INT32_MAX : cnn_int32_holds(v);
+    if (!fits)
+        luaL_error(L, "%s%s does not fit in an Int32 tensor (" INT32_RANGE ")",
+                   prefix(L, fname), luaL_tolstring(L, idx, NULL));
+    return v;
+}
+
+/* A Float32 tensor goes into an Int32 one (a conversion, a copy, an
+ * assignment) only if every element is a whole number an Int32 holds;
+ * else the error names the first that is not. */
+static void check_int32_source(lua_State *L, cnn_dtype to, const cnn_tensor *src,
+                               const char *fname)
+{
+    if (to != CNN_INT32 || src->dtype == CNN_INT32)
+        return;
+    int64_t k = cnn_tensor_find_non_int32(src);
+    if (k < 0)
+        return;
+    char what[256];
+    double v = cnn_tensor_get(src, cnn_tensor_linear_offset(src, k));
+    luaL_error(L, "%s: element %I of the Float32 %s is %f, which does not fit in an "
+                  "Int32 tensor (" INT32_RANGE ")",
+               fname, (lua_Integer)k + 1, describe(src, what, sizeof what), (lua_Number)v);
+}
+
 /* Element type from an optional trailing string argument. */
 static cnn_dtype opt_dtype(lua_State *L, int arg)
 {
@@ -129,7 +168,7 @@ static int sizes_and_dtype(lua_State *L, int first, int64_t *size, cnn_dtype *dt
     return cnn_check_sizes(L, first, size);
 }
 
-static cnn_tensor *push_clone(lua_State *L, int idx, cnn_dtype dtype);
+static cnn_tensor *push_clone(lua_State *L, int idx, cnn_dtype dtype, const char *fname);
 
 /* Copies the tensor or number at 'src' into the tensor at 'dst', with
  * broadcasting. A source sharing the destination's storage is copied out
@@ -138,7 +177,7 @@ static void assign(lua_State *L, int dst_idx, int src_idx, const char *fname)
 {
     cnn_tensor *dst = cnn_check_tensor(L, dst_idx);
     if (lua_type(L, src_idx) == LUA_TNUMBER) {
-        cnn_tensor_fill(dst, lua_tonumber(L, src_idx));
+        cnn_tensor_fill(dst, element_value(L, src_idx, dst->dtype, fname));
         return;
     }
     cnn_tensor *src = cnn_to_tensor(L, src_idx);
@@ -146,10 +185,11 @@ static void assign(lua_State *L, int dst_idx, int src_idx, const char *fname)
         luaL_error(L, "%s: cannot assign a %s to a tensor", fname,
                    luaL_typename(L, src_idx));
     src = cnn_check_tensor(L, src_idx);
+    check_int32_source(L, dst->dtype, src, fname);
     cnn_tensor from = *src;
     CNN_CHECK_STATUS(L, fname, cnn_tensor_broadcast_to(&from, dst->ndims, dst->size));
     if (from.storage == dst->storage) {
-        from = *push_clone(L, src_idx, src->dtype);
+        from = *push_clone(L, src_idx, src->dtype, fname);
         CNN_CHECK_STATUS(L, fname, cnn_tensor_broadcast_to(&from, dst->ndims, dst->size));
         CNN_CHECK_STATUS(L, fname, cnn_tensor_copy(dst, &from));
         lua_pop(L, 1);
@@ -189,10 +229,11 @@ static int tensor_fill(lua_State *L)
         lua_settop(L, 1);
         return 1;
     }
-    double value = luaL_checknumber(L, 1);
+    luaL_checknumber(L, 1);
     int64_t size[CNN_MAX_DIMS];
     cnn_dtype dtype;
     int ndims = sizes_and_dtype(L, 2, size, &dtype);
+    double value = element_value(L, 1, dtype, "fill");
     cnn_tensor *t = cnn_push_new_tensor(L, dtype, ndims, size);
     cnn_tensor_fill(t, value);
     return 1;
@@ -283,14 +324,13 @@ static void fill_from_table(lua_State *L, cnn_tensor *t, int depth, int64_t *idx
         if (depth + 1 < t->ndims) {
             fill_from_table(L, t, depth + 1, idx);
         } else {
-            int isnum;
-            double v = lua_tonumberx(L, -1, &isnum);
-            if (!isnum || lua_type(L, -1) != LUA_TNUMBER) {
+            if (lua_type(L, -1) != LUA_TNUMBER) {
                 const char *type = luaL_typename(L, -1);
                 luaL_error(L, "tensor: expected a number at %s, got %s",
                            path_string(L, idx, depth + 1), type);
             }
-            cnn_tensor_set(t, cnn_tensor_offset_of(t, idx), v);
+            cnn_tensor_set(t, cnn_tensor_offset_of(t, idx),
+                           element_value(L, -1, t->dtype, "tensor"));
         }
         lua_pop(L, 1);
     }
@@ -301,8 +341,9 @@ static int tensor_from_table(lua_State *L)
     cnn_dtype dtype = opt_dtype(L, 2);
     int64_t size[CNN_MAX_DIMS], idx[CNN_MAX_DIMS];
     if (lua_type(L, 1) == LUA_TNUMBER) {
+        double v = element_value(L, 1, dtype, "tensor");
         cnn_tensor *t = cnn_push_new_tensor(L, dtype, 0, size);
-        cnn_tensor_set(t, 0, lua_tonumber(L, 1));
+        cnn_tensor_set(t, 0, v);
         return 1;
     }
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -428,29 +469,31 @@ static int tensor_narrow(lua_State *L)
     return push_range_view(L, dim, first, first + len - 1, "narrow");
 }
 
-static cnn_tensor *push_clone(lua_State *L, int idx, cnn_dtype dtype)
+static cnn_tensor *push_clone(lua_State *L, int idx, cnn_dtype dtype, const char *fname)
 {
     cnn_tensor *src = cnn_check_tensor(L, idx);
+    check_int32_source(L, dtype, src, fname);
     cnn_tensor *t = cnn_push_new_tensor(L, dtype, src->ndims, src->size);
-    CNN_CHECK_STATUS(L, "clone", cnn_tensor_copy(t, src));
+    CNN_CHECK_STATUS(L, fname, cnn_tensor_copy(t, src));
     return t;
 }
 
 static int tensor_clone(lua_State *L)
 {
-    push_clone(L, 1, cnn_check_tensor(L, 1)->dtype);
+    push_clone(L, 1, cnn_check_tensor(L, 1)->dtype, "clone");
     return 1;
 }
 
 static int tensor_float(lua_State *L)
 {
-    push_clone(L, 1, CNN_FLOAT32);
+    push_clone(L, 1, CNN_FLOAT32, "float");
     return 1;
 }
 
+/* Int32 from Float32 takes whole numbers only, as Julia's Int32.(x). */
 static int tensor_int(lua_State *L)
 {
-    push_clone(L, 1, CNN_INT32);
+    push_clone(L, 1, CNN_INT32, "int");
     return 1;
 }
 
@@ -462,7 +505,7 @@ static int tensor_contiguous(lua_State *L)
     if (t->blocked || cnn_tensor_is_contiguous(t))
         lua_settop(L, 1);
     else
-        push_clone(L, 1, t->dtype);
+        push_clone(L, 1, t->dtype, "contiguous");
     return 1;
 }
 
@@ -494,7 +537,7 @@ static int tensor_reshape(lua_State *L)
     int ndims = reshape_sizes(L, size);
     CNN_CHECK_STATUS(L, "reshape", cnn_reshape_sizes(t, ndims, size));
     cnn_tensor *r = cnn_tensor_is_contiguous(t) ? cnn_push_view(L, 1)
-                                                : push_clone(L, 1, t->dtype);
+                                                : push_clone(L, 1, t->dtype, "reshape");
     cnn_tensor_view_as(r, ndims, size);
     return 1;
 }
@@ -523,7 +566,8 @@ static int tensor_set(lua_State *L)
 {
     cnn_tensor *t = cnn_check_tensor(L, 1);
     int top = lua_gettop(L);
-    double v = luaL_checknumber(L, top);
+    luaL_checknumber(L, top);
+    double v = element_value(L, top, t->dtype, "set");
     cnn_tensor_set(t, element_offset(L, t, 2, top - 2, index_from_stack, "set"), v);
     lua_settop(L, 1);
     return 1;
@@ -603,6 +647,7 @@ static int tensor_newindex(lua_State *L)
         int64_t off = element_offset(L, t, 2, n, index_from_table, NULL);
         cnn_tensor *v = cnn_to_tensor(L, 3);
         if (v && cnn_check_tensor(L, 3) && cnn_tensor_numel(v) == 1) {
+            check_int32_source(L, t->dtype, v, "setindex");
             cnn_tensor_set(t, off, cnn_tensor_get(v, 0));
             return 0;
         }
@@ -610,7 +655,7 @@ static int tensor_newindex(lua_State *L)
             luaL_error(L, "cannot assign a %s to an element of a %s",
                        v ? "tensor of several elements" : luaL_typename(L, 3),
                        describe(t, what, sizeof what));
-        cnn_tensor_set(t, off, lua_tonumber(L, 3));
+        cnn_tensor_set(t, off, element_value(L, 3, t->dtype, "setindex"));
         return 0;
     }
     default:

@@ -1,5 +1,8 @@
 #include "conv.h"
 
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -127,11 +130,11 @@ typedef struct conv_key {
     int64_t op; /* 'F' forward, 'D' backward data, 'W' backward weights */
     int64_t x[4], w[4];
     int64_t stride[2], pad[4], dilation[2];
-    int64_t relu, bias, inference;
+    int64_t relu, bias, inference; /* relu: the CNN_FUSE_ kind */
 } conv_key;
 
 static conv_key make_key(int op, const cnn_conv2d_params *p, const int64_t *x,
-                         const int64_t *w, bool bias)
+                         const int64_t *w, bool bias, int fuse)
 {
     conv_key k;
     memset(&k, 0, sizeof k);
@@ -141,7 +144,7 @@ static conv_key make_key(int op, const cnn_conv2d_params *p, const int64_t *x,
     memcpy(k.stride, p->stride, sizeof k.stride);
     memcpy(k.pad, p->pad, sizeof k.pad);
     memcpy(k.dilation, p->dilation, sizeof k.dilation);
-    k.relu = p->relu;
+    k.relu = fuse;
     k.inference = op == 'F' && p->inference;
     k.bias = bias;
     return k;
@@ -173,7 +176,7 @@ static void geometry(const cnn_conv2d_params *p, const int64_t *x,
 /* Backward primitives take a training forward as hint whatever p says. */
 static cnn_status forward_pd(const cnn_conv2d_params *p, const int64_t *x,
                              const int64_t *w, bool bias, bool inference,
-                             dnnl_primitive_desc_t *pd)
+                             int fuse, dnnl_primitive_desc_t *pd)
 {
     conv_geometry g;
     geometry(p, x, w, &g);
@@ -183,18 +186,23 @@ static cnn_status forward_pd(const cnn_conv2d_params *p, const int64_t *x,
                                dnnl_convolution_direct,
                                &g.src, &g.wei, bias ? &g.bias : NULL, &g.dst,
                                g.strides, g.dilates, g.pad_l, g.pad_r));
-    return cnn_pd_create(&d, p->relu, NULL, "conv2d", pd);
+    return cnn_pd_create(&d, fuse, NULL, "conv2d", pd);
+}
+
+static int fused(const cnn_conv2d_params *p)
+{
+    return p->relu ? CNN_FUSE_RELU : CNN_FUSE_NONE;
 }
 
 static cnn_status forward_primitive(const cnn_conv2d_params *p,
                                     const int64_t *x, const int64_t *w,
-                                    bool bias, cnn_primitive **out)
+                                    bool bias, int fuse, cnn_primitive **out)
 {
-    conv_key key = make_key('F', p, x, w, bias);
+    conv_key key = make_key('F', p, x, w, bias, fuse);
     if ((*out = cnn_primitive_find(&key, sizeof key)))
         return CNN_OK;
     dnnl_primitive_desc_t pd;
-    cnn_status s = forward_pd(p, x, w, bias, p->inference, &pd);
+    cnn_status s = forward_pd(p, x, w, bias, p->inference, fuse, &pd);
     return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, "conv2d", out);
 }
 
@@ -206,7 +214,7 @@ static cnn_status backward_primitive(int op, const cnn_conv2d_params *p,
                                      bool bias, const char *name,
                                      cnn_primitive **out)
 {
-    conv_key key = make_key(op, p, x, w, bias);
+    conv_key key = make_key(op, p, x, w, bias, fused(p));
     if ((*out = cnn_primitive_find(&key, sizeof key)))
         return CNN_OK;
     conv_geometry g;
@@ -225,7 +233,7 @@ static cnn_status backward_primitive(int op, const cnn_conv2d_params *p,
         return cnn_fail(CNN_ERR_DNNL, "%s: describing the convolution: %s", name,
                         cnn_dnnl_status_string(st));
     dnnl_primitive_desc_t hint, pd;
-    cnn_status s = forward_pd(p, x, w, bias, false, &hint);
+    cnn_status s = forward_pd(p, x, w, bias, false, fused(p), &hint);
     if (s != CNN_OK)
         return s;
     s = cnn_pd_create(&d, 0, hint, name, &pd);
@@ -258,7 +266,7 @@ cnn_status cnn_conv2d_forward_layout(const cnn_conv2d_params *p,
     if (s != CNN_OK || any_empty(x->size, w->size, ysize))
         return s != CNN_OK ? s : plain_layout(ysize, y);
     cnn_primitive *prim;
-    s = forward_primitive(p, x->size, w->size, b != NULL, &prim);
+    s = forward_primitive(p, x->size, w->size, b != NULL, fused(p), &prim);
     if (s == CNN_OK)
         *y = *cnn_exec_arg_md(prim, DNNL_ARG_DST);
     return s;
@@ -277,6 +285,46 @@ cnn_status cnn_conv2d_backward_data_layout(const cnn_conv2d_params *p,
     if (s == CNN_OK)
         *gx = *cnn_exec_arg_md(prim, DNNL_ARG_DIFF_SRC);
     return s;
+}
+
+/* The largest magnitude of a tensor's elements, +inf if one is NaN or
+ * infinite. A blocked tensor is read whole, its zero padding included.
+ * Without its sign bit a float's bits order as its magnitude does, NaN
+ * and inf above every number: an integer maximum, vector code of the
+ * CPU's widest kind, serves. */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+static float largest_magnitude(const cnn_tensor *t)
+{
+    const uint32_t *v = cnn_tensor_data(t);
+    int64_t n = t->blocked ? (int64_t)(dnnl_memory_desc_get_size(&t->layout) / sizeof *v)
+                           : cnn_tensor_numel(t);
+    uint32_t m = 0;
+#pragma omp parallel for simd if (n > 65536) schedule(static) reduction(max : m)
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t a = v[i] & 0x7fffffffu;
+        m = a > m ? a : m;
+    }
+    if (m >= 0x7f800000u)
+        return INFINITY;
+    float f;
+    memcpy(&f, &m, sizeof f);
+    return f;
+}
+
+/* Which relu to fuse. The fast one (max(x, 0)) turns NaN into 0, so it
+ * serves only when no sum of the convolution can be NaN: when inputs,
+ * weights and bias are finite and bound every sum below overflow. Then
+ * both give the same result; else the relu that keeps NaN runs. */
+static int relu_fusion(const cnn_conv2d_params *p, const cnn_tensor *x,
+                       const cnn_tensor *w, const cnn_tensor *b)
+{
+    if (!p->relu)
+        return CNN_FUSE_NONE;
+    double fan_in = (double)w->size[0] * (double)w->size[1] * (double)w->size[2];
+    double bound = fan_in * largest_magnitude(x) * largest_magnitude(w) +
+                   (b ? largest_magnitude(b) : 0.0);
+    /* half the range: rounding in the sums cannot reach it */
+    return bound < FLT_MAX / 2 ? CNN_FUSE_RELU : CNN_FUSE_RELU_KEEP_NAN;
 }
 
 static bool nothing_to_do(const cnn_tensor *a, const cnn_tensor *b,
@@ -300,7 +348,8 @@ cnn_status cnn_conv2d_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
         return CNN_OK;
     }
     cnn_primitive *prim;
-    if ((s = forward_primitive(p, x->size, w->size, b != NULL, &prim)) != CNN_OK)
+    if ((s = forward_primitive(p, x->size, w->size, b != NULL,
+                               relu_fusion(p, x, w, b), &prim)) != CNN_OK)
         return s;
     cnn_exec e;
     cnn_exec_begin(&e, prim, "conv2d");

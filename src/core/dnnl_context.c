@@ -218,6 +218,20 @@ cnn_status cnn_primitive_run(const cnn_primitive *p, int nargs,
     return CNN_OK;
 }
 
+double cnn_kernel_start(void)
+{
+    return stats.profiling ? cnn_seconds() : 0;
+}
+
+void cnn_kernel_done(int kind, double start)
+{
+    stats.primitive_executions++;
+    if (stats.profiling) {
+        stats.seconds[kind] += cnn_seconds() - start;
+        stats.executions[kind]++;
+    }
+}
+
 double cnn_seconds(void)
 {
     struct timespec ts;

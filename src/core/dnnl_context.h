@@ -105,6 +105,12 @@ typedef struct cnn_stats {
 
 cnn_stats *cnn_global_stats(void);
 
+/* The core's own kernels (those that replace a oneDNN primitive) count as
+ * executions of their kind: start = cnn_kernel_start() before the work,
+ * cnn_kernel_done(kind, start) after it. */
+double cnn_kernel_start(void);
+void cnn_kernel_done(int kind, double start);
+
 /* Seconds on a monotonic clock. */
 double cnn_seconds(void);
 

@@ -147,6 +147,46 @@ static void exec_operand(cnn_exec *e, int arg, const dnnl_memory_desc_t *md,
         cnn_exec_input(e, arg, t, &user);
 }
 
+/* Elements of a contiguous tensor's buffer: a blocked layout's padding
+ * included (it stays zero through a relu). */
+static int64_t buffer_elements(const cnn_tensor *t)
+{
+    return t->blocked ? (int64_t)(dnnl_memory_desc_get_size(&t->layout) / sizeof(float))
+                      : cnn_tensor_numel(t);
+}
+
+static bool same_layout(const cnn_tensor *a, const cnn_tensor *b)
+{
+    return a->blocked == b->blocked &&
+           (!a->blocked || dnnl_memory_desc_equal(&a->layout, &b->layout));
+}
+
+/* relu that keeps NaN: x <= 0 is false for NaN. (oneDNN's relu is
+ * max(x, 0), which gives 0 for NaN; Flux and PyTorch give NaN.) */
+static void relu_keep_nan(const float *x, float *y, int64_t n)
+{
+#pragma omp parallel for simd if (n > 32768) schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        y[i] = x[i] <= 0.0f ? 0.0f : x[i];
+}
+
+/* relu in one pass when both tensors share a layout; else oneDNN's elu with
+ * alpha 0 (x, or 0 * (exp(x) - 1): NaN stays) converts between layouts and
+ * a second pass turns its -0 into +0. */
+static cnn_status relu_forward(const cnn_tensor *src, cnn_tensor *dst)
+{
+    if (same_layout(src, dst)) {
+        double start = cnn_kernel_start();
+        relu_keep_nan(cnn_tensor_f32(src), cnn_tensor_f32(dst), buffer_elements(src));
+        cnn_kernel_done(CNN_PROFILE_ELTWISE_FORWARD, start);
+        return CNN_OK;
+    }
+    cnn_status s = cnn_eltwise_forward(CNN_ELTWISE_ELU, 0.0f, 0.0f, src, dst);
+    if (s == CNN_OK)
+        relu_keep_nan(cnn_tensor_f32(dst), cnn_tensor_f32(dst), buffer_elements(dst));
+    return s;
+}
+
 cnn_status cnn_eltwise_forward(cnn_eltwise kind, float alpha, float beta,
                                const cnn_tensor *src, cnn_tensor *dst)
 {
@@ -157,6 +197,8 @@ cnn_status cnn_eltwise_forward(cnn_eltwise kind, float alpha, float beta,
     int64_t numel = cnn_tensor_numel(src);
     if (s != CNN_OK || numel == 0)
         return s;
+    if (kind == CNN_ELTWISE_RELU && alpha == 0.0f)
+        return relu_forward(src, dst);
     dnnl_memory_desc_t md;
     op_md(src, dst, &md);
     eltwise_key key = make_key('F', kind, alpha, beta, &md);

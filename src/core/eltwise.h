@@ -33,7 +33,8 @@ const char *cnn_eltwise_name(cnn_eltwise kind);
 cnn_status cnn_eltwise_layout(const cnn_tensor *a, const cnn_tensor *b,
                               dnnl_memory_desc_t *md);
 
-/* dst = f(src). src and dst may be the same tensor. */
+/* dst = f(src). src and dst may be the same tensor. Every function keeps
+ * NaN: f(NaN) is NaN, relu included. */
 cnn_status cnn_eltwise_forward(cnn_eltwise kind, float alpha, float beta,
                                const cnn_tensor *src, cnn_tensor *dst);
 

@@ -236,6 +236,25 @@ void cnn_exec_plain_output(cnn_exec *e, int arg, cnn_tensor *t)
     cnn_exec_output(e, arg, t, &md);
 }
 
+cnn_status cnn_tensor_reorder(const cnn_tensor *t, const dnnl_memory_desc_t *to,
+                              void *data, const char *op)
+{
+    dnnl_memory_desc_t from;
+    cnn_md_of_layout(&from, t);
+    cnn_primitive *r;
+    cnn_status s = reorder_primitive(&from, to, op, &r);
+    dnnl_memory_t src = NULL, dst = NULL;
+    if (s == CNN_OK)
+        s = cnn_memory_wrap(&from, cnn_tensor_data(t), &src, op);
+    if (s == CNN_OK)
+        s = cnn_memory_wrap(to, data, &dst, op);
+    if (s == CNN_OK)
+        s = run_reorder(r, src, dst, op);
+    dnnl_memory_destroy(src);
+    dnnl_memory_destroy(dst);
+    return s;
+}
+
 cnn_status cnn_tensor_unblock(const cnn_tensor *blocked, cnn_tensor *plain)
 {
     const char *op = "tensor";
@@ -244,18 +263,7 @@ cnn_status cnn_tensor_unblock(const cnn_tensor *blocked, cnn_tensor *plain)
         return cnn_fail(CNN_ERR_ARG, "%s: no blocked tensor to convert", op);
     dnnl_memory_desc_t md;
     cnn_md_of_tensor(&md, plain);
-    cnn_primitive *r;
-    cnn_status s = reorder_primitive(&blocked->layout, &md, op, &r);
-    dnnl_memory_t from = NULL, to = NULL;
-    if (s == CNN_OK)
-        s = cnn_memory_wrap(&blocked->layout, cnn_tensor_data(blocked), &from, op);
-    if (s == CNN_OK)
-        s = cnn_memory_wrap(&md, cnn_tensor_data(plain), &to, op);
-    if (s == CNN_OK)
-        s = run_reorder(r, from, to, op);
-    dnnl_memory_destroy(from);
-    dnnl_memory_destroy(to);
-    return s;
+    return cnn_tensor_reorder(blocked, &md, cnn_tensor_data(plain), op);
 }
 
 void cnn_exec_buffer(cnn_exec *e, int arg, void *data)
@@ -365,14 +373,26 @@ cnn_status cnn_check_operand(const cnn_tensor *t, const char *what, int ndims,
     return CNN_OK;
 }
 
-static dnnl_status_t relu_attr(dnnl_primitive_attr_t *attr)
+/* The post-ops of a fused relu. oneDNN's relu post-op is max(x, 0), which
+ * turns NaN into 0; elu with alpha 0 (x for x > 0, 0 * (exp(x) - 1)
+ * otherwise) keeps NaN, and abs then makes its -0 a +0. */
+static dnnl_status_t relu_post_ops(dnnl_post_ops_t ops, int fuse)
+{
+    if (fuse == CNN_FUSE_RELU)
+        return dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    dnnl_status_t st = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_elu, 0.0f, 0.0f);
+    return st != dnnl_success ? st
+                              : dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_abs, 0.0f, 0.0f);
+}
+
+static dnnl_status_t relu_attr(dnnl_primitive_attr_t *attr, int fuse)
 {
     dnnl_post_ops_t ops = NULL;
     dnnl_status_t st = dnnl_primitive_attr_create(attr);
     if (st == dnnl_success)
         st = dnnl_post_ops_create(&ops);
     if (st == dnnl_success)
-        st = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+        st = relu_post_ops(ops, fuse);
     if (st == dnnl_success)
         st = dnnl_primitive_attr_set_post_ops(*attr, ops);
     if (ops)
@@ -380,14 +400,14 @@ static dnnl_status_t relu_attr(dnnl_primitive_attr_t *attr)
     return st;
 }
 
-cnn_status cnn_pd_create(const void *op_desc, int fuse_relu,
+cnn_status cnn_pd_create(const void *op_desc, int fuse,
                          const_dnnl_primitive_desc_t hint, const char *op,
                          dnnl_primitive_desc_t *pd)
 {
     if (!cnn_engine())
         return cnn_fail(CNN_ERR_DNNL, "%s: no oneDNN CPU engine", op);
     dnnl_primitive_attr_t attr = NULL;
-    dnnl_status_t st = fuse_relu ? relu_attr(&attr) : dnnl_success;
+    dnnl_status_t st = fuse != CNN_FUSE_NONE ? relu_attr(&attr, fuse) : dnnl_success;
     if (st == dnnl_success)
         st = dnnl_primitive_desc_create(pd, op_desc, attr, cnn_engine(), hint);
     if (attr)

@@ -48,6 +48,10 @@ void cnn_md_of_tensor(dnnl_memory_desc_t *md, const cnn_tensor *t);
 void cnn_md_of_layout(dnnl_memory_desc_t *md, const cnn_tensor *t);
 /* Whether md is the plain layout of a Float32 tensor of these sizes. */
 bool cnn_md_is_plain(const dnnl_memory_desc_t *md, int ndims, const int64_t *size);
+/* Copies a Float32 tensor (in its own layout) into 'data', a buffer in
+ * layout 'to' of the same sizes (a reorder). */
+cnn_status cnn_tensor_reorder(const cnn_tensor *t, const dnnl_memory_desc_t *to,
+                              void *data, const char *op);
 /* Copies a blocked tensor into a plain one of the same sizes (a reorder). */
 cnn_status cnn_tensor_unblock(const cnn_tensor *blocked, cnn_tensor *plain);
 /* A descriptor that lets the primitive choose the layout. */
@@ -102,10 +106,17 @@ void cnn_window_dnnl(const cnn_window *w, dnnl_dims_t strides,
 cnn_status cnn_check_operand(const cnn_tensor *t, const char *what, int ndims,
                              const char *layout);
 
-/* Creates a primitive descriptor for an op descriptor, with relu fused as
- * a post-op when asked, and 'hint' (a forward pd, or NULL) for backward
- * ops. */
-cnn_status cnn_pd_create(const void *op_desc, int fuse_relu,
+/* What a primitive fuses after its op. */
+enum {
+    CNN_FUSE_NONE = 0,
+    CNN_FUSE_RELU = 1,          /* max(x, 0): fast, but turns NaN into 0 */
+    CNN_FUSE_RELU_KEEP_NAN = 2, /* relu that keeps NaN, a little slower */
+};
+
+/* Creates a primitive descriptor for an op descriptor, with a relu fused
+ * as a post-op when asked (a CNN_FUSE_ value), and 'hint' (a forward pd,
+ * or NULL) for backward ops. */
+cnn_status cnn_pd_create(const void *op_desc, int fuse,
                          const_dnnl_primitive_desc_t hint, const char *op,
                          dnnl_primitive_desc_t *pd);
 

@@ -6,6 +6,7 @@
 
 #include "dnnl_context.h"
 #include "nn_exec.h"
+#include "pool_max.h"
 
 void cnn_pool_workspace_free(cnn_pool_workspace *ws)
 {
@@ -221,6 +222,7 @@ static cnn_status backward_primitive(const cnn_pool2d_params *p,
 
 static cnn_status prepare_workspace(size_t bytes, const cnn_pool2d_params *p,
                                     const int64_t *x, const dnnl_memory_desc_t *src,
+                                    const dnnl_memory_desc_t *dst,
                                     cnn_pool_workspace *ws)
 {
     cnn_pool_workspace_free(ws);
@@ -232,6 +234,7 @@ static cnn_status prepare_workspace(size_t bytes, const cnn_pool2d_params *p,
     ws->params = *p;
     memcpy(ws->x, x, sizeof ws->x);
     ws->src = *src;
+    ws->dst = *dst;
     return CNN_OK;
 }
 
@@ -289,6 +292,43 @@ cnn_status cnn_pool2d_backward_layout(const cnn_pool2d_params *p, const int64_t 
     return CNN_OK;
 }
 
+static cnn_status max_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
+                              cnn_tensor *y, cnn_pool_workspace *ws)
+{
+    dnnl_memory_desc_t xmd, ymd;
+    cnn_md_of_layout(&xmd, x);
+    cnn_md_of_layout(&ymd, y);
+    cnn_status s = cnn_max_pool_check_layouts(&xmd, &ymd, "pool2d");
+    if (s != CNN_OK)
+        return s;
+    if (ws) {
+        size_t bytes = (size_t)cnn_max_pool_buffer_elements(&ymd) * cnn_max_pool_index_size(p);
+        if ((s = prepare_workspace(bytes, p, x->size, &xmd, &ymd, ws)) != CNN_OK)
+            return s;
+    }
+    double start = cnn_kernel_start();
+    s = cnn_max_pool_run_forward(p, &xmd, cnn_tensor_f32(x), &ymd, cnn_tensor_f32(y),
+                                 ws ? ws->data : NULL);
+    cnn_kernel_done(CNN_PROFILE_POOL_FORWARD, start);
+    return s;
+}
+
+static cnn_status mean_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
+                               cnn_tensor *y)
+{
+    dnnl_memory_desc_t src;
+    cnn_md_of_layout(&src, x);
+    cnn_primitive *prim;
+    cnn_status s = forward_primitive(p, x->size, &src, &prim);
+    if (s != CNN_OK)
+        return s;
+    cnn_exec e;
+    cnn_exec_begin(&e, prim, "pool2d");
+    cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
+    cnn_exec_plain_output(&e, DNNL_ARG_DST, y);
+    return cnn_exec_finish(&e);
+}
+
 cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
                               cnn_tensor *y, cnn_pool_workspace *ws)
 {
@@ -306,23 +346,64 @@ cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
     if (!cnn_tensor_numel(y)) {
         dnnl_memory_desc_t src;
         plain_src(x->size, &src);
-        return keeps_workspace ? prepare_workspace(0, p, x->size, &src, ws) : CNN_OK;
+        return keeps_workspace ? prepare_workspace(0, p, x->size, &src, &src, ws) : CNN_OK;
     }
-    dnnl_memory_desc_t src;
-    cnn_md_of_layout(&src, x);
-    cnn_primitive *prim;
-    if ((s = forward_primitive(p, x->size, &src, &prim)) != CNN_OK)
+    if (p->kind == CNN_POOL_MAX)
+        return max_forward(p, x, y, keeps_workspace ? ws : NULL);
+    return mean_forward(p, x, y);
+}
+
+/* The gradient in the forward output's layout: gy itself, or a copy of it
+ * in a buffer that *copy owns. */
+static cnn_status gradient_in_layout(const cnn_tensor *gy, const dnnl_memory_desc_t *md,
+                                     cnn_storage *copy, const float **data)
+{
+    dnnl_memory_desc_t have;
+    cnn_md_of_layout(&have, gy);
+    copy->data = NULL;
+    if (dnnl_memory_desc_equal(&have, md)) {
+        *data = cnn_tensor_f32(gy);
+        return CNN_OK;
+    }
+    if (cnn_storage_alloc_uninit(copy, dnnl_memory_desc_get_size(md)) != CNN_OK)
+        return cnn_fail(CNN_ERR_NOMEM, "pool2d_backward: out of memory for the gradient");
+    *data = copy->data;
+    return cnn_tensor_reorder(gy, md, copy->data, "pool2d_backward");
+}
+
+static cnn_status max_backward(const cnn_pool2d_params *p, const cnn_tensor *gy,
+                               const cnn_pool_workspace *ws, cnn_tensor *gx)
+{
+    dnnl_memory_desc_t xmd;
+    cnn_md_of_layout(&xmd, gx);
+    cnn_status s = cnn_max_pool_check_layouts(&xmd, &ws->dst, "pool2d_backward");
+    if (s != CNN_OK)
         return s;
-    size_t bytes = dnnl_memory_desc_get_size(
-        dnnl_primitive_desc_query_md(prim->pd, dnnl_query_workspace_md, 0));
-    if (keeps_workspace && (s = prepare_workspace(bytes, p, x->size, &src, ws)) != CNN_OK)
+    cnn_storage copy;
+    const float *g = NULL;
+    if ((s = gradient_in_layout(gy, &ws->dst, &copy, &g)) == CNN_OK) {
+        double start = cnn_kernel_start();
+        cnn_max_pool_run_backward(p, &ws->dst, g, ws->data, &xmd, cnn_tensor_f32(gx));
+        cnn_kernel_done(CNN_PROFILE_POOL_BACKWARD, start);
+    }
+    if (copy.data)
+        cnn_storage_free(&copy);
+    return s;
+}
+
+static cnn_status mean_backward(const cnn_pool2d_params *p, const cnn_tensor *gy,
+                                cnn_tensor *gx)
+{
+    dnnl_memory_desc_t src;
+    backward_src(p, gx->size, NULL, &src);
+    cnn_primitive *prim;
+    cnn_status s = backward_primitive(p, gx->size, &src, &prim);
+    if (s != CNN_OK)
         return s;
     cnn_exec e;
-    cnn_exec_begin(&e, prim, "pool2d");
-    cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
-    cnn_exec_plain_output(&e, DNNL_ARG_DST, y);
-    if (keeps_workspace)
-        cnn_exec_buffer(&e, DNNL_ARG_WORKSPACE, ws->data);
+    cnn_exec_begin(&e, prim, "pool2d_backward");
+    cnn_exec_plain_input(&e, DNNL_ARG_DIFF_DST, gy);
+    cnn_exec_plain_output(&e, DNNL_ARG_DIFF_SRC, gx);
     return cnn_exec_finish(&e);
 }
 
@@ -338,16 +419,5 @@ cnn_status cnn_pool2d_backward(const cnn_pool2d_params *p,
         cnn_zero_outputs(gx, NULL, NULL);
         return CNN_OK;
     }
-    dnnl_memory_desc_t src;
-    backward_src(p, gx->size, ws, &src);
-    cnn_primitive *prim;
-    if ((s = backward_primitive(p, gx->size, &src, &prim)) != CNN_OK)
-        return s;
-    cnn_exec e;
-    cnn_exec_begin(&e, prim, "pool2d_backward");
-    cnn_exec_plain_input(&e, DNNL_ARG_DIFF_DST, gy);
-    if (p->kind == CNN_POOL_MAX)
-        cnn_exec_buffer(&e, DNNL_ARG_WORKSPACE, ws->data);
-    cnn_exec_plain_output(&e, DNNL_ARG_DIFF_SRC, gx);
-    return cnn_exec_finish(&e);
+    return p->kind == CNN_POOL_MAX ? max_backward(p, gy, ws, gx) : mean_backward(p, gy, gx);
 }

@@ -1,8 +1,9 @@
 /* 2-D max and mean pooling on oneDNN, forward and backward.
  *
  * Input W×H×C×N (nchw), output W'×H'×C×N. Mean pooling counts padding, as
- * Flux and PyTorch do by default. Max pooling keeps oneDNN's workspace (where
- * each maximum was) from the forward for the backward. */
+ * Flux and PyTorch do by default. Max pooling runs the core's own kernels,
+ * which keep NaN (pool_max.h), and keeps a workspace (where each maximum
+ * was) from the forward for the backward. */
 #ifndef CNN_POOL_H
 #define CNN_POOL_H
 
@@ -33,6 +34,7 @@ typedef struct cnn_pool_workspace {
     cnn_pool2d_params params;
     int64_t x[4];
     dnnl_memory_desc_t src; /* the forward input's layout */
+    dnnl_memory_desc_t dst; /* the forward output's layout */
 } cnn_pool_workspace;
 
 void cnn_pool_workspace_free(cnn_pool_workspace *ws);

@@ -252,8 +252,24 @@ static double load_element(const cnn_tensor *t, const char *base, int64_t off)
     return ((const float *)base)[off];
 }
 
-/* Converting a double outside int32's range (or NaN) is undefined in C, so
- * values saturate and NaN becomes 0; otherwise truncation, as C and Torch. */
+bool cnn_int32_holds(double v)
+{
+    return v >= -2147483648.0 && v <= 2147483647.0 && v == floor(v);
+}
+
+int64_t cnn_tensor_find_non_int32(const cnn_tensor *t)
+{
+    const char *base = cnn_tensor_data(t);
+    int64_t numel = cnn_tensor_numel(t);
+    for (int64_t k = 0; base && k < numel; k++)
+        if (!cnn_int32_holds(load_element(t, base, cnn_tensor_linear_offset(t, k))))
+            return k;
+    return -1;
+}
+
+/* The bindings let only values that cnn_int32_holds reach an Int32 tensor;
+ * as a last defence against undefined conversions, anything else
+ * saturates (NaN becomes 0) and fractions truncate. */
 static int32_t saturate_int32(double v)
 {
     if (v != v)

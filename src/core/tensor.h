@@ -94,6 +94,13 @@ int64_t cnn_tensor_offset_of(const cnn_tensor *t, const int64_t *index);
  * element type if they differ). OpenMP-parallel for large tensors. */
 cnn_status cnn_tensor_copy(cnn_tensor *dst, const cnn_tensor *src);
 
+/* Whether an Int32 element holds v exactly: a whole number from
+ * -2147483648 to 2147483647 (so not NaN, not infinite). */
+bool cnn_int32_holds(double v);
+/* The first element of t, counted 0-based in column-major order, that an
+ * Int32 does not hold; -1 if there is none. */
+int64_t cnn_tensor_find_non_int32(const cnn_tensor *t);
+
 /* Fills every element with a value. */
 void cnn_tensor_fill(cnn_tensor *t, double value);
 

@@ -40,6 +40,44 @@ return function(cnn, base)
     error(("Chain: layer %d is a %s, not a layer or a function"):format(i, type(l)), 3)
   end
 
+  --- The layers directly inside a layer: a Chain's own list (read as it
+  -- is, so that a Chain that contains itself can still be shown), else
+  -- what its children() gives.
+  function base.sublayers(l)
+    if is_chain(l) then return rawget(l, "layers") end
+    return l:children()
+  end
+
+  --- Where a model contains itself, as "m[2][1] is m" (m being the model),
+  -- or nil. A layer may appear twice (shared); only a layer inside itself
+  -- makes a cycle, along which every walk of the model would go forever.
+  function base.find_cycle(model)
+    local on_path, path = {}, {}
+    local function text(depth)
+      local s = "m"
+      for k = 1, depth do s = s .. ("[%d]"):format(path[k]) end
+      return s
+    end
+    local function visit(l, depth)
+      if type(l) == "function" or not base.is_layer(l) then return nil end
+      if on_path[l] then return ("%s is %s"):format(text(depth), text(on_path[l])) end
+      on_path[l] = depth
+      for i, child in ipairs(base.sublayers(l)) do
+        path[depth + 1] = i
+        local found = visit(child, depth + 1)
+        if found then return found end
+      end
+      on_path[l] = nil
+      return nil
+    end
+    return visit(model, 0)
+  end
+
+  local function refuse_cycle(fname, model)
+    local cycle = base.find_cycle(model)
+    if cycle then errors.raise(("%s: the model contains itself: %s"):format(fname, cycle)) end
+  end
+
   local function new(list)
     local layers = {}
     for i = 1, list.n or #list do
@@ -146,12 +184,16 @@ return function(cnn, base)
   end
 
   function methods.forward(self, x)
+    refuse_cycle("Chain", self)
     local y, msg = self:run(x, "")
     if msg then errors.raise(msg) end
     return y
   end
 
+  --- The layers, for walks of the model; a Chain that contains itself is
+  -- refused, as any walk through it would never end.
   function methods.children(self)
+    refuse_cycle("Chain", self)
     return self.layers
   end
 
@@ -185,12 +227,16 @@ return function(cnn, base)
     return tostring(l)
   end
 
-  -- Appends {text, comment} rows for a Chain's lines at an indentation.
-  local function chain_rows(chain, indent, rows)
+  -- Appends {text, comment} rows for a Chain's lines at an indentation; a
+  -- Chain inside itself shows as <cycle> (on_path: the Chains above).
+  local function chain_rows(chain, indent, rows, on_path)
+    on_path[chain] = true
     for _, l in ipairs(chain.layers) do
-      if is_chain(l) then
+      if on_path[l] then
+        rows[#rows + 1] = {indent .. "<cycle>,"}
+      elseif is_chain(l) then
         rows[#rows + 1] = {indent .. "Chain("}
-        chain_rows(l, indent .. "  ", rows)
+        chain_rows(l, indent .. "  ", rows, on_path)
         rows[#rows + 1] = {indent .. "),"}
       else
         local comment
@@ -201,10 +247,11 @@ return function(cnn, base)
         rows[#rows + 1] = {indent .. layer_line(l) .. ",", comment}
       end
     end
+    on_path[chain] = nil
   end
 
   local function total_comment(chain)
-    local ps = base.params(chain)
+    local ps = base.params_shown(chain)
     local n = base.numel_of(ps)
     local s = ("# Total: %d arrays, %s parameters, %s.")
       :format(#ps, base.count_string(n), bytes_string(4 * n))
@@ -217,7 +264,7 @@ return function(cnn, base)
 
   function methods.describe(self)
     local rows = {{"Chain("}}
-    chain_rows(self, "  ", rows)
+    chain_rows(self, "  ", rows, {})
     rows[#rows + 1] = {")", total_comment(self)}
     local width = 0
     for _, r in ipairs(rows) do

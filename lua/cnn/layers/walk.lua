@@ -7,16 +7,31 @@ return function(cnn, base)
   local walk = {}
 
   -- Calls visit(layer) on every layer of the models, depth first in order.
-  local function each_layer(models, visit)
+  -- A model that contains itself would make the walk endless: it raises
+  -- "<fname>: the model contains itself: m[2] is m", or, with no fname
+  -- (for display), leaves out the layer that closes the cycle.
+  local function each_layer(models, visit, fname)
+    local on_path, root = {}, nil
     local function go(l)
       if type(l) == "function" or not base.is_layer(l) then return end
+      if on_path[l] then
+        if fname then
+          errors.raise(("%s: the model contains itself: %s"):format(fname, base.find_cycle(root)))
+        end
+        return
+      end
+      on_path[l] = true
       visit(l)
-      for _, child in ipairs(l:children()) do go(child) end
+      for _, child in ipairs(base.sublayers(l)) do go(child) end
+      on_path[l] = nil
     end
-    for i = 1, models.n do go(models[i]) end
+    for i = 1, models.n do
+      root = models[i]
+      go(root)
+    end
   end
 
-  local function collect(models, getter)
+  local function collect(models, getter, fname)
     local list, seen = {}, {}
     each_layer(models, function(l)
       for _, p in ipairs(getter(l)) do
@@ -25,33 +40,44 @@ return function(cnn, base)
           list[#list + 1] = p
         end
       end
-    end)
+    end, fname)
     return list
+  end
+
+  -- A Chain's parameters are those of its layers, collected from them.
+  local function own_parameters(l)
+    if base.is_chain(l) then return {} end
+    return l:parameters()
   end
 
   --- The trainable tensors of one or more models, in layer order (weight
   -- before bias), each once: an array for `cnn.gradient` and `cnn.update`.
+  -- A model that contains itself is an error.
+  -- @param ... the models
+  -- @return an array of tensors
   -- @usage local ps = cnn.params(model)
   function walk.params(...)
-    -- a Chain's parameters are those of its layers, collected from them
-    return collect(table.pack(...), function(l)
-      if base.is_chain(l) then return {} end
-      return l:parameters()
-    end)
+    return collect(table.pack(...), own_parameters, "params")
   end
   base.params = walk.params
+
+  -- The parameters a printed model counts: those it can reach, a cycle
+  -- left out.
+  function base.params_shown(model)
+    return collect(table.pack(model), own_parameters, nil)
+  end
 
   function base.nontrainable_count(model)
     local list = collect(table.pack(model), function(l)
       return l.nontrainable and l:nontrainable() or {}
-    end)
+    end, nil)
     return base.numel_of(list)
   end
 
-  local function set_mode(model, mode)
+  local function set_mode(model, mode, fname)
     each_layer(table.pack(model), function(l)
       if l.set_mode then l:set_mode(mode) end
-    end)
+    end, fname)
     return model
   end
 
@@ -67,14 +93,14 @@ return function(cnn, base)
   -- means test mode, "auto" restores the default (active exactly inside a
   -- gradient call). Returns the model.
   function walk.trainmode(model, flag)
-    return set_mode(model, mode_of(flag, "train", "test", "trainmode"))
+    return set_mode(model, mode_of(flag, "train", "test", "trainmode"), "trainmode")
   end
 
   --- Puts Dropout and BatchNorm layers in test mode (inactive even inside
   -- a gradient call), as Flux's testmode!; `flag` false means train mode,
   -- "auto" the default. Returns the model.
   function walk.testmode(model, flag)
-    return set_mode(model, mode_of(flag, "test", "train", "testmode"))
+    return set_mode(model, mode_of(flag, "test", "train", "testmode"), "testmode")
   end
 
   -- Summary -------------------------------------------------------------
@@ -112,12 +138,12 @@ return function(cnn, base)
 
   -- Runs f(model, x) with the model in test mode (so BatchNorm statistics
   -- stay as they are) and restores the modes afterwards.
-  local function in_test_mode(f, model, x)
+  local function in_test_mode(fname, f, model, x)
     local saved = {}
     each_layer(table.pack(model), function(l)
       if l.set_mode then saved[#saved + 1] = {l, l.mode} end
-    end)
-    set_mode(model, "test")
+    end, fname)
+    set_mode(model, "test", fname)
     local ok, result = pcall(f, model, x)
     for _, s in ipairs(saved) do s[1]:set_mode(s[2]) end
     if not ok then errors.relocate(result) end
@@ -152,7 +178,7 @@ return function(cnn, base)
   function walk.summary(model, sizes)
     local x = zeros_of("summary", sizes)
     local rows = {{"Layer", "Output size", "Parameters"}, {"input", base.shape(x), ""}}
-    for _, r in ipairs(in_test_mode(summary_rows, model, x)) do rows[#rows + 1] = r end
+    for _, r in ipairs(in_test_mode("summary", summary_rows, model, x)) do rows[#rows + 1] = r end
     local ps = walk.params(model)
     rows[#rows + 1] = {("Total: %d arrays, %s parameters"):format(#ps, base.count_string(base.numel_of(ps))), "", ""}
     return format_table(rows)
@@ -163,7 +189,8 @@ return function(cnn, base)
   -- @usage cnn.outputsize(model, {28, 28, 1, 1}) --> {10, 1}
   -- @treturn table the sizes
   function walk.outputsize(model, sizes)
-    local y = in_test_mode(function(m, x) return m(x) end, model, zeros_of("outputsize", sizes))
+    local y = in_test_mode("outputsize", function(m, x) return m(x) end, model,
+      zeros_of("outputsize", sizes))
     if not base.is_tensor(y) then
       errors.raise(("outputsize: the model returned a %s, not a tensor"):format(type(y)))
     end
