@@ -239,22 +239,10 @@ fuzzer.excluded = {
   ["Chain:run"] = true, ["Chain:each_output"] = true,
 }
 
---- Failures found in cnn.autograd, cnn.checkpoint, cnn.layers.walk and
--- Chain, which are being changed on their own; each is reported with its
--- reproducer. A step of function `fn` whose error matches `pattern` is
--- counted as known, not as a failure: remove an entry once it is fixed.
-fuzzer.known = {
-  {fn = "gradient", pattern = "autograd%.lua:%d+: gradient: ",
-   reason = "autograd.lua raises a bad ps at level 3, a line inside the library"},
-  {fn = "withgradient", pattern = "autograd%.lua:%d+: withgradient: ", reason = "as gradient"},
-  {fn = "item", pattern = "autograd%.lua:%d+: ",
-   reason = "autograd.lua calls x:item() unprotected, so core's message has its line"},
-  {fn = "summary", pattern = "attempt to index a %w+ value %(local 't'%)",
-   reason = "walk.lua's summary takes a non-tensor output's shape"},
-  {fn = "*", pattern = "Chain%.lua:%d+: calling 'ndims' on bad self",
-   reason = "Chain.lua's sliced evaluation asks a freed input for its sizes (from a call of a "
-     .. "Chain, or of anything that calls one)"},
-}
+--- Failures that are understood but not yet fixed: a step of function
+-- `fn` whose error matches `pattern` is counted as known, not as a
+-- failure. Keep it empty; an entry is a bug to fix, with its reproducer.
+fuzzer.known = {}
 
 --- The known failure an error of a step matches, if any (fn "*" stands
 -- for any function).

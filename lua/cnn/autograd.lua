@@ -216,7 +216,7 @@ local function targets_of(fname, ...)
     for i = 1, #first do
       local p = first[i]
       if not is_tensor(p) then
-        error(("%s: parameter %d is a %s, not a tensor"):format(fname, i, type(p)), 3)
+        errors.raise(("%s: parameter %d is a %s, not a tensor"):format(fname, i, type(p)))
       end
       list[i] = p
     end
@@ -275,9 +275,9 @@ end
 -- they are parameters.
 local function run_tape(fname, f, ...)
   if type(f) ~= "function" and not (getmetatable(f) or {}).__call then
-    error(("%s: f must be a function"):format(fname), 3)
+    errors.raise(("%s: f must be a function"):format(fname))
   end
-  if tape then error(("%s: nested gradient calls are not supported"):format(fname), 3) end
+  if tape then errors.raise(("%s: nested gradient calls are not supported"):format(fname)) end
   local targets, byparams = targets_of(fname, ...)
   local watched = fresh_tracked()
   local keep = {}
@@ -347,8 +347,12 @@ end
 --- The number in a number or a 1-element tensor (tracked or not).
 function autograd.item(x)
   if type(x) == "number" then return x end
-  if is_tensor(x) then return x:item() end
-  error(("item: expected a number or a tensor, got %s"):format(type(x)), 2)
+  if is_tensor(x) then
+    local ok, v = pcall(x.item, x)
+    if not ok then errors.relocate(v, "item") end
+    return v
+  end
+  errors.raise(("item: expected a number or a tensor, got %s"):format(type(x)))
 end
 
 -- A part of the flat `cnn` table (see init.lua).

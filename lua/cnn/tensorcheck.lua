@@ -12,9 +12,10 @@ function tensorcheck.is_tensor(x)
 end
 
 --- The sizes of a tensor as text, as error messages show them:
--- "28×28×1×4", "0-dim" for a scalar.
+-- "28×28×1×4", "0-dim" for a scalar, "freed" for a freed tensor.
 function tensorcheck.shape(t)
-  local s = t:size()
+  local ok, s = pcall(t.size, t)
+  if not ok then return "freed" end
   if #s == 0 then return "0-dim" end
   return table.concat(s, "×")
 end

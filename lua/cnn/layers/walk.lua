@@ -115,6 +115,13 @@ return function(cnn, base)
     return tostring(l)
   end
 
+  -- A layer's output in the summary: a tensor's sizes, else its Lua type
+  -- (a function in a Chain may return anything).
+  local function output_text(y)
+    if base.is_tensor(y) then return base.shape(y) end
+    return "(" .. type(y) .. ")"
+  end
+
   -- Rows {layer, output size, parameters} from running the model once.
   local function summary_rows(model, x)
     local rows = {}
@@ -122,11 +129,11 @@ return function(cnn, base)
       local indent = ("  "):rep(depth)
       if base.is_chain(l) then
         if y == nil then rows[#rows + 1] = {indent .. "Chain(", "", ""} end
-        if y ~= nil then rows[#rows + 1] = {indent .. ")", base.shape(y), ""} end
+        if y ~= nil then rows[#rows + 1] = {indent .. ")", output_text(y), ""} end
         return
       end
       local n = base.is_layer(l) and base.numel_of(l:parameters()) or 0
-      rows[#rows + 1] = {indent .. layer_text(l), base.shape(y), n > 0 and base.count_string(n) or ""}
+      rows[#rows + 1] = {indent .. layer_text(l), output_text(y), n > 0 and base.count_string(n) or ""}
     end
     if base.is_chain(model) then
       model:each_output(x, visit)
