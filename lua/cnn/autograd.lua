@@ -236,6 +236,11 @@ local function fresh_tracked()
   return setmetatable({}, {__mode = "k"})
 end
 
+-- Closed however run_tape ends: an error raised between two of its lines
+-- (Ctrl-C can raise one at any instruction) must not leave a tape behind,
+-- or every later gradient call would find it and refuse to run.
+local tape_ender = setmetatable({}, {__close = function() tape = nil end})
+
 -- Runs f on a fresh tape with the targets tracked, then the backward pass.
 -- Returns the value of f, the gradients by tensor, the targets and whether
 -- they are parameters.
@@ -254,6 +259,7 @@ local function run_tape(fname, f, ...)
     end
   end
   local nodes = {}
+  local _ <close> = tape_ender
   tape = nodes
   local ok, result
   if byparams then ok, result = pcall(f) else ok, result = pcall(f, ...) end
