@@ -565,4 +565,55 @@ describe("the prompt on a terminal", function()
       term:wait_for_line(line, at)
     end
   end)
+
+  -- Ctrl-C during tensor work: the interrupt comes back as an error at the
+  -- prompt, the session's variables keep their values, and the pane lives.
+  -- (spec/interrupt_spec.lua does the same to scripts, hundreds of times.)
+
+  --- Types a line that prints 'marker', then runs 'work'; returns the
+  -- number of the marker's line once it shows.
+  local function start_work(term, marker, work, from)
+    term:type(("print('%s') %s"):format(marker, work))
+    return term:wait_for_line(marker, from)
+  end
+
+  --- After an interrupt: the message, then the variables as they were.
+  local function expect_intact(term, from)
+    local at = term:wait_for_line("interrupted!", from, true)
+    term:type("print('kept', kept, a:size(1), a:sum() == a_sum)")
+    at = term:wait_for_line("kept    42      400     true", at)
+    assert.truthy(term:alive())
+    return at
+  end
+
+  it("comes back from Ctrl-C in a loop of matrix products, again and again", function()
+    if not cnn_loads() then pending("require 'cnn' fails in this build") end
+    local term = start()
+    -- one thread: the JIT kernels of the product run on the main thread
+    term:type("cnn.core.threads(1) kept = 41 + 1 a = cnn.rand(400, 400) a_sum = a:sum()")
+    local at = 1
+    for round = 1, 4 do
+      at = start_work(term, "looping " .. round, "for i = 1, 1e9 do local y = cnn.matmul(a, a) end", at)
+      os.execute(("sleep %.2f"):format(0.05 * round))
+      term:key("C-c")
+      at = expect_intact(term, at)
+    end
+  end)
+
+  it("takes two quick Ctrl-C during one long C call as one interrupt", function()
+    if not cnn_loads() then pending("require 'cnn' fails in this build") end
+    local term = start()
+    -- a product of two 3000×3000 matrices takes a second or so: both keys
+    -- arrive while it runs, and the interrupt comes when it returns
+    term:type("kept = 42 a = cnn.rand(400, 400) a_sum = a:sum() b = cnn.rand(3000, 3000)")
+    local at = 1
+    for round = 1, 3 do
+      at = start_work(term, "multiplying " .. round, "c = cnn.matmul(b, b) print('finished')", at)
+      term:key("C-c")
+      term:key("C-c")
+      local done = expect_intact(term, at)
+      assert.is_nil(term:find_line("finished", at), "the chunk ran on after the interrupt")
+      at = done
+    end
+  end)
 end)

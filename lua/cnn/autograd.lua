@@ -270,6 +270,15 @@ local function call_f(fname, nodes, watched, f, ...)
   end
 end
 
+-- Closed however run_tape ends: an error raised between two of its lines
+-- (Ctrl-C can raise one at any instruction) must not leave this call's
+-- tape behind, or every later gradient call would find it and refuse.
+local function tape_ender(nodes)
+  return setmetatable({}, {__close = function()
+    if tape == nodes then tape, tracked = nil, fresh_tracked() end
+  end})
+end
+
 -- Runs f on a fresh tape with the targets tracked, then the backward pass.
 -- Returns the value of f, the gradients by tensor, the targets and whether
 -- they are parameters.
@@ -288,6 +297,7 @@ local function run_tape(fname, f, ...)
     end
   end
   local nodes = {}
+  local _ <close> = tape_ender(nodes)
   local r
   if byparams then r = call_f(fname, nodes, watched, f) else r = call_f(fname, nodes, watched, f, ...) end
   local ok, result = r[1], r[2]

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 
 #include "host.h"
 #include "repl.h"
+#include "signals.h"
 
 #ifndef CNNLUA_VERSION
 #define CNNLUA_VERSION "0.1.0"
@@ -51,6 +53,10 @@ struct options {
 /* The state that a SIGINT interrupts; a signal handler has no other way
  * to reach it. */
 static lua_State *interrupted_state = NULL;
+
+/* Whether a second Ctrl-C during one chunk ends the program (see
+ * host_set_repeat_interrupt_ends). */
+static volatile sig_atomic_t repeat_interrupt_ends = 1;
 
 /* {==================================================================
  * Messages
@@ -133,24 +139,26 @@ static void stop_on_interrupt(lua_State *L, lua_Debug *ar)
     luaL_error(L, "interrupted!");
 }
 
-static void set_sigint(void (*handler)(int), struct sigaction *previous)
-{
-    struct sigaction sa;
-    sa.sa_handler = handler;
-    sa.sa_flags = 0;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, previous);
-}
-
-/* lua_sethook is the one Lua call that is safe in a signal handler. The
- * handler steps aside after the first Ctrl-C, so a second one still kills
- * a program stuck in C code, where the hook never fires. */
+/* lua_sethook is the one Lua call that is safe in a signal handler; the
+ * hook raises the error once the interpreter is at a safe point, which
+ * after a long C call is as soon as it returns. In a script the handler
+ * then steps aside, so that a second Ctrl-C still kills a program stuck
+ * in C code, as in lua.c; at the prompt it stays, and a second Ctrl-C only
+ * interrupts again: the session is worth more than the way out. */
 static void on_interrupt(int sig)
 {
     int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
-    set_sigint(SIG_DFL, NULL);
+    int saved_errno = errno;
     (void)sig;
+    if (repeat_interrupt_ends)
+        signals_catch(SIGINT, SIG_DFL, NULL);
     lua_sethook(interrupted_state, stop_on_interrupt, mask, 1);
+    errno = saved_errno;
+}
+
+void host_set_repeat_interrupt_ends(int ends)
+{
+    repeat_interrupt_ends = ends != 0;
 }
 
 /* A Ctrl-C that lands just as a chunk returns must not interrupt the next
@@ -184,7 +192,7 @@ int host_docall(lua_State *L, int narg, int nres)
     lua_pushcfunction(L, message_handler);
     lua_insert(L, base);
     interrupted_state = L;
-    set_sigint(on_interrupt, &previous);
+    signals_catch(SIGINT, on_interrupt, &previous);
     status = lua_pcall(L, narg, nres, base);
     sigaction(SIGINT, &previous, NULL);
     clear_interrupt_hook(L);
@@ -509,10 +517,23 @@ static int pmain(lua_State *L)
     return 1;
 }
 
+/* Before anything else, so that a Ctrl-C can never find the main thread
+ * without its stack. Without one, the program still runs, with a warning. */
+static void prepare_signals(void)
+{
+    if (signals_init() == 0)
+        return;
+    fprintf(stderr, "%s: warning: no alternate signal stack (%s); "
+            "Ctrl-C during a computation may crash\n", CNNLUA_PROGNAME, strerror(errno));
+    fflush(stderr);
+}
+
 int main(int argc, char **argv)
 {
-    lua_State *L = luaL_newstate();
+    lua_State *L;
     int status, ok;
+    prepare_signals();
+    L = luaL_newstate();
     if (L == NULL) {
         print_message("cannot create state: not enough memory");
         return EXIT_FAILURE;

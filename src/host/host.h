@@ -13,6 +13,11 @@
  * while the call runs. */
 int host_docall(lua_State *L, int narg, int nres);
 
+/* Whether a second Ctrl-C while one chunk runs ends the program, as in
+ * lua.c (the default: the way out of a C call that never returns), or only
+ * interrupts again (at the prompt, where the session must survive). */
+void host_set_repeat_interrupt_ends(int ends);
+
 /* If 'status' is an error, prints "cnnlua: <message>" to stderr and pops
  * the message. Returns 'status'. */
 int host_report(lua_State *L, int status);

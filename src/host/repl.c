@@ -7,7 +7,9 @@
  *
  * On a terminal, readline edits lines and ~/.cnnlua_history keeps them
  * between sessions; Ctrl-C clears the line being typed. Elsewhere (a pipe,
- * a file) plain lines are read, as lua does without readline. */
+ * a file) plain lines are read, as lua does without readline. Ctrl-C
+ * interrupts a running chunk however often it comes: at the prompt a
+ * second one does not end the program, as it does in a script. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -31,6 +33,7 @@
 
 #include "host.h"
 #include "repl.h"
+#include "signals.h"
 
 #define CHUNKNAME "=stdin"
 #define EOFMARK "<eof>"
@@ -205,7 +208,6 @@ static void remember_line(struct input *in, const char *line)
 
 static void start_editing(struct input *in)
 {
-    struct sigaction sa;
     rl_readline_name = "cnnlua";
     rl_getc_function = getc_or_interrupt;
     rl_initialize();
@@ -215,11 +217,10 @@ static void start_editing(struct input *in)
     in->history_path = history_path();
     if (in->history_path != NULL)
         load_history(in->history_path);
-    /* readline passes Ctrl-C on to this handler once it has dealt with it */
-    sa.sa_handler = on_prompt_interrupt;
-    sa.sa_flags = 0;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &in->saved_sigint);
+    /* readline passes Ctrl-C on to this handler once it has dealt with it.
+     * readline's own handler, set only while it reads, may use the normal
+     * stack: no JIT kernel runs then. */
+    signals_catch(SIGINT, on_prompt_interrupt, &in->saved_sigint);
 }
 
 static void stop_editing(struct input *in)
@@ -444,9 +445,11 @@ void repl_run(lua_State *L)
     in.edited = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     if (in.edited)
         start_editing(&in);
+    host_set_repeat_interrupt_ends(0);
     lua_pushcfunction(L, repl_loop);
     lua_pushlightuserdata(L, &in);
     status = lua_pcall(L, 1, 0, 0);
+    host_set_repeat_interrupt_ends(1);
     if (in.edited)
         stop_editing(&in);
     if (status != LUA_OK)

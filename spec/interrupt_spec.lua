@@ -1,0 +1,443 @@
+--- Ctrl-C at random moments. SIGINT is sent into long loops of tensor work
+-- (matrix products, a Dense and a Conv layer, training, saving a model) in
+-- child processes of the cnnlua host at 1 and 2 OpenMP threads. Each child
+-- runs its loop under pcall and must catch the interrupt as an error, find
+-- every tensor, model and file as it was, print a marker and exit 0. A
+-- crash, an abort, a sanitizer report or a missing marker fails the spec.
+-- Then: only the main thread may take SIGINT, and an interrupt at each
+-- point of a training step, in turn, leaves the library working.
+--
+-- The delays are random but seeded: CNNLUA_INTERRUPT_SEED repeats a run,
+-- and CNNLUA_INTERRUPT_REPORT=1 prints the outcomes per target even when
+-- all survive. The executable is $CNNLUA, else ./build/cnnlua.
+
+local CNNLUA = os.getenv("CNNLUA") or "./build/cnnlua"
+local SEED = tonumber(os.getenv("CNNLUA_INTERRUPT_SEED")) or 1729
+
+-- 50 interrupts per target and thread count, in every build: the
+-- sanitized run (3-5× slower per child) stays near a minute with them, so
+-- it needs no smaller count.
+local ROUNDS = 50
+local PARALLEL = 4          -- children at a time
+local MAX_DELAY_MS = 40     -- the interrupt comes 0-40 ms into the loop
+local THREADS = {1, 2}
+local TARGETS = {"matmul", "dense", "conv", "train", "save"}
+
+local function quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+local function write_file(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+local function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+local function first_line(cmdline)
+  local p = io.popen(cmdline)
+  local line = p:read("l")
+  p:close()
+  return line
+end
+
+local tmpdir = first_line("mktemp -d")
+local cnnlua = CNNLUA:sub(1, 1) == "/" and CNNLUA or first_line("pwd") .. "/" .. CNNLUA
+
+teardown(function()
+  os.execute("rm -rf " .. quote(tmpdir))
+end)
+
+--- A small generator of its own, so that the delays depend on the seed
+-- only and the spec leaves math.random's state to the other specs.
+local function generator(seed)
+  local state = seed
+  return function(lo, hi)
+    state = state * 6364136223846793005 + 1442695040888963407
+    return lo + (state >> 33) % (hi - lo + 1)
+  end
+end
+
+-- The child: `cnnlua child.lua <target> <dir>`. It prints "ready" as its
+-- loop starts, "survived" once every check has passed.
+local CHILD = [==[
+local cnn = require "cnn"
+local target, dir = arg[1], arg[2]
+
+-- Whether two tensors agree (a NaN never does).
+local function same(what, actual, expected)
+  local diff = (actual - expected):abs():max()
+  if not (diff <= 1e-6 * (1 + expected:abs():max())) then
+    error(("%s differs from before by %.9g"):format(what, diff), 2)
+  end
+end
+
+local function finite(what, t)
+  local s = t:abs():sum()
+  if s ~= s or s == math.huge then error(what .. " holds NaN or infinite values", 2) end
+end
+
+local function snapshot(ps)
+  local s = {}
+  for i, p in ipairs(ps) do s[i] = p:clone() end
+  return s
+end
+
+local function same_params(ps, saved)
+  for i, p in ipairs(ps) do same("parameter " .. i, p, saved[i]) end
+end
+
+local function gradients(m, x, ps)
+  local gs = cnn.gradient(function() return cnn.sum(m(x)) end, ps)
+  local s = {}
+  for i, p in ipairs(ps) do s[i] = gs[p]:clone() end
+  return s
+end
+
+-- Each target sets up its data and returns the step its loop repeats and
+-- the check that runs after the interrupt.
+local targets = {}
+
+function targets.matmul()
+  local a = cnn.rand(400, 400)
+  local a0, y0 = a:clone(), cnn.matmul(a, a)
+  return function() local _ = cnn.matmul(a, a) end,
+    function()
+      same("a", a, a0)
+      same("matmul(a, a)", cnn.matmul(a, a), y0)
+    end
+end
+
+function targets.dense()
+  local m, x = cnn.Dense(512, 512, cnn.relu), cnn.rand(512, 128)
+  local ps = cnn.params(m)
+  local p0, y0 = snapshot(ps), m(x)
+  return function() local _ = m(x) end,
+    function()
+      same_params(ps, p0)
+      same("Dense output", m(x), y0)
+    end
+end
+
+function targets.conv()
+  local m, x = cnn.Conv({3, 3}, 8, 16, cnn.relu, {pad = 1}), cnn.rand(32, 32, 8, 8)
+  local ps = cnn.params(m)
+  local p0, y0, g0 = snapshot(ps), m(x), gradients(m, x, ps)
+  return function() local _ = gradients(m, x, ps) end,
+    function()
+      same_params(ps, p0)
+      same("Conv output", m(x), y0)
+      local g = gradients(m, x, ps)
+      for i = 1, #g0 do same("gradient " .. i, g[i], g0[i]) end
+    end
+end
+
+-- Training changes the model: afterwards it must still be the same
+-- parameters, finite, computing the same output twice, and train again.
+function targets.train()
+  local labels = {}
+  for i = 1, 512 do labels[i] = (i * 7) % 10 end
+  local X, Y = cnn.rand(256, 512), cnn.onehotbatch(labels, cnn.range(0, 9))
+  local model = cnn.Chain(cnn.Dense(256, 256, cnn.relu), cnn.Dense(256, 10), cnn.softmax)
+  local ps = cnn.params(model)
+  local loader = cnn.DataLoader(X, Y, {batchsize = 64})
+  local opt = cnn.ADAM()
+  local function loss(x, y) return cnn.crossentropy(model(x), y) end
+  local function pass() return cnn.train(loss, ps, loader, opt, {progress = false}) end
+  pass()
+  return pass,
+    function()
+      local now = cnn.params(model)
+      if #now ~= #ps then error(("%d parameters, expected %d"):format(#now, #ps)) end
+      for i, p in ipairs(ps) do
+        if now[i] ~= p then error("parameter " .. i .. " was replaced") end
+        finite("parameter " .. i, p)
+      end
+      local y = model(X)
+      finite("model output", y)
+      same("model output again", model(X), y)
+      local mean, steps = pass()
+      if steps ~= 8 then error(("a later pass trained %s steps, expected 8"):format(steps)) end
+      if mean ~= mean or math.abs(mean) == math.huge then error("a later pass's loss is " .. mean) end
+    end
+end
+
+-- The file is rewritten again and again; afterwards it must load into a
+-- model that computes what the saved one did, with no temporary file left.
+function targets.save()
+  local function build() return cnn.Chain(cnn.Dense(256, 256, cnn.relu), cnn.Dense(256, 10)) end
+  local model, x = build(), cnn.rand(256, 16)
+  local path = dir .. "/model.safetensors"
+  local y0 = model(x)
+  cnn.savemodel(path, model)
+  return function() cnn.savemodel(path, model) end,
+    function()
+      same("loaded model output", cnn.loadmodel(path, build())(x), y0)
+      -- ls without a sanitizer's preload, whose leak report would fail the run
+      local listing = io.popen("env -u LD_PRELOAD ls -A " .. dir)
+      for name in listing:lines() do
+        if name:find(".tmp.", 1, true) then error("left behind: " .. dir .. "/" .. name) end
+      end
+      listing:close()
+    end
+end
+
+local setup = targets[target] or error("no target " .. tostring(target))
+local step, check = setup()
+local kept, kept_tensor = {answer = 42}, cnn.ones(3, 3) * 7
+local deadline = cnn.core.monotime() + 20
+local ok, err = pcall(function()
+  io.stdout:write("ready\n")
+  io.stdout:flush()
+  while cnn.core.monotime() < deadline do step() end
+end)
+if ok then error("no interrupt came within 20 s") end
+if not tostring(err):find("interrupted!", 1, true) then
+  error("the loop ended with another error: " .. tostring(err))
+end
+check()
+if kept.answer ~= 42 then error("a table of the session changed") end
+same("a tensor of the session", kept_tensor, cnn.ones(3, 3) * 7)
+io.stdout:write("survived\n")
+]==]
+
+-- The driver reads jobs ("id target threads delay") on stdin and runs a
+-- few at a time: it starts the child, waits for "ready", sleeps the delay,
+-- sends SIGINT, and prints "id status last-line-of-stdout". A child that
+-- outlives the interrupt by a minute is killed. A sanitizer's preload goes
+-- to the children only, not to the shell and the tools it runs.
+local DRIVER = [==[
+host=$1 child=$2 dir=$3 parallel=$4 signals=$5 preload=$6
+run_job() {
+  local id=$1 target=$2 threads=$3 delay=$4 fd pid line rest status i
+  mkdir -p "$dir/$id"
+  exec {fd}< <(LD_PRELOAD=$preload OMP_NUM_THREADS=$threads exec "$host" "$child" "$target" "$dir/$id" 2>"$dir/$id.err")
+  pid=$!
+  if read -r -t 60 -u "$fd" line && [ "$line" = ready ]; then
+    sleep "$delay"
+    for ((i = 0; i < signals; i++)); do kill -INT "$pid" 2>/dev/null; sleep 0.002; done
+  fi
+  read -r -t 60 -d '' -u "$fd" rest
+  [ $? -gt 128 ] && kill -KILL "$pid" 2>/dev/null
+  wait "$pid"
+  status=$?
+  exec {fd}<&-
+  printf '%s %s %s\n' "$id" "$status" "$(printf '%s\n' "$rest" | tail -n 1)"
+}
+while read -r id target threads delay; do
+  while [ "$(jobs -rp | wc -l)" -ge "$parallel" ]; do wait -n; done
+  run_job "$id" "$target" "$threads" "$delay" &
+done
+wait
+]==]
+
+local child_path, driver_path = tmpdir .. "/child.lua", tmpdir .. "/driver.sh"
+write_file(child_path, CHILD)
+write_file(driver_path, DRIVER)
+
+--- Runs the jobs (arrays {target, threads, delay_ms}) with 'signals'
+-- SIGINTs each; returns a table of results by job index, each
+-- {status=, marker=, err=}.
+local function run_jobs(jobs, signals)
+  local list = tmpdir .. "/jobs"
+  local lines = {}
+  for i, job in ipairs(jobs) do
+    lines[i] = ("%d %s %d %.3f"):format(i, job[1], job[2], job[3] / 1000)
+  end
+  write_file(list, table.concat(lines, "\n") .. "\n")
+  local results = {}
+  local p = io.popen(("env -u LD_PRELOAD bash %s %s %s %s %d %d %s < %s"):format(quote(driver_path),
+    quote(cnnlua), quote(child_path), quote(tmpdir), PARALLEL, signals,
+    quote(os.getenv("LD_PRELOAD") or ""), quote(list)))
+  for line in p:lines() do
+    local id, status, marker = line:match("^(%d+) (%d+) ?(.*)$")
+    if id then
+      results[tonumber(id)] = {status = tonumber(status), marker = marker,
+        err = read_file(("%s/%s.err"):format(tmpdir, id))}
+    end
+  end
+  p:close()
+  return results
+end
+
+--- How a child ended: "survived", "crashed" (a signal, a sanitizer's
+-- report, or killed after hanging) or "failed" (another status or no
+-- marker).
+local function outcome(r)
+  if r == nil then return "failed" end
+  if r.status > 128 or r.err:find("Sanitizer", 1, true) or r.err:find("runtime error:", 1, true) then
+    return "crashed"
+  end
+  if r.status == 0 and r.marker == "survived" then return "survived" end
+  return "failed"
+end
+
+--- The jobs: every target at every thread count, ROUNDS times, with the
+-- seeded delays.
+local function all_jobs()
+  local random, jobs = generator(SEED), {}
+  for _ = 1, ROUNDS do
+    for _, threads in ipairs(THREADS) do
+      for _, target in ipairs(TARGETS) do
+        jobs[#jobs + 1] = {target, threads, random(0, MAX_DELAY_MS)}
+      end
+    end
+  end
+  return jobs
+end
+
+--- A table of crashes and failures per target and thread count, and the
+-- stderr of the first few children that did not survive.
+local function summary(jobs, results)
+  local counts, examples = {}, {}
+  for i, job in ipairs(jobs) do
+    local key = ("%-6s at %d thread%s"):format(job[1], job[2], job[2] == 1 and "" or "s")
+    counts[key] = counts[key] or {survived = 0, crashed = 0, failed = 0}
+    local how = outcome(results[i])
+    counts[key][how] = counts[key][how] + 1
+    if how ~= "survived" and #examples < 3 then
+      local r = results[i] or {status = -1, err = "(no result)"}
+      examples[#examples + 1] = ("%s, delay %d ms: status %d\n%s"):format(
+        key, job[3], r.status, r.err:sub(1, 600))
+    end
+  end
+  local rows, bad = {}, 0
+  for key, c in pairs(counts) do
+    rows[#rows + 1] = ("%s: %d crashed, %d failed, %d survived"):format(key, c.crashed, c.failed, c.survived)
+    bad = bad + c.crashed + c.failed
+  end
+  table.sort(rows)
+  return bad, table.concat(rows, "\n") .. "\n" .. table.concat(examples, "\n")
+end
+
+describe("SIGINT at random moments (seed " .. SEED .. ")", function()
+  it(("is caught as an error, state intact, by every target %d times at 1 and 2 threads")
+      :format(ROUNDS), function()
+    local jobs = all_jobs()
+    local bad, text = summary(jobs, run_jobs(jobs, 1))
+    if os.getenv("CNNLUA_INTERRUPT_REPORT") then io.stderr:write("\n", text, "\n") end
+    assert(bad == 0, ("%d of %d children did not survive:\n%s"):format(bad, #jobs, text))
+  end)
+
+  it("twice in a script ends it by SIGINT, as lua does, and never by a crash", function()
+    local random, jobs = generator(SEED + 1), {}
+    for _ = 1, 10 do
+      for _, threads in ipairs(THREADS) do
+        jobs[#jobs + 1] = {"matmul", threads, random(0, MAX_DELAY_MS)}
+      end
+    end
+    local results = run_jobs(jobs, 2)
+    for i, job in ipairs(jobs) do
+      local r = results[i]
+      assert(r, "no result for job " .. i)
+      -- 130: killed by SIGINT (the shell's 128 + 2); 0: the child had
+      -- finished before the second came, or the two merged into one
+      assert(r.status == 130 or (r.status == 0 and r.marker == "survived"),
+        ("job %d (%d threads, delay %d ms): status %d\n%s"):format(i, job[2], job[3], r.status, r.err))
+    end
+  end)
+end)
+
+-- Lists each thread of the process as "main" or "worker", and whether it
+-- blocks SIGINT, after OpenMP teams of 4, 2 and 4 threads: libgomp lets
+-- the threads beyond a smaller team exit and starts new ones later.
+local THREAD_MASKS = [==[
+local cnn = require "cnn"
+local pid = io.open("/proc/self/stat"):read("l"):match("^(%d+)")
+local a = cnn.rand(600, 600)
+for _, n in ipairs({4, 2, 4}) do
+  cnn.core.threads(n)
+  local _ = cnn.matmul(a, a)
+end
+local tasks = io.popen("env -u LD_PRELOAD ls /proc/" .. pid .. "/task")
+for tid in tasks:lines() do
+  local f = assert(io.open("/proc/" .. pid .. "/task/" .. tid .. "/status"))
+  local blocked = tonumber(f:read("a"):match("SigBlk:%s*(%x+)"), 16)
+  f:close()
+  io.write(tid == pid and "main" or "worker", " ", (blocked >> 1) & 1 == 1 and "blocks" or "takes", "\n")
+end
+tasks:close()
+]==]
+
+describe("the threads of cnnlua", function()
+  it("all block SIGINT but the main thread, also those started after the first team", function()
+    local path = tmpdir .. "/masks.lua"
+    write_file(path, THREAD_MASKS)
+    local p = io.popen(("OMP_NUM_THREADS=4 %s %s 2>&1"):format(quote(cnnlua), quote(path)))
+    local out = p:read("a")
+    p:close()
+    local main, workers = 0, 0
+    for role, mask in out:gmatch("(%a+) (%a+)\n") do
+      if role == "main" then
+        main = main + 1
+        assert(mask == "takes", "the main thread blocks SIGINT:\n" .. out)
+      else
+        workers = workers + 1
+        assert(mask == "blocks", "a worker thread takes SIGINT:\n" .. out)
+      end
+    end
+    assert(main == 1 and workers == 3, "expected the main thread and 3 workers:\n" .. out)
+  end)
+end)
+
+describe("an interrupt at any point of a training step", function()
+  -- The host's hook raises "interrupted!" at the first call, return, line
+  -- or instruction after Ctrl-C; here a hook with the same events raises it
+  -- at the n-th event of one cnn.train step, for every n, and the library
+  -- must work as before afterwards. (A few points fall inside the library's
+  -- own pcalls, which swallow the error: the step then simply completes.)
+  it("leaves cnn.gradient and cnn.train working, with the same results", function()
+    local cnn = require "cnn"
+    local model = cnn.Dense(4, 2)
+    local ps = cnn.params(model)
+    local x, y = cnn.rand(4, 2), cnn.rand(2, 2)
+    local function loss(a, b) return cnn.mse(model(a), b) end
+    local opt = cnn.Descent(0) -- the parameters stay as they are
+    local function step() return cnn.train(loss, ps, {{x, y}}, opt, {progress = false}) end
+    local function gradient() return cnn.gradient(function() return loss(x, y) end, ps) end
+    local g0 = gradient()
+
+    -- Runs step() with a hook on every event; the n-th event inside it
+    -- raises. Returns pcall's results and the number of events.
+    local function interrupt_at(n)
+      local events, armed = 0, true
+      local function hook()
+        if not armed then return end
+        events = events + 1
+        if events == n then
+          armed = false
+          error("interrupted!", 0)
+        end
+      end
+      local ok, err = pcall(function()
+        debug.sethook(hook, "crl", 1)
+        local inner_ok, inner_err = pcall(step)
+        armed = false
+        if not inner_ok then error(inner_err, 0) end
+      end)
+      debug.sethook()
+      return ok, err, events
+    end
+
+    local _, _, total = interrupt_at(math.huge)
+    assert(total > 1000, "too few events to be a training step: " .. total)
+    for n = 1, total do
+      local ok, err = interrupt_at(n)
+      assert(ok or tostring(err):find("interrupted!", 1, true),
+        ("event %d of %d: another error: %s"):format(n, total, tostring(err)))
+      local gs_ok, gs = pcall(gradient)
+      assert(gs_ok, ("after an interrupt at event %d of %d: %s"):format(n, total, tostring(gs)))
+      for _, p in ipairs(ps) do
+        local diff = (gs[p] - g0[p]):abs():max()
+        assert(diff == 0, ("after an interrupt at event %d: a gradient differs by %g"):format(n, diff))
+      end
+    end
+  end)
+end)
