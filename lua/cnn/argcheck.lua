@@ -44,9 +44,8 @@ local function number_text(v)
 end
 
 local function tensor_text(t)
-  local ok, dtype = pcall(t.dtype, t)
-  if not ok then return "a freed tensor" end
-  return with_article(("%s tensor (%s)"):format(dtype, tensorcheck.shape(t)))
+  if t:isfreed() then return "a freed tensor" end
+  return with_article(("%s tensor (%s)"):format(t:dtype(), tensorcheck.shape(t)))
 end
 
 -- A name a table's metatable gives its kind ("Dense", "DataLoader"), if any;
@@ -228,8 +227,7 @@ end
 -- @return v
 function argcheck.tensor(fname, what, v, dtype, ndims)
   if is_tensor(v) then
-    local ok, actual = pcall(v.dtype, v)
-    if ok and (dtype == nil or actual == dtype) and (ndims == nil or v:ndims() == ndims) then
+    if not v:isfreed() and (dtype == nil or v:dtype() == dtype) and (ndims == nil or v:ndims() == ndims) then
       return v
     end
   end

@@ -81,7 +81,7 @@ return function(cnn)
         fname, describe(model)))
     end
     for i, t in ipairs(list) do
-      if not pcall(t.size, t) then
+      if t:isfreed() then
         errors.raise(("%s: the model's tensor %d was freed"):format(fname, i))
       end
     end

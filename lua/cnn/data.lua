@@ -38,6 +38,7 @@ return function(cnn)
       if v:dtype() == "Int32" then return v end
       -- int() refuses what is not a whole number
       local ok, i = pcall(v.int, v)
+      errors.rethrow_interrupt(ok, i)
       return ok and i or nil
     end
     if type(v) ~= "table" then return nil end
@@ -191,7 +192,7 @@ return function(cnn)
       if not is_tensor(t) then
         error(("DataLoader: data %s is not a tensor (%s)"):format(where, type(t)), 4)
       end
-      if not pcall(t.ndims, t) then error(("DataLoader: data %s is a freed tensor"):format(where), 4) end
+      if t:isfreed() then error(("DataLoader: data %s is a freed tensor"):format(where), 4) end
       if t:ndims() == 0 then error(("DataLoader: data %s is a 0-dim tensor"):format(where), 4) end
       local m = t:size(t:ndims())
       if n == nil then

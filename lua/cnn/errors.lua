@@ -39,6 +39,15 @@ function errors.raise(msg)
   end
 end
 
+--- After a pcall whose errors the library turns into a fallback: raises
+-- again an interrupt (the host's Ctrl-C error, "interrupted!"), which
+-- must reach the user rather than be taken for a bad value.
+-- @param ok the first result of pcall
+-- @param e the error, when not ok
+function errors.rethrow_interrupt(ok, e)
+  if not ok and type(e) == "string" and e:sub(-12) == "interrupted!" then error(e, 0) end
+end
+
 --- Raises again an error caught inside the library: a string whose
 -- position is a library line (or which has none) is raised at the user's
 -- line; anything else (user errors, error objects) unchanged. With

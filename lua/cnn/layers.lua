@@ -62,8 +62,8 @@ function base.check_tensor(x, dtype)
   if not is_tensor(x) then
     return ("expected a tensor, got %s"):format(type(x))
   end
-  local ok, actual = pcall(x.dtype, x)
-  if not ok then return "expected a tensor, got a freed tensor" end
+  if x:isfreed() then return "expected a tensor, got a freed tensor" end
+  local actual = x:dtype()
   if dtype and actual ~= dtype then
     return ("input is %s (%s), expected %s"):format(actual, base.shape(x), dtype)
   end
@@ -88,8 +88,8 @@ function base.initialised(fname, init, ...)
   argcheck.callable(fname, "init", init, "cnn.glorot_uniform")
   local w = errors.call_prefixed(fname, init, ...)
   local expected = table.concat({...}, "×")
-  local ok, dtype = pcall(function() return w:dtype() end)
-  if not (is_tensor(w) and ok and dtype == "Float32" and base.shape(w) == expected) then
+  if not (is_tensor(w) and not w:isfreed() and w:dtype() == "Float32"
+          and base.shape(w) == expected) then
     errors.raise(("%s: init must return a %s Float32 tensor, got %s"):format(fname, expected,
       argcheck.describe(w)))
   end

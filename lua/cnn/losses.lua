@@ -21,8 +21,8 @@ return function(cnn)
     if not argcheck.is_tensor(t) then
       argcheck.raise(("%s: %s must be a tensor, got %s"):format(name, what, type(t)))
     end
-    local ok, sizes = pcall(t.size, t)
-    if not ok then argcheck.fail(name, what, "a live tensor", t) end
+    if t:isfreed() then argcheck.fail(name, what, "a live tensor", t) end
+    local sizes = t:size()
     if dtype and t:dtype() ~= dtype then argcheck.fail(name, what, "a " .. dtype .. " tensor", t) end
     return sizes
   end

@@ -14,8 +14,8 @@ end
 --- The sizes of a tensor as text, as error messages show them:
 -- "28×28×1×4", "0-dim" for a scalar, "freed" for a freed tensor.
 function tensorcheck.shape(t)
-  local ok, s = pcall(t.size, t)
-  if not ok then return "freed" end
+  if t:isfreed() then return "freed" end
+  local s = t:size()
   if #s == 0 then return "0-dim" end
   return table.concat(s, "×")
 end

@@ -42,6 +42,7 @@ local function length_of(data)
   local mt = getmetatable(data)
   if type(mt) == "table" and mt.__len then
     local ok, n = pcall(mt.__len, data)
+    errors.rethrow_interrupt(ok, n)
     if ok and math.type(n) == "integer" then return n end
     return nil
   end
@@ -66,9 +67,8 @@ end
 -- its first tensor argument, or 1.
 local function batch_images(args)
   local x = args[1]
-  if type(x) == "userdata" or type(x) == "table" then
-    local ok, n = pcall(function() return x:size(x:ndims()) end)
-    if ok and math.type(n) == "integer" then return n end
+  if argcheck.is_tensor(x) and not x:isfreed() and x:ndims() > 0 then
+    return x:size(x:ndims())
   end
   return 1
 end
@@ -112,8 +112,7 @@ end
 -- The loss's value, which must be a number or a 1-element tensor.
 local function scalar_loss(v)
   if type(v) == "number" then return v end
-  local ok, n = pcall(function() return v:numel() end)
-  if not (argcheck.is_tensor(v) and ok and n == 1) then
+  if not (argcheck.is_tensor(v) and not v:isfreed() and v:numel() == 1) then
     argcheck.fail("train", "the loss", "a number or a 1-element tensor", v)
   end
   return v
@@ -194,15 +193,16 @@ return function(cnn)
       width = tonumber(os.getenv("COLUMNS")) or 80,
     }
 
-    stop_requested[#stop_requested + 1] = false
-    local depth = #stop_requested
+    local depth = #stop_requested + 1
     -- Runs however the loop ends, an error included (which propagates
-    -- untouched, traceback and all): the progress line is ended, so an
-    -- error message starts on a line of its own.
+    -- untouched, traceback and all), even one raised by Ctrl-C between
+    -- two of these lines: the progress line is ended, so an error message
+    -- starts on a line of its own.
     local cleanup <close> = setmetatable({}, { __close = function()
       for i = #stop_requested, depth, -1 do stop_requested[i] = nil end
       bar:finish()
     end })
+    stop_requested[depth] = false
 
     local step, loss_sum = 0, 0
     for args in elements(data) do

@@ -196,11 +196,12 @@ return function(cnn)
   local function in_testmode(model, f)
     local saved = modes_of(model)
     if #saved == 0 then return f() end
+    -- closed however f ends, an interrupt between two lines included
+    local _ <close> = setmetatable({}, {__close = function()
+      for _, s in ipairs(saved) do s[1]:set_mode(s[2]) end
+    end})
     cnn.testmode(model)
-    local ok, result = pcall(f)
-    for _, s in ipairs(saved) do s[1]:set_mode(s[2]) end
-    if not ok then error(result, 0) end
-    return result
+    return f()
   end
 
   -- The labels of a tensor or a Lua array, as a Lua array.

@@ -328,8 +328,19 @@ void cnn_register_methods(lua_State *L, const luaL_Reg *funcs)
     lua_pop(L, 2);
 }
 
+/* t:isfreed(): whether t's bytes were released. It raises nothing, so a
+ * check of its argument needs no pcall (which would also swallow an
+ * interrupt). */
+static int tensor_isfreed(lua_State *L)
+{
+    cnn_tensor *t = luaL_checkudata(L, 1, CNN_TENSOR_MT);
+    lua_pushboolean(L, cnn_tensor_data(t) == NULL);
+    return 1;
+}
+
 static const luaL_Reg object_funcs[] = {
     {"free", tensor_free},
+    {"isfreed", tensor_isfreed},
     {NULL, NULL},
 };
 

@@ -134,8 +134,7 @@ return function(cnn, base)
     local chunk = rawget(self, "evalchunk") or EVAL_CHUNK
     if chunk < 1 or cnn.isrecording() or not base.is_tensor(x) then return false end
     -- a freed x is left to the first layer, whose check names it
-    local live, ndims = pcall(x.ndims, x)
-    if not live or ndims ~= 4 or x:size(4) <= chunk then return false end
+    if x:isfreed() or x:ndims() ~= 4 or x:size(4) <= chunk then return false end
     local k = per_sample_prefix(self.layers)
     if k == 0 then return false end
     -- slices of one size, so that one set of primitives serves them all

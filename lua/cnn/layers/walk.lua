@@ -150,9 +150,12 @@ return function(cnn, base)
     each_layer(table.pack(model), function(l)
       if l.set_mode then saved[#saved + 1] = {l, l.mode} end
     end, fname)
+    -- closed however f ends, an interrupt between two lines included
+    local _ <close> = setmetatable({}, {__close = function()
+      for _, s in ipairs(saved) do s[1]:set_mode(s[2]) end
+    end})
     set_mode(model, "test", fname)
     local ok, result = pcall(f, model, x)
-    for _, s in ipairs(saved) do s[1]:set_mode(s[2]) end
     if not ok then errors.relocate(result) end
     return result
   end
