@@ -173,7 +173,7 @@ describe("conv2d", function()
   end
 
   it("gives no bias gradient unless asked", function()
-    local x, w = data({5, 4, 2, 1}, 1), data({3, 3, 2, 2}, 2)
+    local x = data({5, 4, 2, 1}, 1)
     local gy = data({3, 2, 2, 1}, 3)
     local gw, gb = core.conv2d_backward_weights(gy, x, {3, 3, 2, 2}, {}, false)
     assert.are.same({3, 3, 2, 2}, gw:size())

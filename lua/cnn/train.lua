@@ -105,7 +105,7 @@ local function run_callbacks(callbacks, info, bar)
     bar:clear()
     return print0(...)
   end
-  local restore <close> = setmetatable({}, { __close = function() _G.print = print0 end })
+  local _ <close> = setmetatable({}, { __close = function() _G.print = print0 end })
   call_each(callbacks, info)
 end
 
@@ -199,7 +199,7 @@ return function(cnn)
     -- Runs however the loop ends, an error included (which propagates
     -- untouched, traceback and all): the progress line is ended, so an
     -- error message starts on a line of its own.
-    local cleanup <close> = setmetatable({}, { __close = function()
+    local _ <close> = setmetatable({}, { __close = function()
       for i = #stop_requested, depth, -1 do stop_requested[i] = nil end
       bar:finish()
     end })
