@@ -112,6 +112,7 @@ return function(cnn)
   -- @param path the file to write
   -- @param model a layer or Chain
   -- @usage cnn.savemodel("mnist.safetensors", model)
+  -- @function savemodel
   local function savemodel(path, model)
     check_path("savemodel", path)
     local tensors = {}
@@ -181,6 +182,7 @@ return function(cnn)
   -- @param[opt] opts `{finite = false}` accepts NaN and infinite weights
   -- @return the model
   -- @usage local model = cnn.loadmodel("mnist.safetensors", build_model())
+  -- @function loadmodel
   local function loadmodel(path, model, opts)
     check_path("loadmodel", path)
     local targets = check_model("loadmodel", model)

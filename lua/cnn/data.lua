@@ -101,12 +101,23 @@ return function(cnn)
     return core.onehotbatch(rows, one_to(#values))
   end
 
+  --- One-hot columns of labels: the rows are the classes in the order of
+  -- `labelset` (Flux's onehotbatch).
+  -- @function onehotbatch
+  -- @param labels a tensor or a Lua array of labels
+  -- @param labelset the labels in class order (a tensor or a Lua array)
+  -- @treturn Tensor Float32 #labelset×N
+  -- @usage cnn.onehotbatch({0, 2}, cnn.range(0, 9)):size() --> {10, 2}
   local function onehotbatch(labels, labelset)
     return forward_errors("onehotbatch", nil, onehotbatch_of, labels, labelset)
   end
 
   --- One-hot vector of one label: onehot(5, cnn.range(0, 9)).
   -- @treturn Tensor Float32 vector of #labelset
+  -- @function onehot
+  -- @param label
+  -- @param labelset
+  -- @usage cnn.onehot(5, cnn.range(0, 9))
   local function onehot(label, labelset)
     local y = forward_errors("onehot", "onehotbatch", onehotbatch_of, {label}, labelset)
     return y:reshape(y:numel())
@@ -117,6 +128,9 @@ return function(cnn)
   -- tensor of them; with other labels: a Lua table. A vector y gives one
   -- value rather than a tensor.
   -- @tparam Tensor y Float32 classes×N (or any classes×...)
+  -- @function onecold
+  -- @param[opt] labelset the labels in class order
+  -- @usage local predicted = cnn.onecold(model(x), cnn.range(0, 9))
   local function onecold_of(y, labelset)
     if labelset == nil then return core.onecold(y) end
     local set = as_integers(labelset)
@@ -226,6 +240,9 @@ return function(cnn)
   -- @tparam[opt] table opts batchsize (1), shuffle (false), partial (true:
   -- keep the last short batch), rng (an integer seed; default: the global
   -- generator, so `cnn.seed` makes the shuffles reproducible), copy (false)
+  -- @function DataLoader
+  -- @treturn DataLoader
+  -- @usage for xb, yb in cnn.DataLoader(x, y, {batchsize = 128, shuffle = true}) do ... end
   local function new_loader(x, y, opts)
     local items
     items, opts = split_arguments(x, y, opts)
@@ -353,6 +370,10 @@ return function(cnn)
   --- `for xb, yb in ncycle(loader, n) do`: n passes over the loader (a
   -- DataLoader or any callable iterable that restarts on a nil control,
   -- or a Lua array of {x, y} tables).
+  -- @function ncycle
+  -- @param loader the iterable
+  -- @param n the number of passes
+  -- @usage cnn.train(loss, ps, cnn.ncycle(loader, 5), opt)
   local function ncycle(loader, n)
     if math.type(n) ~= "integer" or n < 0 then
       error(("ncycle: n must be a non-negative integer, got %s"):format(tostring(n)), 2)

@@ -138,10 +138,23 @@ return function(cnn)
   }
 
   return {
+    --- The data sets: MNIST, FashionMNIST and folder().
+    -- @table datasets
+    -- @usage local x = cnn.datasets.MNIST.images("test")
     datasets = {
+      --- The MNIST digits: `images(split [, dir])` and `labels(split [, dir])`,
+      -- split "train" (default) or "test".
+      -- @table datasets.MNIST
+      -- @usage local x, y = cnn.datasets.MNIST.images("train"), cnn.datasets.MNIST.labels("train")
       MNIST = dataset("MNIST", "mnist"),
+      --- Fashion-MNIST: the API of MNIST, plus `classes`, the names of the ten labels.
+      -- @table datasets.FashionMNIST
+      -- @usage print(cnn.datasets.FashionMNIST.classes[1]) --> T-shirt/top
       FashionMNIST = FashionMNIST,
       --- The folder the data sets are read from (nil if none is known).
+      -- @function datasets.folder
+      -- @treturn string|nil
+      -- @usage print(cnn.datasets.folder())
       folder = function()
         local env = os.getenv("CNNLUA_DATA")
         if env and env ~= "" then return env end

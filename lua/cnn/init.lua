@@ -5,6 +5,9 @@
 
 local cnn = {}
 
+--- The C module underneath: tensors and kernels on oneDNN, without autodiff.
+-- @table core
+-- @usage local y = cnn.core.add(a, b) -- not recorded by gradient
 cnn.core = require "cnn.core"
 
 -- Each part returns a table of public names; later parts may build on the

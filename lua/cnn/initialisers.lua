@@ -68,6 +68,11 @@ return function(cnn)
 
   --- U(-s, s) with s = √(6 / (fan_in + fan_out)): Flux's default for Conv
   -- and Dense weights. Option `gain` (default 1) multiplies s.
+  -- @function glorot_uniform
+  -- @param ... the sizes (integers, or one table), then optionally a table {gain = ...}
+  -- @treturn Tensor a new Float32 tensor
+  -- @usage cnn.Dense(784, 10, cnn.relu, {init = cnn.glorot_uniform})
+  -- cnn.glorot_uniform(3, 3, 1, 16, {gain = 2})
   function init.glorot_uniform(...)
     local sizes, opts = sizes_and_options("glorot_uniform", ...)
     local fan_in, fan_out = nfan(sizes)
@@ -75,6 +80,11 @@ return function(cnn)
   end
 
   --- N(0, σ²) with σ = √(2 / (fan_in + fan_out)); option `gain`.
+  -- @function glorot_normal
+  -- @param ... the sizes (integers, or one table), then optionally a table {gain = ...}
+  -- @treturn Tensor a new Float32 tensor
+  -- @usage cnn.Dense(784, 10, cnn.relu, {init = cnn.glorot_normal})
+  -- cnn.glorot_normal(3, 3, 1, 16, {gain = 2})
   function init.glorot_normal(...)
     local sizes, opts = sizes_and_options("glorot_normal", ...)
     local fan_in, fan_out = nfan(sizes)
@@ -83,6 +93,11 @@ return function(cnn)
 
   --- U(-b, b) with b = √3 · gain / √fan_in; option `gain` (default √2,
   -- for relu).
+  -- @function kaiming_uniform
+  -- @param ... the sizes (integers, or one table), then optionally a table {gain = ...}
+  -- @treturn Tensor a new Float32 tensor
+  -- @usage cnn.Dense(784, 10, cnn.relu, {init = cnn.kaiming_uniform})
+  -- cnn.kaiming_uniform(3, 3, 1, 16, {gain = 2})
   function init.kaiming_uniform(...)
     local sizes, opts = sizes_and_options("kaiming_uniform", ...)
     local fan_in = nfan(sizes)
@@ -90,6 +105,11 @@ return function(cnn)
   end
 
   --- N(0, σ²) with σ = gain / √fan_in; option `gain` (default √2).
+  -- @function kaiming_normal
+  -- @param ... the sizes (integers, or one table), then optionally a table {gain = ...}
+  -- @treturn Tensor a new Float32 tensor
+  -- @usage cnn.Dense(784, 10, cnn.relu, {init = cnn.kaiming_normal})
+  -- cnn.kaiming_normal(3, 3, 1, 16, {gain = 2})
   function init.kaiming_normal(...)
     local sizes, opts = sizes_and_options("kaiming_normal", ...)
     local fan_in = nfan(sizes)
@@ -97,11 +117,19 @@ return function(cnn)
   end
 
   --- Zeros (Flux's default bias).
+  -- @function zeros_init
+  -- @param ... the sizes (integers, or one table)
+  -- @treturn Tensor a new Float32 tensor
+  -- @usage cnn.Dense(784, 10, cnn.relu, {init = cnn.zeros_init})
   function init.zeros_init(...)
     return made("zeros_init", core.zeros, (sizes_and_options("zeros_init", ...)))
   end
 
   --- Ones.
+  -- @function ones_init
+  -- @param ... the sizes (integers, or one table)
+  -- @treturn Tensor a new Float32 tensor
+  -- @usage cnn.Dense(784, 10, cnn.relu, {init = cnn.ones_init})
   function init.ones_init(...)
     return made("ones_init", core.ones, (sizes_and_options("ones_init", ...)))
   end

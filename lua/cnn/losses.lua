@@ -52,6 +52,11 @@ return function(cnn)
 
   --- Cross-entropy of probabilities ŷ (e.g. softmax output) against y:
   -- mean over samples of -Σ y .* log.(ŷ .+ eps(Float32)).
+  -- @function crossentropy
+  -- @tparam Tensor yhat the prediction ŷ
+  -- @tparam Tensor y the target, of the same sizes
+  -- @return a number (a 0-dim tensor when recorded)
+  -- @usage local loss = function(x, y) return cnn.crossentropy(cnn.softmax(model(x)), y) end
   function losses.crossentropy(yhat, y)
     check_sizes("crossentropy", yhat, y)
     local s = ops.sum(ops.mul(y, ops.log(ops.add(yhat, EPS))))
@@ -60,6 +65,11 @@ return function(cnn)
 
   --- Cross-entropy of logits ŷ against y: mean over samples of
   -- -Σ y .* logsoftmax(ŷ); more stable than crossentropy(softmax(ŷ), y).
+  -- @function logitcrossentropy
+  -- @tparam Tensor yhat the prediction ŷ
+  -- @tparam Tensor y the target, of the same sizes
+  -- @return a number (a 0-dim tensor when recorded)
+  -- @usage local loss = function(x, y) return cnn.logitcrossentropy(model(x), y) end
   function losses.logitcrossentropy(yhat, y)
     check_sizes("logitcrossentropy", yhat, y)
     local s = ops.sum(ops.mul(y, ops.logsoftmax(yhat)))
@@ -67,6 +77,11 @@ return function(cnn)
   end
 
   --- Mean squared error: mean((ŷ - y) .^ 2) over all elements.
+  -- @function mse
+  -- @tparam Tensor yhat the prediction ŷ
+  -- @tparam Tensor y the target, of the same sizes
+  -- @return a number (a 0-dim tensor when recorded)
+  -- @usage local loss = function(x, y) return cnn.mse(model(x), y) end
   function losses.mse(yhat, y)
     check_sizes("mse", yhat, y)
     local d = ops.sub(yhat, y)
@@ -75,6 +90,11 @@ return function(cnn)
 
   --- Binary cross-entropy of probabilities:
   -- mean(-(y .* log.(ŷ .+ ϵ) .+ (1 .- y) .* log.(1 .- ŷ .+ ϵ))).
+  -- @function binarycrossentropy
+  -- @tparam Tensor yhat the prediction ŷ
+  -- @tparam Tensor y the target, of the same sizes
+  -- @return a number (a 0-dim tensor when recorded)
+  -- @usage local loss = function(x, y) return cnn.binarycrossentropy(cnn.sigmoid(model(x)), y) end
   function losses.binarycrossentropy(yhat, y)
     check_sizes("binarycrossentropy", yhat, y)
     local pos = ops.mul(y, ops.log(ops.add(yhat, EPS)))
@@ -83,6 +103,11 @@ return function(cnn)
   end
 
   --- Binary cross-entropy of logits: mean((1 .- y) .* ŷ .- logσ.(ŷ)).
+  -- @function logitbinarycrossentropy
+  -- @tparam Tensor yhat the prediction ŷ
+  -- @tparam Tensor y the target, of the same sizes
+  -- @return a number (a 0-dim tensor when recorded)
+  -- @usage local loss = function(x, y) return cnn.logitbinarycrossentropy(model(x), y) end
   function losses.logitbinarycrossentropy(yhat, y)
     check_sizes("logitbinarycrossentropy", yhat, y)
     return ops.mean(ops.sub(ops.mul(ops.sub(1, y), yhat), ops.logsigmoid(yhat)))

@@ -8,6 +8,11 @@
 -- with them is differentiated.
 -- @module cnn.ops
 
+--- The differentiable ops behind `cnn`, operators and methods:
+-- add, sub, mul, div, pow, neg, matmul, sum, mean, conv2d, pool2d, ...
+-- @table ops
+-- @usage local ops = cnn.ops
+-- ops.add(a, b)
 local core = require "cnn.core"
 local argcheck = require "cnn.argcheck"
 
@@ -163,6 +168,12 @@ return function(cnn)
   -- Shapes -------------------------------------------------------------
 
   --- x with new sizes (integers or one table; -1 once for "the rest").
+  -- @function reshape
+  -- @tparam Tensor x
+  -- @param ... the new sizes
+  -- @treturn Tensor
+  -- @usage cnn.reshape(cnn.ones(2, 3), 3, 2)
+  -- x:reshape(-1, 64)
   ops.reshape = op{
     name = "reshape",
     forward = function(ctx, x, ...)
@@ -174,6 +185,10 @@ return function(cnn)
 
   --- Flux's flatten: all dimensions but the last merged into one,
   -- W×H×C×N → (W·H·C)×N.
+  -- @function flatten
+  -- @tparam Tensor x
+  -- @treturn Tensor
+  -- @usage cnn.flatten(cnn.ones(7, 7, 16, 64)):size() --> {784, 64}
   function ops.flatten(x)
     argcheck.tensor("flatten", "x", x)
     local n = x:ndims()
@@ -329,10 +344,6 @@ return function(cnn)
 
   -- Layer kernels -------------------------------------------------------
 
-  --- 2-D convolution (cross-correlation) of x W×H×Cin×N with w
-  -- kW×kH×Cin×Cout and bias b (Cout, or nil). `opts` as cnn.core.conv2d:
-  -- {stride=, pad=, dilation=, activation="relu"|nil}; the activation is
-  -- fused into the convolution.
   -- Max pooling right after a convolution with fused relu applies the
   -- relu's backward to its own, four times smaller, gradient: the maximum
   -- of a window of relu outputs is positive exactly when the element the
@@ -343,6 +354,17 @@ return function(cnn)
   local relu_outputs = setmetatable({}, {__mode = "k"})
   local relu_masked = setmetatable({}, {__mode = "k"})
 
+  --- 2-D convolution (cross-correlation) of x W×H×Cin×N with w
+  -- kW×kH×Cin×Cout and bias b (Cout, or nil). `opts` as cnn.core.conv2d:
+  -- {stride=, pad=, dilation=, activation="relu"|nil}; the activation is
+  -- fused into the convolution.
+  -- @function conv2d
+  -- @tparam Tensor x W×H×Cin×N
+  -- @tparam Tensor w kW×kH×Cin×Cout
+  -- @tparam[opt] Tensor b Cout
+  -- @tparam[opt] table opts stride (1), pad (0), dilation (1), activation (nil or "relu")
+  -- @treturn Tensor
+  -- @usage cnn.conv2d(x, w, b, {pad = 1, activation = "relu"})
   ops.conv2d = op{
     name = "conv2d",
     forward = function(ctx, x, w, b, opts)
@@ -374,6 +396,12 @@ return function(cnn)
 
   --- Max or mean pooling ("max" | "mean") of x W×H×C×N; `opts` as
   -- cnn.core.pool2d: {window=, stride=, pad=}.
+  -- @function pool2d
+  -- @param kind "max" or "mean"
+  -- @tparam Tensor x W×H×C×N
+  -- @tparam table opts window, stride (the window), pad (0)
+  -- @treturn Tensor
+  -- @usage cnn.pool2d("max", x, {window = {2, 2}})
   ops.pool2d = op{
     name = "pool2d",
     forward = function(ctx, kind, x, opts)
@@ -395,6 +423,12 @@ return function(cnn)
 
   --- Affine layer w x .+ b: x in×N (or a vector of length in, giving a
   -- vector), w out×in, b out (or nil).
+  -- @function dense
+  -- @tparam Tensor x in×N, or a vector
+  -- @tparam Tensor w out×in
+  -- @tparam[opt] Tensor b out
+  -- @treturn Tensor
+  -- @usage cnn.dense(x, w, b)
   ops.dense = op{
     name = "dense",
     forward = function(ctx, x, w, b)
@@ -453,6 +487,17 @@ return function(cnn)
   --- Batch normalisation over the channel dimension. In training mode
   -- uses the batch statistics and updates running_mean/running_var in
   -- place (r = (1-momentum) r + momentum batch); otherwise uses them.
+  -- @function batchnorm
+  -- @tparam Tensor x W×H×C×N or C×N
+  -- @tparam Tensor gamma C
+  -- @tparam Tensor beta C
+  -- @tparam Tensor running_mean C, updated in training mode
+  -- @tparam Tensor running_var C, updated in training mode
+  -- @tparam boolean training
+  -- @param[opt=0.1] momentum
+  -- @param[opt=1e-5] eps
+  -- @treturn Tensor
+  -- @usage cnn.batchnorm(x, g, b, rm, rv, true)
   ops.batchnorm = op{
     name = "batchnorm",
     forward = function(ctx, x, gamma, beta, rm, rv, training, momentum, eps)
@@ -478,6 +523,12 @@ return function(cnn)
   --- Dropout as Flux: with `active` (default true), each element is zeroed
   -- with probability p (in [0, 1)) and the others are scaled by 1/(1-p);
   -- otherwise x.
+  -- @function dropout
+  -- @tparam Tensor x
+  -- @param p the probability of zeroing, in [0, 1)
+  -- @param[opt=true] active
+  -- @treturn Tensor
+  -- @usage cnn.dropout(x, 0.5)
   function ops.dropout(x, p, active)
     argcheck.tensor("dropout", "x", x)
     argcheck.number("dropout", "p", p, "[0, 1)")
@@ -496,7 +547,7 @@ return function(cnn)
   end
   ops.nondifferentiable = nondifferentiable
 
-  --- Comparisons: Float32 masks of 0 and 1, not differentiable.
+  -- Comparisons: Float32 masks of 0 and 1, not differentiable.
   for _, name in ipairs{"eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin"} do
     ops[name] = nondifferentiable(name, function(...) return core[name](...) end)
   end

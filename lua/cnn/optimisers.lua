@@ -44,6 +44,10 @@ return function(cnn)
   -- @param gs gradients keyed by tensor, or one tensor
   -- @return ps
   -- @usage cnn.update(opt, ps, cnn.gradient(function() return loss(x, y) end, ps))
+  -- @function update
+  -- @param opt the optimiser
+  -- @param ps the parameters (or one tensor)
+  -- @param gs the gradients (or one tensor)
   function optimisers.update(opt, ps, gs)
     return kind.update("update", opt, ps, gs)
   end

@@ -63,6 +63,7 @@ return function(cnn)
   -- @treturn table the report
   -- @treturn table f's results, packed
   -- @usage local report = cnn.profile_report(function() return model(x) end)
+  -- @function profile_report
   function profile.profile_report(f, ...)
     return report_of("profile_report", f, ...)
   end
@@ -92,6 +93,10 @@ return function(cnn)
 
   --- The report as text: one line per row with milliseconds, share of the
   -- wall time and executions, then the counters.
+  -- @function profile_text
+  -- @tparam table report as profile_report returns it
+  -- @treturn string
+  -- @usage print(cnn.profile_text(cnn.profile_report(model, x)))
   function profile.profile_text(report)
     if not is_report(report) then
       argcheck.fail("profile_text", "report", "a report as cnn.profile_report returns it", report)
@@ -112,6 +117,10 @@ return function(cnn)
   --- Runs `f(...)`, prints the profile table and returns f's results.
   -- @usage
   -- local gs = cnn.profile(function() return cnn.gradient(loss, ps) end)
+  -- @function profile
+  -- @param f a function
+  -- @param ... its arguments
+  -- @return the results of f
   function profile.profile(f, ...)
     local report, results = report_of("profile", f, ...)
     print(profile.profile_text(report))

@@ -147,6 +147,8 @@ return function(cnn)
 
   --- Ends the running cnn.train after the current batch (Flux.stop); the
   -- callbacks after the calling one are skipped.
+  -- @function stop
+  -- @usage cnn.train(loss, ps, loader, opt, {cb = function(info) if info.loss < 0.01 then cnn.stop() end end})
   local function stop()
     if #stop_requested == 0 then
       error("stop: no cnn.train is running", 2)
@@ -166,6 +168,8 @@ return function(cnn)
   --   (bar on a terminal, one line per pass otherwise), false, "bar" or "lines"
   -- @treturn number mean loss over the batches trained
   -- @treturn integer batches trained
+  -- @function train
+  -- @usage cnn.train(loss, cnn.params(model), cnn.DataLoader(x, y, {batchsize = 64}), cnn.Adam())
   local function train(loss, ps, data, opt, options)
     if not is_callable(loss) then
       error(("train: loss must be a function, got %s"):format(type(loss)), 2)

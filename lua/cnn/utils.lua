@@ -21,6 +21,10 @@ end
 --- A value as @show prints it: strings quoted, plain arrays as {1, 2, 3},
 -- everything else (tensors, models) through tostring. Exported as
 -- `cnn.repr`, which the prompt uses for plain tables.
+-- @function repr
+-- @param value any value
+-- @treturn string
+-- @usage cnn.repr({1, 2, 3}) --> "{1, 2, 3}"
 local function show_value(value)
   if type(value) == "string" then return ("%q"):format(value) end
   if type(value) ~= "table" or has_tostring(value) then return tostring(value) end
@@ -68,6 +72,10 @@ local is_callable = argcheck.is_callable
 
 return function(cnn)
   local core = cnn.core
+  --- Seconds on a monotonic wall clock, for timing code.
+  -- @function wallclock
+  -- @treturn number seconds
+  -- @usage local t0 = cnn.wallclock()
   local clock = wallclock_from(core)
 
   --- Wraps f so that it runs at most once every `seconds`: the first call
@@ -76,6 +84,8 @@ return function(cnn)
   -- @tparam function f
   -- @tparam number seconds
   -- @treturn function
+  -- @function throttle
+  -- @usage local report = cnn.throttle(function() print(cnn.accuracy(model, tx, ty)) end, 10)
   local function throttle(f, seconds)
     if not is_callable(f) then
       argcheck.raise(("throttle: expected a function, got %s"):format(type(f)))
@@ -96,6 +106,11 @@ return function(cnn)
 
   --- Runs f(...) and prints its wall time and the tensor memory it
   -- allocated, like Julia's @time; returns f's results.
+  -- @function time
+  -- @param f the function
+  -- @param ... its arguments
+  -- @return the results of f
+  -- @usage cnn.time(cnn.train, loss, ps, loader, opt)
   local function time(f, ...)
     argcheck.callable("time", "f", f)
     local before = core.stats()
@@ -111,6 +126,12 @@ return function(cnn)
 
   --- Prints "name = value" like Julia's @show: show("x", x) returns x;
   -- show{x = x, y = y} prints one line per name, sorted.
+  -- @function show
+  -- @param name a name, or a table of names to values
+  -- @param ... the value
+  -- @return the value
+  -- @usage cnn.show("loss", loss)
+  -- cnn.show{x = x, y = y}
   local function show(name, ...)
     if type(name) == "table" and select("#", ...) == 0 and not has_tostring(name) then
       for _, k in ipairs(sorted_keys(name)) do
@@ -153,12 +174,18 @@ return function(cnn)
   -- pixel, if negative) to the brightest pixel.
   -- @tparam Tensor t W×H, or W×H×1×1
   -- @treturn string
+  -- @function imagestring
+  -- @param ... nothing more
+  -- @usage print(cnn.imagestring(cnn.datasets.MNIST.images()[1]))
   local function imagestring(t, ...)
     return image_text("imagestring", t, ...)
   end
 
   --- Prints a W×H image as block characters (see imagestring).
   -- @tparam Tensor t W×H, or W×H×1×1
+  -- @function showimage
+  -- @param ... nothing more
+  -- @usage cnn.showimage(cnn.datasets.MNIST.images()[1])
   local function showimage(t, ...)
     print(image_text("showimage", t, ...))
   end
@@ -294,6 +321,13 @@ return function(cnn)
   -- batches of `batchsize` images (1000 by default). y is one-hot
   -- (classes×N), or the labels (a tensor or a Lua array) with `labelset`.
   -- @treturn number in [0, 1]
+  -- @function accuracy
+  -- @param model the classifier
+  -- @tparam Tensor x the images, the batch last
+  -- @param y one-hot classes×N, or the labels
+  -- @param[opt] labelset the labels in class order, when y holds labels
+  -- @param[opt=1000] batchsize images per evaluation
+  -- @usage cnn.accuracy(model, test_x, test_labels, cnn.range(0, 9))
   local function accuracy(model, x, y, labelset, batchsize, ...)
     local n, bs = check_evaluation("accuracy", model, x, y, labelset, batchsize, ...)
     local correct = 0
@@ -312,6 +346,12 @@ return function(cnn)
   -- @usage local counts, per_class = cnn.confusion(model, tX, test_labels, cnn.range(0, 9))
   -- @treturn Tensor K×K Float32 counts, rows the true classes
   -- @treturn Tensor K Float32 accuracy per class
+  -- @function confusion
+  -- @param model the classifier
+  -- @tparam Tensor x the images, the batch last
+  -- @param y one-hot classes×N, or the labels
+  -- @param[opt] labelset the labels in class order, when y holds labels
+  -- @param[opt=1000] batchsize images per evaluation
   local function confusion(model, x, y, labelset, batchsize, ...)
     local n, bs = check_evaluation("confusion", model, x, y, labelset, batchsize, ...)
     local k = class_count(y, labelset)

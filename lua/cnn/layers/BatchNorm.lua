@@ -1,14 +1,4 @@
---- BatchNorm(channels [, act] [, opts]): batch normalisation over the
--- channel dimension (C of W×H×C×N, the features of features×N), as
--- Flux's BatchNorm: y = act(gamma (x - mean) / sqrt(var + eps) + beta).
---
--- While active it normalises with the batch statistics and updates the
--- running ones, r = (1 - momentum) r + momentum batch (the variance
--- unbiased); inactive it uses the running statistics. Active while a
--- gradient is taken (mode "auto"), or as set by `cnn.trainmode` /
--- `cnn.testmode`. Options: `momentum` (0.1), `eps` (1e-5).
--- Fields: `gamma` (ones), `beta` (zeros) — trainable, in this order —
--- and `running_mean` (zeros), `running_var` (ones).
+--- The BatchNorm layer.
 -- @module cnn.layers.BatchNorm
 
 local argcheck = require "cnn.argcheck"
@@ -19,6 +9,23 @@ local OPTIONS = {momentum = true, eps = true}
 return function(cnn, base)
   local BatchNorm = base.class("BatchNorm")
 
+  --- BatchNorm(channels [, act] [, opts]): batch normalisation over the
+  -- channel dimension (C of W×H×C×N, the features of features×N), as
+  -- Flux's BatchNorm: y = act(gamma (x - mean) / sqrt(var + eps) + beta).
+  --
+  -- While active it normalises with the batch statistics and updates the
+  -- running ones, r = (1 - momentum) r + momentum batch (the variance
+  -- unbiased); inactive it uses the running statistics. Active while a
+  -- gradient is taken (mode "auto"), or as set by `cnn.trainmode` /
+  -- `cnn.testmode`. Options: `momentum` (0.1), `eps` (1e-5).
+  -- Fields: `gamma` (ones), `beta` (zeros) — trainable, in this order —
+  -- and `running_mean` (zeros), `running_var` (ones).
+  -- @function BatchNorm
+  -- @param channels C
+  -- @param[opt] act the activation (identity if nil)
+  -- @tparam[opt] table opts momentum (0.1), eps (1e-5)
+  -- @return the layer
+  -- @usage cnn.Chain(cnn.Conv({3, 3}, 1, 16), cnn.BatchNorm(16, cnn.relu))
   local function build(channels, act, opts, ...)
     argcheck.arity("BatchNorm", 3, "channels, act, opts", channels, act, opts, ...)
     act, opts = base.act_and_options(act, opts)

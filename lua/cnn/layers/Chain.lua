@@ -1,19 +1,4 @@
---- Chain(l1, l2, ...): applies its layers in order, like Flux's Chain.
--- A layer is a cnn layer, a nested Chain or any Lua function of one tensor
--- (`cnn.softmax`, `function(x) return x:reshape(-1, x:size(4)) end`).
--- `m[i]` is the i-th layer, `#m` their number, `m[{i, j}]` a Chain of
--- layers i..j (sharing them; j defaults to the last); negative indices
--- count from the end, so `m[-1]` is the last layer and `m[{1, -2}]` all
--- but the last (Flux's `m[1:end-1]`), so a new head is
--- `Chain(m[{1, -2}], Dense(288, 5))`. `m:parameters()` is `cnn.params(m)`.
--- An input that does not fit a layer raises
--- "Chain layer 8, Dense(288 => 10): input has 320 features (320×128),
--- expected 288".
---
--- Outside a gradient call, a batch of more than `m.evalchunk` images
--- (default 256; 0 turns this off) goes through the leading Conv and
--- pooling layers that many images at a time, which is faster and needs
--- less memory, with the same result.
+--- The Chain model.
 -- @module cnn.layers.Chain
 
 local errors = require "cnn.errors"
@@ -313,6 +298,27 @@ return function(cnn, base)
   Chain.__call = methods.forward
   Chain.__tostring = function(self) return self:describe() end
 
+  --- Chain(l1, l2, ...): applies its layers in order, like Flux's Chain.
+  -- A layer is a cnn layer, a nested Chain or any Lua function of one tensor
+  -- (`cnn.softmax`, `function(x) return x:reshape(-1, x:size(4)) end`).
+  -- `m[i]` is the i-th layer, `#m` their number, `m[{i, j}]` a Chain of
+  -- layers i..j (sharing them; j defaults to the last); negative indices
+  -- count from the end, so `m[-1]` is the last layer and `m[{1, -2}]` all
+  -- but the last (Flux's `m[1:end-1]`), so a new head is
+  -- `Chain(m[{1, -2}], Dense(288, 5))`. `m:parameters()` is `cnn.params(m)`.
+  -- An input that does not fit a layer raises
+  -- "Chain layer 8, Dense(288 => 10): input has 320 features (320×128),
+  -- expected 288".
+  --
+  -- Outside a gradient call, a batch of more than `m.evalchunk` images
+  -- (default 256; 0 turns this off) goes through the leading Conv and
+  -- pooling layers that many images at a time, which is faster and needs
+  -- less memory, with the same result.
+  -- @function Chain
+  -- @param ... the layers
+  -- @return the Chain
+  -- @usage local model = cnn.Chain(cnn.Conv({3, 3}, 1, 16, cnn.relu), cnn.MaxPool({2, 2}),
+  --   cnn.flatten, cnn.Dense(2704, 10))
   return function(...)
     return new(table.pack(...))
   end

@@ -1,20 +1,4 @@
---- Conv(kernel, cin, cout [, act] [, opts]): 2-D convolution layer, as
--- Flux's `Conv((3,3), 1=>16, relu; pad=1)`, on W×H×C×N images.
---
--- `kernel` is `{kw, kh}`; `cin, cout` may also be given as one pair
--- `{cin, cout}`. `act` is applied after the bias (identity if nil);
--- `cnn.relu` is fused into the convolution. Options:
---
--- - `pad`: an integer, `{pw, ph}` (each applied on both sides),
---   `{w_lo, w_hi, h_lo, h_hi}` or `"same"` (output size = input size at
---   stride 1); default 0
--- - `stride`, `dilation`: an integer or `{w, h}`; default 1
--- - `bias`: true (zeros, the default) or false (no bias)
--- - `init`: the weight initialiser, default `cnn.glorot_uniform`
---
--- Fields: `weight` (kW×kH×Cin×Cout), `bias` (Cout, or nil), `act`,
--- `pad`, `stride`, `dilation`. Convolution is cross-correlation (as in
--- PyTorch); weights from Flux's Conv need a 180° rotation.
+--- The Conv layer.
 -- @module cnn.layers.Conv
 
 local argcheck = require "cnn.argcheck"
@@ -71,6 +55,31 @@ return function(cnn, base)
     return cin, cout, base.activation("Conv", act), opts
   end
 
+  --- Conv(kernel, cin, cout [, act] [, opts]): 2-D convolution layer, as
+  -- Flux's `Conv((3,3), 1=>16, relu; pad=1)`, on W×H×C×N images.
+  --
+  -- `kernel` is `{kw, kh}`; `cin, cout` may also be given as one pair
+  -- `{cin, cout}`. `act` is applied after the bias (identity if nil);
+  -- `cnn.relu` is fused into the convolution. Options:
+  --
+  -- - `pad`: an integer, `{pw, ph}` (each applied on both sides),
+  --   `{w_lo, w_hi, h_lo, h_hi}` or `"same"` (output size = input size at
+  --   stride 1); default 0
+  -- - `stride`, `dilation`: an integer or `{w, h}`; default 1
+  -- - `bias`: true (zeros, the default) or false (no bias)
+  -- - `init`: the weight initialiser, default `cnn.glorot_uniform`
+  --
+  -- Fields: `weight` (kW×kH×Cin×Cout), `bias` (Cout, or nil), `act`,
+  -- `pad`, `stride`, `dilation`. Convolution is cross-correlation (as in
+  -- PyTorch); weights from Flux's Conv need a 180° rotation.
+  -- @function Conv
+  -- @param kernel {kw, kh}
+  -- @param cin the input channels (or the pair {cin, cout})
+  -- @param cout the output channels
+  -- @param[opt] act the activation (identity if nil)
+  -- @tparam[opt] table opts pad (0), stride (1), dilation (1), bias (true), init (cnn.glorot_uniform)
+  -- @return the layer
+  -- @usage cnn.Conv({3, 3}, 1, 16, cnn.relu, {pad = 1})
   local function build(kernel, cin, cout, act, opts, ...)
     if type(cin) == "table" then
       argcheck.arity("Conv", 4, "kernel, {cin, cout}, act, opts", kernel, cin, cout, act, opts, ...)

@@ -1,11 +1,4 @@
---- Dense(in, out [, act] [, opts]): fully connected layer, as Flux's
--- `Dense(288, 10)`: y = act(W x + b) on features×batch input (a vector of
--- `in` features gives a vector of `out`).
---
--- `in, out` may also be given as one pair `{in, out}`. Options: `bias`
--- (true: zeros, the default; false: none) and `init` (the weight
--- initialiser, default `cnn.glorot_uniform`). Fields: `weight` (out×in,
--- as Flux), `bias` (out, or nil), `act`.
+--- The Dense layer.
 -- @module cnn.layers.Dense
 
 local argcheck = require "cnn.argcheck"
@@ -15,6 +8,22 @@ local OPTIONS = {bias = true, init = true}
 return function(cnn, base)
   local Dense = base.class("Dense")
 
+  --- Dense(in, out [, act] [, opts]): fully connected layer, as Flux's
+  -- `Dense(288, 10)`: y = act(W x + b) on features×batch input (a vector of
+  -- `in` features gives a vector of `out`).
+  --
+  -- `in, out` may also be given as one pair `{in, out}`. Options: `bias`
+  -- (true: zeros, the default; false: none) and `init` (the weight
+  -- initialiser, default `cnn.glorot_uniform`). Fields: `weight` (out×in,
+  -- as Flux), `bias` (out, or nil), `act`.
+  -- @function Dense
+  -- @param nin the input features (or the pair {in, out})
+  -- @param nout the output features
+  -- @param[opt] act the activation (identity if nil)
+  -- @tparam[opt] table opts bias (true), init (cnn.glorot_uniform)
+  -- @return the layer
+  -- @usage local head = cnn.Dense(288, 10)
+  -- local hidden = cnn.Dense(784, 128, cnn.relu, {bias = false})
   local function build(nin, nout, act, opts, ...)
     if type(nin) == "table" then -- the pair form Dense({in, out}, act, opts)
       argcheck.arity("Dense", 3, "{in, out}, act, opts", nin, nout, act, opts, ...)

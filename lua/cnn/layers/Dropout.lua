@@ -1,7 +1,4 @@
---- Dropout(p), p in [0, 1): while active, zeroes each element with
--- probability p and scales the rest by 1/(1-p); inactive, the identity.
--- As in Flux it is active while a gradient is taken (mode "auto"), or
--- always/never after `cnn.trainmode(m)` / `cnn.testmode(m)`.
+--- The Dropout layer.
 -- @module cnn.layers.Dropout
 
 local argcheck = require "cnn.argcheck"
@@ -9,6 +6,14 @@ local argcheck = require "cnn.argcheck"
 return function(cnn, base)
   local Dropout = base.class("Dropout")
 
+  --- Dropout(p), p in [0, 1): while active, zeroes each element with
+  -- probability p and scales the rest by 1/(1-p); inactive, the identity.
+  -- As in Flux it is active while a gradient is taken (mode "auto"), or
+  -- always/never after `cnn.trainmode(m)` / `cnn.testmode(m)`.
+  -- @function Dropout
+  -- @param p the probability of zeroing, in [0, 1)
+  -- @return the layer
+  -- @usage cnn.Chain(cnn.Dense(784, 128, cnn.relu), cnn.Dropout(0.5), cnn.Dense(128, 10))
   local function build(p, ...)
     argcheck.arity("Dropout", 1, "p", p, ...)
     argcheck.number("Dropout", "p", p, "[0, 1)")

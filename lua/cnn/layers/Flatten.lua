@@ -26,6 +26,10 @@ return function(cnn, base)
 
   return {
     flatten = flatten,
+    --- The layer form of cnn.flatten: W×H×C×N → (W·H·C)×N.
+    -- @function Flatten
+    -- @return the layer
+    -- @usage cnn.Chain(cnn.Conv({3, 3}, 1, 8), cnn.Flatten(), cnn.Dense(5408, 10))
     Flatten = base.constructor(function(...)
       argcheck.arity("Flatten", 0, "", ...)
       return setmetatable({}, Flatten)

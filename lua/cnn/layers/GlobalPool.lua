@@ -28,7 +28,15 @@ return function(cnn, base)
   end
 
   return {
+    --- The maximum of each channel over the whole image: W×H×C×N → 1×1×C×N.
+    -- @function GlobalMaxPool
+    -- @return the layer
+    -- @usage cnn.Chain(cnn.Conv({3, 3}, 1, 8), cnn.GlobalMaxPool(), cnn.flatten)
     GlobalMaxPool = global_class("GlobalMaxPool", "max"),
+    --- The mean of each channel over the whole image: W×H×C×N → 1×1×C×N.
+    -- @function GlobalMeanPool
+    -- @return the layer
+    -- @usage cnn.GlobalMeanPool()(x)
     GlobalMeanPool = global_class("GlobalMeanPool", "mean"),
   }
 end

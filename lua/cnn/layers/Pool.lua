@@ -82,7 +82,19 @@ return function(cnn, base)
   end
 
   return {
+    --- Max pooling over windows (see the module description).
+    -- @function MaxPool
+    -- @param window {kw, kh}, or an integer
+    -- @tparam[opt] table opts stride (the window), pad (0)
+    -- @return the layer
+    -- @usage cnn.MaxPool({2, 2})
     MaxPool = pool_class("MaxPool", "max"),
+    --- Mean pooling over windows, the padding counted (see the module description).
+    -- @function MeanPool
+    -- @param window {kw, kh}, or an integer
+    -- @tparam[opt] table opts stride (the window), pad (0)
+    -- @return the layer
+    -- @usage cnn.MeanPool(2, {pad = 1})
     MeanPool = pool_class("MeanPool", "mean"),
   }
 end

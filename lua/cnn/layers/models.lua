@@ -21,6 +21,7 @@ return function(walk)
   -- @param ... models (layers, Chains; a function has no parameters)
   -- @treturn table a list of tensors
   -- @usage local ps = cnn.params(model)
+  -- @function params
   function models.params(...)
     for i = 1, select("#", ...) do check_model("params", ("model %d"):format(i), (select(i, ...))) end
     return walk.params(...)
@@ -45,6 +46,7 @@ return function(walk)
   -- @param[opt] flag true (the default), false or "auto"
   -- @return model
   -- @usage cnn.trainmode(model)
+  -- @function trainmode
   models.trainmode = mode_setter("trainmode", walk.trainmode)
 
   --- Puts Dropout and BatchNorm layers in test mode (inactive even inside
@@ -54,6 +56,7 @@ return function(walk)
   -- @param[opt] flag true (the default), false or "auto"
   -- @return model
   -- @usage cnn.testmode(model)
+  -- @function testmode
   models.testmode = mode_setter("testmode", walk.testmode)
 
   local function check_sizes(fname, sizes)
@@ -81,6 +84,7 @@ return function(walk)
   -- @tparam table sizes the input's sizes, positive integers
   -- @treturn string the table (print it)
   -- @usage print(cnn.summary(model, {28, 28, 1, 1}))
+  -- @function summary
   models.summary = sized("summary", walk.summary)
 
   --- The sizes of the model's output for an input of the given sizes, as
@@ -89,6 +93,7 @@ return function(walk)
   -- @tparam table sizes the input's sizes, positive integers
   -- @treturn table the sizes
   -- @usage cnn.outputsize(model, {28, 28, 1, 1}) --> {10, 1}
+  -- @function outputsize
   models.outputsize = sized("outputsize", walk.outputsize)
 
   return models

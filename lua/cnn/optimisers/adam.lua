@@ -1,3 +1,6 @@
+--- The Adam optimiser.
+-- @module cnn.optimisers.adam
+
 --- ADAM(eta = 0.001, beta = {0.9, 0.999}, eps = 1e-8), also `Adam`:
 -- m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g²;
 -- p -= eta m̂ / (√v̂ + eps) with m̂ = m / (1 - b1^t), v̂ = v / (1 - b2^t),
@@ -5,8 +8,12 @@
 -- added to √v̂).
 -- Fields: `eta` (>= 0), `beta` ({b1, b2}, each in [0, 1)), `eps` (> 0).
 -- State per parameter: moments `m`, `v` and step count `t`.
--- @module cnn.optimisers.adam
-
+-- @function Adam
+-- @param[opt=0.001] eta the learning rate
+-- @param[opt] beta the decays {b1, b2}, default {0.9, 0.999}
+-- @param[opt=1e-8] eps
+-- @return the optimiser
+-- @usage local opt = cnn.Adam(3e-4)
 return function(core)
   local function step(o, p, g, s)
     if not s.m then

@@ -1,11 +1,19 @@
+--- The AdamW optimiser.
+-- @module cnn.optimisers.adamw
+
 --- AdamW(eta = 0.001, beta = {0.9, 0.999}, decay = 0, eps = 1e-8), also
 -- `ADAMW`: Flux's AdamW, the ADAM step followed by weight decay,
 -- p -= eta m̂ / (√v̂ + eps) + decay p. As in Flux (Optimiser(ADAM,
 -- WeightDecay(decay))) the decay is not scaled by eta.
 -- Fields: `eta` (>= 0), `beta` (each in [0, 1)), `decay` (>= 0), `eps`
 -- (> 0). State as ADAM's.
--- @module cnn.optimisers.adamw
-
+-- @function AdamW
+-- @param[opt=0.001] eta the learning rate
+-- @param[opt] beta the decays {b1, b2}, default {0.9, 0.999}
+-- @param[opt=0] decay the weight decay
+-- @param[opt=1e-8] eps
+-- @return the optimiser
+-- @usage cnn.AdamW(0.001, {0.9, 0.999}, 1e-4)
 return function(core)
   local function step(o, p, g, s)
     if not s.m then

@@ -1,9 +1,16 @@
+--- The RMSProp optimiser.
+-- @module cnn.optimisers.rmsprop
+
 --- RMSProp(eta = 0.001, rho = 0.9, eps = 1e-8):
 -- a = rho a + (1 - rho) g²; p -= eta g / (√a + eps).
 -- Fields: `eta` (>= 0), `rho` (in [0, 1)), `eps` (> 0). State per
 -- parameter: accumulator `acc`.
--- @module cnn.optimisers.rmsprop
-
+-- @function RMSProp
+-- @param[opt=0.001] eta the learning rate
+-- @param[opt=0.9] rho
+-- @param[opt=1e-8] eps
+-- @return the optimiser
+-- @usage cnn.RMSProp(0.001)
 return function(core)
   local function step(o, p, g, s)
     s.acc = s.acc or core.zeros(p:size())
