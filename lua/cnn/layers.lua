@@ -166,7 +166,7 @@ return function(cnn)
   -- Functions in a Chain print under their public name ("softmax"),
   -- anonymous ones under where they were defined.
   local preferred = {"relu", "leakyrelu", "elu", "sigmoid", "tanh", "gelu",
-                     "softplus", "softmax", "logsoftmax", "flatten", "identity"}
+                     "softplus", "softmax", "logsoftmax", "flatten"}
   function base.function_name(f)
     if type(f) ~= "function" then return tostring(f) end
     for _, name in ipairs(preferred) do
@@ -182,14 +182,10 @@ return function(cnn)
     return "function"
   end
 
-  function base.is_identity(act)
-    return act == nil or act == cnn.identity
-  end
-
   --- The activation argument of constructor fname: nil for none, else a
   -- callable.
   function base.activation(fname, act)
-    if base.is_identity(act) then return nil end
+    if act == nil then return nil end
     return argcheck.callable(fname, "activation", act, "cnn.relu")
   end
 
@@ -201,17 +197,10 @@ return function(cnn)
   -- Dropout and BatchNorm are active in "train" mode, inactive in "test"
   -- mode, and in the default "auto" mode active exactly while a gradient
   -- is being taken (Flux's istraining()).
-  -- Without a way to ask the tape directly, a layer is inside a gradient
-  -- call when its input or one of its parameters is tracked (true for any
-  -- gradient with respect to the model's parameters or its input).
-  function base.is_active(mode, ...)
+  function base.is_active(mode)
     if mode == "train" then return true end
     if mode == "test" then return false end
-    if cnn.isrecording then return cnn.isrecording() end
-    for i = 1, select("#", ...) do
-      if cnn.istracked((select(i, ...))) then return true end
-    end
-    return false
+    return cnn.isrecording()
   end
 
   local function load(name)

@@ -68,7 +68,7 @@ return function(cnn, base)
 
   function BatchNorm:forward(x)
     local y = cnn.batchnorm(x, self.gamma, self.beta, self.running_mean, self.running_var,
-                            base.is_active(self.mode, x, self.gamma, self.beta), self.momentum, self.eps)
+                            base.is_active(self.mode), self.momentum, self.eps)
     if self.act then y = self.act(y) end
     return y
   end

@@ -59,12 +59,10 @@ return function(cnn, base)
     return nil
   end
 
+  -- A vector input gives a vector: cnn.dense takes care of it.
   function Dense:forward(x)
-    local vector = x:ndims() == 1
-    if vector then x = x:reshape(self.nin, 1) end
     local y = cnn.dense(x, self.weight, self.bias)
     if self.act then y = self.act(y) end
-    if vector then y = y:reshape(self.nout) end
     return y
   end
 

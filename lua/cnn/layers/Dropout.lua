@@ -25,7 +25,7 @@ return function(cnn, base)
   end
 
   function Dropout:forward(x)
-    return cnn.dropout(x, self.p, base.is_active(self.mode, x))
+    return cnn.dropout(x, self.p, base.is_active(self.mode))
   end
 
   Dropout.set_mode = base.set_mode
