@@ -446,7 +446,7 @@ end)
 
 describe("cnn.tensor", function()
   it("re-exports the constructors", function()
-    local part = require("cnn.tensor")({core = core})
+    local part = require("cnn.tensor")
     for _, name in ipairs{"zeros", "ones", "fill", "rand", "randn", "seed", "tensor", "range"} do
       assert.equal(core[name], part[name], name)
     end

@@ -381,14 +381,4 @@ function autograd.item(x)
   errors.raise(("item: expected a number or a tensor, got %s"):format(type(x)))
 end
 
--- A part of the flat `cnn` table (see init.lua).
-return function()
-  return {
-    gradient = autograd.gradient,
-    withgradient = autograd.withgradient,
-    op = autograd.op,
-    item = autograd.item,
-    istracked = autograd.istracked,
-    isrecording = autograd.isrecording,
-  }
-end
+return autograd
