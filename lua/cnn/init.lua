@@ -13,8 +13,7 @@ cnn.core = require "cnn.core"
 -- The modules that make up `cnn`, in order, each with the names it gives
 -- (all of its fields when none are listed). A later module may replace a
 -- name: the recording `exp` of cnn.ops replaces core's. Every module
--- requires what it uses itself; cnn.layers and cnn.checkpoint are still
--- functions of `cnn`.
+-- requires what it uses itself.
 local parts = {
   {"cnn.tensor"},
   {"cnn.math"},
@@ -35,7 +34,6 @@ local parts = {
 
 for _, part in ipairs(parts) do
   local module = require(part[1])
-  if type(module) == "function" then module = module(cnn) end
   if #part == 1 then
     for k, v in pairs(module) do cnn[k] = v end
   else

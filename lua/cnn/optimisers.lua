@@ -10,11 +10,10 @@
 -- what they share.
 -- @module cnn.optimisers
 
-local core = require "cnn.core"
 local kind = require "cnn.optimisers.kind"
 
 local function load(name)
-  return kind.define(require("cnn.optimisers." .. name)(core, kind))
+  return kind.define(require("cnn.optimisers." .. name))
 end
 
 local adam, adamw = load("adam"), load("adamw")

@@ -5,6 +5,7 @@
 local core = require "cnn.core"
 local progress = require "cnn.progress"
 local data = require "cnn.data"
+local models = require "cnn.layers.models"
 local argcheck = require "cnn.argcheck"
 local labelsets = require "cnn.labelset"
 
@@ -218,8 +219,7 @@ end
 local function in_testmode(model, f)
   local saved = modes_of(model)
   if #saved == 0 then return f() end
-  -- cnn.layers is still a function of `cnn`: its testmode is read there.
-  require("cnn").testmode(model)
+  models.testmode(model)
   local ok, result = pcall(f)
   for _, s in ipairs(saved) do s[1]:set_mode(s[2]) end
   if not ok then error(result, 0) end

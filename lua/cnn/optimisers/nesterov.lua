@@ -1,6 +1,9 @@
 --- The Nesterov optimiser.
 -- @module cnn.optimisers.nesterov
 
+local core = require "cnn.core"
+local kind = require "cnn.optimisers.kind"
+
 --- Nesterov(eta = 0.001, rho = 0.9): Nesterov momentum as Flux writes it,
 -- d = rho² v - (1 + rho) eta g; v = rho v - eta g; p += d.
 -- Fields: `eta` (>= 0), `rho` (in [0, 1)). State per parameter: velocity `v`.
@@ -9,6 +12,4 @@
 -- @param[opt=0.9] rho the momentum
 -- @return the optimiser
 -- @usage cnn.Nesterov()
-return function(core, kind)
-  return kind.velocity(core, "Nesterov", 0.001, core.nesterov_step)
-end
+return kind.velocity(core, "Nesterov", 0.001, core.nesterov_step)
