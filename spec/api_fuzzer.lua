@@ -149,6 +149,7 @@ fuzzer.templates = {
   isapprox = {args = {"cnn.ones(2)", "cnn.ones(2)", "0.1"}},
   sum = {args = {"cnn.rand(2, 3)", "2"}}, mean = {args = {"cnn.rand(2, 3)", "1"}},
   maximum = {args = {"cnn.rand(2, 3)", "1"}}, minimum = {args = {"cnn.rand(2, 3)"}},
+  max = {args = {"cnn.rand(2, 3)", "cnn.rand(2, 1)"}}, min = {args = {"cnn.rand(2, 3)", "0.5"}},
   argmax = {args = {"cnn.rand(2, 3)", "1"}}, argmin = {args = {"cnn.rand(2, 3)"}},
   reshape = {args = {"cnn.rand(2, 3)", "3", "-1"}}, flatten = {args = {"cnn.rand(2, 2, 1, 3)"}},
   exp = {args = {"cnn.rand(2)"}}, log = {args = {"cnn.rand(2)"}},

@@ -19,7 +19,7 @@ local parts = {
   {"cnn.math"},
   {"cnn.autograd", "gradient", "withgradient", "op", "item", "istracked", "isrecording"},
   {"cnn.ops", "matmul", "transpose", "reshape", "flatten", "sum", "mean", "exp", "log", "sqrt",
-   "abs", "conv2d", "pool2d", "dense", "batchnorm", "dropout"},
+   "abs", "conv2d", "pool2d", "dense", "batchnorm", "dropout", "max", "min"},
   {"cnn.activations"},
   {"cnn.losses"},
   {"cnn.initialisers"},

@@ -3,7 +3,8 @@
 --
 -- Names follow Julia: `cnn.maximum(x)` and `cnn.minimum(x)` are the
 -- reductions Julia calls maximum and minimum (cnn.core.max and min); the
--- elementwise max of two tensors is `cnn.core.maximum(a, b)`. A dimension
+-- elementwise max.(a, b) and min.(a, b) of Julia are `cnn.max(a, b)` and
+-- `cnn.min(a, b)` (cnn.core.maximum and minimum). A dimension
 -- given as the second argument plays the part of Julia's `dims=`: the
 -- result keeps that dimension with size 1. Operators on tensors (`+ - * / ^`
 -- and unary minus) broadcast elementwise like Julia's dotted operators;
