@@ -16,6 +16,7 @@
 
 local core = require "cnn.core"
 local errors = require "cnn.errors"
+local tensorcheck = require "cnn.tensorcheck"
 
 local split_prefix = {train = "train", test = "t10k"}
 
@@ -107,7 +108,7 @@ local function dataset(name, folder)
     local x = read_bytes(fname, path, {scale = 1 / 255})
     if x:ndims() ~= 3 or x:size(1) ~= 28 or x:size(2) ~= 28 then
       errors.raise(("%s: %s holds %s data, expected 28×28×N images"):format(
-        fname, path, table.concat(x:size(), "×")))
+        fname, path, tensorcheck.shape(x)))
     end
     return x
   end
@@ -120,7 +121,7 @@ local function dataset(name, folder)
     local y = read_bytes(fname, path)
     if y:ndims() ~= 1 then
       errors.raise(("%s: %s holds %s data, expected a vector of labels"):format(
-        fname, path, table.concat(y:size(), "×")))
+        fname, path, tensorcheck.shape(y)))
     end
     check_digits(fname, path, y)
     return y:int()

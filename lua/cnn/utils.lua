@@ -7,6 +7,7 @@ local progress = require "cnn.progress"
 local data = require "cnn.data"
 local models = require "cnn.layers.models"
 local argcheck = require "cnn.argcheck"
+local tensorcheck = require "cnn.tensorcheck"
 local labelsets = require "cnn.labelset"
 
 local function has_tostring(value)
@@ -56,10 +57,10 @@ local function image_sizes(fname, t)
   local one_image = #s >= 2
   for d = 3, #s do one_image = one_image and s[d] == 1 end
   if not one_image then
-    argcheck.raise(("%s: expected one W×H image, got %s"):format(fname, table.concat(s, "×")))
+    argcheck.raise(("%s: expected one W×H image, got %s"):format(fname, tensorcheck.sizes_text(s)))
   end
   if s[1] == 0 or s[2] == 0 then
-    argcheck.raise(("%s: the image %s has no pixels"):format(fname, table.concat(s, "×")))
+    argcheck.raise(("%s: the image %s has no pixels"):format(fname, tensorcheck.sizes_text(s)))
   end
   return s[1], s[2]
 end

@@ -5,6 +5,7 @@
 
 local errors = require "cnn.errors"
 local argcheck = require "cnn.argcheck"
+local tensorcheck = require "cnn.tensorcheck"
 local autograd = require "cnn.autograd"
 
 local base = {}
@@ -83,7 +84,7 @@ end
 function base.initialised(fname, init, ...)
   argcheck.callable(fname, "init", init, "cnn.glorot_uniform")
   local w = errors.call_prefixed(fname, init, ...)
-  local expected = table.concat({...}, "×")
+  local expected = tensorcheck.sizes_text({...})
   local ok, dtype = pcall(function() return w:dtype() end)
   if not (is_tensor(w) and ok and dtype == "Float32" and base.shape(w) == expected) then
     errors.raise(("%s: init must return a %s Float32 tensor, got %s"):format(fname, expected,
