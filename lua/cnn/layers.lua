@@ -7,6 +7,16 @@
 -- differentiable ops, so `cnn.gradient` sees through it. Each layer lives
 -- in its own file under `cnn/layers/`, what they share in
 -- cnn.layers.base; this file gathers the public names.
+--
+-- To add a layer: a file cnn/layers/Name.lua makes a class with
+-- `base.class("Name")`, a `build(...)` that checks its arguments (argcheck)
+-- and returns the instance, and the methods `forward` and `describe`, and
+-- where they apply `check` (a message for an input that does not fit),
+-- `parameters`, `children`, `nontrainable` and `set_mode`; it returns
+-- `base.constructor(build, Name)` under a doc comment naming it
+-- (`@function Name`). One line in the table below makes it public. params,
+-- summary, trainmode/testmode, savemodel and the printed model find its
+-- tensors and sublayers through those methods.
 -- @module cnn.layers
 
 local pool = require "cnn.layers.Pool"

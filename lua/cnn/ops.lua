@@ -10,6 +10,14 @@
 -- The ops live in cnn.ops.algebra, shapes, reductions, kernels and compare
 -- (the ones without a gradient); this module gathers them into one table
 -- and makes the operators and methods of tensors these ops.
+--
+-- To add an op: write it with `autograd.op` in the part it belongs to (an
+-- op on a oneDNN kernel goes in cnn.ops.kernels: the forward calls the
+-- cnn.core function, the backward the core's backward), with a doc comment
+-- that names it (`@function`, `@param`, `@usage`). Every op of kernels and
+-- reductions is public; in the other parts init.lua lists the public ones.
+-- spec/ops_gradcheck_spec.lua checks its gradient with helpers.gradcheck,
+-- spec/docs_spec.lua that it is documented.
 -- @module cnn.ops
 
 --- The differentiable ops behind `cnn`, operators and methods:
