@@ -97,18 +97,12 @@ local function call_each(callbacks, info)
   end
 end
 
---- Runs the callbacks after a step. Under a progress bar, print first
--- clears the bar's line, so what a callback prints (a test accuracy)
--- stays on a line of its own and the bar is redrawn below it.
+--- Runs the callbacks after a step. Under a progress bar the bar's line
+-- is cleared first, so that what a callback prints (a test accuracy)
+-- starts a line of its own; the next step draws the bar again below it.
 local function run_callbacks(callbacks, info, bar)
   if #callbacks == 0 then return end
-  if bar.mode ~= "bar" then return call_each(callbacks, info) end
-  local print0 = print
-  _G.print = function(...)
-    bar:clear()
-    return print0(...)
-  end
-  local _ <close> = setmetatable({}, { __close = function() _G.print = print0 end })
+  bar:clear()
   call_each(callbacks, info)
 end
 
