@@ -82,6 +82,21 @@ describe("the documentation", function()
     assert.are.equal("here", e.source)
   end)
 
+  it("reads every module, also when asked before anything else is loaded", function()
+    local host = os.getenv("CNNLUA") or "build/cnnlua"
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write('local n = 0 for _ in pairs(require("cnn.docs").entries()) do n = n + 1 end io.write(n)')
+    f:close()
+    local p = io.popen(("%s %s 2>&1"):format(host, script))
+    local out = p:read("a")
+    p:close()
+    os.remove(script)
+    local n = 0
+    for _ in pairs(docs.entries()) do n = n + 1 end
+    assert.are.equal(tostring(n), out)
+  end)
+
   it("finds an entry by value under every name of the value", function()
     assert.are.equal(docs.lookup("Adam"), docs.lookup(cnn.ADAM))
     assert.is_nil(docs.lookup(function() end))

@@ -241,7 +241,7 @@ end
 -- generator, so `cnn.seed` makes the shuffles reproducible), copy (false)
 -- @function DataLoader
 -- @treturn DataLoader
--- @usage for xb, yb in cnn.DataLoader(x, y, {batchsize = 128, shuffle = true}) do ... end
+-- @usage for xb, yb in cnn.DataLoader(x, y, {batchsize = 128, shuffle = true}) do step(xb, yb) end
 local function new_loader(x, y, opts)
   local items
   items, opts = split_arguments(x, y, opts)

@@ -137,6 +137,7 @@ local by_name
 -- @return a table from name to entry
 function docs.entries()
   if by_name then return by_name end
+  require "cnn" -- every module of the library loaded, whoever asks first
   by_name = {}
   for _, file in ipairs(loaded_sources()) do
     local f = assert(io.open(file, "r"))
