@@ -97,6 +97,43 @@ describe("the documentation", function()
     assert.are.equal(tostring(n), out)
   end)
 
+  it("has examples that run, where they need nothing but cnn", function()
+    -- Run in a child process, which the examples may change as they like;
+    -- an example that uses a name it does not define (model, x) is left out.
+    local runner = [[
+      local cnn = require "cnn"
+      local docs = require "cnn.docs"
+      local ran, failed = 0, {}
+      for name, e in pairs(docs.entries()) do
+        for _, u in ipairs(e.usage or {}) do
+          local env = setmetatable({cnn = cnn}, {__index = function(_, k)
+            if _G[k] ~= nil then return _G[k] end
+            error("undefined name " .. k, 2)
+          end})
+          local f, err = load((u.text:gsub("%-%->[^\n]*", "")), name, "t", env)
+          local ok, e2 = false, err
+          if f then ok, e2 = pcall(f) end
+          if ok then ran = ran + 1
+          elseif not tostring(e2):find("undefined name ") then failed[#failed + 1] = name .. ": " .. tostring(e2) end
+        end
+      end
+      table.sort(failed)
+      io.stderr:write(ran, "\n", table.concat(failed, "\n"))
+    ]]
+    local host = os.getenv("CNNLUA") or "build/cnnlua"
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write(runner)
+    f:close()
+    local p = io.popen(("%s %s 2>&1 >/dev/null"):format(host, script))
+    local out = p:read("a")
+    p:close()
+    os.remove(script)
+    local ran, failed = out:match("^(%d+)\n(.*)$")
+    assert.are.equal("", failed, out)
+    assert.is_true(tonumber(ran) >= 60, out)
+  end)
+
   it("finds an entry by value under every name of the value", function()
     assert.are.equal(docs.lookup("Adam"), docs.lookup(cnn.ADAM))
     assert.is_nil(docs.lookup(function() end))
