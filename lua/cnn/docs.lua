@@ -107,6 +107,7 @@ end
 -- @param source where it came from, kept in each entry
 -- @return a list of entries (tables with name, kind, summary, description,
 -- params, return, usage and source)
+-- @usage local entries = docs.parse(io.open("mylayer.lua"):read("a"), "mylayer.lua")
 function docs.parse(text, source)
   local entries = {}
   for _, block in ipairs(comment_blocks(text)) do
@@ -135,6 +136,7 @@ local by_name
 --- Every public entry of the loaded library, by its public name
 -- ("relu", "Dense", "datasets.MNIST", ...). Read once, then kept.
 -- @return a table from name to entry
+-- @usage for name, e in pairs(docs.entries()) do print(name, e.summary) end
 function docs.entries()
   if by_name then return by_name end
   require "cnn" -- every module of the library loaded, whoever asks first
@@ -152,7 +154,7 @@ end
 -- (a function known under two names, such as Adam and ADAM, has one).
 -- @param x a name such as "relu", or the value itself, such as cnn.relu
 -- @return the entry, or nil when there is none
--- @usage docs.lookup(cnn.relu).summary --> "max(x, 0), elementwise."
+-- @usage docs.lookup(cnn.relu).summary --> "max(x, 0)"
 function docs.lookup(x)
   local entries = docs.entries()
   if type(x) == "string" then return entries[x] end
