@@ -110,7 +110,8 @@ fuzzer.receivers = {
   {kind = "Dense", names = {"dense"}, src = "cnn.Dense(3, 2, cnn.sigmoid, {bias = false})", input = "cnn.rand(3)"},
   {kind = "Dense", names = {"dense"}, src = "(function() local d = cnn.Dense(3, 2) d.weight:free() return d end)()",
    input = "cnn.rand(3, 4)"},
-  {kind = "Conv", names = {"conv2d"}, src = "cnn.Conv({3, 3}, 1, 2, cnn.relu, {pad = 1})", input = "cnn.rand(5, 5, 1, 2)"},
+  {kind = "Conv", names = {"conv2d"}, src = "cnn.Conv({3, 3}, 1, 2, cnn.relu, {pad = 1})",
+   input = "cnn.rand(5, 5, 1, 2)"},
   {kind = "MaxPool", names = {"pool2d"}, src = "cnn.MaxPool({2, 2})", input = "cnn.rand(4, 4, 1, 2)"},
   {kind = "MeanPool", names = {"pool2d"}, src = "cnn.MeanPool(2, {pad = 1})", input = "cnn.rand(4, 4, 1, 2)"},
   {kind = "GlobalMaxPool", names = {"pool2d"}, src = "cnn.GlobalMaxPool()", input = "cnn.rand(4, 4, 1, 2)"},
@@ -148,6 +149,7 @@ fuzzer.templates = {
   isapprox = {args = {"cnn.ones(2)", "cnn.ones(2)", "0.1"}},
   sum = {args = {"cnn.rand(2, 3)", "2"}}, mean = {args = {"cnn.rand(2, 3)", "1"}},
   maximum = {args = {"cnn.rand(2, 3)", "1"}}, minimum = {args = {"cnn.rand(2, 3)"}},
+  max = {args = {"cnn.rand(2, 3)", "cnn.rand(2, 1)"}}, min = {args = {"cnn.rand(2, 3)", "0.5"}},
   argmax = {args = {"cnn.rand(2, 3)", "1"}}, argmin = {args = {"cnn.rand(2, 3)"}},
   reshape = {args = {"cnn.rand(2, 3)", "3", "-1"}}, flatten = {args = {"cnn.rand(2, 2, 1, 3)"}},
   exp = {args = {"cnn.rand(2)"}}, log = {args = {"cnn.rand(2)"}},
@@ -607,7 +609,8 @@ end
 
 local function write_escaped(log, ...)
   local parts = table.pack(...)
-  for i = 1, parts.n do parts[i] = tostring(parts[i]):gsub("[\\\n\t]", {["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t"}) end
+  local escapes = {["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t"}
+  for i = 1, parts.n do parts[i] = tostring(parts[i]):gsub("[\\\n\t]", escapes) end
   log:write(table.concat(parts, "\t"), "\n")
 end
 
@@ -711,7 +714,8 @@ local function run_worker(o, dir, first, last)
   local log, errlog = dir .. "/log", dir .. "/stderr"
   local limit = ""
   if not (os.getenv("LD_PRELOAD") or ""):find("asan") then limit = "ulimit -v 8000000; " end
-  local cmd = ("cd %s && %sCNNLUA_DATA=%s OMP_WAIT_POLICY=passive timeout -s KILL %d %s %s worker %d %d %d %s %g %s </dev/null >/dev/null 2>%s; echo $?")
+  local cmd = ("cd %s && %sCNNLUA_DATA=%s OMP_WAIT_POLICY=passive timeout -s KILL %d %s %s worker %d %d %d %s %g %s"
+    .. " </dev/null >/dev/null 2>%s; echo $?")
     :format(shell_quote(dir .. "/work"), limit, shell_quote(dir .. "/data"), o.timeout,
       shell_quote(o.host), shell_quote(this_file()), o.seed, first, last, shell_quote(log),
       o.call_limit, o.cases_path and shell_quote(o.cases_path) or "", shell_quote(errlog))

@@ -79,7 +79,7 @@ describe("cnn.gradient", function()
 
   it("returns nil gradients when the result does not depend on the arguments", function()
     local x, y = T{1, 2}, T{3, 4}
-    local gx, gy = cnn.gradient(function(a, b) return cnn.sum(b) end, x, core.clone(y))
+    local gx, gy = cnn.gradient(function(_, b) return cnn.sum(b) end, x, core.clone(y))
     assert.is_nil(gx)
     near(gy, T{1, 1})
     local g = cnn.gradient(function() return 3 end, x)
@@ -179,7 +179,7 @@ describe("cnn.op", function()
     local seen
     local f = cnn.op{
       name = "f",
-      forward = function(ctx, a, b) return core.mul(a, b) end,
+      forward = function(_, a, b) return core.mul(a, b) end,
       backward = function(ctx, gy)
         seen = {ctx.needs[1], ctx.needs[2], ctx.needs[3]}
         return gy, nil

@@ -64,8 +64,8 @@ cnn.train(loss, cnn.params(m), {{cnn.ones(4, 2), cnn.ones(2, 2)}}, cnn.ADAM(), {
     assert.is_false(ok)
     assert.truthy(e:find("errors_spec.lua:%d+: user boom$"))
     local t = {}
-    ok, e = pcall(cnn.op{name = "obj", forward = function() error(t) end, backward = function() end})
-    assert.equal(t, e)
+    local _, thrown = pcall(cnn.op{name = "obj", forward = function() error(t) end, backward = function() end})
+    assert.equal(t, thrown)
   end)
 end)
 

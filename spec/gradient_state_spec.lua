@@ -30,7 +30,9 @@ describe("gradient state", function()
   it("is clean after a coroutine is abandoned inside gradient", function()
     local co = suspended_in_gradient()
     assert_gradient_works()
-    co = nil -- the only reference: the coroutine and its stack can go
+    assert.are.equal("suspended", coroutine.status(co))
+    -- Drops the only reference, so the coroutine and its stack can go.
+    co = nil -- luacheck: ignore 311
     collectgarbage()
     assert_gradient_works()
   end)

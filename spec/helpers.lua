@@ -52,9 +52,36 @@ function helpers.assert_tensor_near(actual, expected, rtol, atol)
   end
 end
 
+--- Checks the analytic gradient g of loss() with respect to tensor t
+-- (which loss reads) against central finite differences
+-- (f(x + eps) - f(x - eps)) / 2eps, computed in double precision from the
+-- float32 values actually stored. opts: eps (1e-2), rtol (2e-2), atol
+-- (1e-3), elements (check at most this many elements, spread over t).
+-- The one finite-difference checker of the specs.
+function helpers.fdcheck(what, t, g, loss, opts)
+  opts = opts or {}
+  local eps, rtol, atol = opts.eps or 1e-2, opts.rtol or 2e-2, opts.atol or 1e-3
+  local flat = t:reshape(-1)
+  local n = flat:numel()
+  local ga = g:contiguous():reshape(-1):totable()
+  assert(#ga == n, ("%s: gradient has %d elements, the tensor %d"):format(what, #ga, n))
+  local step = math.max(1, n // (opts.elements or n))
+  for i = 1, n, step do
+    local v = flat:get(i)
+    flat:set(i, v + eps)
+    local xp, fp = flat:get(i), loss()
+    flat:set(i, v - eps)
+    local xm, fm = flat:get(i), loss()
+    flat:set(i, v)
+    local numeric = (fp - fm) / (xp - xm)
+    if math.abs(ga[i] - numeric) > atol + rtol * math.abs(numeric) then
+      error(("%s element %d: gradient %.7g, finite differences %.7g"):format(what, i, ga[i], numeric), 3)
+    end
+  end
+end
+
 --- Checks the gradients that cnn.gradient gives for f(inputs...) against
--- central finite differences (f(x + eps) - f(x - eps)) / 2eps, computed in
--- double precision from the float32 values actually stored.
+-- finite differences (see fdcheck).
 -- f takes the inputs as arguments and returns a number or a 1-element
 -- tensor. opts: eps (1e-2), rtol (2e-2), atol (1e-3), elements (check at
 -- most this many elements of each input, spread over it), skip (set of
@@ -62,7 +89,6 @@ end
 function helpers.gradcheck(f, inputs, opts)
   local cnn = require "cnn"
   opts = opts or {}
-  local eps, rtol, atol = opts.eps or 1e-2, opts.rtol or 2e-2, opts.atol or 1e-3
   local skip = opts.skip or {}
   local grads = table.pack(cnn.gradient(f, table.unpack(inputs)))
   local function value()
@@ -70,26 +96,8 @@ function helpers.gradcheck(f, inputs, opts)
   end
   for k, x in ipairs(inputs) do
     if getmetatable(x) == cnn.core.Tensor and not skip[k] then
-      local flat = x:reshape(-1)
-      local n = flat:numel()
-      local g = grads[k]
-      assert(g ~= nil, ("input %d: no gradient"):format(k))
-      local ga = g:contiguous():reshape(-1):totable()
-      assert(#ga == n, ("input %d: gradient has %d elements, input %d"):format(k, #ga, n))
-      local step = math.max(1, n // (opts.elements or n))
-      for i = 1, n, step do
-        local v = flat:get(i)
-        flat:set(i, v + eps)
-        local xp, fp = flat:get(i), value()
-        flat:set(i, v - eps)
-        local xm, fm = flat:get(i), value()
-        flat:set(i, v)
-        local numeric = (fp - fm) / (xp - xm)
-        if math.abs(ga[i] - numeric) > atol + rtol * math.abs(numeric) then
-          error(("input %d element %d: gradient %.7g, finite differences %.7g"):format(
-            k, i, ga[i], numeric), 2)
-        end
-      end
+      assert(grads[k] ~= nil, ("input %d: no gradient"):format(k))
+      helpers.fdcheck("input " .. k, x, grads[k], value, opts)
     end
   end
   return grads

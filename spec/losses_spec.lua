@@ -66,19 +66,11 @@ local cases = {
   {"logitbinarycrossentropy", logits, soft},
 }
 
--- Marks a test pending while the kernels a loss uses are not built yet.
-local kernels = {logitcrossentropy = "softmax", logitbinarycrossentropy = "eltwise"}
-local function needs(name)
-  local k = kernels[name]
-  if k and not core[k] then pending("cnn.core." .. k .. " is not built") end
-end
-
 describe("losses", function()
   for _, case in ipairs(cases) do
     local name, yhat, y = case[1], case[2], case[3]
 
     it(name .. " matches Flux's definition", function()
-      needs(name)
       local v = cnn[name](yhat, y)
       assert.are.equal("number", type(v))
       local expected = reference[name](flat(yhat), flat(y), 3)
@@ -87,7 +79,6 @@ describe("losses", function()
     end)
 
     it(name .. " has the gradient of finite differences", function()
-      needs(name)
       check(function(p) return cnn[name](p, y) end, {core.clone(yhat)}, {eps = 1e-3})
     end)
   end
@@ -104,7 +95,6 @@ describe("losses", function()
   end)
 
   it("of the notebook: crossentropy of softmax against one-hot labels", function()
-    if not core.softmax then pending("cnn.core.softmax not built") end
     local g = cnn.gradient(function(z) return cnn.crossentropy(cnn.softmax(z), onehot) end,
       core.clone(logits))
     -- d/dz = (softmax(z) - y) / N, up to the eps inside the log

@@ -695,4 +695,20 @@ describe("the cnn table", function()
     assert.same({{6}, {5}}, cnn.matmul(x, cnn.tensor{1, 1}):reshape(2, 1):totable())
     assert.is_true(cnn.isapprox(cnn.exp(cnn.log(x)), x))
   end)
+
+  it("names the elementwise max and min as Julia's max.(a, b) and min.(a, b)", function()
+    local a, b = cnn.tensor{{1, 5}, {3, 2}}, cnn.tensor{{4, 2}, {3, 0}}
+    assert.same({{4, 5}, {3, 2}}, cnn.max(a, b):totable())
+    assert.same({{1, 2}, {3, 0}}, cnn.min(a, b):totable())
+    assert.same({{2, 5}, {3, 2}}, cnn.max(a, 2):totable())
+    assert.same({{1, 1}, {1, 1}}, cnn.min(a, 1):totable())
+    assert.same({{4, 5}, {4, 5}}, cnn.max(a, cnn.tensor{4, 5}:reshape(1, 2)):totable())
+    assert.matches("max: sizes 2×2 and 3 do not broadcast$",
+      select(2, pcall(cnn.max, a, cnn.ones(3))))
+    assert.matches("min: expected a tensor or a number as argument 2, got no value$",
+      select(2, pcall(cnn.min, a)))
+    assert.has_error(function()
+      cnn.gradient(function(x) return cnn.sum(cnn.max(x, 0)) end, cnn.tensor{1, -1})
+    end, "gradient: max is not differentiable")
+  end)
 end)

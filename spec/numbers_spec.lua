@@ -60,7 +60,7 @@ describe("relu and the other activations", function()
 
   it("an incoming NaN gradient comes out NaN where the activation passes it", function()
     local x = cnn.tensor({-1, 2, 3})
-    local gs = cnn.gradient(function(x) return cnn.sum(cnn.relu(x) * cnn.tensor({1, nan, 1})) end, x)
+    local gs = cnn.gradient(function(z) return cnn.sum(cnn.relu(z) * cnn.tensor({1, nan, 1})) end, x)
     local g = helpers.flat(gs)
     assert.are.equal(0, g[1])
     assert.is_true(is_nan(g[2]))

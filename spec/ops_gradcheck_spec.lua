@@ -23,13 +23,6 @@ local function data(sizes, seed, positive)
   return core.reshape(core.tensor(v), sizes)
 end
 
--- Marks a test pending while a kernel of cnn.core is not built yet.
-local function needs(...)
-  for _, name in ipairs{...} do
-    if not core[name] then pending("cnn.core." .. name .. " is not built") end
-  end
-end
-
 -- A weighted sum of all elements of y, so that no gradient is trivially
 -- zero (the plain sum of a softmax is constant).
 local function wsum(y)
@@ -113,7 +106,6 @@ describe("elementwise functions", function()
   end)
 
   it("activations", function()
-    needs("eltwise", "softmax")
     local x = data({4, 3}, 23)
     for _, name in ipairs{"relu", "sigmoid", "tanh", "gelu", "softplus", "logsigmoid",
                           "softmax", "logsoftmax"} do
@@ -128,7 +120,6 @@ end)
 
 describe("layer kernels", function()
   it("conv2d with bias, padding, stride and a fused relu", function()
-    needs("conv2d")
     local x, w, b = data({5, 4, 2, 2}, 24), data({3, 3, 2, 3}, 25), data({3}, 26)
     local plain = {pad = {1, 1, 1, 1}}
     local fused = {pad = {1, 1, 1, 1}, activation = "relu"}
@@ -150,7 +141,6 @@ describe("layer kernels", function()
   end)
 
   it("pool2d, max and mean", function()
-    needs("pool2d")
     local x = data({4, 4, 2, 2}, 27)
     local opts = {window = {2, 2}, stride = {2, 2}}
     check(function(a) return wsum(cnn.pool2d("max", a, opts)) end, {x})
@@ -158,7 +148,6 @@ describe("layer kernels", function()
   end)
 
   it("dense on a batch and on a vector, with and without bias", function()
-    needs("dense")
     local x, w, b = data({4, 3}, 28), data({2, 4}, 29), data({2}, 30)
     check(function(a, k, c) return wsum(cnn.dense(a, k, c)) end, {x, w, b})
     check(function(a, k) return wsum(cnn.dense(a, k)) end, {x, w})
@@ -168,7 +157,6 @@ describe("layer kernels", function()
   end)
 
   it("batchnorm in training and in test mode", function()
-    needs("batchnorm")
     for _, sizes in ipairs{{3, 2, 2, 4}, {3, 5}} do
       local x = data(sizes, 32)
       local c = #sizes >= 3 and sizes[#sizes - 1] or sizes[1]

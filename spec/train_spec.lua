@@ -1,5 +1,19 @@
 local cnn = require "cnn"
 
+-- A fresh copy of the module `name`, loaded while the modules in
+-- `stand_ins` (name -> table) take the place of the real ones.
+local function load_with(name, stand_ins)
+  local saved = {}
+  for m, t in pairs(stand_ins) do saved[m], package.loaded[m] = package.loaded[m], t end
+  local real = package.loaded[name]
+  package.loaded[name] = nil
+  local ok, module = pcall(require, name)
+  package.loaded[name] = real
+  for m in pairs(stand_ins) do package.loaded[m] = saved[m] end
+  assert(ok, module)
+  return module
+end
+
 -- The loop alone, on a stand-in for autodiff and the optimiser: the loss
 -- value is whatever loss(x, y) returns, and each update is logged.
 local function fake_cnn(log)
@@ -13,7 +27,11 @@ local function fake_cnn(log)
     assert(gs.ps == ps)
     log[#log + 1] = "update " .. opt
   end
-  for k, v in pairs(require("cnn.train")(fake)) do fake[k] = v end
+  local train = load_with("cnn.train", {
+    ["cnn.autograd"] = {withgradient = fake.withgradient, item = cnn.item},
+    ["cnn.optimisers"] = {update = fake.update},
+  })
+  for k, v in pairs(train) do fake[k] = v end
   return fake
 end
 

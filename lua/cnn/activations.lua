@@ -7,67 +7,108 @@
 
 local core = require "cnn.core"
 local argcheck = require "cnn.argcheck"
+local autograd = require "cnn.autograd"
+local ops = require "cnn.ops"
 
-return function(cnn)
-  local ops = cnn.ops
-  local eltwise_op = ops.eltwise_op
-  local act = {}
+local eltwise_op = ops.eltwise_op
+local act = {}
 
-  --- max(x, 0)
-  act.relu = eltwise_op("relu", "relu", 0)
-  local leaky = eltwise_op("leakyrelu", "relu", 0.01)
-  --- x for x > 0, a·x otherwise (a = 0.01 by default).
-  function act.leakyrelu(x, a)
-    return leaky(x, argcheck.optional_number("leakyrelu", "a", a, 0.01))
-  end
-  local elu = eltwise_op("elu", "elu", 1)
-  --- x for x > 0, a·(exp(x) - 1) otherwise (a = 1 by default).
-  function act.elu(x, a)
-    return elu(x, argcheck.optional_number("elu", "a", a, 1))
-  end
-  local sigmoid = eltwise_op("sigmoid", "sigmoid")
-  --- 1 / (1 + exp(-x))
-  function act.sigmoid(x) return sigmoid(x) end
-  local tanh = eltwise_op("tanh", "tanh")
-  --- tanh(x)
-  function act.tanh(x) return tanh(x) end
-  local gelu = eltwise_op("gelu", "gelu")
-  --- Gaussian error linear unit, tanh approximation (as Flux's gelu).
-  function act.gelu(x) return gelu(x) end
-  local softplus = eltwise_op("softplus", "softplus")
-  --- log(1 + exp(x))
-  function act.softplus(x) return softplus(x) end
-  --- log(sigmoid(x)) = -softplus(-x), without overflow.
-  function act.logsigmoid(x)
-    argcheck.tensor("logsigmoid", "x", x, "Float32")
-    return ops.neg(softplus(ops.neg(x)))
-  end
-
-  local function softmax_op(name, log)
-    return cnn.op{
-      name = name,
-      forward = function(ctx, x)
-        if getmetatable(x) ~= core.Tensor then
-          error(("%s: expected a tensor, got %s"):format(name, type(x)), 0)
-        end
-        local y = core.softmax(core.contiguous(x), log)
-        ctx:save(y)
-        return y
-      end,
-      backward = function(ctx, gy)
-        return core.softmax_backward(core.contiguous(gy), ctx.saved[1], log)
-      end,
-    }
-  end
-  --- exp.(x) ./ sum(exp.(x), dims=1)
-  act.softmax = softmax_op("softmax", false)
-  --- x .- log.(sum(exp.(x), dims=1)), computed stably.
-  act.logsoftmax = softmax_op("logsoftmax", true)
-
-  local methods = ops.method_table
-  for name, f in pairs(act) do
-    ops[name] = f
-    methods[name] = f
-  end
-  return act
+--- max(x, 0)
+-- @function relu
+-- @tparam Tensor x
+-- @treturn Tensor
+-- @usage cnn.relu(cnn.tensor{-1, 2}) -- 0, 2
+act.relu = eltwise_op("relu", "relu", 0)
+local leaky = eltwise_op("leakyrelu", "relu", 0.01)
+--- x for x > 0, a·x otherwise (a = 0.01 by default).
+-- @function leakyrelu
+-- @tparam Tensor x
+-- @param[opt=0.01] a the slope below 0
+-- @treturn Tensor
+-- @usage cnn.leakyrelu(x, 0.2)
+function act.leakyrelu(x, a)
+  return leaky(x, argcheck.optional_number("leakyrelu", "a", a, 0.01))
 end
+local elu = eltwise_op("elu", "elu", 1)
+--- x for x > 0, a·(exp(x) - 1) otherwise (a = 1 by default).
+-- @function elu
+-- @tparam Tensor x
+-- @param[opt=1] a the scale below 0
+-- @treturn Tensor
+-- @usage cnn.elu(x)
+function act.elu(x, a)
+  return elu(x, argcheck.optional_number("elu", "a", a, 1))
+end
+local sigmoid = eltwise_op("sigmoid", "sigmoid")
+--- 1 / (1 + exp(-x))
+-- @function sigmoid
+-- @tparam Tensor x
+-- @treturn Tensor
+-- @usage cnn.sigmoid(cnn.randn(10, 4))
+function act.sigmoid(x) return sigmoid(x) end
+local tanh = eltwise_op("tanh", "tanh")
+--- tanh(x)
+-- @function tanh
+-- @tparam Tensor x
+-- @treturn Tensor
+-- @usage cnn.tanh(cnn.randn(10, 4))
+function act.tanh(x) return tanh(x) end
+local gelu = eltwise_op("gelu", "gelu")
+--- Gaussian error linear unit, tanh approximation (as Flux's gelu).
+-- @function gelu
+-- @tparam Tensor x
+-- @treturn Tensor
+-- @usage cnn.gelu(cnn.randn(10, 4))
+function act.gelu(x) return gelu(x) end
+local softplus = eltwise_op("softplus", "softplus")
+--- log(1 + exp(x))
+-- @function softplus
+-- @tparam Tensor x
+-- @treturn Tensor
+-- @usage cnn.softplus(cnn.randn(10, 4))
+function act.softplus(x) return softplus(x) end
+--- log(sigmoid(x)) = -softplus(-x), without overflow.
+-- @function logsigmoid
+-- @tparam Tensor x
+-- @treturn Tensor
+-- @usage cnn.logsigmoid(cnn.randn(10, 4))
+function act.logsigmoid(x)
+  argcheck.tensor("logsigmoid", "x", x, "Float32")
+  return ops.neg(softplus(ops.neg(x)))
+end
+
+local function softmax_op(name, log)
+  return autograd.op{
+    name = name,
+    forward = function(ctx, x)
+      if getmetatable(x) ~= core.Tensor then
+        error(("%s: expected a tensor, got %s"):format(name, type(x)), 0)
+      end
+      local y = core.softmax(core.contiguous(x), log)
+      ctx:save(y)
+      return y
+    end,
+    backward = function(ctx, gy)
+      return core.softmax_backward(core.contiguous(gy), ctx.saved[1], log)
+    end,
+  }
+end
+--- exp.(x) ./ sum(exp.(x), dims=1)
+-- @function softmax
+-- @tparam Tensor x classes×N
+-- @treturn Tensor each column sums to 1
+-- @usage local p = cnn.softmax(model(x))
+act.softmax = softmax_op("softmax", false)
+--- x .- log.(sum(exp.(x), dims=1)), computed stably.
+-- @function logsoftmax
+-- @tparam Tensor x classes×N
+-- @treturn Tensor
+-- @usage cnn.logsoftmax(logits)
+act.logsoftmax = softmax_op("logsoftmax", true)
+
+local methods = ops.method_table
+for name, f in pairs(act) do
+  ops[name] = f
+  methods[name] = f
+end
+return act

@@ -131,9 +131,10 @@ local function interval_of(text)
 end
 
 local function in_interval(v, iv)
+  if v ~= v then return false end -- NaN compares false with everything
   if iv.lo_open then
-    if not (v > iv.lo) then return false end
-  elseif not (v >= iv.lo) then
+    if v <= iv.lo then return false end
+  elseif v < iv.lo then
     return false
   end
   if iv.hi_open then return v < iv.hi end

@@ -40,11 +40,18 @@ autograd.same_size = same_size
 
 --- Whether a gradient call is recording a tape right now (Flux's
 -- istraining() in the default mode).
+-- @function isrecording
+-- @treturn boolean
+-- @usage cnn.gradient(function(x) assert(cnn.isrecording()) return cnn.sum(x) end, cnn.ones(2))
 function autograd.isrecording()
   return tape ~= nil
 end
 
 --- Whether `x` is a tensor recorded on the active tape.
+-- @function istracked
+-- @param x any value
+-- @treturn boolean
+-- @usage cnn.gradient(function(x) assert(cnn.istracked(x)) return cnn.sum(x) end, cnn.ones(2))
 function autograd.istracked(x)
   return tape ~= nil and tracked[x] == true
 end
@@ -135,6 +142,12 @@ end
 --   end,
 -- }
 -- local gx = cnn.gradient(function(x) return cnn.sum(square(x)) end, x)
+-- @function op
+-- @tparam table def name, forward and backward
+-- @treturn function the differentiable function
+-- @usage local square = cnn.op{name = "square",
+--   forward = function(ctx, x) ctx:save(x) return cnn.core.mul(x, x) end,
+--   backward = function(ctx, gy) return cnn.core.mul(gy, cnn.core.mul(ctx.saved[1], 2)) end}
 function autograd.op(def)
   if type(def) ~= "table" then error("op: expected a table {name=, forward=, backward=}", 2) end
   if type(def.name) ~= "string" then error("op: name must be a string", 2) end
@@ -337,6 +350,10 @@ end
 -- @usage
 -- local gs = cnn.gradient(function() return cnn.mse(m(x), y) end, cnn.params(m))
 -- local gx, gw = cnn.gradient(function(x, w) return cnn.sum(x * w) end, x, w)
+-- @function gradient
+-- @param f the function
+-- @param ... the parameters (cnn.params(model)), or the arguments of f
+-- @return the gradients
 function autograd.gradient(f, ...)
   local _, grads, targets, byparams = run_tape("gradient", f, ...)
   local out = arrange(grads, targets, byparams)
@@ -349,12 +366,21 @@ end
 -- parameter, or an array in the order of the arguments).
 -- @usage
 -- local loss, gs = cnn.withgradient(function() return cnn.mse(m(x), y) end, cnn.params(m))
+-- @function withgradient
+-- @param f the function
+-- @param ... as for gradient
+-- @treturn number the value of f
+-- @treturn table the gradients
 function autograd.withgradient(f, ...)
   local value, grads, targets, byparams = run_tape("withgradient", f, ...)
   return value, arrange(grads, targets, byparams)
 end
 
 --- The number in a number or a 1-element tensor (tracked or not).
+-- @function item
+-- @param x a number or a 1-element tensor
+-- @treturn number
+-- @usage cnn.item(cnn.mse(model(x), y))
 function autograd.item(x)
   if type(x) == "number" then return x end
   if is_tensor(x) then
@@ -365,14 +391,4 @@ function autograd.item(x)
   errors.raise(("item: expected a number or a tensor, got %s"):format(type(x)))
 end
 
--- A part of the flat `cnn` table (see init.lua).
-return function()
-  return {
-    gradient = autograd.gradient,
-    withgradient = autograd.withgradient,
-    op = autograd.op,
-    item = autograd.item,
-    istracked = autograd.istracked,
-    isrecording = autograd.isrecording,
-  }
-end
+return autograd

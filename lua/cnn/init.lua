@@ -5,27 +5,47 @@
 
 local cnn = {}
 
+--- The C module underneath: tensors and kernels on oneDNN, without autodiff.
+-- @table core
+-- @usage local y = cnn.core.add(a, b) -- not recorded by gradient
 cnn.core = require "cnn.core"
 
--- Each part returns a table of public names; later parts may build on the
--- earlier ones through `cnn` (passed to them), never through globals.
+-- The modules that make up `cnn`, in order, each with the names it gives
+-- (all of its fields when none are listed). A later module may replace a
+-- name: the recording `exp` of cnn.ops replaces core's. Every module
+-- requires what it uses itself.
 local parts = {
-  "cnn.tensor",
-  "cnn.math",
-  "cnn.autograd", "cnn.ops", "cnn.activations", "cnn.losses",
-  "cnn.initialisers", "cnn.layers", "cnn.optimisers", "cnn.data", "cnn.datasets",
-  "cnn.checkpoint",
-  "cnn.utils",
-  "cnn.train",
-  "cnn.profile",
+  {"cnn.tensor"},
+  {"cnn.math"},
+  {"cnn.autograd", "gradient", "withgradient", "op", "item", "istracked", "isrecording"},
+  {"cnn.ops.algebra", "matmul", "transpose", "exp", "log", "sqrt", "abs"},
+  {"cnn.ops.shapes", "reshape", "flatten"},
+  {"cnn.ops.reductions"},
+  {"cnn.ops.kernels"},
+  {"cnn.ops.compare", "max", "min"},
+  {"cnn.activations"},
+  {"cnn.losses"},
+  {"cnn.initialisers"},
+  {"cnn.layers"},
+  {"cnn.optimisers"},
+  {"cnn.data"},
+  {"cnn.checkpoint"},
+  {"cnn.utils"},
+  {"cnn.train"},
+  {"cnn.profile"},
 }
 
-for _, name in ipairs(parts) do
-  local part = require(name)
-  if type(part) == "function" then part = part(cnn) end
-  for k, v in pairs(part) do
-    cnn[k] = v
+for _, part in ipairs(parts) do
+  local module = require(part[1])
+  if #part == 1 then
+    for k, v in pairs(module) do cnn[k] = v end
+  else
+    for i = 2, #part do cnn[part[i]] = module[part[i]] end
   end
 end
+
+-- The table of every differentiable op, and the data sets.
+cnn.ops = require "cnn.ops"
+cnn.datasets = require "cnn.datasets"
 
 return cnn

@@ -5,232 +5,38 @@
 --
 -- A layer is a callable table: `y = layer(x)`. It computes with the
 -- differentiable ops, so `cnn.gradient` sees through it. Each layer lives
--- in its own file under `cnn/layers/`; this file holds what they share.
+-- in its own file under `cnn/layers/`, what they share in
+-- cnn.layers.base; this file gathers the public names.
+--
+-- To add a layer: a file cnn/layers/Name.lua makes a class with
+-- `base.class("Name")`, a `build(...)` that checks its arguments (argcheck)
+-- and returns the instance, and the methods `forward` and `describe`, and
+-- where they apply `check` (a message for an input that does not fit),
+-- `parameters`, `children`, `nontrainable` and `set_mode`; it returns
+-- `base.constructor(build, Name)` under a doc comment naming it
+-- (`@function Name`). One line in the table below makes it public. params,
+-- summary, trainmode/testmode, savemodel and the printed model find its
+-- tensors and sublayers through those methods.
 -- @module cnn.layers
 
-local errors = require "cnn.errors"
-local argcheck = require "cnn.argcheck"
+local pool = require "cnn.layers.Pool"
+local global = require "cnn.layers.GlobalPool"
+local flatten = require "cnn.layers.Flatten"
+local models = require "cnn.layers.models"
 
-local base = {}
+local layers = {
+  Chain = require "cnn.layers.Chain",
+  Conv = require "cnn.layers.Conv",
+  MaxPool = pool.MaxPool,
+  MeanPool = pool.MeanPool,
+  GlobalMaxPool = global.GlobalMaxPool,
+  GlobalMeanPool = global.GlobalMeanPool,
+  Dense = require "cnn.layers.Dense",
+  Dropout = require "cnn.layers.Dropout",
+  BatchNorm = require "cnn.layers.BatchNorm",
+  Flatten = flatten.Flatten,
+  flatten = flatten.flatten,
+}
+for k, v in pairs(models) do layers[k] = v end
 
-local is_tensor = argcheck.is_tensor
-base.is_tensor = is_tensor
-base.shape = argcheck.shape
-
---- A layer class: instances are called with `layer(x)`, printed with
--- `tostring(layer)`. A class defines `forward(self, x)`, `describe(self)`
--- (the one-line text) and optionally `check(self, x)` (a message when x
--- does not fit, else nil), `parameters(self)` (its trainable tensors in
--- order), `children(self)` (sublayers) and `set_mode(self, mode)`;
--- `base.constructor` then makes `forward` and the call check x first.
-function base.class(name)
-  local c = {name = name}
-  c.__index = c
-  c.__name = name
-  c.__tostring = function(self) return self:describe() end
-  c.check = function() return nil end
-  c.parameters = function() return {} end
-  c.children = function() return {} end
-  return c
-end
-
---- A layer's constructor from its `build(...)` (a build error is raised
--- at the caller's line); `Class.forward` and the call of a layer become
--- checked: an input `check` refuses raises "Dense(3 => 2): <message>".
-function base.constructor(build, Class)
-  local forward = Class.forward
-  local function checked(self, x)
-    local msg = self:check(x)
-    if msg then errors.raise(self:describe() .. ": " .. msg) end
-    return forward(self, x)
-  end
-  Class.forward, Class.__call = checked, checked
-  return function(...)
-    return errors.call(build, ...)
-  end
-end
-
-local MODES = {"train", "test", "auto"}
-
---- For layers with a train/test mode (Dropout, BatchNorm).
-function base.set_mode(self, mode)
-  self.mode = argcheck.choice("set_mode", "mode", mode, MODES)
-end
-
---- A message when x is not a live tensor (of `dtype`, if given), else nil.
-function base.check_tensor(x, dtype)
-  if not is_tensor(x) then
-    return ("expected a tensor, got %s"):format(type(x))
-  end
-  if x:isfreed() then return "expected a tensor, got a freed tensor" end
-  local actual = x:dtype()
-  if dtype and actual ~= dtype then
-    return ("input is %s (%s), expected %s"):format(actual, base.shape(x), dtype)
-  end
-  return nil
-end
-
---- act and opts from a constructor's trailing arguments: a plain table
--- where the activation goes is the options.
-function base.act_and_options(act, opts)
-  if type(act) == "table" and getmetatable(act) == nil and opts == nil then return nil, act end
-  return act, opts
-end
-
---- `bias` option: true (the default) or false.
-function base.bias_option(fname, bias)
-  return argcheck.optional_boolean(fname, "bias", bias, true)
-end
-
---- A weight made by `init(sizes...)`, checked to be a Float32 tensor of
--- those sizes; errors of the library's initialisers are named by fname.
-function base.initialised(fname, init, ...)
-  argcheck.callable(fname, "init", init, "cnn.glorot_uniform")
-  local w = errors.call_prefixed(fname, init, ...)
-  local expected = table.concat({...}, "×")
-  if not (is_tensor(w) and not w:isfreed() and w:dtype() == "Float32"
-          and base.shape(w) == expected) then
-    errors.raise(("%s: init must return a %s Float32 tensor, got %s"):format(fname, expected,
-      argcheck.describe(w)))
-  end
-  return w
-end
-
---- Zeros of n for a bias, named by fname if n is too large.
-function base.zeros(fname, core, n)
-  return errors.call_prefixed(fname, core.zeros, n)
-end
-
---- A message when x is not a tensor of `ndims` dimensions, else nil.
-function base.check_ndims(x, ndims, layout)
-  local msg = base.check_tensor(x, "Float32")
-  if msg then return msg end
-  if x:ndims() ~= ndims then
-    return ("input has %d dimensions (%s), expected %d (%s)")
-      :format(x:ndims(), base.shape(x), ndims, layout)
-  end
-  return nil
-end
-
---- Integers n, for a layer option given as a number or a table of n.
--- @return the table, or nil and a message
-function base.tuple(value, n, what)
-  if math.type(value) == "integer" then
-    local t = {}
-    for i = 1, n do t[i] = value end
-    return t
-  end
-  if type(value) == "table" and #value == n then
-    local t, all = {}, true
-    for i = 1, n do
-      all = all and math.type(value[i]) == "integer"
-      t[i] = value[i]
-    end
-    if all then return t end
-  end
-  return nil, ("%s must be an integer or a table of %d integers"):format(what, n)
-end
-
---- Flux's text for a tuple: "1" if all entries agree, else "(1, 0, 1, 0)".
-function base.tuple_string(t, collapse)
-  if collapse ~= false then
-    local same = true
-    for i = 2, #t do same = same and t[i] == t[1] end
-    if same then return tostring(t[1]) end
-  end
-  local parts = {}
-  for i = 1, #t do parts[i] = tostring(t[i]) end
-  return "(" .. table.concat(parts, ", ") .. ")"
-end
-
---- The number of elements in a list of tensors.
-function base.numel_of(list)
-  local n = 0
-  for _, p in ipairs(list) do n = n + p:numel() end
-  return n
-end
-
---- An integer with Julia's digit separators: 16938 → "16_938".
-function base.count_string(n)
-  local s = tostring(n)
-  local head = #s % 3
-  local groups = {}
-  if head > 0 then groups[1] = s:sub(1, head) end
-  for i = head + 1, #s, 3 do groups[#groups + 1] = s:sub(i, i + 2) end
-  return table.concat(groups, "_")
-end
-
-return function(cnn)
-  local layers = {}
-
-  -- Functions in a Chain print under their public name ("softmax"),
-  -- anonymous ones under where they were defined.
-  local preferred = {"relu", "leakyrelu", "elu", "sigmoid", "tanh", "gelu",
-                     "softplus", "softmax", "logsoftmax", "flatten", "identity"}
-  function base.function_name(f)
-    if type(f) ~= "function" then return tostring(f) end
-    for _, name in ipairs(preferred) do
-      if cnn[name] == f then return name end
-    end
-    for name, v in pairs(cnn) do
-      if v == f and type(name) == "string" then return name end
-    end
-    local info = debug.getinfo(f, "S")
-    if info.what == "Lua" then
-      return ("function (%s:%d)"):format(info.short_src, info.linedefined)
-    end
-    return "function"
-  end
-
-  function base.is_identity(act)
-    return act == nil or act == cnn.identity
-  end
-
-  --- The activation argument of constructor fname: nil for none, else a
-  -- callable.
-  function base.activation(fname, act)
-    if base.is_identity(act) then return nil end
-    return argcheck.callable(fname, "activation", act, "cnn.relu")
-  end
-
-  -- The activation's part of a layer's text: ", relu", or "" for none.
-  function base.act_string(act)
-    return act and ", " .. base.function_name(act) or ""
-  end
-
-  -- Dropout and BatchNorm are active in "train" mode, inactive in "test"
-  -- mode, and in the default "auto" mode active exactly while a gradient
-  -- is being taken (Flux's istraining()).
-  -- Without a way to ask the tape directly, a layer is inside a gradient
-  -- call when its input or one of its parameters is tracked (true for any
-  -- gradient with respect to the model's parameters or its input).
-  function base.is_active(mode, ...)
-    if mode == "train" then return true end
-    if mode == "test" then return false end
-    if cnn.isrecording then return cnn.isrecording() end
-    for i = 1, select("#", ...) do
-      if cnn.istracked((select(i, ...))) then return true end
-    end
-    return false
-  end
-
-  local function load(name)
-    return require("cnn.layers." .. name)(cnn, base)
-  end
-
-  layers.Chain = load("Chain")
-  layers.Conv = load("Conv")
-  local pool = load("Pool")
-  layers.MaxPool, layers.MeanPool = pool.MaxPool, pool.MeanPool
-  local global = load("GlobalPool")
-  layers.GlobalMaxPool, layers.GlobalMeanPool = global.GlobalMaxPool, global.GlobalMeanPool
-  layers.Dense = load("Dense")
-  layers.Dropout = load("Dropout")
-  layers.BatchNorm = load("BatchNorm")
-  local flatten = load("Flatten")
-  layers.Flatten, layers.flatten = flatten.Flatten, flatten.flatten
-
-  local walk = require("cnn.layers.walk")(cnn, base)
-  for k, v in pairs(require("cnn.layers.models")(walk)) do layers[k] = v end
-  return layers
-end
+return layers

@@ -3,7 +3,8 @@
 --
 -- Names follow Julia: `cnn.maximum(x)` and `cnn.minimum(x)` are the
 -- reductions Julia calls maximum and minimum (cnn.core.max and min); the
--- elementwise max of two tensors is `cnn.core.maximum(a, b)`. A dimension
+-- elementwise max.(a, b) and min.(a, b) of Julia are `cnn.max(a, b)` and
+-- `cnn.min(a, b)` (cnn.core.maximum and minimum). A dimension
 -- given as the second argument plays the part of Julia's `dims=`: the
 -- result keeps that dimension with size 1. Operators on tensors (`+ - * / ^`
 -- and unary minus) broadcast elementwise like Julia's dotted operators;
@@ -14,47 +15,111 @@
 -- functions.
 -- @module cnn.math
 
+local core = require "cnn.core"
 local errors = require "cnn.errors"
 
-return function(cnn)
-  local core = cnn.core
-
-  -- core's reduction `from` under its Julia name: its errors say `name`.
-  local function renamed(name, from)
-    local f = core[from]
-    return function(...) return errors.call_renamed(name, from, f, ...) end
-  end
-
-  return {
-    --- matmul(a, b): a m×k times b k×n → m×n; b may be a vector (k) → m.
-    matmul = core.matmul,
-    --- transpose(a): the n×m transpose of an m×n matrix (a copy); a vector
-    -- of length m gives 1×m.
-    transpose = core.transpose,
-    --- isapprox(a, b [, rtol [, atol]]): every pair x, y has x == y or
-    -- |x - y| <= max(atol, rtol·max(|x|, |y|)); rtol defaults to
-    -- sqrt(eps(Float32)) (0 when atol > 0 is given), atol to 0.
-    isapprox = core.isapprox,
-    --- exp(x [, out]): exp.(x).
-    exp = core.exp,
-    --- log(x [, out]): log.(x).
-    log = core.log,
-    --- sqrt(x [, out]): sqrt.(x).
-    sqrt = core.sqrt,
-    --- abs(x [, out]): abs.(x).
-    abs = core.abs,
-    --- sum(x [, dim]): a number, or a tensor with dimension dim of size 1.
-    sum = core.sum,
-    --- mean(x [, dim]).
-    mean = core.mean,
-    --- maximum(x [, dim]): the largest element (NaN if there is one).
-    maximum = renamed("maximum", "max"),
-    --- minimum(x [, dim]).
-    minimum = renamed("minimum", "min"),
-    --- argmax(x [, dim]): the 1-based linear index of the first maximum, or
-    -- an Int32 tensor of indices along dim.
-    argmax = core.argmax,
-    --- argmin(x [, dim]).
-    argmin = core.argmin,
-  }
+-- core's reduction `from` under its Julia name: its errors say `name`.
+local function renamed(name, from)
+  local f = core[from]
+  return function(...) return errors.call_renamed(name, from, f, ...) end
 end
+
+return {
+  --- matmul(a, b): a m×k times b k×n → m×n; b may be a vector (k) → m.
+  -- @function matmul
+  -- @tparam Tensor a m×k
+  -- @tparam Tensor b k×n, or a vector of length k
+  -- @treturn Tensor
+  -- @usage cnn.matmul(cnn.ones(2, 3), cnn.ones(3, 4)):size() --> {2, 4}
+  matmul = core.matmul,
+  --- transpose(a): the n×m transpose of an m×n matrix (a copy); a vector
+  -- of length m gives 1×m.
+  -- @function transpose
+  -- @tparam Tensor a a matrix or a vector
+  -- @treturn Tensor
+  -- @usage cnn.transpose(cnn.ones(2, 3)):size() --> {3, 2}
+  transpose = core.transpose,
+  --- isapprox(a, b [, rtol [, atol]]): every pair x, y has x == y or
+  -- |x - y| <= max(atol, rtol·max(|x|, |y|)); rtol defaults to
+  -- sqrt(eps(Float32)) (0 when atol > 0 is given), atol to 0.
+  -- @function isapprox
+  -- @tparam Tensor a
+  -- @tparam Tensor b of the same sizes
+  -- @param[opt] rtol the relative tolerance
+  -- @param[opt=0] atol the absolute tolerance
+  -- @treturn boolean
+  -- @usage cnn.isapprox(cnn.ones(3), cnn.ones(3) + 1e-7) --> true
+  isapprox = core.isapprox,
+  --- exp(x [, out]): exp.(x).
+  -- @function exp
+  -- @tparam Tensor x
+  -- @tparam[opt] Tensor out written in place when given
+  -- @treturn Tensor
+  -- @usage cnn.exp(cnn.ones(3))
+  exp = core.exp,
+  --- log(x [, out]): log.(x).
+  -- @function log
+  -- @tparam Tensor x
+  -- @tparam[opt] Tensor out written in place when given
+  -- @treturn Tensor
+  -- @usage cnn.log(cnn.ones(3))
+  log = core.log,
+  --- sqrt(x [, out]): sqrt.(x).
+  -- @function sqrt
+  -- @tparam Tensor x
+  -- @tparam[opt] Tensor out written in place when given
+  -- @treturn Tensor
+  -- @usage cnn.sqrt(cnn.ones(3))
+  sqrt = core.sqrt,
+  --- abs(x [, out]): abs.(x).
+  -- @function abs
+  -- @tparam Tensor x
+  -- @tparam[opt] Tensor out written in place when given
+  -- @treturn Tensor
+  -- @usage cnn.abs(cnn.ones(3))
+  abs = core.abs,
+  --- sum(x [, dim]): a number, or a tensor with dimension dim of size 1.
+  -- @function sum
+  -- @tparam Tensor x
+  -- @param[opt] dim the dimension summed over
+  -- @return a number, or a tensor
+  -- @usage cnn.sum(cnn.ones(2, 3)) --> 6.0
+  -- cnn.sum(cnn.ones(2, 3), 2):size() --> {2, 1}
+  sum = core.sum,
+  --- mean(x [, dim]).
+  -- @function mean
+  -- @tparam Tensor x
+  -- @param[opt] dim the dimension averaged over
+  -- @return a number, or a tensor
+  -- @usage cnn.mean(cnn.range(1, 4)) --> 2.5
+  mean = core.mean,
+  --- maximum(x [, dim]): the largest element (NaN if there is one).
+  -- @function maximum
+  -- @tparam Tensor x
+  -- @param[opt] dim the dimension reduced
+  -- @return a number, or a tensor
+  -- @usage cnn.maximum(cnn.range(1, 4)) --> 4.0
+  maximum = renamed("maximum", "max"),
+  --- minimum(x [, dim]).
+  -- @function minimum
+  -- @tparam Tensor x
+  -- @param[opt] dim the dimension reduced
+  -- @return a number, or a tensor
+  -- @usage cnn.minimum(cnn.range(1, 4)) --> 1.0
+  minimum = renamed("minimum", "min"),
+  --- argmax(x [, dim]): the 1-based linear index of the first maximum, or
+  -- an Int32 tensor of indices along dim.
+  -- @function argmax
+  -- @tparam Tensor x
+  -- @param[opt] dim the dimension searched
+  -- @return an integer, or an Int32 tensor
+  -- @usage cnn.argmax(cnn.tensor{3, 9, 1}) --> 2
+  argmax = core.argmax,
+  --- argmin(x [, dim]).
+  -- @function argmin
+  -- @tparam Tensor x
+  -- @param[opt] dim the dimension searched
+  -- @return an integer, or an Int32 tensor
+  -- @usage cnn.argmin(cnn.tensor{3, 9, 1}) --> 3
+  argmin = core.argmin,
+}

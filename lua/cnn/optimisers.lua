@@ -12,41 +12,41 @@
 
 local kind = require "cnn.optimisers.kind"
 
-return function(cnn)
-  local core = cnn.core
-
-  local function load(name)
-    return kind.define(require("cnn.optimisers." .. name)(core, kind))
-  end
-
-  local adam, adamw = load("adam"), load("adamw")
-  local optimisers = {
-    Descent = load("descent")("Descent"),
-    Momentum = load("momentum")("Momentum"),
-    Nesterov = load("nesterov")("Nesterov"),
-    RMSProp = load("rmsprop")("RMSProp"),
-    ADAM = adam("ADAM"),
-    AdamW = adamw("AdamW"),
-  }
-  -- Flux's other spellings: the same functions
-  optimisers.Adam = optimisers.ADAM
-  optimisers.ADAMW = optimisers.AdamW
-
-  --- Updates parameters in place from their gradients, as Flux's update!:
-  -- `update(opt, ps, gs)` with `ps` a list of tensors and `gs` the
-  -- gradients keyed by tensor (what `cnn.gradient(f, ps)` returns).
-  -- A parameter without a gradient in gs is left as it is (the loss did
-  -- not use it, as Flux's `nothing` gradient); but gs with no gradient for
-  -- any of the parameters is an error, since nothing would change.
-  -- `update(opt, p, g)` updates one tensor.
-  -- @param opt an optimiser (cnn.ADAM(), ...)
-  -- @param ps a list of tensors (cnn.params(model)), or one tensor
-  -- @param gs gradients keyed by tensor, or one tensor
-  -- @return ps
-  -- @usage cnn.update(opt, ps, cnn.gradient(function() return loss(x, y) end, ps))
-  function optimisers.update(opt, ps, gs)
-    return kind.update("update", opt, ps, gs)
-  end
-
-  return optimisers
+local function load(name)
+  return kind.define(require("cnn.optimisers." .. name))
 end
+
+local adam, adamw = load("adam"), load("adamw")
+local optimisers = {
+  Descent = load("descent")("Descent"),
+  Momentum = load("momentum")("Momentum"),
+  Nesterov = load("nesterov")("Nesterov"),
+  RMSProp = load("rmsprop")("RMSProp"),
+  ADAM = adam("ADAM"),
+  AdamW = adamw("AdamW"),
+}
+-- Flux's other spellings: the same functions
+optimisers.Adam = optimisers.ADAM
+optimisers.ADAMW = optimisers.AdamW
+
+--- Updates parameters in place from their gradients, as Flux's update!:
+-- `update(opt, ps, gs)` with `ps` a list of tensors and `gs` the
+-- gradients keyed by tensor (what `cnn.gradient(f, ps)` returns).
+-- A parameter without a gradient in gs is left as it is (the loss did
+-- not use it, as Flux's `nothing` gradient); but gs with no gradient for
+-- any of the parameters is an error, since nothing would change.
+-- `update(opt, p, g)` updates one tensor.
+-- @param opt an optimiser (cnn.ADAM(), ...)
+-- @param ps a list of tensors (cnn.params(model)), or one tensor
+-- @param gs gradients keyed by tensor, or one tensor
+-- @return ps
+-- @usage cnn.update(opt, ps, cnn.gradient(function() return loss(x, y) end, ps))
+-- @function update
+-- @param opt the optimiser
+-- @param ps the parameters (or one tensor)
+-- @param gs the gradients (or one tensor)
+function optimisers.update(opt, ps, gs)
+  return kind.update("update", opt, ps, gs)
+end
+
+return optimisers

@@ -14,29 +14,66 @@
 -- tensor a new method.
 -- @module cnn.tensor
 
-return function(cnn)
-  local core = cnn.core
-  return {
-    --- The Tensor metatable (`cnn.Tensor.methods` holds the methods).
-    Tensor = core.Tensor,
-    --- zeros(sizes... [, dtype]): sizes as integers or one table; dtype
-    -- "float32" (default) or "int32".
-    zeros = core.zeros,
-    --- ones(sizes... [, dtype]).
-    ones = core.ones,
-    --- fill(value, sizes... [, dtype]); fill(t, value) sets t in place.
-    fill = core.fill,
-    --- rand(sizes...): uniform in [0, 1).
-    rand = core.rand,
-    --- randn(sizes...): standard normal.
-    randn = core.randn,
-    --- seed(n): restarts the random sequence.
-    seed = core.seed,
-    --- tensor(nested_table [, dtype]): the outer table is dimension 1, so
-    -- tensor{{1, 2, 3}, {4, 5, 6}} is 2×3; a number gives a 0-dim tensor.
-    tensor = core.tensor,
-    --- range(first, last [, step]): Julia's collect(first:step:last) as a
-    -- Float32 vector.
-    range = core.range,
-  }
-end
+local core = require "cnn.core"
+
+return {
+  --- The Tensor metatable (`cnn.Tensor.methods` holds the methods).
+  -- @table Tensor
+  -- @usage cnn.Tensor.methods.double = function(t) return t * 2 end
+  Tensor = core.Tensor,
+  --- zeros(sizes... [, dtype]): sizes as integers or one table; dtype
+  -- "float32" (default) or "int32".
+  -- @function zeros
+  -- @param ... the sizes, then optionally the dtype
+  -- @treturn Tensor a new tensor of zeros
+  -- @usage local x = cnn.zeros(28, 28, 1, 64)
+  -- local i = cnn.zeros({3}, "int32")
+  zeros = core.zeros,
+  --- ones(sizes... [, dtype]).
+  -- @function ones
+  -- @param ... the sizes, then optionally the dtype ("float32" by default)
+  -- @treturn Tensor a new tensor of ones
+  -- @usage cnn.ones(2, 3)
+  ones = core.ones,
+  --- fill(value, sizes... [, dtype]); fill(t, value) sets t in place.
+  -- @function fill
+  -- @param ... the value and the sizes (then optionally the dtype), or a tensor and a value
+  -- @treturn Tensor the new tensor, or t
+  -- @usage cnn.fill(0.5, 2, 2)
+  -- cnn.fill(t, 0)
+  fill = core.fill,
+  --- rand(sizes...): uniform in [0, 1).
+  -- @function rand
+  -- @param ... the sizes
+  -- @treturn Tensor a new Float32 tensor
+  -- @usage cnn.seed(1); local u = cnn.rand(3, 3)
+  rand = core.rand,
+  --- randn(sizes...): standard normal.
+  -- @function randn
+  -- @param ... the sizes
+  -- @treturn Tensor a new Float32 tensor
+  -- @usage local noise = cnn.randn(10, 64) * 0.1
+  randn = core.randn,
+  --- seed(n): restarts the random sequence.
+  -- @function seed
+  -- @param n an integer
+  -- @usage cnn.seed(42)
+  seed = core.seed,
+  --- tensor(nested_table [, dtype]): the outer table is dimension 1, so
+  -- tensor{{1, 2, 3}, {4, 5, 6}} is 2×3; a number gives a 0-dim tensor.
+  -- @function tensor
+  -- @param t a nested table of numbers, or a number
+  -- @param[opt="float32"] dtype "float32" or "int32"
+  -- @treturn Tensor
+  -- @usage cnn.tensor{{1, 2, 3}, {4, 5, 6}}:size() --> {2, 3}
+  tensor = core.tensor,
+  --- range(first, last [, step]): Julia's collect(first:step:last) as a
+  -- Float32 vector.
+  -- @function range
+  -- @param first
+  -- @param last
+  -- @param[opt=1] step
+  -- @treturn Tensor a Float32 vector
+  -- @usage cnn.range(0, 9) -- the MNIST labels
+  range = core.range,
+}

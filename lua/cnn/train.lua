@@ -1,7 +1,10 @@
 --- The training loop: cnn.train (Flux's train!) and cnn.stop.
 -- @module cnn.train
 
+local core = require "cnn.core"
 local progress = require "cnn.progress"
+local autograd = require "cnn.autograd"
+local optimisers = require "cnn.optimisers"
 local argcheck = require "cnn.argcheck"
 local errors = require "cnn.errors"
 
@@ -94,18 +97,12 @@ local function call_each(callbacks, info)
   end
 end
 
---- Runs the callbacks after a step. Under a progress bar, print first
--- clears the bar's line, so what a callback prints (a test accuracy)
--- stays on a line of its own and the bar is redrawn below it.
+--- Runs the callbacks after a step. Under a progress bar the bar's line
+-- is cleared first, so that what a callback prints (a test accuracy)
+-- starts a line of its own; the next step draws the bar again below it.
 local function run_callbacks(callbacks, info, bar)
   if #callbacks == 0 then return end
-  if bar.mode ~= "bar" then return call_each(callbacks, info) end
-  local print0 = print
-  _G.print = function(...)
-    bar:clear()
-    return print0(...)
-  end
-  local restore <close> = setmetatable({}, { __close = function() _G.print = print0 end })
+  bar:clear()
   call_each(callbacks, info)
 end
 
@@ -123,7 +120,7 @@ local function describe_nonfinite(v)
   return v > 0 and "Inf" or "-Inf"
 end
 
-local function progress_mode(option, core)
+local function progress_mode(option)
   if option == false or option == "none" then return "none" end
   if option == "bar" or option == "lines" then return option end
   if option ~= nil and option ~= true then
@@ -135,101 +132,96 @@ local function progress_mode(option, core)
   return "lines"
 end
 
-return function(cnn)
-  local core = cnn.core
 
-  local function scalar(v)
-    if type(v) == "number" then return v end
-    if cnn.item then return cnn.item(v) end
-    return v:item()
+--- Ends the running cnn.train after the current batch (Flux.stop); the
+-- callbacks after the calling one are skipped.
+-- @function stop
+-- @usage cnn.train(loss, ps, loader, opt, {cb = function(info) if info.loss < 0.01 then cnn.stop() end end})
+local function stop()
+  if #stop_requested == 0 then
+    error("stop: no cnn.train is running", 2)
   end
-
-  --- Ends the running cnn.train after the current batch (Flux.stop); the
-  -- callbacks after the calling one are skipped.
-  local function stop()
-    if #stop_requested == 0 then
-      error("stop: no cnn.train is running", 2)
-    end
-    stop_requested[#stop_requested] = true
-  end
-
-  --- Trains on each element of `data` once, as Flux's train!: for each
-  -- element d, gs = gradient(() -> loss(d...), ps), update(opt, ps, gs),
-  -- then the callbacks, each given {step=, loss=} (loss of that batch).
-  -- @param loss function(x, y) returning a scalar loss
-  -- @param ps parameters (cnn.params(model))
-  -- @param data a DataLoader, an ncycle, any iterable of (x, y), or a Lua
-  --   array of {x, y} tables
-  -- @param opt an optimiser (ADAM(), Descent(0.1), ...)
-  -- @tparam[opt] table options cb = f or {f1, f2, ...}; progress = nil
-  --   (bar on a terminal, one line per pass otherwise), false, "bar" or "lines"
-  -- @treturn number mean loss over the batches trained
-  -- @treturn integer batches trained
-  local function train(loss, ps, data, opt, options)
-    if not is_callable(loss) then
-      error(("train: loss must be a function, got %s"):format(type(loss)), 2)
-    end
-    if data == nil or (type(data) ~= "table" and not is_callable(data)) then
-      error(("train: data must be an iterable or an array, got %s"):format(type(data)), 2)
-    end
-    -- a table with a metatable is iterated through __call or read through __index
-    local mt = getmetatable(data)
-    if type(mt) == "table" and not is_callable(data) and rawget(mt, "__index") == nil then
-      argcheck.fail("train", "data", "an iterable or an array", data)
-    end
-    if ps == nil then error("train: ps is nil; pass cnn.params(model)", 2) end
-    if opt == nil then error("train: opt is nil; pass an optimiser such as cnn.ADAM()", 2) end
-    if type(ps) == "table" then argcheck.tensor_list("train", "ps", ps) end
-    -- the rest is cnn.update's to check, at the first step
-    options = argcheck.options("train", options, {cb = true, progress = true})
-    local callbacks = check_callbacks(options.cb)
-    local clock = cnn.wallclock or core.monotime or os.clock
-    local total = length_of(data)
-    local bar = progress.new {
-      mode = progress_mode(options.progress, core),
-      clock = clock,
-      total = total,
-      pass_length = pass_length_of(data, total),
-      width = tonumber(os.getenv("COLUMNS")) or 80,
-    }
-
-    local depth = #stop_requested + 1
-    -- Runs however the loop ends, an error included (which propagates
-    -- untouched, traceback and all), even one raised by Ctrl-C between
-    -- two of these lines: the progress line is ended, so an error message
-    -- starts on a line of its own.
-    local cleanup <close> = setmetatable({}, { __close = function()
-      for i = #stop_requested, depth, -1 do stop_requested[i] = nil end
-      bar:finish()
-    end })
-    stop_requested[depth] = false
-
-    local step, loss_sum = 0, 0
-    for args in elements(data) do
-      step = step + 1
-      local value, gs = cnn.withgradient(function()
-        return scalar_loss(loss(table.unpack(args, 1, args.n)))
-      end, ps)
-      local v = scalar(value)
-      if v ~= v or v == math.huge or v == -math.huge then
-        argcheck.raise(("train: loss is %s at step %d"):format(describe_nonfinite(v), step))
-      end
-      if next(gs) == nil and type(ps) == "table" and #ps > 0 then
-        argcheck.raise(("train: the loss does not depend on any of the %d parameters in ps "
-          .. "(no gradient at step %d)"):format(#ps, step))
-      end
-      -- ps and opt are checked there, and named as train's arguments
-      errors.call_renamed("train", "update", cnn.update, opt, ps, gs)
-      loss_sum = loss_sum + v
-      bar:step(batch_images(args), v)
-      run_callbacks(callbacks, { step = step, loss = v }, bar)
-      if stop_requested[depth] then break end
-    end
-    return step > 0 and loss_sum / step or 0 / 0, step
-  end
-
-  return {
-    train = train,
-    stop = stop,
-  }
+  stop_requested[#stop_requested] = true
 end
+
+--- Trains on each element of `data` once, as Flux's train!: for each
+-- element d, gs = gradient(() -> loss(d...), ps), update(opt, ps, gs),
+-- then the callbacks, each given {step=, loss=} (loss of that batch).
+-- @param loss function(x, y) returning a scalar loss
+-- @param ps parameters (cnn.params(model))
+-- @param data a DataLoader, an ncycle, any iterable of (x, y), or a Lua
+--   array of {x, y} tables
+-- @param opt an optimiser (ADAM(), Descent(0.1), ...)
+-- @tparam[opt] table options cb = f or {f1, f2, ...}; progress = nil
+--   (bar on a terminal, one line per pass otherwise), false, "bar" or "lines"
+-- @treturn number mean loss over the batches trained
+-- @treturn integer batches trained
+-- @function train
+-- @usage cnn.train(loss, cnn.params(model), cnn.DataLoader(x, y, {batchsize = 64}), cnn.Adam())
+local function train(loss, ps, data, opt, options)
+  if not is_callable(loss) then
+    error(("train: loss must be a function, got %s"):format(type(loss)), 2)
+  end
+  if data == nil or (type(data) ~= "table" and not is_callable(data)) then
+    error(("train: data must be an iterable or an array, got %s"):format(type(data)), 2)
+  end
+  -- a table with a metatable is iterated through __call or read through __index
+  local mt = getmetatable(data)
+  if type(mt) == "table" and not is_callable(data) and rawget(mt, "__index") == nil then
+    argcheck.fail("train", "data", "an iterable or an array", data)
+  end
+  if ps == nil then error("train: ps is nil; pass cnn.params(model)", 2) end
+  if opt == nil then error("train: opt is nil; pass an optimiser such as cnn.ADAM()", 2) end
+  if type(ps) == "table" then argcheck.tensor_list("train", "ps", ps) end
+  -- the rest is cnn.update's to check, at the first step
+  options = argcheck.options("train", options, {cb = true, progress = true})
+  local callbacks = check_callbacks(options.cb)
+  local clock = core.monotime
+  local total = length_of(data)
+  local bar = progress.new {
+    mode = progress_mode(options.progress),
+    clock = clock,
+    total = total,
+    pass_length = pass_length_of(data, total),
+    width = tonumber(os.getenv("COLUMNS")) or 80,
+  }
+
+  local depth = #stop_requested + 1
+  -- Runs however the loop ends, an error included (which propagates
+  -- untouched, traceback and all), even one raised by Ctrl-C between two
+  -- of these lines: the progress line is ended, so an error message
+  -- starts on a line of its own.
+  local _ <close> = setmetatable({}, { __close = function()
+    for i = #stop_requested, depth, -1 do stop_requested[i] = nil end
+    bar:finish()
+  end })
+  stop_requested[depth] = false
+
+  local step, loss_sum = 0, 0
+  for args in elements(data) do
+    step = step + 1
+    local value, gs = autograd.withgradient(function()
+      return scalar_loss(loss(table.unpack(args, 1, args.n)))
+    end, ps)
+    local v = autograd.item(value)
+    if v ~= v or v == math.huge or v == -math.huge then
+      argcheck.raise(("train: loss is %s at step %d"):format(describe_nonfinite(v), step))
+    end
+    if next(gs) == nil and type(ps) == "table" and #ps > 0 then
+      argcheck.raise(("train: the loss does not depend on any of the %d parameters in ps "
+        .. "(no gradient at step %d)"):format(#ps, step))
+    end
+    -- ps and opt are checked there, and named as train's arguments
+    errors.call_renamed("train", "update", optimisers.update, opt, ps, gs)
+    loss_sum = loss_sum + v
+    bar:step(batch_images(args), v)
+    run_callbacks(callbacks, { step = step, loss = v }, bar)
+    if stop_requested[depth] then break end
+  end
+  return step > 0 and loss_sum / step or 0 / 0, step
+end
+
+return {
+  train = train,
+  stop = stop,
+}

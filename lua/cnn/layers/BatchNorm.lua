@@ -1,3 +1,16 @@
+--- The BatchNorm layer.
+-- @module cnn.layers.BatchNorm
+
+local argcheck = require "cnn.argcheck"
+local core = require "cnn.core"
+local ops = require "cnn.ops"
+local base = require "cnn.layers.base"
+local errors = require "cnn.errors"
+
+local OPTIONS = {momentum = true, eps = true}
+
+local BatchNorm = base.class("BatchNorm")
+
 --- BatchNorm(channels [, act] [, opts]): batch normalisation over the
 -- channel dimension (C of W×H×C×N, the features of features×N), as
 -- Flux's BatchNorm: y = act(gamma (x - mean) / sqrt(var + eps) + beta).
@@ -9,76 +22,70 @@
 -- `cnn.testmode`. Options: `momentum` (0.1), `eps` (1e-5).
 -- Fields: `gamma` (ones), `beta` (zeros) — trainable, in this order —
 -- and `running_mean` (zeros), `running_var` (ones).
--- @module cnn.layers.BatchNorm
-
-local argcheck = require "cnn.argcheck"
-local errors = require "cnn.errors"
-
-local OPTIONS = {momentum = true, eps = true}
-
-return function(cnn, base)
-  local BatchNorm = base.class("BatchNorm")
-
-  local function build(channels, act, opts, ...)
-    argcheck.arity("BatchNorm", 3, "channels, act, opts", channels, act, opts, ...)
-    act, opts = base.act_and_options(act, opts)
-    opts = argcheck.options("BatchNorm", opts, OPTIONS)
-    if math.type(channels) ~= "integer" or channels < 1 then
-      error("BatchNorm: channels must be a positive integer", 0)
-    end
-    act = base.activation("BatchNorm", act)
-    local momentum = argcheck.optional_number("BatchNorm", "momentum", opts.momentum, 0.1, "[0, 1]")
-    local eps = argcheck.optional_number("BatchNorm", "eps", opts.eps, 1e-5, "(0, inf)")
-    local core = cnn.core
-    local function filled(f) return errors.call_prefixed("BatchNorm", f, channels) end
-    return setmetatable({
-      channels = channels,
-      act = act,
-      gamma = filled(core.ones), beta = filled(core.zeros),
-      running_mean = filled(core.zeros), running_var = filled(core.ones),
-      momentum = momentum, eps = eps,
-      mode = "auto",
-    }, BatchNorm)
+-- @function BatchNorm
+-- @param channels C
+-- @param[opt] act the activation (identity if nil)
+-- @tparam[opt] table opts momentum (0.1), eps (1e-5)
+-- @return the layer
+-- @usage cnn.Chain(cnn.Conv({3, 3}, 1, 16), cnn.BatchNorm(16, cnn.relu))
+local function build(channels, act, opts, ...)
+  argcheck.arity("BatchNorm", 3, "channels, act, opts", channels, act, opts, ...)
+  act, opts = base.act_and_options(act, opts)
+  opts = argcheck.options("BatchNorm", opts, OPTIONS)
+  if math.type(channels) ~= "integer" or channels < 1 then
+    error("BatchNorm: channels must be a positive integer", 0)
   end
-
-  local function channel_dim(x)
-    local nd = x:ndims()
-    return nd == 2 and 1 or nd - 1
-  end
-
-  function BatchNorm:check(x)
-    local msg = base.check_tensor(x, "Float32")
-    if msg then return msg end
-    if x:ndims() < 2 then
-      return ("input has %d dimensions (%s), expected at least 2"):format(x:ndims(), base.shape(x))
-    end
-    local c = x:size(channel_dim(x))
-    if c ~= self.channels then
-      return ("input has %d channels (%s), expected %d"):format(c, base.shape(x), self.channels)
-    end
-    return nil
-  end
-
-  function BatchNorm:forward(x)
-    local y = cnn.batchnorm(x, self.gamma, self.beta, self.running_mean, self.running_var,
-                            base.is_active(self.mode, x, self.gamma, self.beta), self.momentum, self.eps)
-    if self.act then y = self.act(y) end
-    return y
-  end
-
-  function BatchNorm:parameters()
-    return {self.gamma, self.beta}
-  end
-
-  function BatchNorm:nontrainable()
-    return {self.running_mean, self.running_var}
-  end
-
-  BatchNorm.set_mode = base.set_mode
-
-  function BatchNorm:describe()
-    return ("BatchNorm(%d%s)"):format(self.channels, base.act_string(self.act))
-  end
-
-  return base.constructor(build, BatchNorm)
+  act = base.activation("BatchNorm", act)
+  local momentum = argcheck.optional_number("BatchNorm", "momentum", opts.momentum, 0.1, "[0, 1]")
+  local eps = argcheck.optional_number("BatchNorm", "eps", opts.eps, 1e-5, "(0, inf)")
+  local function filled(f) return errors.call_prefixed("BatchNorm", f, channels) end
+  return setmetatable({
+    channels = channels,
+    act = act,
+    gamma = filled(core.ones), beta = filled(core.zeros),
+    running_mean = filled(core.zeros), running_var = filled(core.ones),
+    momentum = momentum, eps = eps,
+    mode = "auto",
+  }, BatchNorm)
 end
+
+local function channel_dim(x)
+  local nd = x:ndims()
+  return nd == 2 and 1 or nd - 1
+end
+
+function BatchNorm:check(x)
+  local msg = base.check_tensor(x, "Float32")
+  if msg then return msg end
+  if x:ndims() < 2 then
+    return ("input has %d dimensions (%s), expected at least 2"):format(x:ndims(), base.shape(x))
+  end
+  local c = x:size(channel_dim(x))
+  if c ~= self.channels then
+    return ("input has %d channels (%s), expected %d"):format(c, base.shape(x), self.channels)
+  end
+  return nil
+end
+
+function BatchNorm:forward(x)
+  local y = ops.batchnorm(x, self.gamma, self.beta, self.running_mean, self.running_var,
+                          base.is_active(self.mode), self.momentum, self.eps)
+  if self.act then y = self.act(y) end
+  return y
+end
+
+function BatchNorm:parameters()
+  return {self.gamma, self.beta}
+end
+
+function BatchNorm:nontrainable()
+  return {self.running_mean, self.running_var}
+end
+
+BatchNorm.set_mode = base.set_mode
+
+function BatchNorm:describe()
+  return ("BatchNorm(%d%s)"):format(self.channels, base.act_string(self.act))
+end
+
+return base.constructor(build, BatchNorm)

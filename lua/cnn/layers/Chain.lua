@@ -1,3 +1,256 @@
+--- The Chain model.
+-- @module cnn.layers.Chain
+
+local core = require "cnn.core"
+local errors = require "cnn.errors"
+local autograd = require "cnn.autograd"
+local base = require "cnn.layers.base"
+local walk = require "cnn.layers.walk"
+
+local Chain = base.Chain
+local methods = {}
+local is_chain, is_layer_class = base.is_chain, base.is_layer_class
+local check_layer = base.check_layer
+
+local function refuse_cycle(fname, model)
+  local cycle = base.find_cycle(model)
+  if cycle then errors.raise(("%s: the model contains itself: %s"):format(fname, cycle)) end
+end
+
+local function new(list)
+  local layers = {}
+  for i = 1, list.n or #list do
+    check_layer(list[i], i)
+    layers[i] = list[i]
+  end
+  return setmetatable({layers = layers}, Chain)
+end
+
+-- Runs layers first..last in order; returns y, or nil and the message of
+-- the first layer that rejects its input.
+local function run_layers(self, x, prefix, first, last)
+  local list = self.layers
+  for i = first, last do
+    local l = list[i]
+    if is_chain(l) then
+      local y, msg = l:run(x, ("%sChain layer %d, "):format(prefix, i))
+      if msg then return nil, msg end
+      x = y
+    elseif is_layer_class(l) then
+      local msg = l:check(x)
+      if msg then return nil, ("%sChain layer %d, %s: %s"):format(prefix, i, l:describe(), msg) end
+      x = l:forward(x)
+    else
+      x = l(x)
+    end
+  end
+  return x
+end
+
+-- Layers that treat each sample of a batch on its own, the same way
+-- whatever the batch: a leading run of them can take a big batch a slice
+-- at a time.
+local PER_SAMPLE = {Conv = true, MaxPool = true, MeanPool = true}
+local EVAL_CHUNK = 256
+
+local function per_sample_prefix(list)
+  local k = 0
+  while k < #list do
+    local mt = getmetatable(list[k + 1])
+    if type(mt) ~= "table" or not PER_SAMPLE[mt.name] then break end
+    k = k + 1
+  end
+  return k
+end
+
+-- Outside a gradient call, a big batch goes through the leading
+-- per-sample layers in slices of `evalchunk` images: a slice's
+-- activations stay in the caches and its memory serves the next slice;
+-- the results are those of the whole batch. Returns false when that
+-- does not apply or a layer rejects a slice (the whole batch then gives
+-- the error message with its own sizes), else true and what run returns.
+local function run_sliced(self, x, prefix)
+  local chunk = rawget(self, "evalchunk") or EVAL_CHUNK
+  if chunk < 1 or autograd.isrecording() or not base.is_tensor(x) then return false end
+  -- a freed x is left to the first layer, whose check names it
+  if x:isfreed() or x:ndims() ~= 4 or x:size(4) <= chunk then return false end
+  local k = per_sample_prefix(self.layers)
+  if k == 0 then return false end
+  -- slices of one size, so that one set of primitives serves them all
+  local n, out = x:size(4), nil
+  local count = (n + chunk - 1) // chunk
+  chunk = (n + count - 1) // count
+  for first = 1, n, chunk do
+    local last = math.min(first + chunk - 1, n)
+    local y = run_layers(self, x:slice(4, first, last), prefix, 1, k)
+    if not y then return false end
+    if not out then
+      local sizes = y:size()
+      sizes[4] = n
+      out = core.zeros(sizes)
+    end
+    out:slice(4, first, last):copy(y)
+  end
+  return true, run_layers(self, out, prefix, k + 1, #self.layers)
+end
+
+--- Runs the layers in order; returns y, or nil and the message of the
+-- first layer that rejects its input.
+function methods.run(self, x, prefix)
+  local sliced, y, msg = run_sliced(self, x, prefix)
+  if sliced then return y, msg end
+  return run_layers(self, x, prefix, 1, #self.layers)
+end
+
+--- Runs the layers in order and calls visit(i, layer, y, depth) after
+-- each one (depth counts nested Chains from 0). An input that does not
+-- fit a layer raises the message a call of the Chain would.
+function methods.each_output(self, x, visit, depth, prefix)
+  depth, prefix = depth or 0, prefix or ""
+  for i, l in ipairs(self.layers) do
+    if is_chain(l) then
+      visit(i, l, nil, depth)
+      x = l:each_output(x, visit, depth + 1, ("%sChain layer %d, "):format(prefix, i))
+    else
+      local y, msg = run_layers(self, x, prefix, i, i)
+      if msg then errors.raise(msg) end
+      x = y
+    end
+    visit(i, l, x, depth)
+  end
+  return x
+end
+
+function methods.forward(self, x)
+  refuse_cycle("Chain", self)
+  local y, msg = self:run(x, "")
+  if msg then errors.raise(msg) end
+  return y
+end
+
+--- The layers, for walks of the model; a Chain that contains itself is
+-- refused, as any walk through it would never end.
+function methods.children(self)
+  refuse_cycle("Chain", self)
+  return self.layers
+end
+
+--- The trainable tensors of all the layers, as `cnn.params(m)`.
+function methods.parameters(self)
+  return walk.params(self)
+end
+
+function methods.check()
+  return nil
+end
+
+-- Printing as Flux does: one layer a line with its parameter count, and
+-- a total for the whole Chain.
+
+local function counts_comment(trainable, fixed)
+  if trainable == 0 then return nil end
+  local s = ("# %s parameters"):format(base.count_string(trainable))
+  if fixed > 0 then s = s .. (", plus %s non-trainable"):format(base.count_string(fixed)) end
+  return s
+end
+
+local function bytes_string(bytes)
+  if bytes < 1024 then return ("%d bytes"):format(bytes) end
+  if bytes < 1024 * 1024 then return ("%.3f KiB"):format(bytes / 1024) end
+  return ("%.3f MiB"):format(bytes / (1024 * 1024))
+end
+
+local function layer_line(l)
+  if type(l) == "function" then return base.function_name(l) end
+  return tostring(l)
+end
+
+-- Appends {text, comment} rows for a Chain's lines at an indentation; a
+-- Chain inside itself shows as <cycle> (on_path: the Chains above).
+local function chain_rows(chain, indent, rows, on_path)
+  on_path[chain] = true
+  for _, l in ipairs(chain.layers) do
+    if on_path[l] then
+      rows[#rows + 1] = {indent .. "<cycle>,"}
+    elseif is_chain(l) then
+      rows[#rows + 1] = {indent .. "Chain("}
+      chain_rows(l, indent .. "  ", rows, on_path)
+      rows[#rows + 1] = {indent .. "),"}
+    else
+      local comment
+      if base.is_layer(l) then
+        local fixed = l.nontrainable and base.numel_of(l:nontrainable()) or 0
+        comment = counts_comment(base.numel_of(l:parameters()), fixed)
+      end
+      rows[#rows + 1] = {indent .. layer_line(l) .. ",", comment}
+    end
+  end
+  on_path[chain] = nil
+end
+
+local function total_comment(chain)
+  local ps = walk.params_shown(chain)
+  local n = base.numel_of(ps)
+  local s = ("# Total: %d arrays, %s parameters, %s.")
+    :format(#ps, base.count_string(n), bytes_string(4 * n))
+  local fixed = walk.nontrainable_count(chain)
+  if fixed > 0 then
+    s = s:sub(1, -2) .. (", plus %s non-trainable."):format(base.count_string(fixed))
+  end
+  return s
+end
+
+function methods.describe(self)
+  local rows = {{"Chain("}}
+  chain_rows(self, "  ", rows, {})
+  rows[#rows + 1] = {")", total_comment(self)}
+  local width = 0
+  for _, r in ipairs(rows) do
+    if r[2] then width = math.max(width, utf8.len(r[1])) end
+  end
+  local lines = {}
+  for i, r in ipairs(rows) do
+    if r[2] then
+      lines[i] = r[1] .. (" "):rep(width + 2 - utf8.len(r[1])) .. r[2]
+    else
+      lines[i] = r[1]
+    end
+  end
+  return table.concat(lines, "\n")
+end
+
+-- Index i of n layers, negative ones counting from the end.
+local function absolute(i, n)
+  if i < 0 then return n + 1 + i end
+  return i
+end
+
+local function slice(self, range)
+  local n = #self.layers
+  local first, last = range[1], range[2] or -1
+  if math.type(first) ~= "integer" or math.type(last) ~= "integer" then
+    errors.raise("Chain: a slice is {first, last} with integer indices")
+  end
+  local i, j = absolute(first, n), absolute(last, n)
+  if i < 1 or j > n or i > j + 1 then
+    errors.raise(("Chain: layers %d to %d are out of range for a Chain of %d layers")
+      :format(first, last, n))
+  end
+  return new(table.move(self.layers, i, j, 1, {}))
+end
+
+Chain.__index = function(self, k)
+  if math.type(k) == "integer" then
+    local layers = rawget(self, "layers")
+    return layers[absolute(k, #layers)]
+  end
+  if type(k) == "table" then return slice(self, k) end
+  return methods[k]
+end
+Chain.__len = function(self) return #self.layers end
+Chain.__call = methods.forward
+Chain.__tostring = function(self) return self:describe() end
+
 --- Chain(l1, l2, ...): applies its layers in order, like Flux's Chain.
 -- A layer is a cnn layer, a nested Chain or any Lua function of one tensor
 -- (`cnn.softmax`, `function(x) return x:reshape(-1, x:size(4)) end`).
@@ -14,305 +267,11 @@
 -- (default 256; 0 turns this off) goes through the leading Conv and
 -- pooling layers that many images at a time, which is faster and needs
 -- less memory, with the same result.
--- @module cnn.layers.Chain
-
-local errors = require "cnn.errors"
-
-return function(cnn, base)
-  local Chain = {name = "Chain"}
-  local methods = {}
-
-  local function is_chain(x)
-    return getmetatable(x) == Chain
-  end
-  base.is_chain = is_chain
-
-  local function is_layer_class(x)
-    local mt = getmetatable(x)
-    return type(mt) == "table" and mt.describe ~= nil and mt.forward ~= nil
-  end
-  base.is_layer = function(x) return is_layer_class(x) or is_chain(x) end
-
-  local function check_layer(l, i)
-    if type(l) == "function" or base.is_layer(l) then return end
-    local mt = getmetatable(l)
-    if type(mt) == "table" and mt.__call then return end
-    error(("Chain: layer %d is a %s, not a layer or a function"):format(i, type(l)), 3)
-  end
-
-  --- The layers directly inside a layer: a Chain's own list (read as it
-  -- is, so that a Chain that contains itself can still be shown), else
-  -- what its children() gives.
-  function base.sublayers(l)
-    if is_chain(l) then return rawget(l, "layers") end
-    return l:children()
-  end
-
-  --- Where a model contains itself, as "m[2][1] is m" (m being the model),
-  -- or nil. A layer may appear twice (shared); only a layer inside itself
-  -- makes a cycle, along which every walk of the model would go forever.
-  function base.find_cycle(model)
-    local on_path, path = {}, {}
-    local function text(depth)
-      local s = "m"
-      for k = 1, depth do s = s .. ("[%d]"):format(path[k]) end
-      return s
-    end
-    local function visit(l, depth)
-      if type(l) == "function" or not base.is_layer(l) then return nil end
-      if on_path[l] then return ("%s is %s"):format(text(depth), text(on_path[l])) end
-      on_path[l] = depth
-      for i, child in ipairs(base.sublayers(l)) do
-        path[depth + 1] = i
-        local found = visit(child, depth + 1)
-        if found then return found end
-      end
-      on_path[l] = nil
-      return nil
-    end
-    return visit(model, 0)
-  end
-
-  local function refuse_cycle(fname, model)
-    local cycle = base.find_cycle(model)
-    if cycle then errors.raise(("%s: the model contains itself: %s"):format(fname, cycle)) end
-  end
-
-  local function new(list)
-    local layers = {}
-    for i = 1, list.n or #list do
-      check_layer(list[i], i)
-      layers[i] = list[i]
-    end
-    return setmetatable({layers = layers}, Chain)
-  end
-
-  -- Runs layers first..last in order; returns y, or nil and the message of
-  -- the first layer that rejects its input.
-  local function run_layers(self, x, prefix, first, last)
-    local list = self.layers
-    for i = first, last do
-      local l = list[i]
-      if is_chain(l) then
-        local y, msg = l:run(x, ("%sChain layer %d, "):format(prefix, i))
-        if msg then return nil, msg end
-        x = y
-      elseif is_layer_class(l) then
-        local msg = l:check(x)
-        if msg then return nil, ("%sChain layer %d, %s: %s"):format(prefix, i, l:describe(), msg) end
-        x = l:forward(x)
-      else
-        x = l(x)
-      end
-    end
-    return x
-  end
-
-  -- Layers that treat each sample of a batch on its own, the same way
-  -- whatever the batch: a leading run of them can take a big batch a slice
-  -- at a time.
-  local PER_SAMPLE = {Conv = true, MaxPool = true, MeanPool = true}
-  local EVAL_CHUNK = 256
-
-  local function per_sample_prefix(list)
-    local k = 0
-    while k < #list do
-      local mt = getmetatable(list[k + 1])
-      if type(mt) ~= "table" or not PER_SAMPLE[mt.name] then break end
-      k = k + 1
-    end
-    return k
-  end
-
-  -- Outside a gradient call, a big batch goes through the leading
-  -- per-sample layers in slices of `evalchunk` images: a slice's
-  -- activations stay in the caches and its memory serves the next slice;
-  -- the results are those of the whole batch. Returns false when that
-  -- does not apply or a layer rejects a slice (the whole batch then gives
-  -- the error message with its own sizes), else true and what run returns.
-  local function run_sliced(self, x, prefix)
-    local chunk = rawget(self, "evalchunk") or EVAL_CHUNK
-    if chunk < 1 or cnn.isrecording() or not base.is_tensor(x) then return false end
-    -- a freed x is left to the first layer, whose check names it
-    if x:isfreed() or x:ndims() ~= 4 or x:size(4) <= chunk then return false end
-    local k = per_sample_prefix(self.layers)
-    if k == 0 then return false end
-    -- slices of one size, so that one set of primitives serves them all
-    local n, out = x:size(4), nil
-    local count = (n + chunk - 1) // chunk
-    chunk = (n + count - 1) // count
-    for first = 1, n, chunk do
-      local last = math.min(first + chunk - 1, n)
-      local y = run_layers(self, x:slice(4, first, last), prefix, 1, k)
-      if not y then return false end
-      if not out then
-        local sizes = y:size()
-        sizes[4] = n
-        out = cnn.core.zeros(sizes)
-      end
-      out:slice(4, first, last):copy(y)
-    end
-    return true, run_layers(self, out, prefix, k + 1, #self.layers)
-  end
-
-  --- Runs the layers in order; returns y, or nil and the message of the
-  -- first layer that rejects its input.
-  function methods.run(self, x, prefix)
-    local sliced, y, msg = run_sliced(self, x, prefix)
-    if sliced then return y, msg end
-    return run_layers(self, x, prefix, 1, #self.layers)
-  end
-
-  --- Runs the layers in order and calls visit(i, layer, y, depth) after
-  -- each one (depth counts nested Chains from 0). An input that does not
-  -- fit a layer raises the message a call of the Chain would.
-  function methods.each_output(self, x, visit, depth, prefix)
-    depth, prefix = depth or 0, prefix or ""
-    for i, l in ipairs(self.layers) do
-      if is_chain(l) then
-        visit(i, l, nil, depth)
-        x = l:each_output(x, visit, depth + 1, ("%sChain layer %d, "):format(prefix, i))
-      else
-        local y, msg = run_layers(self, x, prefix, i, i)
-        if msg then errors.raise(msg) end
-        x = y
-      end
-      visit(i, l, x, depth)
-    end
-    return x
-  end
-
-  function methods.forward(self, x)
-    refuse_cycle("Chain", self)
-    local y, msg = self:run(x, "")
-    if msg then errors.raise(msg) end
-    return y
-  end
-
-  --- The layers, for walks of the model; a Chain that contains itself is
-  -- refused, as any walk through it would never end.
-  function methods.children(self)
-    refuse_cycle("Chain", self)
-    return self.layers
-  end
-
-  --- The trainable tensors of all the layers, as `cnn.params(m)`.
-  function methods.parameters(self)
-    return base.params(self)
-  end
-
-  function methods.check()
-    return nil
-  end
-
-  -- Printing as Flux does: one layer a line with its parameter count, and
-  -- a total for the whole Chain.
-
-  local function counts_comment(trainable, fixed)
-    if trainable == 0 then return nil end
-    local s = ("# %s parameters"):format(base.count_string(trainable))
-    if fixed > 0 then s = s .. (", plus %s non-trainable"):format(base.count_string(fixed)) end
-    return s
-  end
-
-  local function bytes_string(bytes)
-    if bytes < 1024 then return ("%d bytes"):format(bytes) end
-    if bytes < 1024 * 1024 then return ("%.3f KiB"):format(bytes / 1024) end
-    return ("%.3f MiB"):format(bytes / (1024 * 1024))
-  end
-
-  local function layer_line(l)
-    if type(l) == "function" then return base.function_name(l) end
-    return tostring(l)
-  end
-
-  -- Appends {text, comment} rows for a Chain's lines at an indentation; a
-  -- Chain inside itself shows as <cycle> (on_path: the Chains above).
-  local function chain_rows(chain, indent, rows, on_path)
-    on_path[chain] = true
-    for _, l in ipairs(chain.layers) do
-      if on_path[l] then
-        rows[#rows + 1] = {indent .. "<cycle>,"}
-      elseif is_chain(l) then
-        rows[#rows + 1] = {indent .. "Chain("}
-        chain_rows(l, indent .. "  ", rows, on_path)
-        rows[#rows + 1] = {indent .. "),"}
-      else
-        local comment
-        if base.is_layer(l) then
-          local fixed = l.nontrainable and base.numel_of(l:nontrainable()) or 0
-          comment = counts_comment(base.numel_of(l:parameters()), fixed)
-        end
-        rows[#rows + 1] = {indent .. layer_line(l) .. ",", comment}
-      end
-    end
-    on_path[chain] = nil
-  end
-
-  local function total_comment(chain)
-    local ps = base.params_shown(chain)
-    local n = base.numel_of(ps)
-    local s = ("# Total: %d arrays, %s parameters, %s.")
-      :format(#ps, base.count_string(n), bytes_string(4 * n))
-    local fixed = base.nontrainable_count(chain)
-    if fixed > 0 then
-      s = s:sub(1, -2) .. (", plus %s non-trainable."):format(base.count_string(fixed))
-    end
-    return s
-  end
-
-  function methods.describe(self)
-    local rows = {{"Chain("}}
-    chain_rows(self, "  ", rows, {})
-    rows[#rows + 1] = {")", total_comment(self)}
-    local width = 0
-    for _, r in ipairs(rows) do
-      if r[2] then width = math.max(width, utf8.len(r[1])) end
-    end
-    local lines = {}
-    for i, r in ipairs(rows) do
-      if r[2] then
-        lines[i] = r[1] .. (" "):rep(width + 2 - utf8.len(r[1])) .. r[2]
-      else
-        lines[i] = r[1]
-      end
-    end
-    return table.concat(lines, "\n")
-  end
-
-  -- Index i of n layers, negative ones counting from the end.
-  local function absolute(i, n)
-    if i < 0 then return n + 1 + i end
-    return i
-  end
-
-  local function slice(self, range)
-    local n = #self.layers
-    local first, last = range[1], range[2] or -1
-    if math.type(first) ~= "integer" or math.type(last) ~= "integer" then
-      errors.raise("Chain: a slice is {first, last} with integer indices")
-    end
-    local i, j = absolute(first, n), absolute(last, n)
-    if i < 1 or j > n or i > j + 1 then
-      errors.raise(("Chain: layers %d to %d are out of range for a Chain of %d layers")
-        :format(first, last, n))
-    end
-    return new(table.move(self.layers, i, j, 1, {}))
-  end
-
-  Chain.__index = function(self, k)
-    if math.type(k) == "integer" then
-      local layers = rawget(self, "layers")
-      return layers[absolute(k, #layers)]
-    end
-    if type(k) == "table" then return slice(self, k) end
-    return methods[k]
-  end
-  Chain.__len = function(self) return #self.layers end
-  Chain.__call = methods.forward
-  Chain.__tostring = function(self) return self:describe() end
-
-  return function(...)
-    return new(table.pack(...))
-  end
+-- @function Chain
+-- @param ... the layers
+-- @return the Chain
+-- @usage local model = cnn.Chain(cnn.Conv({3, 3}, 1, 16, cnn.relu), cnn.MaxPool({2, 2}),
+--   cnn.flatten, cnn.Dense(2704, 10))
+return function(...)
+  return new(table.pack(...))
 end

@@ -1,3 +1,64 @@
+--- The Conv layer.
+-- @module cnn.layers.Conv
+
+local argcheck = require "cnn.argcheck"
+local core = require "cnn.core"
+local ops = require "cnn.ops"
+local activations = require "cnn.activations"
+local initialisers = require "cnn.initialisers"
+local base = require "cnn.layers.base"
+
+local OPTIONS = {pad = true, stride = true, dilation = true, bias = true, init = true}
+
+local Conv = base.class("Conv")
+
+local function fail(msg)
+  error("Conv: " .. msg, 0)
+end
+
+local function checked_tuple(value, n, what, minimum)
+  local t, msg = base.tuple(value, n, what)
+  if not t then fail(msg) end
+  for i = 1, n do
+    if t[i] < minimum then fail(("%s must be at least %d"):format(what, minimum)) end
+  end
+  return t
+end
+
+-- Flux's SamePad: the padding that keeps W×H at stride 1, the odd pixel
+-- on the low side.
+local function same_pad(kernel, dilation)
+  local pad = {}
+  for d = 1, 2 do
+    local total = (kernel[d] - 1) * dilation[d]
+    local hi = total // 2
+    pad[2 * d - 1], pad[2 * d] = total - hi, hi
+  end
+  return pad
+end
+
+local function parse_pad(value, kernel, dilation)
+  if value == nil then return {0, 0, 0, 0} end
+  if value == "same" then return same_pad(kernel, dilation) end
+  if type(value) == "table" and #value == 2 then
+    local p = checked_tuple(value, 2, "pad", 0)
+    return {p[1], p[1], p[2], p[2]}
+  end
+  return checked_tuple(value, 4, "pad", 0)
+end
+
+local function parse_channels(cin, cout, act, opts)
+  if type(cin) == "table" then -- the pair form Conv(k, {cin, cout}, act, opts)
+    cin, cout, act, opts = cin[1], cin[2], cout, act
+  end
+  act, opts = base.act_and_options(act, opts)
+  opts = argcheck.options("Conv", opts, OPTIONS)
+  if math.type(cin) ~= "integer" or math.type(cout) ~= "integer" or cin < 1 or cout < 1 then
+    fail("channels must be positive integers")
+  end
+  return cin, cout, base.activation("Conv", act), opts
+end
+
 --- Conv(kernel, cin, cout [, act] [, opts]): 2-D convolution layer, as
 -- Flux's `Conv((3,3), 1=>16, relu; pad=1)`, on W×H×C×N images.
 --
@@ -15,131 +76,82 @@
 -- Fields: `weight` (kW×kH×Cin×Cout), `bias` (Cout, or nil), `act`,
 -- `pad`, `stride`, `dilation`. Convolution is cross-correlation (as in
 -- PyTorch); weights from Flux's Conv need a 180° rotation.
--- @module cnn.layers.Conv
-
-local argcheck = require "cnn.argcheck"
-
-local OPTIONS = {pad = true, stride = true, dilation = true, bias = true, init = true}
-
-return function(cnn, base)
-  local Conv = base.class("Conv")
-
-  local function fail(msg)
-    error("Conv: " .. msg, 0)
+-- @function Conv
+-- @param kernel {kw, kh}
+-- @param cin the input channels (or the pair {cin, cout})
+-- @param cout the output channels
+-- @param[opt] act the activation (identity if nil)
+-- @tparam[opt] table opts pad (0), stride (1), dilation (1), bias (true), init (cnn.glorot_uniform)
+-- @return the layer
+-- @usage cnn.Conv({3, 3}, 1, 16, cnn.relu, {pad = 1})
+local function build(kernel, cin, cout, act, opts, ...)
+  if type(cin) == "table" then
+    argcheck.arity("Conv", 4, "kernel, {cin, cout}, act, opts", kernel, cin, cout, act, opts, ...)
+  else
+    argcheck.arity("Conv", 5, "kernel, cin, cout, act, opts", kernel, cin, cout, act, opts, ...)
   end
-
-  local function checked_tuple(value, n, what, minimum)
-    local t, msg = base.tuple(value, n, what)
-    if not t then fail(msg) end
-    for i = 1, n do
-      if t[i] < minimum then fail(("%s must be at least %d"):format(what, minimum)) end
-    end
-    return t
-  end
-
-  -- Flux's SamePad: the padding that keeps W×H at stride 1, the odd pixel
-  -- on the low side.
-  local function same_pad(kernel, dilation)
-    local pad = {}
-    for d = 1, 2 do
-      local total = (kernel[d] - 1) * dilation[d]
-      local hi = total // 2
-      pad[2 * d - 1], pad[2 * d] = total - hi, hi
-    end
-    return pad
-  end
-
-  local function parse_pad(value, kernel, dilation)
-    if value == nil then return {0, 0, 0, 0} end
-    if value == "same" then return same_pad(kernel, dilation) end
-    if type(value) == "table" and #value == 2 then
-      local p = checked_tuple(value, 2, "pad", 0)
-      return {p[1], p[1], p[2], p[2]}
-    end
-    return checked_tuple(value, 4, "pad", 0)
-  end
-
-  local function parse_channels(cin, cout, act, opts)
-    if type(cin) == "table" then -- the pair form Conv(k, {cin, cout}, act, opts)
-      cin, cout, act, opts = cin[1], cin[2], cout, act
-    end
-    act, opts = base.act_and_options(act, opts)
-    opts = argcheck.options("Conv", opts, OPTIONS)
-    if math.type(cin) ~= "integer" or math.type(cout) ~= "integer" or cin < 1 or cout < 1 then
-      fail("channels must be positive integers")
-    end
-    return cin, cout, base.activation("Conv", act), opts
-  end
-
-  local function build(kernel, cin, cout, act, opts, ...)
-    if type(cin) == "table" then
-      argcheck.arity("Conv", 4, "kernel, {cin, cout}, act, opts", kernel, cin, cout, act, opts, ...)
-    else
-      argcheck.arity("Conv", 5, "kernel, cin, cout, act, opts", kernel, cin, cout, act, opts, ...)
-    end
-    cin, cout, act, opts = parse_channels(cin, cout, act, opts)
-    kernel = checked_tuple(kernel, 2, "kernel", 1)
-    local stride = checked_tuple(opts.stride or 1, 2, "stride", 1)
-    local dilation = checked_tuple(opts.dilation or 1, 2, "dilation", 1)
-    local pad = parse_pad(opts.pad, kernel, dilation)
-    local bias = base.bias_option("Conv", opts.bias)
-    local self = setmetatable({
-      weight = base.initialised("Conv", opts.init or cnn.glorot_uniform, kernel[1], kernel[2], cin, cout),
-      bias = bias and base.zeros("Conv", cnn.core, cout) or nil,
-      act = act,
-      kernel = kernel, cin = cin, cout = cout,
-      pad = pad, stride = stride, dilation = dilation,
-    }, Conv)
-    self.fused = self.act ~= nil and self.act == cnn.relu
-    self.options = {stride = stride, pad = pad, dilation = dilation,
-                    activation = self.fused and "relu" or nil}
-    return self
-  end
-
-  -- Extent of the dilated kernel along dimension d.
-  local function extent(self, d)
-    return (self.kernel[d] - 1) * self.dilation[d] + 1
-  end
-
-  function Conv:check(x)
-    local msg = base.check_ndims(x, 4, "W×H×C×N")
-    if msg then return msg end
-    if x:size(3) ~= self.cin then
-      return ("input has %d channels (%s), expected %d"):format(x:size(3), base.shape(x), self.cin)
-    end
-    local w = x:size(1) + self.pad[1] + self.pad[2]
-    local h = x:size(2) + self.pad[3] + self.pad[4]
-    if w < extent(self, 1) or h < extent(self, 2) then
-      return ("input (%s) with padding is smaller than the kernel (%d, %d)")
-        :format(base.shape(x), extent(self, 1), extent(self, 2))
-    end
-    return nil
-  end
-
-  function Conv:forward(x)
-    local y = cnn.conv2d(x, self.weight, self.bias, self.options)
-    if self.act and not self.fused then y = self.act(y) end
-    return y
-  end
-
-  function Conv:parameters()
-    return {self.weight, self.bias}
-  end
-
-  local function all_equal(t, v)
-    for i = 1, #t do if t[i] ~= v then return false end end
-    return true
-  end
-
-  function Conv:describe()
-    local s = ("Conv((%d, %d), %d => %d"):format(self.kernel[1], self.kernel[2], self.cin, self.cout)
-      .. base.act_string(self.act)
-    if not all_equal(self.pad, 0) then s = s .. ", pad=" .. base.tuple_string(self.pad) end
-    if not all_equal(self.stride, 1) then s = s .. ", stride=" .. base.tuple_string(self.stride) end
-    if not all_equal(self.dilation, 1) then s = s .. ", dilation=" .. base.tuple_string(self.dilation) end
-    if not self.bias then s = s .. ", bias=false" end
-    return s .. ")"
-  end
-
-  return base.constructor(build, Conv)
+  cin, cout, act, opts = parse_channels(cin, cout, act, opts)
+  kernel = checked_tuple(kernel, 2, "kernel", 1)
+  local stride = checked_tuple(opts.stride or 1, 2, "stride", 1)
+  local dilation = checked_tuple(opts.dilation or 1, 2, "dilation", 1)
+  local pad = parse_pad(opts.pad, kernel, dilation)
+  local bias = base.bias_option("Conv", opts.bias)
+  local self = setmetatable({
+    weight = base.initialised("Conv", opts.init or initialisers.glorot_uniform, kernel[1], kernel[2], cin, cout),
+    bias = bias and base.zeros("Conv", core, cout) or nil,
+    act = act,
+    kernel = kernel, cin = cin, cout = cout,
+    pad = pad, stride = stride, dilation = dilation,
+  }, Conv)
+  self.fused = self.act ~= nil and self.act == activations.relu
+  self.options = {stride = stride, pad = pad, dilation = dilation,
+                  activation = self.fused and "relu" or nil}
+  return self
 end
+
+-- Extent of the dilated kernel along dimension d.
+local function extent(self, d)
+  return (self.kernel[d] - 1) * self.dilation[d] + 1
+end
+
+function Conv:check(x)
+  local msg = base.check_ndims(x, 4, "W×H×C×N")
+  if msg then return msg end
+  if x:size(3) ~= self.cin then
+    return ("input has %d channels (%s), expected %d"):format(x:size(3), base.shape(x), self.cin)
+  end
+  local w = x:size(1) + self.pad[1] + self.pad[2]
+  local h = x:size(2) + self.pad[3] + self.pad[4]
+  if w < extent(self, 1) or h < extent(self, 2) then
+    return ("input (%s) with padding is smaller than the kernel (%d, %d)")
+      :format(base.shape(x), extent(self, 1), extent(self, 2))
+  end
+  return nil
+end
+
+function Conv:forward(x)
+  local y = ops.conv2d(x, self.weight, self.bias, self.options)
+  if self.act and not self.fused then y = self.act(y) end
+  return y
+end
+
+function Conv:parameters()
+  return {self.weight, self.bias}
+end
+
+local function all_equal(t, v)
+  for i = 1, #t do if t[i] ~= v then return false end end
+  return true
+end
+
+function Conv:describe()
+  local s = ("Conv((%d, %d), %d => %d"):format(self.kernel[1], self.kernel[2], self.cin, self.cout)
+    .. base.act_string(self.act)
+  if not all_equal(self.pad, 0) then s = s .. ", pad=" .. base.tuple_string(self.pad) end
+  if not all_equal(self.stride, 1) then s = s .. ", stride=" .. base.tuple_string(self.stride) end
+  if not all_equal(self.dilation, 1) then s = s .. ", dilation=" .. base.tuple_string(self.dilation) end
+  if not self.bias then s = s .. ", bias=false" end
+  return s .. ")"
+end
+
+return base.constructor(build, Conv)

@@ -4,31 +4,33 @@
 -- @module cnn.layers.Flatten
 
 local argcheck = require "cnn.argcheck"
+local ops = require "cnn.ops"
+local base = require "cnn.layers.base"
 
-return function(cnn, base)
-  local flatten = cnn.flatten or function(x)
-    return x:reshape(-1, x:size(x:ndims()))
-  end
+local flatten = ops.flatten
 
-  local Flatten = base.class("Flatten")
+local Flatten = base.class("Flatten")
 
-  function Flatten:check(x)
-    return base.check_tensor(x)
-  end
-
-  function Flatten:forward(x)
-    return flatten(x)
-  end
-
-  function Flatten:describe()
-    return "Flatten()"
-  end
-
-  return {
-    flatten = flatten,
-    Flatten = base.constructor(function(...)
-      argcheck.arity("Flatten", 0, "", ...)
-      return setmetatable({}, Flatten)
-    end, Flatten),
-  }
+function Flatten:check(x)
+  return base.check_tensor(x)
 end
+
+function Flatten:forward(x)
+  return flatten(x)
+end
+
+function Flatten:describe()
+  return "Flatten()"
+end
+
+return {
+  flatten = flatten,
+  --- The layer form of cnn.flatten: W×H×C×N → (W·H·C)×N.
+  -- @function Flatten
+  -- @return the layer
+  -- @usage cnn.Chain(cnn.Conv({3, 3}, 1, 8), cnn.Flatten(), cnn.Dense(5408, 10))
+  Flatten = base.constructor(function(...)
+    argcheck.arity("Flatten", 0, "", ...)
+    return setmetatable({}, Flatten)
+  end, Flatten),
+}

@@ -1,15 +1,20 @@
---- Descent(eta = 0.1): plain gradient descent, p -= eta g.
--- Fields: `eta` (>= 0). State: none.
+--- The Descent optimiser.
 -- @module cnn.optimisers.descent
 
-return function(core)
-  local function step(o, p, g)
-    core.descent_step(p, g, o.eta)
-  end
+local core = require "cnn.core"
 
-  return {
-    name = "Descent",
-    step = step,
-    hyperparameters = {{"eta", 0.1, "rate"}},
-  }
+--- Descent(eta = 0.1): plain gradient descent, p -= eta g.
+-- Fields: `eta` (>= 0). State: none.
+-- @function Descent
+-- @param[opt=0.1] eta the learning rate
+-- @return the optimiser
+-- @usage cnn.Descent(0.1)
+local function step(o, p, g)
+  core.descent_step(p, g, o.eta)
 end
+
+return {
+  name = "Descent",
+  step = step,
+  hyperparameters = {{"eta", 0.1, "rate"}},
+}

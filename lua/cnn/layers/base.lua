@@ -1,0 +1,260 @@
+--- What the layers share: the layer class and constructor, argument
+-- checks, the text of tuples and counts, and the structure of a model
+-- (which tables are layers, a layer's sublayers, cycles).
+-- @module cnn.layers.base
+
+local errors = require "cnn.errors"
+local argcheck = require "cnn.argcheck"
+local tensorcheck = require "cnn.tensorcheck"
+local autograd = require "cnn.autograd"
+
+local base = {}
+
+local is_tensor = argcheck.is_tensor
+base.is_tensor = is_tensor
+base.shape = argcheck.shape
+
+--- A layer class: instances are called with `layer(x)`, printed with
+-- `tostring(layer)`. A class defines `forward(self, x)`, `describe(self)`
+-- (the one-line text) and optionally `check(self, x)` (a message when x
+-- does not fit, else nil), `parameters(self)` (its trainable tensors in
+-- order), `children(self)` (sublayers) and `set_mode(self, mode)`;
+-- `base.constructor` then makes `forward` and the call check x first.
+function base.class(name)
+  local c = {name = name}
+  c.__index = c
+  c.__name = name
+  c.__tostring = function(self) return self:describe() end
+  c.check = function() return nil end
+  c.parameters = function() return {} end
+  c.children = function() return {} end
+  return c
+end
+
+--- A layer's constructor from its `build(...)` (a build error is raised
+-- at the caller's line); `Class.forward` and the call of a layer become
+-- checked: an input `check` refuses raises "Dense(3 => 2): <message>".
+function base.constructor(build, Class)
+  local forward = Class.forward
+  local function checked(self, x)
+    local msg = self:check(x)
+    if msg then errors.raise(self:describe() .. ": " .. msg) end
+    return forward(self, x)
+  end
+  Class.forward, Class.__call = checked, checked
+  return function(...)
+    return errors.call(build, ...)
+  end
+end
+
+local MODES = {"train", "test", "auto"}
+
+--- For layers with a train/test mode (Dropout, BatchNorm).
+function base.set_mode(self, mode)
+  self.mode = argcheck.choice("set_mode", "mode", mode, MODES)
+end
+
+--- A message when x is not a live tensor (of `dtype`, if given), else nil.
+function base.check_tensor(x, dtype)
+  if not is_tensor(x) then
+    return ("expected a tensor, got %s"):format(type(x))
+  end
+  if x:isfreed() then return "expected a tensor, got a freed tensor" end
+  local actual = x:dtype()
+  if dtype and actual ~= dtype then
+    return ("input is %s (%s), expected %s"):format(actual, base.shape(x), dtype)
+  end
+  return nil
+end
+
+--- act and opts from a constructor's trailing arguments: a plain table
+-- where the activation goes is the options.
+function base.act_and_options(act, opts)
+  if type(act) == "table" and getmetatable(act) == nil and opts == nil then return nil, act end
+  return act, opts
+end
+
+--- `bias` option: true (the default) or false.
+function base.bias_option(fname, bias)
+  return argcheck.optional_boolean(fname, "bias", bias, true)
+end
+
+--- A weight made by `init(sizes...)`, checked to be a Float32 tensor of
+-- those sizes; errors of the library's initialisers are named by fname.
+function base.initialised(fname, init, ...)
+  argcheck.callable(fname, "init", init, "cnn.glorot_uniform")
+  local w = errors.call_prefixed(fname, init, ...)
+  local expected = tensorcheck.sizes_text({...})
+  if not (is_tensor(w) and not w:isfreed() and w:dtype() == "Float32"
+          and base.shape(w) == expected) then
+    errors.raise(("%s: init must return a %s Float32 tensor, got %s"):format(fname, expected,
+      argcheck.describe(w)))
+  end
+  return w
+end
+
+--- Zeros of n for a bias, named by fname if n is too large.
+function base.zeros(fname, core, n)
+  return errors.call_prefixed(fname, core.zeros, n)
+end
+
+--- A message when x is not a tensor of `ndims` dimensions, else nil.
+function base.check_ndims(x, ndims, layout)
+  local msg = base.check_tensor(x, "Float32")
+  if msg then return msg end
+  if x:ndims() ~= ndims then
+    return ("input has %d dimensions (%s), expected %d (%s)")
+      :format(x:ndims(), base.shape(x), ndims, layout)
+  end
+  return nil
+end
+
+--- Integers n, for a layer option given as a number or a table of n.
+-- @return the table, or nil and a message
+function base.tuple(value, n, what)
+  if math.type(value) == "integer" then
+    local t = {}
+    for i = 1, n do t[i] = value end
+    return t
+  end
+  if type(value) == "table" and #value == n then
+    local t, all = {}, true
+    for i = 1, n do
+      all = all and math.type(value[i]) == "integer"
+      t[i] = value[i]
+    end
+    if all then return t end
+  end
+  return nil, ("%s must be an integer or a table of %d integers"):format(what, n)
+end
+
+--- Flux's text for a tuple: "1" if all entries agree, else "(1, 0, 1, 0)".
+function base.tuple_string(t, collapse)
+  if collapse ~= false then
+    local same = true
+    for i = 2, #t do same = same and t[i] == t[1] end
+    if same then return tostring(t[1]) end
+  end
+  local parts = {}
+  for i = 1, #t do parts[i] = tostring(t[i]) end
+  return "(" .. table.concat(parts, ", ") .. ")"
+end
+
+--- The number of elements in a list of tensors.
+function base.numel_of(list)
+  local n = 0
+  for _, p in ipairs(list) do n = n + p:numel() end
+  return n
+end
+
+--- An integer with Julia's digit separators: 16938 → "16_938".
+function base.count_string(n)
+  local s = tostring(n)
+  local head = #s % 3
+  local groups = {}
+  if head > 0 then groups[1] = s:sub(1, head) end
+  for i = head + 1, #s, 3 do groups[#groups + 1] = s:sub(i, i + 2) end
+  return table.concat(groups, "_")
+end
+
+-- Functions in a Chain print under their public name ("softmax"),
+-- anonymous ones under where they were defined.
+local preferred = {"relu", "leakyrelu", "elu", "sigmoid", "tanh", "gelu",
+                   "softplus", "softmax", "logsoftmax", "flatten"}
+function base.function_name(f)
+  if type(f) ~= "function" then return tostring(f) end
+  -- The public table, complete by the time anything is printed.
+  local cnn = require "cnn"
+  for _, name in ipairs(preferred) do
+    if cnn[name] == f then return name end
+  end
+  for name, v in pairs(cnn) do
+    if v == f and type(name) == "string" then return name end
+  end
+  local info = debug.getinfo(f, "S")
+  if info.what == "Lua" then
+    return ("function (%s:%d)"):format(info.short_src, info.linedefined)
+  end
+  return "function"
+end
+
+--- The activation argument of constructor fname: nil for none, else a
+-- callable.
+function base.activation(fname, act)
+  if act == nil then return nil end
+  return argcheck.callable(fname, "activation", act, "cnn.relu")
+end
+
+-- The activation's part of a layer's text: ", relu", or "" for none.
+function base.act_string(act)
+  return act and ", " .. base.function_name(act) or ""
+end
+
+-- Dropout and BatchNorm are active in "train" mode, inactive in "test"
+-- mode, and in the default "auto" mode active exactly while a gradient
+-- is being taken (Flux's istraining()).
+function base.is_active(mode)
+  if mode == "train" then return true end
+  if mode == "test" then return false end
+  return autograd.isrecording()
+end
+
+--- The metatable of Chain, whose methods cnn.layers.Chain puts in: here,
+-- so that the walks over a model can tell a Chain without requiring it.
+base.Chain = {name = "Chain"}
+local Chain = base.Chain
+
+local function is_chain(x)
+  return getmetatable(x) == Chain
+end
+base.is_chain = is_chain
+
+local function is_layer_class(x)
+  local mt = getmetatable(x)
+  return type(mt) == "table" and mt.describe ~= nil and mt.forward ~= nil
+end
+base.is_layer_class = is_layer_class
+base.is_layer = function(x) return is_layer_class(x) or is_chain(x) end
+
+--- Raises, naming Chain, unless l can be a Chain's i-th layer.
+function base.check_layer(l, i)
+  if type(l) == "function" or base.is_layer(l) then return end
+  local mt = getmetatable(l)
+  if type(mt) == "table" and mt.__call then return end
+  error(("Chain: layer %d is a %s, not a layer or a function"):format(i, type(l)), 3)
+end
+
+--- The layers directly inside a layer: a Chain's own list (read as it
+-- is, so that a Chain that contains itself can still be shown), else
+-- what its children() gives.
+function base.sublayers(l)
+  if is_chain(l) then return rawget(l, "layers") end
+  return l:children()
+end
+
+--- Where a model contains itself, as "m[2][1] is m" (m being the model),
+-- or nil. A layer may appear twice (shared); only a layer inside itself
+-- makes a cycle, along which every walk of the model would go forever.
+function base.find_cycle(model)
+  local on_path, path = {}, {}
+  local function text(depth)
+    local s = "m"
+    for k = 1, depth do s = s .. ("[%d]"):format(path[k]) end
+    return s
+  end
+  local function visit(l, depth)
+    if type(l) == "function" or not base.is_layer(l) then return nil end
+    if on_path[l] then return ("%s is %s"):format(text(depth), text(on_path[l])) end
+    on_path[l] = depth
+    for i, child in ipairs(base.sublayers(l)) do
+      path[depth + 1] = i
+      local found = visit(child, depth + 1)
+      if found then return found end
+    end
+    on_path[l] = nil
+    return nil
+  end
+  return visit(model, 0)
+end
+
+return base

@@ -1,0 +1,55 @@
+--- The ops without a gradient: comparisons (masks of 0 and 1), argmax and
+-- argmin, and the elementwise max and min.
+-- @module cnn.ops.compare
+
+local core = require "cnn.core"
+local argcheck = require "cnn.argcheck"
+local errors = require "cnn.errors"
+local autograd = require "cnn.autograd"
+
+local op = autograd.op
+
+local ops = {}
+
+-- Non-differentiable ops ---------------------------------------------
+
+local function nondifferentiable(name, f)
+  argcheck.string("nondifferentiable", "name", name)
+  argcheck.callable("nondifferentiable", "f", f)
+  return op{name = name, differentiable = false,
+            forward = function(_, ...) return f(...) end}
+end
+ops.nondifferentiable = nondifferentiable
+
+-- Comparisons: Float32 masks of 0 and 1, not differentiable.
+for _, name in ipairs{"eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin"} do
+  ops[name] = nondifferentiable(name, function(...) return core[name](...) end)
+end
+
+-- Julia's elementwise max.(a, b) and min.(a, b), under Julia's names:
+-- cnn.maximum and cnn.minimum are the reductions, as in Julia, while
+-- core calls these two maximum and minimum.
+local function elementwise(name, from)
+  return nondifferentiable(name, function(...) return errors.call_renamed(name, from, core[from], ...) end)
+end
+--- The larger of a and b, element by element, with broadcasting (Julia's
+-- max.(a, b)); not differentiable. The largest element of one tensor is
+-- cnn.maximum.
+-- @function max
+-- @param a a tensor or a number
+-- @param b a tensor or a number
+-- @treturn Tensor
+-- @usage cnn.max(cnn.tensor{1, 5, 3}, cnn.tensor{4, 2, 3}) -- 4, 5, 3
+-- cnn.max(x, 0) -- relu's values, without its gradient
+ops.max = elementwise("max", "maximum")
+--- The smaller of a and b, element by element, with broadcasting (Julia's
+-- min.(a, b)); not differentiable. The smallest element of one tensor is
+-- cnn.minimum.
+-- @function min
+-- @param a a tensor or a number
+-- @param b a tensor or a number
+-- @treturn Tensor
+-- @usage cnn.min(x, 1)
+ops.min = elementwise("min", "minimum")
+
+return ops

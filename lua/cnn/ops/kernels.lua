@@ -1,0 +1,211 @@
+--- The layer kernels on oneDNN: conv2d, pool2d, dense, batchnorm and
+-- dropout.
+-- @module cnn.ops.kernels
+
+local core = require "cnn.core"
+local argcheck = require "cnn.argcheck"
+local autograd = require "cnn.autograd"
+local algebra = require "cnn.ops.algebra"
+
+local is_tensor = argcheck.is_tensor
+
+local op = autograd.op
+
+local ops = {}
+
+-- Layer kernels -------------------------------------------------------
+
+-- Max pooling right after a convolution with fused relu applies the
+-- relu's backward to its own, four times smaller, gradient: the maximum
+-- of a window of relu outputs is positive exactly when the element the
+-- gradient goes back to is, so masking by the pooled output gives the
+-- same input gradient. The convolution then skips its relu backward for
+-- a gradient marked here (one that was summed with others is not, and
+-- masking twice changes nothing).
+local relu_outputs = setmetatable({}, {__mode = "k"})
+local relu_masked = setmetatable({}, {__mode = "k"})
+
+--- 2-D convolution (cross-correlation) of x W×H×Cin×N with w
+-- kW×kH×Cin×Cout and bias b (Cout, or nil). `opts` as cnn.core.conv2d:
+-- {stride=, pad=, dilation=, activation="relu"|nil}; the activation is
+-- fused into the convolution.
+-- @function conv2d
+-- @tparam Tensor x W×H×Cin×N
+-- @tparam Tensor w kW×kH×Cin×Cout
+-- @tparam[opt] Tensor b Cout
+-- @tparam[opt] table opts stride (1), pad (0), dilation (1), activation (nil or "relu")
+-- @treturn Tensor
+-- @usage cnn.conv2d(x, w, b, {pad = 1, activation = "relu"})
+ops.conv2d = op{
+  name = "conv2d",
+  forward = function(ctx, x, w, b, opts)
+    -- not recorded, no backward follows: oneDNN's inference forward
+    local y = core.conv2d(x, w, b, opts, ctx.recording)
+    if ctx.recording then
+      ctx:save(x, w, y)
+      ctx.opts, ctx.has_bias = opts, b ~= nil
+      if opts and opts.activation then relu_outputs[y] = true end
+    end
+    return y
+  end,
+  backward = function(ctx, gy)
+    local x, w, y = ctx.saved[1], ctx.saved[2], ctx.saved[3]
+    local opts = ctx.opts
+    gy = core.contiguous(gy)
+    if opts and opts.activation and not relu_masked[gy] then
+      -- the fused activation's backward works from the output
+      gy = core.eltwise_backward(opts.activation, gy, y, 0, 0)
+    end
+    local gx, gw, gb
+    if ctx.needs[1] then gx = core.conv2d_backward_data(gy, w, x:size(), opts) end
+    if ctx.needs[2] or ctx.needs[3] then
+      gw, gb = core.conv2d_backward_weights(gy, x, w:size(), opts, ctx.has_bias)
+    end
+    return gx, gw, gb
+  end,
+}
+
+--- Max or mean pooling ("max" | "mean") of x W×H×C×N; `opts` as
+-- cnn.core.pool2d: {window=, stride=, pad=}.
+-- @function pool2d
+-- @param kind "max" or "mean"
+-- @tparam Tensor x W×H×C×N
+-- @tparam table opts window, stride (the window), pad (0)
+-- @treturn Tensor
+-- @usage cnn.pool2d("max", x, {window = {2, 2}})
+ops.pool2d = op{
+  name = "pool2d",
+  forward = function(ctx, kind, x, opts)
+    local y, ws = core.pool2d(kind, x, opts, ctx.recording)
+    if ctx.recording then
+      ctx.kind, ctx.sizes, ctx.ws, ctx.opts = kind, x:size(), ws, opts
+      if kind == "max" and relu_outputs[x] then ctx.y = y end
+    end
+    return y
+  end,
+  backward = function(ctx, gy)
+    gy = core.contiguous(gy)
+    if ctx.y then gy = core.eltwise_backward("relu", gy, ctx.y, 0, 0) end
+    local gx = core.pool2d_backward(ctx.kind, gy, ctx.sizes, ctx.ws, ctx.opts)
+    if ctx.y then relu_masked[gx] = true end
+    return nil, gx
+  end,
+}
+
+--- Affine layer w x .+ b: x in×N (or a vector of length in, giving a
+-- vector), w out×in, b out (or nil).
+-- @function dense
+-- @tparam Tensor x in×N, or a vector
+-- @tparam Tensor w out×in
+-- @tparam[opt] Tensor b out
+-- @treturn Tensor
+-- @usage cnn.dense(x, w, b)
+ops.dense = op{
+  name = "dense",
+  forward = function(ctx, x, w, b)
+    if not is_tensor(x) then argcheck.fail("dense", "x", "a tensor", x) end
+    local vec = x:ndims() == 1
+    if vec then x = core.reshape(x, x:numel(), 1) end
+    local y = core.dense(x, w, b)
+    if ctx.recording then
+      ctx:save(x, w)
+      ctx.vec, ctx.has_bias = vec, b ~= nil
+    end
+    return vec and core.reshape(y, -1) or y
+  end,
+  backward = function(ctx, gy)
+    local x, w = ctx.saved[1], ctx.saved[2]
+    if ctx.vec then gy = core.reshape(gy, gy:numel(), 1) end
+    gy = core.contiguous(gy)
+    local gx, gw, gb
+    if ctx.needs[1] then
+      gx = core.dense_backward_data(gy, w)
+      if ctx.vec then gx = core.reshape(gx, -1) end
+    end
+    if ctx.needs[2] or ctx.needs[3] then
+      gw, gb = core.dense_backward_weights(gy, x, ctx.has_bias)
+    end
+    return gx, gw, gb
+  end,
+}
+
+-- Sizes that broadcast a per-channel vector against x: all 1 but the
+-- channel dimension (dim ndims-1 of W×H×C×N, dim 1 of features×N).
+local function channel_sizes(x)
+  local n = x:ndims()
+  local c = n >= 3 and n - 1 or 1
+  local sizes = {}
+  for d = 1, n do sizes[d] = d == c and x:size(d) or 1 end
+  return sizes
+end
+
+-- Backward of batch normalisation with fixed statistics (test mode):
+-- y = gamma (x - m) / sqrt(v + eps) + beta.
+local function batchnorm_backward_fixed(ctx, gy)
+  local x, gamma, m, v = ctx.saved[1], ctx.saved[2], ctx.saved[3], ctx.saved[4]
+  local bs = ctx.bshape
+  local inv = core.reshape(core.div(1, core.sqrt(core.add(v, ctx.eps))), bs)
+  local gx, gg, gb
+  if ctx.needs[1] then gx = core.mul(gy, core.mul(core.reshape(gamma, bs), inv)) end
+  if ctx.needs[2] then
+    local xhat = core.mul(core.sub(x, core.reshape(m, bs)), inv)
+    gg = core.reshape(core.sum_to(core.mul(gy, xhat), bs), -1)
+  end
+  if ctx.needs[3] then gb = core.reshape(core.sum_to(gy, bs), -1) end
+  return gx, gg, gb
+end
+
+--- Batch normalisation over the channel dimension. In training mode
+-- uses the batch statistics and updates running_mean/running_var in
+-- place (r = (1-momentum) r + momentum batch); otherwise uses them.
+-- @function batchnorm
+-- @tparam Tensor x W×H×C×N or C×N
+-- @tparam Tensor gamma C
+-- @tparam Tensor beta C
+-- @tparam Tensor running_mean C, updated in training mode
+-- @tparam Tensor running_var C, updated in training mode
+-- @tparam boolean training
+-- @param[opt=0.1] momentum
+-- @param[opt=1e-5] eps
+-- @treturn Tensor
+-- @usage cnn.batchnorm(x, g, b, rm, rv, true)
+ops.batchnorm = op{
+  name = "batchnorm",
+  forward = function(ctx, x, gamma, beta, rm, rv, training, momentum, eps)
+    local y, sm, sv = core.batchnorm(x, gamma, beta, rm, rv, training, momentum, eps)
+    if ctx.recording then
+      ctx.training, ctx.eps = training, eps
+      if training then
+        ctx:save(x, gamma, sm, sv)
+      else
+        ctx:save(x, gamma, core.clone(rm), core.clone(rv))
+        ctx.bshape = channel_sizes(x)
+      end
+    end
+    return y
+  end,
+  backward = function(ctx, gy)
+    if not ctx.training then return batchnorm_backward_fixed(ctx, gy) end
+    local s = ctx.saved
+    return core.batchnorm_backward(core.contiguous(gy), s[1], s[2], s[3], s[4], ctx.eps)
+  end,
+}
+
+--- Dropout as Flux: with `active` (default true), each element is zeroed
+-- with probability p (in [0, 1)) and the others are scaled by 1/(1-p);
+-- otherwise x.
+-- @function dropout
+-- @tparam Tensor x
+-- @param p the probability of zeroing, in [0, 1)
+-- @param[opt=true] active
+-- @treturn Tensor
+-- @usage cnn.dropout(x, 0.5)
+function ops.dropout(x, p, active)
+  argcheck.tensor("dropout", "x", x)
+  argcheck.number("dropout", "p", p, "[0, 1)")
+  if argcheck.optional_boolean("dropout", "active", active, true) == false or p == 0 then return x end
+  local mask = core.mul(core.gt(core.rand(x:size()), p), 1 / (1 - p))
+  return algebra.mul(x, mask)
+end
+
+return ops
