@@ -27,9 +27,11 @@ static void push_profile_rows(lua_State *L, const cnn_stats *s)
 static int core_stats(lua_State *L)
 {
     const cnn_stats *s = cnn_global_stats();
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 7);
     lua_pushinteger(L, s->primitives_created);
     lua_setfield(L, -2, "primitives_created");
+    lua_pushinteger(L, s->primitives_evicted);
+    lua_setfield(L, -2, "primitives_evicted");
     lua_pushinteger(L, s->primitive_executions);
     lua_setfield(L, -2, "primitive_executions");
     lua_pushinteger(L, s->reorders);
@@ -89,9 +91,7 @@ static int core_isatty(lua_State *L)
  * of all threads, which runs faster than the wall under OpenMP. */
 static int core_monotime(lua_State *L)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+    lua_pushnumber(L, (lua_Number)cnn_seconds());
     return 1;
 }
 

@@ -99,13 +99,15 @@ typedef struct dense_geometry {
 } dense_geometry;
 
 /* Plain layouts: Flux's out×in column-major weight is oneDNN's io. */
-static void geometry(int64_t in, int64_t out, int64_t batch, dense_geometry *g)
+static cnn_status geometry(int64_t in, int64_t out, int64_t batch,
+                           dense_geometry *g, const char *name)
 {
     dnnl_dims_t src = {batch, in}, wei = {out, in}, bias = {out}, dst = {batch, out};
-    dnnl_memory_desc_init_by_tag(&g->src, 2, src, dnnl_f32, dnnl_ab);
-    dnnl_memory_desc_init_by_tag(&g->wei, 2, wei, dnnl_f32, dnnl_ba);
-    dnnl_memory_desc_init_by_tag(&g->bias, 1, bias, dnnl_f32, dnnl_a);
-    dnnl_memory_desc_init_by_tag(&g->dst, 2, dst, dnnl_f32, dnnl_ab);
+    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->src, 2, src, dnnl_f32, dnnl_ab));
+    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->wei, 2, wei, dnnl_f32, dnnl_ba));
+    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->bias, 1, bias, dnnl_f32, dnnl_a));
+    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->dst, 2, dst, dnnl_f32, dnnl_ab));
+    return CNN_OK;
 }
 
 static cnn_status forward_pd(const dense_geometry *g, int bias,
@@ -131,9 +133,10 @@ static cnn_status get_primitive(int op, int64_t in, int64_t out, int64_t batch,
     if ((*prim = cnn_primitive_find(&key, sizeof key)))
         return CNN_OK;
     dense_geometry g;
-    geometry(in, out, batch, &g);
     dnnl_primitive_desc_t pd, hint;
-    cnn_status s = forward_pd(&g, bias, op == 'F' ? &pd : &hint);
+    cnn_status s = geometry(in, out, batch, &g, name);
+    if (s == CNN_OK)
+        s = forward_pd(&g, bias, op == 'F' ? &pd : &hint);
     if (s != CNN_OK)
         return s;
     if (op != 'F') {
@@ -170,9 +173,10 @@ static cnn_status begin(char op, int64_t in, int64_t out, int64_t batch,
 {
     cnn_primitive *prim;
     cnn_status s = get_primitive(op, in, out, batch, bias, name, &prim);
+    if (s == CNN_OK)
+        s = geometry(in, out, batch, g, name);
     if (s != CNN_OK)
         return s;
-    geometry(in, out, batch, g);
     cnn_exec_begin(e, prim, name);
     return CNN_OK;
 }

@@ -52,36 +52,76 @@ const char *cnn_dnnl_call_name(const char *call_text)
     return name;
 }
 
-/* Open hashing over a growable table; keys are copied. */
+/* The primitive cache: open hashing over a growable table, plus a list in
+ * order of use so that the least recently used entry is dropped when the
+ * cache is full. Keys are copied. A primitive is created for a number of
+ * OpenMP threads (oneDNN sizes its work split then), so the count taken at
+ * creation is part of the key: cnn_set_num_threads() at run time leads to
+ * new primitives, and the old ones age out. */
 typedef struct cache_entry {
     void *key;
     size_t key_len;
+    int threads;
     uint64_t hash;
     cnn_primitive value;
-    struct cache_entry *next;
+    struct cache_entry *next;              /* in its bucket */
+    struct cache_entry *newer, *older;     /* in order of use */
 } cache_entry;
 
 static cache_entry **buckets;
 static size_t bucket_count;
 static size_t entry_count;
+static size_t capacity = CNN_PRIMITIVE_CACHE_DEFAULT;
+static cache_entry *newest, *oldest;
 
-static uint64_t hash_bytes(const void *key, size_t len)
+static uint64_t hash_bytes(const void *key, size_t len, int threads)
 {
     const unsigned char *p = key;
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (size_t i = 0; i < len; i++)
         h = (h ^ p[i]) * 1099511628211ull;
-    return h;
+    return (h ^ (uint64_t)threads) * 1099511628211ull;
+}
+
+static void use_list_remove(cache_entry *e)
+{
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void use_list_push(cache_entry *e)
+{
+    e->older = newest;
+    e->newer = NULL;
+    if (newest)
+        newest->newer = e;
+    newest = e;
+    if (!oldest)
+        oldest = e;
 }
 
 cnn_primitive *cnn_primitive_find(const void *key, size_t key_len)
 {
     if (!bucket_count)
         return NULL;
-    uint64_t h = hash_bytes(key, key_len);
+    int threads = cnn_get_num_threads();
+    uint64_t h = hash_bytes(key, key_len, threads);
     for (cache_entry *e = buckets[h % bucket_count]; e; e = e->next)
-        if (e->hash == h && e->key_len == key_len && !memcmp(e->key, key, key_len))
+        if (e->hash == h && e->key_len == key_len && e->threads == threads &&
+            !memcmp(e->key, key, key_len)) {
+            if (e != newest) {
+                use_list_remove(e);
+                use_list_push(e);
+            }
             return &e->value;
+        }
     return NULL;
 }
 
@@ -105,6 +145,50 @@ static int grow_table(void)
     bucket_count = n;
     return 1;
 }
+
+static void bucket_remove(cache_entry *e)
+{
+    cache_entry **link = &buckets[e->hash % bucket_count];
+    while (*link != e)
+        link = &(*link)->next;
+    *link = e->next;
+}
+
+static void entry_destroy(cache_entry *e)
+{
+    for (int i = 0; i < CNN_PRIMITIVE_MEMORIES; i++)
+        if (e->value.memories[i])
+            dnnl_memory_destroy(e->value.memories[i]);
+    dnnl_primitive_destroy(e->value.primitive);
+    dnnl_primitive_desc_destroy(e->value.pd);
+    free(e->key);
+    free(e);
+}
+
+/* Drops least recently used entries until 'keep' fit. The entries an op is
+ * using are the most recent ones, and the capacity has a floor well above
+ * the few primitives (an op and its reorders) one call touches. */
+static void evict_down_to(size_t keep)
+{
+    while (entry_count > keep && oldest) {
+        cache_entry *e = oldest;
+        use_list_remove(e);
+        bucket_remove(e);
+        entry_destroy(e);
+        entry_count--;
+        stats.primitives_evicted++;
+    }
+}
+
+void cnn_primitive_cache_set_capacity(size_t n)
+{
+    capacity = n < CNN_PRIMITIVE_CACHE_MIN ? CNN_PRIMITIVE_CACHE_MIN : n;
+    evict_down_to(capacity);
+}
+
+size_t cnn_primitive_cache_capacity(void) { return capacity; }
+
+size_t cnn_primitive_cache_size(void) { return entry_count; }
 
 static const char *const profile_names[CNN_PROFILE_COUNT] = {
     [CNN_PROFILE_CONV_FORWARD] = "conv forward",
@@ -148,8 +232,14 @@ static int profile_kind_of(const_dnnl_primitive_desc_t pd)
 {
     dnnl_primitive_kind_t kind = dnnl_undefined_primitive;
     dnnl_prop_kind_t prop = dnnl_prop_kind_undef;
-    dnnl_primitive_desc_query(pd, dnnl_query_primitive_kind, 0, &kind);
-    dnnl_primitive_desc_query(pd, dnnl_query_prop_kind, 0, &prop);
+    /* a pd that cannot say what it is is still timed, as "other" */
+    if (dnnl_primitive_desc_query(pd, dnnl_query_primitive_kind, 0, &kind) !=
+        dnnl_success)
+        return CNN_PROFILE_OTHER;
+    /* reorders have no prop kind: the query fails and prop stays undef */
+    if (dnnl_primitive_desc_query(pd, dnnl_query_prop_kind, 0, &prop) !=
+        dnnl_success)
+        prop = dnnl_prop_kind_undef;
     bool fwd = is_forward(prop);
     switch (kind) {
     case dnnl_reorder: return CNN_PROFILE_REORDER;
@@ -177,6 +267,7 @@ cnn_status cnn_primitive_add(const void *key, size_t key_len,
         return cnn_fail(CNN_ERR_DNNL, "%s: dnnl_primitive_create: %s", op,
                         cnn_dnnl_status_string(s));
     }
+    evict_down_to(capacity - 1);
     cache_entry *e = malloc(sizeof *e);
     void *k = malloc(key_len ? key_len : 1);
     if (!e || !k || (entry_count + 1 > bucket_count && !grow_table())) {
@@ -189,13 +280,15 @@ cnn_status cnn_primitive_add(const void *key, size_t key_len,
     memcpy(k, key, key_len);
     e->key = k;
     e->key_len = key_len;
-    e->hash = hash_bytes(key, key_len);
+    e->threads = cnn_get_num_threads();
+    e->hash = hash_bytes(key, key_len, e->threads);
     e->value.primitive = prim;
     e->value.pd = pd;
     e->value.kind = profile_kind_of(pd);
     memset(e->value.memories, 0, sizeof e->value.memories);
     e->next = buckets[e->hash % bucket_count];
     buckets[e->hash % bucket_count] = e;
+    use_list_push(e);
     entry_count++;
     stats.primitives_created++;
     *out = &e->value;

@@ -47,8 +47,18 @@ typedef struct cnn_primitive {
 } cnn_primitive;
 
 /* Looks a primitive up by key (any bytes; callers zero their key structs
- * before filling them so padding compares equal). */
+ * before filling them so padding compares equal) and the current OpenMP
+ * thread count. The pointer stays valid until the entry is evicted, that
+ * is for the rest of the op's call. */
 cnn_primitive *cnn_primitive_find(const void *key, size_t key_len);
+
+/* The cache keeps at most this many primitives (oneDNN's own cache holds
+ * 1024 too), dropping the least recently used one to make room. */
+#define CNN_PRIMITIVE_CACHE_DEFAULT 1024
+#define CNN_PRIMITIVE_CACHE_MIN 16
+void cnn_primitive_cache_set_capacity(size_t n); /* raised to the minimum */
+size_t cnn_primitive_cache_capacity(void);
+size_t cnn_primitive_cache_size(void);
 
 /* Creates the primitive of 'pd' (taking ownership of pd, even on failure)
  * and stores it under key. */
@@ -92,6 +102,7 @@ const char *cnn_profile_kind_name(int kind);
 
 typedef struct cnn_stats {
     int64_t primitives_created;
+    int64_t primitives_evicted;
     int64_t primitive_executions;
     int64_t reorders;
     int64_t tensor_allocations;

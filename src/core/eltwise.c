@@ -51,7 +51,9 @@ typedef struct eltwise_key {
 static void flat_md(dnnl_memory_desc_t *md, int64_t numel)
 {
     dnnl_dims_t dims = {numel};
-    dnnl_memory_desc_init_by_tag(md, 1, dims, dnnl_f32, dnnl_a);
+    /* refused: left zero, so the primitive creation fails, checked */
+    if (dnnl_memory_desc_init_by_tag(md, 1, dims, dnnl_f32, dnnl_a) != dnnl_success)
+        memset(md, 0, sizeof *md);
 }
 
 /* The layout of the op: the first blocked tensor's, else flat. */

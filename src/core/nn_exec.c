@@ -6,13 +6,18 @@
 
 void cnn_md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dims)
 {
-    static const dnnl_format_tag_t tags[] = {dnnl_format_tag_undef, dnnl_a,
-                                             dnnl_ab, dnnl_abc, dnnl_abcd,
-                                             dnnl_abcde, dnnl_abcdef};
+    /* one tag per rank, 0 to CNN_MAX_DIMS */
+    static const dnnl_format_tag_t tags[CNN_MAX_DIMS + 1] = {
+        dnnl_format_tag_undef, dnnl_a,      dnnl_ab,      dnnl_abc,     dnnl_abcd,
+        dnnl_abcde,            dnnl_abcdef, dnnl_abcdefg, dnnl_abcdefgh};
     dnnl_dims_t d;
     for (int i = 0; i < ndims; i++)
         d[i] = dims[i];
-    dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, tags[ndims]);
+    /* A descriptor oneDNN refuses is left zero: every primitive or memory
+     * made from it then fails with a checked status naming the op. */
+    if (ndims < 0 || ndims > CNN_MAX_DIMS ||
+        dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, tags[ndims]) != dnnl_success)
+        memset(md, 0, sizeof *md);
 }
 
 void cnn_md_of_tensor(dnnl_memory_desc_t *md, const cnn_tensor *t)
@@ -46,7 +51,10 @@ void cnn_md_any(dnnl_memory_desc_t *md, int ndims, const int64_t *dims)
     dnnl_dims_t d;
     for (int i = 0; i < ndims; i++)
         d[i] = dims[i];
-    dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, dnnl_format_tag_any);
+    /* refused: left zero, so the primitive creation fails, checked */
+    if (dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, dnnl_format_tag_any) !=
+        dnnl_success)
+        memset(md, 0, sizeof *md);
 }
 
 const dnnl_memory_desc_t *cnn_exec_arg_md(const cnn_primitive *p, int arg)
