@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "dnnl_context.h"
-#include "nn_exec.h"
+#include "exec.h"
 
 /* Tensor bytes live outside Lua's heap, where the collector cannot see
  * them: a loop dropping 1 MiB tensors grows Lua's heap by a few hundred

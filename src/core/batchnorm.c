@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "dnnl_context.h"
-#include "nn_exec.h"
+#include "exec.h"
+#include "operand.h"
+#include "primitive_desc.h"
 
 cnn_status cnn_batchnorm_channels(const cnn_tensor *x, int64_t *channels)
 {

@@ -7,7 +7,10 @@
 #include <string.h>
 
 #include "dnnl_context.h"
-#include "nn_exec.h"
+#include "exec.h"
+#include "operand.h"
+#include "primitive_desc.h"
+#include "window.h"
 
 cnn_conv2d_params cnn_conv2d_default_params(void)
 {

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "dnnl_context.h"
-#include "nn_exec.h"
+#include "exec.h"
+#include "operand.h"
+#include "primitive_desc.h"
 
 static int is_matrix_or_vector(const cnn_tensor *t)
 {

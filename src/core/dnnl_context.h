@@ -41,7 +41,7 @@ typedef struct cnn_primitive {
     dnnl_primitive_desc_t pd;
     int kind; /* cnn_profile_kind, from the pd's primitive and prop kinds */
     /* Memory objects of the last execution, by the order the exec helper
-     * (nn_exec.h) made them: a later execution re-points them at its data
+     * (exec.h) made them: a later execution re-points them at its data
      * instead of creating new ones. */
     dnnl_memory_t memories[CNN_PRIMITIVE_MEMORIES];
 } cnn_primitive;

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "dnnl_context.h"
-#include "nn_exec.h"
+#include "exec.h"
 
 typedef struct eltwise_info {
     const char *name;

@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "dnnl_context.h"
-#include "nn_exec.h"
+#include "exec.h"
+#include "operand.h"
+#include "primitive_desc.h"
+#include "window.h"
 #include "pool_max.h"
 
 void cnn_pool_workspace_free(cnn_pool_workspace *ws)

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "dnnl_context.h"
-#include "nn_exec.h"
+#include "exec.h"
+#include "operand.h"
+#include "primitive_desc.h"
 
 cnn_status cnn_softmax_check(const cnn_tensor *x)
 {

@@ -85,6 +85,10 @@ static inline int32_t *cnn_tensor_i32(const cnn_tensor *t)
 
 /* Writes sizes as "28×28×1×128" ("0-dim" for a scalar) into buf. */
 const char *cnn_shape_string(const cnn_tensor *t, char *buf, size_t len);
+/* The same for a sizes array, the one way sizes are written in messages
+ * (-1, a reshape's free dimension, as ":"). */
+const char *cnn_sizes_string(const int64_t *size, int ndims, char *buf,
+                             size_t len);
 
 /* Element offset (in elements, relative to the first element) of a 0-based
  * multi-index. */
