@@ -1,7 +1,7 @@
 /* Convolution forward and backward against a naive reference, the
  * primitive cache, and shape errors. */
 #include "conv.h"
-#include "dnnl_context.h"
+#include "context.h"
 #include "test_util.h"
 
 typedef struct conv_case {

@@ -2,7 +2,7 @@
  * references. */
 #include "batchnorm.h"
 #include "dense.h"
-#include "dnnl_context.h"
+#include "context.h"
 #include "pool.h"
 #include "softmax.h"
 #include "test_util.h"

@@ -1,6 +1,6 @@
 /* The primitive cache: bounded, least recently used first out, and keyed
  * with the OpenMP thread count as well as the op's own key. */
-#include "dnnl_context.h"
+#include "context.h"
 #include "eltwise.h"
 #include "test_util.h"
 

@@ -2,7 +2,7 @@
  * family, plus process-wide settings and counters. */
 #include "bind.h"
 
-#include "dnnl_context.h"
+#include "context.h"
 
 #include <time.h>
 #include <unistd.h>

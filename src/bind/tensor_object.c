@@ -4,7 +4,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "dnnl_context.h"
+#include "context.h"
 #include "exec.h"
 
 /* Tensor bytes live outside Lua's heap, where the collector cannot see

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dnnl_context.h"
+#include "context.h"
 #include "exec.h"
 #include "operand.h"
 #include "primitive_desc.h"

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "dnnl_context.h"
+#include "context.h"
 #include "exec.h"
 #include "operand.h"
 #include "primitive_desc.h"

@@ -8,31 +8,6 @@ const dnnl_memory_desc_t *cnn_exec_arg_md(const cnn_primitive *p, int arg)
     return dnnl_primitive_desc_query_md(p->pd, dnnl_query_exec_arg_md, arg);
 }
 
-/* One scratch buffer per argument position, grown on demand and kept for
- * the process: ops run one at a time on the single stream, so a position
- * is never used by two executions at once. */
-typedef struct scratch_buffer {
-    void *data;
-    size_t bytes;
-} scratch_buffer;
-
-static scratch_buffer scratch[CNN_EXEC_MAX_ARGS];
-
-static void *scratch_get(int slot, size_t bytes)
-{
-    scratch_buffer *s = &scratch[slot];
-    if (s->bytes < bytes) {
-        size_t rounded = (bytes + CNN_ALIGNMENT - 1) / CNN_ALIGNMENT * CNN_ALIGNMENT;
-        void *fresh = aligned_alloc(CNN_ALIGNMENT, rounded);
-        if (!fresh)
-            return NULL;
-        free(s->data);
-        s->data = fresh;
-        s->bytes = rounded;
-    }
-    return s->data;
-}
-
 /* Reorders are cached by their two descriptors. Descriptors come from
  * oneDNN's value-initialised structs, so their bytes compare reliably. */
 typedef struct reorder_key {
@@ -138,7 +113,7 @@ static dnnl_memory_t arg_memory(cnn_exec *e, int arg, void *data,
     *user_mem = wrap(e, user, data);
     if (!want || dnnl_memory_desc_equal(want, user))
         return *user_mem;
-    void *buf = scratch_get(e->nargs, dnnl_memory_desc_get_size(want));
+    void *buf = cnn_scratch(e->nargs, dnnl_memory_desc_get_size(want));
     if (!buf && e->status == CNN_OK)
         e->status = cnn_fail(CNN_ERR_NOMEM, "%s: out of memory for a reorder", e->op);
     dnnl_memory_t mem = wrap(e, want, buf);

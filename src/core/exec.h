@@ -11,17 +11,17 @@
  * Calls chain without checking: the first failure sticks in e->status and
  * later calls do nothing; cnn_exec_finish runs the primitive if all went
  * well and returns the status. Memory objects belong to the primitive and
- * are re-pointed at the next execution's data (dnnl_context.h). */
+ * are re-pointed at the next execution's data (context.h). */
 #ifndef CNN_EXEC_H
 #define CNN_EXEC_H
 
 #include <oneapi/dnnl/dnnl.h>
 
-#include "dnnl_context.h"
+#include "context.h"
 #include "memory_desc.h"
 #include "tensor.h"
 
-#define CNN_EXEC_MAX_ARGS 12
+#define CNN_EXEC_MAX_ARGS CNN_SCRATCH_SLOTS
 
 typedef struct cnn_exec_output {
     cnn_primitive *reorder; /* scratch -> user, or NULL */

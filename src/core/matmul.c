@@ -2,7 +2,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
-#include "dnnl_context.h"
+#include "context.h"
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_context.h"
+#include "context.h"
 #include "exec.h"
 #include "operand.h"
 #include "primitive_desc.h"

@@ -1,6 +1,6 @@
 #include "primitive_desc.h"
 
-#include "dnnl_context.h"
+#include "context.h"
 
 /* The post-ops of a fused relu. oneDNN's relu post-op is max(x, 0), which
  * turns NaN into 0; elu with alpha 0 (x for x > 0, 0 * (exp(x) - 1)

@@ -1,4 +1,6 @@
-#include "dnnl_context.h"
+#include "context.h"
+
+#include "tensor.h" /* CNN_ALIGNMENT */
 
 #include <omp.h>
 #include <stdlib.h>
@@ -6,25 +8,51 @@
 #include <string.h>
 #include <time.h>
 
-static dnnl_engine_t engine;
-static dnnl_stream_t stream;
-static cnn_stats stats;
+typedef struct cache_entry cache_entry;
+
+/* One scratch buffer per argument position of an execution. */
+typedef struct scratch_buffer {
+    void *data;
+    size_t bytes;
+} scratch_buffer;
+
+/* Everything the core keeps between calls to oneDNN, in one place. It is
+ * process-wide rather than per Lua state: engine and stream are costly to
+ * make and every state (each busted spec file is one) can share them and
+ * the primitives, and a primitive cache per state would create the same
+ * primitives again. It is single-threaded: ops run one at a time on the
+ * one stream, as Lua calls them; the parallelism is inside oneDNN and the
+ * core's OpenMP loops. The last error message (status.c) follows the same
+ * rule. */
+static struct cnn_context {
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+    cnn_stats stats;
+    struct {
+        cache_entry **buckets;
+        size_t bucket_count;
+        size_t entry_count;
+        size_t capacity;
+        cache_entry *newest, *oldest; /* the order of use */
+    } cache;
+    scratch_buffer scratch[CNN_SCRATCH_SLOTS];
+} ctx = {.cache = {.capacity = CNN_PRIMITIVE_CACHE_DEFAULT}};
 
 /* Engine and stream are created on first use and live as long as the
- * process: every Lua state (and every busted spec file) shares them. */
+ * process. */
 dnnl_engine_t cnn_engine(void)
 {
-    if (!engine && dnnl_engine_create(&engine, dnnl_cpu, 0) != dnnl_success)
-        engine = NULL;
-    return engine;
+    if (!ctx.engine && dnnl_engine_create(&ctx.engine, dnnl_cpu, 0) != dnnl_success)
+        ctx.engine = NULL;
+    return ctx.engine;
 }
 
 dnnl_stream_t cnn_stream(void)
 {
-    if (!stream && cnn_engine() &&
-        dnnl_stream_create(&stream, engine, dnnl_stream_default_flags) != dnnl_success)
-        stream = NULL;
-    return stream;
+    if (!ctx.stream && cnn_engine() &&
+        dnnl_stream_create(&ctx.stream, ctx.engine, dnnl_stream_default_flags) != dnnl_success)
+        ctx.stream = NULL;
+    return ctx.stream;
 }
 
 const char *cnn_dnnl_status_string(dnnl_status_t s)
@@ -58,7 +86,7 @@ const char *cnn_dnnl_call_name(const char *call_text)
  * OpenMP threads (oneDNN sizes its work split then), so the count taken at
  * creation is part of the key: cnn_set_num_threads() at run time leads to
  * new primitives, and the old ones age out. */
-typedef struct cache_entry {
+struct cache_entry {
     void *key;
     size_t key_len;
     int threads;
@@ -66,13 +94,8 @@ typedef struct cache_entry {
     cnn_primitive value;
     struct cache_entry *next;              /* in its bucket */
     struct cache_entry *newer, *older;     /* in order of use */
-} cache_entry;
+};
 
-static cache_entry **buckets;
-static size_t bucket_count;
-static size_t entry_count;
-static size_t capacity = CNN_PRIMITIVE_CACHE_DEFAULT;
-static cache_entry *newest, *oldest;
 
 static uint64_t hash_bytes(const void *key, size_t len, int threads)
 {
@@ -88,35 +111,35 @@ static void use_list_remove(cache_entry *e)
     if (e->newer)
         e->newer->older = e->older;
     else
-        newest = e->older;
+        ctx.cache.newest = e->older;
     if (e->older)
         e->older->newer = e->newer;
     else
-        oldest = e->newer;
+        ctx.cache.oldest = e->newer;
     e->newer = e->older = NULL;
 }
 
 static void use_list_push(cache_entry *e)
 {
-    e->older = newest;
+    e->older = ctx.cache.newest;
     e->newer = NULL;
-    if (newest)
-        newest->newer = e;
-    newest = e;
-    if (!oldest)
-        oldest = e;
+    if (ctx.cache.newest)
+        ctx.cache.newest->newer = e;
+    ctx.cache.newest = e;
+    if (!ctx.cache.oldest)
+        ctx.cache.oldest = e;
 }
 
 cnn_primitive *cnn_primitive_find(const void *key, size_t key_len)
 {
-    if (!bucket_count)
+    if (!ctx.cache.bucket_count)
         return NULL;
     int threads = cnn_get_num_threads();
     uint64_t h = hash_bytes(key, key_len, threads);
-    for (cache_entry *e = buckets[h % bucket_count]; e; e = e->next)
+    for (cache_entry *e = ctx.cache.buckets[h % ctx.cache.bucket_count]; e; e = e->next)
         if (e->hash == h && e->key_len == key_len && e->threads == threads &&
             !memcmp(e->key, key, key_len)) {
-            if (e != newest) {
+            if (e != ctx.cache.newest) {
                 use_list_remove(e);
                 use_list_push(e);
             }
@@ -127,12 +150,12 @@ cnn_primitive *cnn_primitive_find(const void *key, size_t key_len)
 
 static int grow_table(void)
 {
-    size_t n = bucket_count ? bucket_count * 2 : 64;
+    size_t n = ctx.cache.bucket_count ? ctx.cache.bucket_count * 2 : 64;
     cache_entry **fresh = calloc(n, sizeof *fresh);
     if (!fresh)
         return 0;
-    for (size_t b = 0; b < bucket_count; b++) {
-        cache_entry *e = buckets[b];
+    for (size_t b = 0; b < ctx.cache.bucket_count; b++) {
+        cache_entry *e = ctx.cache.buckets[b];
         while (e) {
             cache_entry *next = e->next;
             e->next = fresh[e->hash % n];
@@ -140,15 +163,15 @@ static int grow_table(void)
             e = next;
         }
     }
-    free(buckets);
-    buckets = fresh;
-    bucket_count = n;
+    free(ctx.cache.buckets);
+    ctx.cache.buckets = fresh;
+    ctx.cache.bucket_count = n;
     return 1;
 }
 
 static void bucket_remove(cache_entry *e)
 {
-    cache_entry **link = &buckets[e->hash % bucket_count];
+    cache_entry **link = &ctx.cache.buckets[e->hash % ctx.cache.bucket_count];
     while (*link != e)
         link = &(*link)->next;
     *link = e->next;
@@ -170,25 +193,25 @@ static void entry_destroy(cache_entry *e)
  * the few primitives (an op and its reorders) one call touches. */
 static void evict_down_to(size_t keep)
 {
-    while (entry_count > keep && oldest) {
-        cache_entry *e = oldest;
+    while (ctx.cache.entry_count > keep && ctx.cache.oldest) {
+        cache_entry *e = ctx.cache.oldest;
         use_list_remove(e);
         bucket_remove(e);
         entry_destroy(e);
-        entry_count--;
-        stats.primitives_evicted++;
+        ctx.cache.entry_count--;
+        ctx.stats.primitives_evicted++;
     }
 }
 
 void cnn_primitive_cache_set_capacity(size_t n)
 {
-    capacity = n < CNN_PRIMITIVE_CACHE_MIN ? CNN_PRIMITIVE_CACHE_MIN : n;
-    evict_down_to(capacity);
+    ctx.cache.capacity = n < CNN_PRIMITIVE_CACHE_MIN ? CNN_PRIMITIVE_CACHE_MIN : n;
+    evict_down_to(ctx.cache.capacity);
 }
 
-size_t cnn_primitive_cache_capacity(void) { return capacity; }
+size_t cnn_primitive_cache_capacity(void) { return ctx.cache.capacity; }
 
-size_t cnn_primitive_cache_size(void) { return entry_count; }
+size_t cnn_primitive_cache_size(void) { return ctx.cache.entry_count; }
 
 static const char *const profile_names[CNN_PROFILE_COUNT] = {
     [CNN_PROFILE_CONV_FORWARD] = "conv forward",
@@ -267,10 +290,10 @@ cnn_status cnn_primitive_add(const void *key, size_t key_len,
         return cnn_fail(CNN_ERR_DNNL, "%s: dnnl_primitive_create: %s", op,
                         cnn_dnnl_status_string(s));
     }
-    evict_down_to(capacity - 1);
+    evict_down_to(ctx.cache.capacity - 1);
     cache_entry *e = malloc(sizeof *e);
     void *k = malloc(key_len ? key_len : 1);
-    if (!e || !k || (entry_count + 1 > bucket_count && !grow_table())) {
+    if (!e || !k || (ctx.cache.entry_count + 1 > ctx.cache.bucket_count && !grow_table())) {
         free(e);
         free(k);
         dnnl_primitive_destroy(prim);
@@ -286,11 +309,11 @@ cnn_status cnn_primitive_add(const void *key, size_t key_len,
     e->value.pd = pd;
     e->value.kind = profile_kind_of(pd);
     memset(e->value.memories, 0, sizeof e->value.memories);
-    e->next = buckets[e->hash % bucket_count];
-    buckets[e->hash % bucket_count] = e;
+    e->next = ctx.cache.buckets[e->hash % ctx.cache.bucket_count];
+    ctx.cache.buckets[e->hash % ctx.cache.bucket_count] = e;
     use_list_push(e);
-    entry_count++;
-    stats.primitives_created++;
+    ctx.cache.entry_count++;
+    ctx.stats.primitives_created++;
     *out = &e->value;
     return CNN_OK;
 }
@@ -300,28 +323,28 @@ cnn_status cnn_primitive_run(const cnn_primitive *p, int nargs,
 {
     if (!cnn_stream())
         return cnn_fail(CNN_ERR_DNNL, "%s: no oneDNN CPU stream", op);
-    double start = stats.profiling ? cnn_seconds() : 0;
-    CNN_DNNL_TRY(op, dnnl_primitive_execute(p->primitive, stream, nargs, args));
-    CNN_DNNL_TRY(op, dnnl_stream_wait(stream));
-    stats.primitive_executions++;
-    if (stats.profiling) {
-        stats.seconds[p->kind] += cnn_seconds() - start;
-        stats.executions[p->kind]++;
+    double start = ctx.stats.profiling ? cnn_seconds() : 0;
+    CNN_DNNL_TRY(op, dnnl_primitive_execute(p->primitive, ctx.stream, nargs, args));
+    CNN_DNNL_TRY(op, dnnl_stream_wait(ctx.stream));
+    ctx.stats.primitive_executions++;
+    if (ctx.stats.profiling) {
+        ctx.stats.seconds[p->kind] += cnn_seconds() - start;
+        ctx.stats.executions[p->kind]++;
     }
     return CNN_OK;
 }
 
 double cnn_kernel_start(void)
 {
-    return stats.profiling ? cnn_seconds() : 0;
+    return ctx.stats.profiling ? cnn_seconds() : 0;
 }
 
 void cnn_kernel_done(int kind, double start)
 {
-    stats.primitive_executions++;
-    if (stats.profiling) {
-        stats.seconds[kind] += cnn_seconds() - start;
-        stats.executions[kind]++;
+    ctx.stats.primitive_executions++;
+    if (ctx.stats.profiling) {
+        ctx.stats.seconds[kind] += cnn_seconds() - start;
+        ctx.stats.executions[kind]++;
     }
 }
 
@@ -337,11 +360,26 @@ cnn_status cnn_memory_wrap(const dnnl_memory_desc_t *md, void *data,
 {
     if (!cnn_engine())
         return cnn_fail(CNN_ERR_DNNL, "%s: no oneDNN CPU engine", op);
-    CNN_DNNL_TRY(op, dnnl_memory_create(out, md, engine, data ? data : DNNL_MEMORY_NONE));
+    CNN_DNNL_TRY(op, dnnl_memory_create(out, md, ctx.engine, data ? data : DNNL_MEMORY_NONE));
     return CNN_OK;
 }
 
-cnn_stats *cnn_global_stats(void) { return &stats; }
+void *cnn_scratch(int slot, size_t bytes)
+{
+    scratch_buffer *s = &ctx.scratch[slot];
+    if (s->bytes < bytes) {
+        size_t rounded = (bytes + CNN_ALIGNMENT - 1) / CNN_ALIGNMENT * CNN_ALIGNMENT;
+        void *fresh = aligned_alloc(CNN_ALIGNMENT, rounded);
+        if (!fresh)
+            return NULL;
+        free(s->data);
+        s->data = fresh;
+        s->bytes = rounded;
+    }
+    return s->data;
+}
+
+cnn_stats *cnn_global_stats(void) { return &ctx.stats; }
 
 int cnn_get_num_threads(void) { return omp_get_max_threads(); }
 

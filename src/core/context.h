@@ -1,5 +1,7 @@
-/* The process-wide oneDNN engine and stream, the primitive cache, and the
- * counters that tests and the profiler read.
+/* The core's context: the oneDNN engine and stream, the primitive cache,
+ * the scratch buffers of reorders and the counters that tests and the
+ * profiler read. It is process-wide and single-threaded (context.c says
+ * why).
  *
  * Primitives are created once per distinct key (op kind, shapes, attributes)
  * and reused on every later call: a training step on known shapes creates
@@ -55,7 +57,9 @@ cnn_primitive *cnn_primitive_find(const void *key, size_t key_len);
 /* The cache keeps at most this many primitives (oneDNN's own cache holds
  * 1024 too), dropping the least recently used one to make room. */
 #define CNN_PRIMITIVE_CACHE_DEFAULT 1024
-#define CNN_PRIMITIVE_CACHE_MIN 16
+/* An execution holds its primitive and up to one reorder per argument:
+ * they must all stay cached until it finishes. */
+#define CNN_PRIMITIVE_CACHE_MIN (CNN_SCRATCH_SLOTS + 4)
 void cnn_primitive_cache_set_capacity(size_t n); /* raised to the minimum */
 size_t cnn_primitive_cache_capacity(void);
 size_t cnn_primitive_cache_size(void);
@@ -65,6 +69,14 @@ size_t cnn_primitive_cache_size(void);
 cnn_status cnn_primitive_add(const void *key, size_t key_len,
                              dnnl_primitive_desc_t pd, const char *op,
                              cnn_primitive **out);
+
+/* An execution passes at most this many arguments (exec.h). */
+#define CNN_SCRATCH_SLOTS 12
+
+/* The scratch buffer of argument position 'slot' of an execution, grown to
+ * at least 'bytes' (aligned) and kept: ops run one at a time, so a position
+ * is never used by two executions at once. NULL when out of memory. */
+void *cnn_scratch(int slot, size_t bytes);
 
 /* Runs a primitive with arguments on the stream and waits for it. */
 cnn_status cnn_primitive_run(const cnn_primitive *p, int nargs,
