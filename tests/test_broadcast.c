@@ -2,7 +2,7 @@
  * broadcast strides), binary and unary kernels on views, aliasing and
  * Int32 semantics. */
 
-#include "elementwise.h"
+#include "broadcast.h"
 #include "test_util.h"
 
 static void test_broadcast_sizes(void)

@@ -63,9 +63,9 @@ static void test_adam_bias_correction(void)
     vec_init(&g, 1, (float[]){0.5f});
     vec_init(&m, 1, NULL);
     vec_init(&v, 1, NULL);
-    cnn_adam_config c = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999,
+    cnn_adam_config c = {.eta = 0.01, .beta1 = 0.9, .beta2 = 0.999,
                          .eps = 1e-8, .decay = 0, .step = 1};
-    /* m^ = g and v^ = g^2 at t = 1, so the step is lr * g / (|g| + eps) */
+    /* m^ = g and v^ = g^2 at t = 1, so the step is eta * g / (|g| + eps) */
     EXPECT(cnn_adam_step(&p.t, &g.t, &m.t, &v.t, &c) == CNN_OK);
     EXPECT_NEAR(at(&p, 0), 1.0 - 0.01 * 0.5 / (0.5 + 1e-8));
     EXPECT_NEAR(at(&m, 0), 0.05);
@@ -94,7 +94,7 @@ static void test_rejects_bad_adam_step(void)
     vec_init(&g, 1, NULL);
     vec_init(&m, 1, NULL);
     vec_init(&v, 1, NULL);
-    cnn_adam_config c = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999,
+    cnn_adam_config c = {.eta = 0.01, .beta1 = 0.9, .beta2 = 0.999,
                          .eps = 1e-8, .decay = 0, .step = 0};
     EXPECT(cnn_adam_step(&p.t, &g.t, &m.t, &v.t, &c) == CNN_ERR_ARG);
     EXPECT(strcmp(cnn_error_message(), "step must be at least 1, got 0") == 0);

@@ -1,7 +1,7 @@
 /* The primitive cache: bounded, least recently used first out, and keyed
  * with the OpenMP thread count as well as the op's own key. */
 #include "context.h"
-#include "eltwise.h"
+#include "activation.h"
 #include "test_util.h"
 
 /* tanh of a vector of n elements, checked against libm; the sizes give
@@ -12,7 +12,7 @@ static void tanh_of_size(int64_t n)
     float *xs = cnn_tensor_f32(&x), *ys = cnn_tensor_f32(&y);
     for (int64_t i = 0; i < n; i++)
         xs[i] = (float)(i % 7) * 0.25f - 0.75f;
-    EXPECT_OK(cnn_eltwise_forward(CNN_ELTWISE_TANH, 0, 0, &x, &y));
+    EXPECT_OK(cnn_activation_forward(CNN_ACTIVATION_TANH, 0, 0, &x, &y));
     for (int64_t i = 0; i < n; i++)
         EXPECT(fabsf(ys[i] - tanhf(xs[i])) < 1e-6f);
     drop_tensor(&x);

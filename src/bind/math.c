@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "elementwise.h"
+#include "broadcast.h"
 #include "matmul.h"
 #include "reduce.h"
 

@@ -12,7 +12,7 @@
 #include "batchnorm.h"
 #include "conv.h"
 #include "dense.h"
-#include "eltwise.h"
+#include "activation.h"
 #include "pool.h"
 #include "softmax.h"
 
@@ -342,13 +342,13 @@ static int nn_dense_backward_weights(lua_State *L)
     return 2;
 }
 
-static cnn_eltwise check_eltwise_kind(lua_State *L, int arg)
+static cnn_activation check_eltwise_kind(lua_State *L, int arg)
 {
-    static const char *names[CNN_ELTWISE_COUNT + 1];
+    static const char *names[CNN_ACTIVATION_COUNT + 1];
     if (!names[0])
-        for (int k = 0; k < CNN_ELTWISE_COUNT; k++)
-            names[k] = cnn_eltwise_name((cnn_eltwise)k);
-    return (cnn_eltwise)luaL_checkoption(L, arg, NULL, names);
+        for (int k = 0; k < CNN_ACTIVATION_COUNT; k++)
+            names[k] = cnn_activation_name((cnn_activation)k);
+    return (cnn_activation)luaL_checkoption(L, arg, NULL, names);
 }
 
 /* A result of the sizes of a, in the layout of the first blocked one of a
@@ -359,25 +359,25 @@ static cnn_tensor *push_eltwise_result(lua_State *L, const cnn_tensor *a,
     if (!a->blocked && !(b && b->blocked))
         return cnn_push_uninit_like(L, a);
     dnnl_memory_desc_t layout;
-    CNN_CHECK_STATUS(L, "eltwise", cnn_eltwise_layout(a, b, &layout));
+    CNN_CHECK_STATUS(L, "eltwise", cnn_activation_layout(a, b, &layout));
     return cnn_push_tensor_in_layout(L, a->ndims, a->size, &layout);
 }
 
 /* eltwise(kind, x, alpha, beta) -> y */
 static int nn_eltwise(lua_State *L)
 {
-    cnn_eltwise kind = check_eltwise_kind(L, 1);
+    cnn_activation kind = check_eltwise_kind(L, 1);
     cnn_tensor *x = check_layout_input(L, 2);
     float alpha = (float)luaL_optnumber(L, 3, 0), beta = (float)luaL_optnumber(L, 4, 0);
     cnn_tensor *y = push_eltwise_result(L, x, NULL);
-    CNN_CHECK_STATUS(L, "eltwise", cnn_eltwise_forward(kind, alpha, beta, x, y));
+    CNN_CHECK_STATUS(L, "eltwise", cnn_activation_forward(kind, alpha, beta, x, y));
     return 1;
 }
 
 /* eltwise_backward(kind, gy, data, alpha, beta) -> gx */
 static int nn_eltwise_backward(lua_State *L)
 {
-    cnn_eltwise kind = check_eltwise_kind(L, 1);
+    cnn_activation kind = check_eltwise_kind(L, 1);
     cnn_tensor *gy = check_layout_input(L, 2), *data = check_layout_input(L, 3);
     float alpha = (float)luaL_optnumber(L, 4, 0), beta = (float)luaL_optnumber(L, 5, 0);
     if (!cnn_tensor_same_size(gy, data)) {
@@ -388,14 +388,14 @@ static int nn_eltwise_backward(lua_State *L)
     }
     cnn_tensor *gx = push_eltwise_result(L, data, gy);
     CNN_CHECK_STATUS(L, "eltwise_backward",
-                     cnn_eltwise_backward(kind, alpha, beta, gy, data, gx));
+                     cnn_activation_backward(kind, alpha, beta, gy, data, gx));
     return 1;
 }
 
 /* eltwise_uses_dst(kind) -> whether the backward takes the forward output */
 static int nn_eltwise_uses_dst(lua_State *L)
 {
-    lua_pushboolean(L, cnn_eltwise_backward_uses_dst(check_eltwise_kind(L, 1)));
+    lua_pushboolean(L, cnn_activation_backward_uses_dst(check_eltwise_kind(L, 1)));
     return 1;
 }
 

@@ -44,7 +44,7 @@ static cnn_status check_finite_positive(double x, const char *what)
     return CNN_OK;
 }
 
-cnn_status cnn_descent_step(cnn_tensor *p, const cnn_tensor *g, double lr)
+cnn_status cnn_descent_step(cnn_tensor *p, const cnn_tensor *g, double eta)
 {
     const cnn_tensor *ops[] = {g};
     const char *names[] = {"gradient"};
@@ -54,19 +54,19 @@ cnn_status cnn_descent_step(cnn_tensor *p, const cnn_tensor *g, double lr)
     float *pd = cnn_tensor_f32(p);
     const float *gd = cnn_tensor_f32(g);
     const int64_t n = cnn_tensor_numel(p);
-    const float eta = (float)lr;
+    const float eta_f = (float)eta;
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++)
-        pd[i] -= eta * gd[i];
+        pd[i] -= eta_f * gd[i];
     return CNN_OK;
 }
 
-/* v = rho v - lr g, and the parameter moves by d = d_rho v - d_lr g with
- * v before its update: momentum has d_rho = rho, d_lr = lr (so d is the
- * new v); Nesterov looks ahead with rho² and (1 + rho) lr. */
+/* v = rho v - eta g, and the parameter moves by d = d_rho v - d_eta g with
+ * v before its update: momentum has d_rho = rho, d_eta = eta (so d is the
+ * new v); Nesterov looks ahead with rho² and (1 + rho) eta. */
 static cnn_status velocity_step(cnn_tensor *p, const cnn_tensor *g,
-                                cnn_tensor *v, double lr, double rho,
-                                double d_rho, double d_lr)
+                                cnn_tensor *v, double eta, double rho,
+                                double d_rho, double d_eta)
 {
     const cnn_tensor *ops[] = {g, v};
     const char *names[] = {"gradient", "velocity"};
@@ -76,31 +76,31 @@ static cnn_status velocity_step(cnn_tensor *p, const cnn_tensor *g,
     float *pd = cnn_tensor_f32(p), *vd = cnn_tensor_f32(v);
     const float *gd = cnn_tensor_f32(g);
     const int64_t n = cnn_tensor_numel(p);
-    const float eta = (float)lr, r = (float)rho;
-    const float dr = (float)d_rho, dl = (float)d_lr;
+    const float eta_f = (float)eta, r = (float)rho;
+    const float dr = (float)d_rho, dl = (float)d_eta;
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) {
         const float d = dr * vd[i] - dl * gd[i];
-        vd[i] = r * vd[i] - eta * gd[i];
+        vd[i] = r * vd[i] - eta_f * gd[i];
         pd[i] += d;
     }
     return CNN_OK;
 }
 
 cnn_status cnn_momentum_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
-                             double lr, double rho)
+                             double eta, double rho)
 {
-    return velocity_step(p, g, v, lr, rho, rho, lr);
+    return velocity_step(p, g, v, eta, rho, rho, eta);
 }
 
 cnn_status cnn_nesterov_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
-                             double lr, double rho)
+                             double eta, double rho)
 {
-    return velocity_step(p, g, v, lr, rho, rho * rho, (1 + rho) * lr);
+    return velocity_step(p, g, v, eta, rho, rho * rho, (1 + rho) * eta);
 }
 
 cnn_status cnn_rmsprop_step(cnn_tensor *p, const cnn_tensor *g,
-                            cnn_tensor *acc, double lr, double rho, double eps)
+                            cnn_tensor *acc, double eta, double rho, double eps)
 {
     const cnn_tensor *ops[] = {g, acc};
     const char *names[] = {"gradient", "accumulator"};
@@ -112,12 +112,12 @@ cnn_status cnn_rmsprop_step(cnn_tensor *p, const cnn_tensor *g,
     float *pd = cnn_tensor_f32(p), *ad = cnn_tensor_f32(acc);
     const float *gd = cnn_tensor_f32(g);
     const int64_t n = cnn_tensor_numel(p);
-    const float eta = (float)lr, r = (float)rho, e = (float)eps;
+    const float eta_f = (float)eta, r = (float)rho, e = (float)eps;
     const float keep = (float)(1 - rho);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) {
         ad[i] = r * ad[i] + keep * gd[i] * gd[i];
-        pd[i] -= eta * gd[i] / (sqrtf(ad[i]) + e);
+        pd[i] -= eta_f * gd[i] / (sqrtf(ad[i]) + e);
     }
     return CNN_OK;
 }
@@ -150,7 +150,7 @@ cnn_status cnn_adam_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *m,
     const double t = (double)c->step;
     const float b1 = (float)c->beta1, b2 = (float)c->beta2;
     const float k1 = (float)(1 - c->beta1), k2 = (float)(1 - c->beta2);
-    const float step_size = (float)(c->lr / (1 - pow(c->beta1, t)));
+    const float step_size = (float)(c->eta / (1 - pow(c->beta1, t)));
     const float inv_sqrt_bc2 = (float)(1 / sqrt(1 - pow(c->beta2, t)));
     const float eps = (float)c->eps, decay = (float)c->decay;
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)

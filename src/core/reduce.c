@@ -4,7 +4,7 @@
 #include <omp.h>
 #include <stdlib.h>
 
-#include "elementwise.h"
+#include "broadcast.h"
 
 #define PARALLEL_MIN 32768
 

@@ -1,4 +1,4 @@
-#include "eltwise.h"
+#include "activation.h"
 
 #include <string.h>
 
@@ -12,30 +12,30 @@ typedef struct eltwise_info {
     bool backward_uses_dst;
 } eltwise_info;
 
-static const eltwise_info infos[CNN_ELTWISE_COUNT] = {
-    [CNN_ELTWISE_RELU] = {"relu", dnnl_eltwise_relu, dnnl_eltwise_relu_use_dst_for_bwd, true},
-    [CNN_ELTWISE_ELU] = {"elu", dnnl_eltwise_elu, dnnl_eltwise_elu, false},
-    [CNN_ELTWISE_SIGMOID] = {"sigmoid", dnnl_eltwise_logistic, dnnl_eltwise_logistic_use_dst_for_bwd, true},
-    [CNN_ELTWISE_TANH] = {"tanh", dnnl_eltwise_tanh, dnnl_eltwise_tanh_use_dst_for_bwd, true},
-    [CNN_ELTWISE_GELU] = {"gelu", dnnl_eltwise_gelu_tanh, dnnl_eltwise_gelu_tanh, false},
-    [CNN_ELTWISE_SOFTPLUS] = {"softplus", dnnl_eltwise_soft_relu, dnnl_eltwise_soft_relu, false},
-    [CNN_ELTWISE_EXP] = {"exp", dnnl_eltwise_exp, dnnl_eltwise_exp_use_dst_for_bwd, true},
-    [CNN_ELTWISE_LOG] = {"log", dnnl_eltwise_log, dnnl_eltwise_log, false},
-    [CNN_ELTWISE_SQRT] = {"sqrt", dnnl_eltwise_sqrt, dnnl_eltwise_sqrt_use_dst_for_bwd, true},
-    [CNN_ELTWISE_ABS] = {"abs", dnnl_eltwise_abs, dnnl_eltwise_abs, false},
-    [CNN_ELTWISE_SQUARE] = {"square", dnnl_eltwise_square, dnnl_eltwise_square, false},
-    [CNN_ELTWISE_LINEAR] = {"linear", dnnl_eltwise_linear, dnnl_eltwise_linear, false},
-    [CNN_ELTWISE_POW] = {"pow", dnnl_eltwise_pow, dnnl_eltwise_pow, false},
+static const eltwise_info infos[CNN_ACTIVATION_COUNT] = {
+    [CNN_ACTIVATION_RELU] = {"relu", dnnl_eltwise_relu, dnnl_eltwise_relu_use_dst_for_bwd, true},
+    [CNN_ACTIVATION_ELU] = {"elu", dnnl_eltwise_elu, dnnl_eltwise_elu, false},
+    [CNN_ACTIVATION_SIGMOID] = {"sigmoid", dnnl_eltwise_logistic, dnnl_eltwise_logistic_use_dst_for_bwd, true},
+    [CNN_ACTIVATION_TANH] = {"tanh", dnnl_eltwise_tanh, dnnl_eltwise_tanh_use_dst_for_bwd, true},
+    [CNN_ACTIVATION_GELU] = {"gelu", dnnl_eltwise_gelu_tanh, dnnl_eltwise_gelu_tanh, false},
+    [CNN_ACTIVATION_SOFTPLUS] = {"softplus", dnnl_eltwise_soft_relu, dnnl_eltwise_soft_relu, false},
+    [CNN_ACTIVATION_EXP] = {"exp", dnnl_eltwise_exp, dnnl_eltwise_exp_use_dst_for_bwd, true},
+    [CNN_ACTIVATION_LOG] = {"log", dnnl_eltwise_log, dnnl_eltwise_log, false},
+    [CNN_ACTIVATION_SQRT] = {"sqrt", dnnl_eltwise_sqrt, dnnl_eltwise_sqrt_use_dst_for_bwd, true},
+    [CNN_ACTIVATION_ABS] = {"abs", dnnl_eltwise_abs, dnnl_eltwise_abs, false},
+    [CNN_ACTIVATION_SQUARE] = {"square", dnnl_eltwise_square, dnnl_eltwise_square, false},
+    [CNN_ACTIVATION_LINEAR] = {"linear", dnnl_eltwise_linear, dnnl_eltwise_linear, false},
+    [CNN_ACTIVATION_POW] = {"pow", dnnl_eltwise_pow, dnnl_eltwise_pow, false},
 };
 
-const char *cnn_eltwise_name(cnn_eltwise kind)
+const char *cnn_activation_name(cnn_activation kind)
 {
-    return (unsigned)kind < CNN_ELTWISE_COUNT ? infos[kind].name : NULL;
+    return (unsigned)kind < CNN_ACTIVATION_COUNT ? infos[kind].name : NULL;
 }
 
-bool cnn_eltwise_backward_uses_dst(cnn_eltwise kind)
+bool cnn_activation_backward_uses_dst(cnn_activation kind)
 {
-    return (unsigned)kind < CNN_ELTWISE_COUNT && infos[kind].backward_uses_dst;
+    return (unsigned)kind < CNN_ACTIVATION_COUNT && infos[kind].backward_uses_dst;
 }
 
 /* Cache key. A plain operand is seen as a flat vector, since the shape
@@ -78,7 +78,7 @@ static void operand_md(const dnnl_memory_desc_t *md, const cnn_tensor *t,
         cnn_md_of_layout(out, t);
 }
 
-cnn_status cnn_eltwise_layout(const cnn_tensor *a, const cnn_tensor *b,
+cnn_status cnn_activation_layout(const cnn_tensor *a, const cnn_tensor *b,
                               dnnl_memory_desc_t *md)
 {
     if ((a && a->blocked) || (b && b->blocked)) {
@@ -125,7 +125,7 @@ static cnn_status forward_pd(const eltwise_info *info, float alpha, float beta,
     return CNN_OK;
 }
 
-static eltwise_key make_key(int op, cnn_eltwise kind, float alpha, float beta,
+static eltwise_key make_key(int op, cnn_activation kind, float alpha, float beta,
                             const dnnl_memory_desc_t *md)
 {
     eltwise_key key;
@@ -183,23 +183,23 @@ static cnn_status relu_forward(const cnn_tensor *src, cnn_tensor *dst)
         cnn_kernel_done(CNN_PROFILE_ELTWISE_FORWARD, start);
         return CNN_OK;
     }
-    cnn_status s = cnn_eltwise_forward(CNN_ELTWISE_ELU, 0.0f, 0.0f, src, dst);
+    cnn_status s = cnn_activation_forward(CNN_ACTIVATION_ELU, 0.0f, 0.0f, src, dst);
     if (s == CNN_OK)
         relu_keep_nan(cnn_tensor_f32(dst), cnn_tensor_f32(dst), buffer_elements(dst));
     return s;
 }
 
-cnn_status cnn_eltwise_forward(cnn_eltwise kind, float alpha, float beta,
+cnn_status cnn_activation_forward(cnn_activation kind, float alpha, float beta,
                                const cnn_tensor *src, cnn_tensor *dst)
 {
-    if ((unsigned)kind >= CNN_ELTWISE_COUNT)
+    if ((unsigned)kind >= CNN_ACTIVATION_COUNT)
         return cnn_fail(CNN_ERR_ARG, "unknown elementwise function %d", (int)kind);
     const eltwise_info *info = &infos[kind];
     cnn_status s = check_operands(info->name, src, dst);
     int64_t numel = cnn_tensor_numel(src);
     if (s != CNN_OK || numel == 0)
         return s;
-    if (kind == CNN_ELTWISE_RELU && alpha == 0.0f)
+    if (kind == CNN_ACTIVATION_RELU && alpha == 0.0f)
         return relu_forward(src, dst);
     dnnl_memory_desc_t md;
     op_md(src, dst, &md);
@@ -218,11 +218,11 @@ cnn_status cnn_eltwise_forward(cnn_eltwise kind, float alpha, float beta,
     return cnn_exec_finish(&e);
 }
 
-cnn_status cnn_eltwise_backward(cnn_eltwise kind, float alpha, float beta,
+cnn_status cnn_activation_backward(cnn_activation kind, float alpha, float beta,
                                 const cnn_tensor *diff_dst,
                                 const cnn_tensor *data, cnn_tensor *diff_src)
 {
-    if ((unsigned)kind >= CNN_ELTWISE_COUNT)
+    if ((unsigned)kind >= CNN_ACTIVATION_COUNT)
         return cnn_fail(CNN_ERR_ARG, "unknown elementwise function %d", (int)kind);
     const eltwise_info *info = &infos[kind];
     cnn_status s;

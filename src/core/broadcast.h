@@ -12,8 +12,8 @@
  *
  * Every function accepts an output that aliases an input: inputs that share
  * the output's storage with a different layout are copied first. */
-#ifndef CNN_ELEMENTWISE_H
-#define CNN_ELEMENTWISE_H
+#ifndef CNN_BROADCAST_H
+#define CNN_BROADCAST_H
 
 #include <stdbool.h>
 

@@ -1,9 +1,9 @@
-#include "elementwise.h"
+#include "broadcast.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "eltwise.h"
+#include "activation.h"
 
 /* Elements per parallel work item: long enough to amortise the offset
  * computation, short enough that one long row still spreads over threads. */
@@ -410,7 +410,7 @@ static const row_kernel unary_i32_kernels[CNN_UNARY_COUNT] = {
 
 typedef struct eltwise_form {
     bool available;
-    cnn_eltwise kind;
+    cnn_activation kind;
     float alpha;
 } eltwise_form;
 
@@ -418,14 +418,14 @@ typedef struct eltwise_form {
  * relative error (log(1.0001f) comes out 1.4% low); logf keeps Julia's
  * accuracy, so log always takes the loop. */
 static const eltwise_form eltwise_forms[CNN_UNARY_COUNT] = {
-    [CNN_UNARY_NEG] = {true, CNN_ELTWISE_LINEAR, -1.0f},
-    [CNN_UNARY_EXP] = {true, CNN_ELTWISE_EXP, 0.0f},
-    [CNN_UNARY_LOG] = {false, CNN_ELTWISE_LOG, 0.0f},
-    [CNN_UNARY_SQRT] = {true, CNN_ELTWISE_SQRT, 0.0f},
-    [CNN_UNARY_ABS] = {true, CNN_ELTWISE_ABS, 0.0f},
-    [CNN_UNARY_RELU] = {true, CNN_ELTWISE_RELU, 0.0f},
-    [CNN_UNARY_SIGMOID] = {true, CNN_ELTWISE_SIGMOID, 0.0f},
-    [CNN_UNARY_TANH] = {true, CNN_ELTWISE_TANH, 0.0f},
+    [CNN_UNARY_NEG] = {true, CNN_ACTIVATION_LINEAR, -1.0f},
+    [CNN_UNARY_EXP] = {true, CNN_ACTIVATION_EXP, 0.0f},
+    [CNN_UNARY_LOG] = {false, CNN_ACTIVATION_LOG, 0.0f},
+    [CNN_UNARY_SQRT] = {true, CNN_ACTIVATION_SQRT, 0.0f},
+    [CNN_UNARY_ABS] = {true, CNN_ACTIVATION_ABS, 0.0f},
+    [CNN_UNARY_RELU] = {true, CNN_ACTIVATION_RELU, 0.0f},
+    [CNN_UNARY_SIGMOID] = {true, CNN_ACTIVATION_SIGMOID, 0.0f},
+    [CNN_UNARY_TANH] = {true, CNN_ACTIVATION_TANH, 0.0f},
 };
 
 cnn_dtype cnn_unary_result_dtype(cnn_unary_op op, cnn_dtype x)
@@ -448,7 +448,7 @@ cnn_status cnn_unary(cnn_unary_op op, const cnn_tensor *x, cnn_tensor *out)
     const eltwise_form *f = &eltwise_forms[op];
     if (f->available && x->dtype == CNN_FLOAT32 && cnn_tensor_is_contiguous(x) &&
         cnn_tensor_is_contiguous(out) && !overlaps(x, out))
-        return cnn_eltwise_forward(f->kind, f->alpha, 0.0f, x, out);
+        return cnn_activation_forward(f->kind, f->alpha, 0.0f, x, out);
     operand px;
     if ((s = prepare(&px, x, dtype, out)) == CNN_OK) {
         row_kernel k = dtype == CNN_INT32 ? unary_i32_kernels[op] : unary_f32_kernels[op];
