@@ -1,5 +1,5 @@
 /* Layer kernels, forward and backward: convolution, pooling, dense,
- * eltwise activations, softmax and batch normalisation.
+ * softmax and batch normalisation (activations: activation.c).
  *
  * Every argument is checked here, through the core's check functions,
  * before any output is allocated or any oneDNN object created; after that
@@ -12,34 +12,16 @@
 #include "batchnorm.h"
 #include "conv.h"
 #include "dense.h"
-#include "activation.h"
 #include "pool.h"
 #include "softmax.h"
 
 #define CNN_POOL_WORKSPACE_MT "cnn.PoolWorkspace"
 
-/* The Float32 tensor at 'arg' for a kernel that takes oneDNN's blocked
- * layouts (convolution, pooling, eltwise), replaced on the stack by a
- * contiguous copy if it is a view with gaps. */
-static cnn_tensor *check_layout_input(lua_State *L, int arg)
-{
-    cnn_tensor *t = cnn_check_tensor_any(L, arg);
-    if (t->dtype != CNN_FLOAT32)
-        luaL_argerror(L, arg, lua_pushfstring(L, "Float32 tensor expected, got %s",
-                                              cnn_dtype_name(t->dtype)));
-    if (t->blocked || cnn_tensor_is_contiguous(t))
-        return t;
-    cnn_tensor *c = cnn_push_uninit_like(L, t);
-    CNN_CHECK_STATUS(L, cnn_function_name(L), cnn_tensor_copy(c, t));
-    lua_replace(L, arg);
-    return c;
-}
-
 /* The same for the other kernels, which take plain tensors only. */
 static cnn_tensor *check_input(lua_State *L, int arg)
 {
     cnn_check_tensor(L, arg);
-    return check_layout_input(L, arg);
+    return cnn_check_layout_input(L, arg);
 }
 
 static cnn_tensor *opt_input(lua_State *L, int arg)
@@ -145,7 +127,7 @@ static bool opt_training(lua_State *L, int arg)
 /* conv2d(x, w, b|nil, opts [, training]) -> y */
 static int nn_conv2d(lua_State *L)
 {
-    cnn_tensor *x = check_layout_input(L, 1), *w = check_input(L, 2);
+    cnn_tensor *x = cnn_check_layout_input(L, 1), *w = check_input(L, 2);
     cnn_tensor *b = opt_input(L, 3);
     cnn_conv2d_params p = conv_opts(L, 4, "conv2d");
     p.inference = !opt_training(L, 5);
@@ -162,7 +144,7 @@ static int nn_conv2d(lua_State *L)
 static int nn_conv2d_backward_data(lua_State *L)
 {
     const char *fname = "conv2d_backward_data";
-    cnn_tensor *gy = check_layout_input(L, 1), *w = check_input(L, 2);
+    cnn_tensor *gy = cnn_check_layout_input(L, 1), *w = check_input(L, 2);
     int64_t x[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, x);
     cnn_conv2d_params p = conv_opts(L, 4, fname);
@@ -178,7 +160,7 @@ static int nn_conv2d_backward_data(lua_State *L)
 static int nn_conv2d_backward_weights(lua_State *L)
 {
     const char *fname = "conv2d_backward_weights";
-    cnn_tensor *gy = check_layout_input(L, 1), *x = check_layout_input(L, 2);
+    cnn_tensor *gy = cnn_check_layout_input(L, 1), *x = cnn_check_layout_input(L, 2);
     int64_t w[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, w);
     cnn_conv2d_params p = conv_opts(L, 4, fname);
@@ -250,7 +232,7 @@ static cnn_pool_workspace *push_workspace(lua_State *L)
 static int nn_pool2d(lua_State *L)
 {
     cnn_pool_kind kind = check_pool_kind(L, 1);
-    cnn_tensor *x = check_layout_input(L, 2);
+    cnn_tensor *x = cnn_check_layout_input(L, 2);
     cnn_pool2d_params p = pool_opts(L, kind, 3, "pool2d");
     p.inference = !opt_training(L, 4);
     int64_t y[4];
@@ -282,7 +264,7 @@ static int nn_pool2d_backward(lua_State *L)
 {
     const char *fname = "pool2d_backward";
     cnn_pool_kind kind = check_pool_kind(L, 1);
-    cnn_tensor *gy = check_layout_input(L, 2);
+    cnn_tensor *gy = cnn_check_layout_input(L, 2);
     int64_t x[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, x);
     cnn_pool_workspace *ws = luaL_testudata(L, 4, CNN_POOL_WORKSPACE_MT);
@@ -340,63 +322,6 @@ static int nn_dense_backward_weights(lua_State *L)
         lua_pushnil(L);
     CNN_CHECK_STATUS(L, fname, cnn_dense_backward_weights(gy, x, gw, gb));
     return 2;
-}
-
-static cnn_activation check_eltwise_kind(lua_State *L, int arg)
-{
-    static const char *names[CNN_ACTIVATION_COUNT + 1];
-    if (!names[0])
-        for (int k = 0; k < CNN_ACTIVATION_COUNT; k++)
-            names[k] = cnn_activation_name((cnn_activation)k);
-    return (cnn_activation)luaL_checkoption(L, arg, NULL, names);
-}
-
-/* A result of the sizes of a, in the layout of the first blocked one of a
- * and b (b may be NULL). */
-static cnn_tensor *push_eltwise_result(lua_State *L, const cnn_tensor *a,
-                                       const cnn_tensor *b)
-{
-    if (!a->blocked && !(b && b->blocked))
-        return cnn_push_uninit_like(L, a);
-    dnnl_memory_desc_t layout;
-    CNN_CHECK_STATUS(L, "eltwise", cnn_activation_layout(a, b, &layout));
-    return cnn_push_tensor_in_layout(L, a->ndims, a->size, &layout);
-}
-
-/* eltwise(kind, x, alpha, beta) -> y */
-static int nn_eltwise(lua_State *L)
-{
-    cnn_activation kind = check_eltwise_kind(L, 1);
-    cnn_tensor *x = check_layout_input(L, 2);
-    float alpha = (float)luaL_optnumber(L, 3, 0), beta = (float)luaL_optnumber(L, 4, 0);
-    cnn_tensor *y = push_eltwise_result(L, x, NULL);
-    CNN_CHECK_STATUS(L, "eltwise", cnn_activation_forward(kind, alpha, beta, x, y));
-    return 1;
-}
-
-/* eltwise_backward(kind, gy, data, alpha, beta) -> gx */
-static int nn_eltwise_backward(lua_State *L)
-{
-    cnn_activation kind = check_eltwise_kind(L, 1);
-    cnn_tensor *gy = check_layout_input(L, 2), *data = check_layout_input(L, 3);
-    float alpha = (float)luaL_optnumber(L, 4, 0), beta = (float)luaL_optnumber(L, 5, 0);
-    if (!cnn_tensor_same_size(gy, data)) {
-        cnn_push_shape(L, gy);
-        cnn_push_shape(L, data);
-        return luaL_error(L, "eltwise_backward: gradient is %s, data is %s",
-                          lua_tostring(L, -2), lua_tostring(L, -1));
-    }
-    cnn_tensor *gx = push_eltwise_result(L, data, gy);
-    CNN_CHECK_STATUS(L, "eltwise_backward",
-                     cnn_activation_backward(kind, alpha, beta, gy, data, gx));
-    return 1;
-}
-
-/* eltwise_uses_dst(kind) -> whether the backward takes the forward output */
-static int nn_eltwise_uses_dst(lua_State *L)
-{
-    lua_pushboolean(L, cnn_activation_backward_uses_dst(check_eltwise_kind(L, 1)));
-    return 1;
 }
 
 /* softmax(x, log) -> y */
@@ -509,9 +434,6 @@ static const luaL_Reg nn_funcs[] = {
     {"dense", nn_dense},
     {"dense_backward_data", nn_dense_backward_data},
     {"dense_backward_weights", nn_dense_backward_weights},
-    {"eltwise", nn_eltwise},
-    {"eltwise_backward", nn_eltwise_backward},
-    {"eltwise_uses_dst", nn_eltwise_uses_dst},
     {"softmax", nn_softmax},
     {"softmax_backward", nn_softmax_backward},
     {"batchnorm", nn_batchnorm},

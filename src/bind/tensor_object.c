@@ -237,6 +237,13 @@ cnn_tensor *cnn_push_tensor_in_layout(lua_State *L, int ndims, const int64_t *si
     return t;
 }
 
+cnn_tensor *cnn_push_plan_output(lua_State *L, const cnn_plan_output *out)
+{
+    if (out->blocked)
+        return cnn_push_tensor_in_layout(L, out->ndims, out->size, &out->layout);
+    return cnn_push_tensor_uninit(L, CNN_FLOAT32, out->ndims, out->size);
+}
+
 cnn_tensor *cnn_push_tensor_like(lua_State *L, const cnn_tensor *like)
 {
     return cnn_push_new_tensor(L, like->dtype, like->ndims, like->size);
@@ -357,4 +364,21 @@ void cnn_open_tensor_object(lua_State *L)
      * metamethods (the autodiff-aware operators live in Lua). */
     luaL_getmetatable(L, CNN_TENSOR_MT);
     lua_setfield(L, -2, "Tensor");
+}
+
+/* The Float32 tensor at 'arg' for a kernel that takes oneDNN's blocked
+ * layouts (convolution, pooling, eltwise), replaced on the stack by a
+ * contiguous copy if it is a view with gaps. */
+cnn_tensor *cnn_check_layout_input(lua_State *L, int arg)
+{
+    cnn_tensor *t = cnn_check_tensor_any(L, arg);
+    if (t->dtype != CNN_FLOAT32)
+        luaL_argerror(L, arg, lua_pushfstring(L, "Float32 tensor expected, got %s",
+                                              cnn_dtype_name(t->dtype)));
+    if (t->blocked || cnn_tensor_is_contiguous(t))
+        return t;
+    cnn_tensor *c = cnn_push_uninit_like(L, t);
+    CNN_CHECK_STATUS(L, cnn_function_name(L), cnn_tensor_copy(c, t));
+    lua_replace(L, arg);
+    return c;
 }

@@ -5,14 +5,14 @@
 #include "context.h"
 #include "exec.h"
 
-typedef struct eltwise_info {
+typedef struct activation_info {
     const char *name;
     dnnl_alg_kind_t forward;
     dnnl_alg_kind_t backward;
     bool backward_uses_dst;
-} eltwise_info;
+} activation_info;
 
-static const eltwise_info infos[CNN_ACTIVATION_COUNT] = {
+static const activation_info infos[CNN_ACTIVATION_COUNT] = {
     [CNN_ACTIVATION_RELU] = {"relu", dnnl_eltwise_relu, dnnl_eltwise_relu_use_dst_for_bwd, true},
     [CNN_ACTIVATION_ELU] = {"elu", dnnl_eltwise_elu, dnnl_eltwise_elu, false},
     [CNN_ACTIVATION_SIGMOID] = {"sigmoid", dnnl_eltwise_logistic, dnnl_eltwise_logistic_use_dst_for_bwd, true},
@@ -26,6 +26,7 @@ static const eltwise_info infos[CNN_ACTIVATION_COUNT] = {
     [CNN_ACTIVATION_SQUARE] = {"square", dnnl_eltwise_square, dnnl_eltwise_square, false},
     [CNN_ACTIVATION_LINEAR] = {"linear", dnnl_eltwise_linear, dnnl_eltwise_linear, false},
     [CNN_ACTIVATION_POW] = {"pow", dnnl_eltwise_pow, dnnl_eltwise_pow, false},
+    [CNN_ACTIVATION_HARDTANH] = {"hardtanh", dnnl_eltwise_clip_v2, dnnl_eltwise_clip_v2, false},
 };
 
 const char *cnn_activation_name(cnn_activation kind)
@@ -78,17 +79,6 @@ static void operand_md(const dnnl_memory_desc_t *md, const cnn_tensor *t,
         cnn_md_of_layout(out, t);
 }
 
-cnn_status cnn_activation_layout(const cnn_tensor *a, const cnn_tensor *b,
-                              dnnl_memory_desc_t *md)
-{
-    if ((a && a->blocked) || (b && b->blocked)) {
-        op_md(a && a->blocked ? a : b, NULL, md);
-        return CNN_OK;
-    }
-    cnn_md_of_tensor(md, a);
-    return CNN_OK;
-}
-
 static cnn_status check_operands(const char *op, const cnn_tensor *a,
                                  const cnn_tensor *b)
 {
@@ -112,7 +102,7 @@ static cnn_status check_operands(const char *op, const cnn_tensor *a,
     return CNN_OK;
 }
 
-static cnn_status forward_pd(const eltwise_info *info, float alpha, float beta,
+static cnn_status forward_pd(const activation_info *info, float alpha, float beta,
                              const dnnl_memory_desc_t *md,
                              dnnl_primitive_desc_t *pd)
 {
@@ -189,75 +179,171 @@ static cnn_status relu_forward(const cnn_tensor *src, cnn_tensor *dst)
     return s;
 }
 
-cnn_status cnn_activation_forward(cnn_activation kind, float alpha, float beta,
-                               const cnn_tensor *src, cnn_tensor *dst)
+static cnn_status check_kind(cnn_activation kind)
 {
     if ((unsigned)kind >= CNN_ACTIVATION_COUNT)
         return cnn_fail(CNN_ERR_ARG, "unknown elementwise function %d", (int)kind);
-    const eltwise_info *info = &infos[kind];
-    cnn_status s = check_operands(info->name, src, dst);
-    int64_t numel = cnn_tensor_numel(src);
-    if (s != CNN_OK || numel == 0)
+    return CNN_OK;
+}
+
+static void plan_begin(cnn_activation_plan *plan, cnn_activation kind,
+                       float alpha, float beta)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->kind = kind;
+    plan->alpha = alpha;
+    plan->beta = beta;
+}
+
+/* Whether relu's own kernel runs instead of a primitive. */
+static bool own_relu(const cnn_activation_plan *plan)
+{
+    return plan->kind == CNN_ACTIVATION_RELU && plan->alpha == 0.0f;
+}
+
+static cnn_status forward_primitive(cnn_activation_plan *plan)
+{
+    const activation_info *info = &infos[plan->kind];
+    eltwise_key key = make_key('F', plan->kind, plan->alpha, plan->beta, &plan->md);
+    if ((plan->primitive = cnn_primitive_find(&key, sizeof key)))
+        return CNN_OK;
+    dnnl_primitive_desc_t pd;
+    cnn_status s = forward_pd(info, plan->alpha, plan->beta, &plan->md, &pd);
+    return s != CNN_OK ? s
+                       : cnn_primitive_add(&key, sizeof key, pd, info->name,
+                                           &plan->primitive);
+}
+
+/* oneDNN wants the forward pd as a hint; it is not kept. */
+static cnn_status backward_primitive(cnn_activation_plan *plan)
+{
+    const activation_info *info = &infos[plan->kind];
+    eltwise_key key = make_key('B', plan->kind, plan->alpha, plan->beta, &plan->md);
+    if ((plan->primitive = cnn_primitive_find(&key, sizeof key)))
+        return CNN_OK;
+    dnnl_primitive_desc_t hint, pd;
+    dnnl_eltwise_desc_t desc;
+    cnn_status s = forward_pd(info, plan->alpha, plan->beta, &plan->md, &hint);
+    if (s != CNN_OK)
         return s;
-    if (kind == CNN_ACTIVATION_RELU && alpha == 0.0f)
-        return relu_forward(src, dst);
-    dnnl_memory_desc_t md;
-    op_md(src, dst, &md);
-    eltwise_key key = make_key('F', kind, alpha, beta, &md);
-    cnn_primitive *p = cnn_primitive_find(&key, sizeof key);
-    if (!p) {
-        dnnl_primitive_desc_t pd;
-        if ((s = forward_pd(info, alpha, beta, &md, &pd)) != CNN_OK ||
-            (s = cnn_primitive_add(&key, sizeof key, pd, info->name, &p)) != CNN_OK)
-            return s;
+    dnnl_status_t ds = dnnl_eltwise_backward_desc_init(
+        &desc, info->backward, &plan->md, &plan->md, plan->alpha, plan->beta);
+    if (ds == dnnl_success)
+        ds = dnnl_primitive_desc_create(&pd, &desc, NULL, cnn_engine(), hint);
+    dnnl_primitive_desc_destroy(hint);
+    if (ds != dnnl_success)
+        return cnn_fail(CNN_ERR_DNNL, "%s backward: %s", info->name,
+                        cnn_dnnl_status_string(ds));
+    return cnn_primitive_add(&key, sizeof key, pd, info->name, &plan->primitive);
+}
+
+/* The result takes the sizes of 'a' and the op's layout when that is a
+ * blocked one. */
+static void plan_output(cnn_activation_plan *plan, const cnn_tensor *a)
+{
+    cnn_plan_output_like(&plan->out, a);
+    plan->out.blocked = plan->md.ndims > 1;
+    if (plan->out.blocked)
+        plan->out.layout = plan->md;
+}
+
+/* 'dst' (may be NULL) only steers the layout, for a caller's own result. */
+static cnn_status plan_forward(cnn_activation_plan *plan, cnn_activation kind,
+                               float alpha, float beta, const cnn_tensor *src,
+                               const cnn_tensor *dst)
+{
+    cnn_status s = check_kind(kind);
+    if (s != CNN_OK || (s = check_operands(infos[kind].name, src, src)) != CNN_OK)
+        return s;
+    plan_begin(plan, kind, alpha, beta);
+    op_md(src, dst, &plan->md);
+    plan_output(plan, src);
+    if (cnn_tensor_numel(src) == 0 || own_relu(plan))
+        return CNN_OK;
+    return forward_primitive(plan);
+}
+
+cnn_status cnn_activation_plan_forward(cnn_activation_plan *plan,
+                                       cnn_activation kind, float alpha,
+                                       float beta, const cnn_tensor *src)
+{
+    return plan_forward(plan, kind, alpha, beta, src, NULL);
+}
+
+cnn_status cnn_activation_plan_backward(cnn_activation_plan *plan,
+                                        cnn_activation kind, float alpha,
+                                        float beta, const cnn_tensor *diff_dst,
+                                        const cnn_tensor *data)
+{
+    cnn_status s = check_kind(kind);
+    if (s != CNN_OK)
+        return s;
+    if (!cnn_tensor_same_size(diff_dst, data)) {
+        char x[128], y[128];
+        return cnn_fail(CNN_ERR_SHAPE, "gradient is %s, data is %s",
+                        cnn_shape_string(diff_dst, x, sizeof x),
+                        cnn_shape_string(data, y, sizeof y));
     }
+    if ((s = check_operands(infos[kind].name, diff_dst, data)) != CNN_OK)
+        return s;
+    plan_begin(plan, kind, alpha, beta);
+    op_md(data, diff_dst, &plan->md);
+    plan_output(plan, data);
+    return cnn_tensor_numel(data) == 0 ? CNN_OK : backward_primitive(plan);
+}
+
+cnn_status cnn_activation_run_forward(const cnn_activation_plan *plan,
+                                      const cnn_tensor *src, cnn_tensor *dst)
+{
+    if (own_relu(plan))
+        return cnn_tensor_numel(src) ? relu_forward(src, dst) : CNN_OK;
+    if (!plan->primitive)
+        return CNN_OK;
+    const char *name = infos[plan->kind].name;
     cnn_exec e;
-    cnn_exec_begin(&e, p, info->name);
-    exec_operand(&e, DNNL_ARG_SRC, &md, src, false);
-    exec_operand(&e, DNNL_ARG_DST, &md, dst, true);
+    cnn_exec_begin(&e, plan->primitive, name);
+    exec_operand(&e, DNNL_ARG_SRC, &plan->md, src, false);
+    exec_operand(&e, DNNL_ARG_DST, &plan->md, dst, true);
     return cnn_exec_finish(&e);
 }
 
-cnn_status cnn_activation_backward(cnn_activation kind, float alpha, float beta,
-                                const cnn_tensor *diff_dst,
-                                const cnn_tensor *data, cnn_tensor *diff_src)
+cnn_status cnn_activation_run_backward(const cnn_activation_plan *plan,
+                                       const cnn_tensor *diff_dst,
+                                       const cnn_tensor *data,
+                                       cnn_tensor *diff_src)
 {
-    if ((unsigned)kind >= CNN_ACTIVATION_COUNT)
-        return cnn_fail(CNN_ERR_ARG, "unknown elementwise function %d", (int)kind);
-    const eltwise_info *info = &infos[kind];
-    cnn_status s;
-    if ((s = check_operands(info->name, diff_dst, data)) != CNN_OK ||
-        (s = check_operands(info->name, diff_dst, diff_src)) != CNN_OK)
-        return s;
-    int64_t numel = cnn_tensor_numel(data);
-    if (numel == 0)
+    if (!plan->primitive)
         return CNN_OK;
-    dnnl_memory_desc_t md;
-    op_md(data, diff_dst, &md);
-    eltwise_key key = make_key('B', kind, alpha, beta, &md);
-    cnn_primitive *p = cnn_primitive_find(&key, sizeof key);
-    if (!p) {
-        /* oneDNN wants the forward pd as a hint; it is not kept */
-        dnnl_primitive_desc_t hint, pd;
-        dnnl_eltwise_desc_t desc;
-        if ((s = forward_pd(info, alpha, beta, &md, &hint)) != CNN_OK)
-            return s;
-        dnnl_status_t ds = dnnl_eltwise_backward_desc_init(&desc, info->backward,
-                                                           &md, &md, alpha, beta);
-        if (ds == dnnl_success)
-            ds = dnnl_primitive_desc_create(&pd, &desc, NULL, cnn_engine(), hint);
-        dnnl_primitive_desc_destroy(hint);
-        if (ds != dnnl_success)
-            return cnn_fail(CNN_ERR_DNNL, "%s backward: %s", info->name,
-                            cnn_dnnl_status_string(ds));
-        if ((s = cnn_primitive_add(&key, sizeof key, pd, info->name, &p)) != CNN_OK)
-            return s;
-    }
+    const activation_info *info = &infos[plan->kind];
     int data_arg = info->backward_uses_dst ? DNNL_ARG_DST : DNNL_ARG_SRC;
     cnn_exec e;
-    cnn_exec_begin(&e, p, info->name);
-    exec_operand(&e, DNNL_ARG_DIFF_DST, &md, diff_dst, false);
-    exec_operand(&e, data_arg, &md, data, false);
-    exec_operand(&e, DNNL_ARG_DIFF_SRC, &md, diff_src, true);
+    cnn_exec_begin(&e, plan->primitive, info->name);
+    exec_operand(&e, DNNL_ARG_DIFF_DST, &plan->md, diff_dst, false);
+    exec_operand(&e, data_arg, &plan->md, data, false);
+    exec_operand(&e, DNNL_ARG_DIFF_SRC, &plan->md, diff_src, true);
     return cnn_exec_finish(&e);
+}
+
+cnn_status cnn_activation_forward(cnn_activation kind, float alpha, float beta,
+                                  const cnn_tensor *src, cnn_tensor *dst)
+{
+    cnn_activation_plan plan;
+    cnn_status s = check_kind(kind);
+    if (s != CNN_OK || (s = check_operands(infos[kind].name, src, dst)) != CNN_OK ||
+        (s = plan_forward(&plan, kind, alpha, beta, src, dst)) != CNN_OK)
+        return s;
+    return cnn_activation_run_forward(&plan, src, dst);
+}
+
+cnn_status cnn_activation_backward(cnn_activation kind, float alpha, float beta,
+                                   const cnn_tensor *diff_dst,
+                                   const cnn_tensor *data, cnn_tensor *diff_src)
+{
+    cnn_activation_plan plan;
+    cnn_status s = check_kind(kind);
+    if (s != CNN_OK ||
+        (s = check_operands(infos[kind].name, diff_dst, diff_src)) != CNN_OK ||
+        (s = cnn_activation_plan_backward(&plan, kind, alpha, beta, diff_dst, data)) != CNN_OK)
+        return s;
+    return cnn_activation_run_backward(&plan, diff_dst, data, diff_src);
 }
