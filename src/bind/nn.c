@@ -131,12 +131,10 @@ static int nn_conv2d(lua_State *L)
     cnn_tensor *b = opt_input(L, 3);
     cnn_conv2d_params p = conv_opts(L, 4, "conv2d");
     p.inference = !opt_training(L, 5);
-    int64_t y[4];
-    dnnl_memory_desc_t layout;
-    CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_check_forward(&p, x, w, b, y));
-    CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_forward_layout(&p, x, w, b, &layout));
-    cnn_tensor *out = cnn_push_tensor_in_layout(L, 4, y, &layout);
-    CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_forward(&p, x, w, b, out));
+    cnn_conv2d_plan plan;
+    CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_plan_forward(&plan, &p, x, w, b));
+    cnn_tensor *y = cnn_push_plan_output(L, &plan.out[0]);
+    CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_run_forward(&plan, x, w, b, y));
     return 1;
 }
 
@@ -148,11 +146,10 @@ static int nn_conv2d_backward_data(lua_State *L)
     int64_t x[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, x);
     cnn_conv2d_params p = conv_opts(L, 4, fname);
-    dnnl_memory_desc_t layout;
-    CNN_CHECK_STATUS(L, fname, cnn_conv2d_check_backward_data(&p, gy, w, ndims, x));
-    CNN_CHECK_STATUS(L, fname, cnn_conv2d_backward_data_layout(&p, w, x, &layout));
-    cnn_tensor *gx = cnn_push_tensor_in_layout(L, 4, x, &layout);
-    CNN_CHECK_STATUS(L, fname, cnn_conv2d_backward_data(&p, gy, w, gx));
+    cnn_conv2d_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_conv2d_plan_backward_data(&plan, &p, gy, w, ndims, x));
+    cnn_tensor *gx = cnn_push_plan_output(L, &plan.out[0]);
+    CNN_CHECK_STATUS(L, fname, cnn_conv2d_run_backward_data(&plan, gy, w, gx));
     return 1;
 }
 
@@ -164,15 +161,17 @@ static int nn_conv2d_backward_weights(lua_State *L)
     int64_t w[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, w);
     cnn_conv2d_params p = conv_opts(L, 4, fname);
-    int with_bias = lua_toboolean(L, 5);
-    CNN_CHECK_STATUS(L, fname, cnn_conv2d_check_backward_weights(&p, gy, x, ndims, w));
-    cnn_tensor *gw = cnn_push_tensor_uninit(L, CNN_FLOAT32, 4, w);
+    bool with_bias = lua_toboolean(L, 5);
+    cnn_conv2d_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_conv2d_plan_backward_weights(&plan, &p, gy, x, ndims, w,
+                                                                with_bias));
+    cnn_tensor *gw = cnn_push_plan_output(L, &plan.out[0]);
     cnn_tensor *gb = NULL;
     if (with_bias)
-        gb = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &w[3]);
+        gb = cnn_push_plan_output(L, &plan.out[1]);
     else
         lua_pushnil(L);
-    CNN_CHECK_STATUS(L, fname, cnn_conv2d_backward_weights(&p, gy, x, gw, gb));
+    CNN_CHECK_STATUS(L, fname, cnn_conv2d_run_backward_weights(&plan, gy, x, gw, gb));
     return 2;
 }
 
