@@ -284,11 +284,10 @@ static int nn_dense(lua_State *L)
 {
     cnn_tensor *x = check_input(L, 1), *w = check_input(L, 2);
     cnn_tensor *b = opt_input(L, 3);
-    int ndims;
-    int64_t y[2];
-    CNN_CHECK_STATUS(L, "dense", cnn_dense_check_forward(x, w, b, &ndims, y));
-    cnn_tensor *out = cnn_push_tensor_uninit(L, CNN_FLOAT32, ndims, y);
-    CNN_CHECK_STATUS(L, "dense", cnn_dense_forward(x, w, b, out));
+    cnn_dense_plan plan;
+    CNN_CHECK_STATUS(L, "dense", cnn_dense_plan_forward(&plan, x, w, b));
+    cnn_tensor *y = cnn_push_plan_output(L, &plan.out[0]);
+    CNN_CHECK_STATUS(L, "dense", cnn_dense_run_forward(&plan, x, w, b, y));
     return 1;
 }
 
@@ -297,11 +296,10 @@ static int nn_dense_backward_data(lua_State *L)
 {
     const char *fname = "dense_backward_data";
     cnn_tensor *gy = check_input(L, 1), *w = check_input(L, 2);
-    int ndims;
-    int64_t x[2];
-    CNN_CHECK_STATUS(L, fname, cnn_dense_check_backward_data(gy, w, &ndims, x));
-    cnn_tensor *gx = cnn_push_tensor_uninit(L, CNN_FLOAT32, ndims, x);
-    CNN_CHECK_STATUS(L, fname, cnn_dense_backward_data(gy, w, gx));
+    cnn_dense_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_dense_plan_backward_data(&plan, gy, w));
+    cnn_tensor *gx = cnn_push_plan_output(L, &plan.out[0]);
+    CNN_CHECK_STATUS(L, fname, cnn_dense_run_backward_data(&plan, gy, w, gx));
     return 1;
 }
 
@@ -310,16 +308,16 @@ static int nn_dense_backward_weights(lua_State *L)
 {
     const char *fname = "dense_backward_weights";
     cnn_tensor *gy = check_input(L, 1), *x = check_input(L, 2);
-    int with_bias = lua_toboolean(L, 3);
-    CNN_CHECK_STATUS(L, fname, cnn_dense_check_backward_weights(gy, x));
-    int64_t w[2] = {gy->size[0], x->size[0]};
-    cnn_tensor *gw = cnn_push_tensor_uninit(L, CNN_FLOAT32, 2, w);
+    bool with_bias = lua_toboolean(L, 3);
+    cnn_dense_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_dense_plan_backward_weights(&plan, gy, x, with_bias));
+    cnn_tensor *gw = cnn_push_plan_output(L, &plan.out[0]);
     cnn_tensor *gb = NULL;
     if (with_bias)
-        gb = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, w);
+        gb = cnn_push_plan_output(L, &plan.out[1]);
     else
         lua_pushnil(L);
-    CNN_CHECK_STATUS(L, fname, cnn_dense_backward_weights(gy, x, gw, gb));
+    CNN_CHECK_STATUS(L, fname, cnn_dense_run_backward_weights(&plan, gy, x, gw, gb));
     return 2;
 }
 

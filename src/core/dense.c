@@ -168,42 +168,63 @@ static void arg(cnn_exec *e, int which, const cnn_tensor *t,
         cnn_exec_input(e, which, t, md);
 }
 
-/* Starts running the cached primitive of 'op' on geometry g. */
-static cnn_status begin(char op, int64_t in, int64_t out, int64_t batch,
-                        int bias, const char *name, dense_geometry *g,
+/* Starts running a planned primitive on geometry g. */
+static cnn_status begin(const cnn_dense_plan *plan, const char *name, dense_geometry *g,
                         cnn_exec *e)
 {
-    cnn_primitive *prim;
-    cnn_status s = get_primitive(op, in, out, batch, bias, name, &prim);
+    cnn_status s = geometry(plan->in, plan->out_features, plan->batch, g, name);
     if (s == CNN_OK)
-        s = geometry(in, out, batch, g, name);
-    if (s != CNN_OK)
-        return s;
-    cnn_exec_begin(e, prim, name);
-    return CNN_OK;
+        cnn_exec_begin(e, plan->primitive, name);
+    return s;
 }
 
-cnn_status cnn_dense_forward(const cnn_tensor *x, const cnn_tensor *w,
-                             const cnn_tensor *b, cnn_tensor *y)
+static void plan_begin(cnn_dense_plan *plan, int64_t in, int64_t out, int64_t batch,
+                       bool bias)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->in = in;
+    plan->out_features = out;
+    plan->batch = batch;
+    plan->bias = bias;
+}
+
+static void plan_output(cnn_plan_output *out, int ndims, int64_t first, int64_t second)
+{
+    memset(out, 0, sizeof *out);
+    out->ndims = ndims;
+    out->size[0] = first;
+    out->size[1] = second;
+}
+
+cnn_status cnn_dense_plan_forward(cnn_dense_plan *plan, const cnn_tensor *x,
+                                  const cnn_tensor *w, const cnn_tensor *b)
 {
     int ndims;
-    int64_t ysize[2];
-    cnn_status s;
-    if ((s = cnn_dense_check_forward(x, w, b, &ndims, ysize)) != CNN_OK ||
-        (s = cnn_check_operand(y, "output", ndims, "out×N")) != CNN_OK)
+    int64_t y[2];
+    cnn_status s = cnn_dense_check_forward(x, w, b, &ndims, y);
+    if (s != CNN_OK)
         return s;
-    if (y->size[0] != ysize[0] || batch_of(y) != ysize[1])
-        return cnn_fail(CNN_ERR_SHAPE, "output has the wrong size");
-    if (!cnn_tensor_numel(x) || !cnn_tensor_numel(y)) {
-        cnn_zero_outputs(y, NULL, NULL);
-        if (b && cnn_tensor_numel(y))
-            return cnn_fail(CNN_ERR_ARG, "input has no features");
+    plan_begin(plan, x->size[0], w->size[0], batch_of(x), b != NULL);
+    plan_output(&plan->out[0], ndims, y[0], y[1]);
+    plan->empty = !cnn_tensor_numel(x) || y[0] * y[1] == 0;
+    plan->featureless = plan->empty && b && y[0] * y[1] != 0;
+    if (plan->empty)
         return CNN_OK;
+    return get_primitive('F', plan->in, plan->out_features, plan->batch, plan->bias,
+                         "dense", &plan->primitive);
+}
+
+cnn_status cnn_dense_run_forward(const cnn_dense_plan *plan, const cnn_tensor *x,
+                                 const cnn_tensor *w, const cnn_tensor *b, cnn_tensor *y)
+{
+    if (plan->empty) {
+        cnn_zero_outputs(y, NULL, NULL);
+        return plan->featureless ? cnn_fail(CNN_ERR_ARG, "input has no features") : CNN_OK;
     }
     dense_geometry g;
     cnn_exec e;
-    if ((s = begin('F', x->size[0], w->size[0], batch_of(x), b != NULL, "dense",
-                   &g, &e)) != CNN_OK)
+    cnn_status s = begin(plan, "dense", &g, &e);
+    if (s != CNN_OK)
         return s;
     arg(&e, DNNL_ARG_SRC, x, &g.src, 0);
     arg(&e, DNNL_ARG_WEIGHTS, w, &g.wei, 0);
@@ -213,25 +234,34 @@ cnn_status cnn_dense_forward(const cnn_tensor *x, const cnn_tensor *w,
     return cnn_exec_finish(&e);
 }
 
-cnn_status cnn_dense_backward_data(const cnn_tensor *gy, const cnn_tensor *w,
-                                   cnn_tensor *gx)
+cnn_status cnn_dense_plan_backward_data(cnn_dense_plan *plan, const cnn_tensor *gy,
+                                        const cnn_tensor *w)
 {
     int ndims;
-    int64_t xsize[2];
-    cnn_status s;
-    if ((s = cnn_dense_check_backward_data(gy, w, &ndims, xsize)) != CNN_OK ||
-        (s = cnn_check_operand(gx, "input gradient", ndims, "in×N")) != CNN_OK)
+    int64_t x[2];
+    cnn_status s = cnn_dense_check_backward_data(gy, w, &ndims, x);
+    if (s != CNN_OK)
         return s;
-    if (gx->size[0] != xsize[0] || batch_of(gx) != xsize[1])
-        return cnn_fail(CNN_ERR_SHAPE, "input gradient has the wrong size");
-    if (!cnn_tensor_numel(gy) || !cnn_tensor_numel(gx)) {
+    plan_begin(plan, w->size[1], w->size[0], batch_of(gy), false);
+    plan_output(&plan->out[0], ndims, x[0], x[1]);
+    plan->empty = !cnn_tensor_numel(gy) || x[0] * x[1] == 0;
+    if (plan->empty)
+        return CNN_OK;
+    return get_primitive('D', plan->in, plan->out_features, plan->batch, 0,
+                         "dense_backward_data", &plan->primitive);
+}
+
+cnn_status cnn_dense_run_backward_data(const cnn_dense_plan *plan, const cnn_tensor *gy,
+                                       const cnn_tensor *w, cnn_tensor *gx)
+{
+    if (plan->empty) {
         cnn_zero_outputs(gx, NULL, NULL);
         return CNN_OK;
     }
     dense_geometry g;
     cnn_exec e;
-    if ((s = begin('D', w->size[1], w->size[0], batch_of(gy), 0,
-                   "dense_backward_data", &g, &e)) != CNN_OK)
+    cnn_status s = begin(plan, "dense_backward_data", &g, &e);
+    if (s != CNN_OK)
         return s;
     arg(&e, DNNL_ARG_DIFF_DST, gy, &g.dst, 0);
     arg(&e, DNNL_ARG_WEIGHTS, w, &g.wei, 0);
@@ -239,26 +269,34 @@ cnn_status cnn_dense_backward_data(const cnn_tensor *gy, const cnn_tensor *w,
     return cnn_exec_finish(&e);
 }
 
-cnn_status cnn_dense_backward_weights(const cnn_tensor *gy,
-                                      const cnn_tensor *x, cnn_tensor *gw,
-                                      cnn_tensor *gb)
+cnn_status cnn_dense_plan_backward_weights(cnn_dense_plan *plan, const cnn_tensor *gy,
+                                           const cnn_tensor *x, bool bias)
 {
-    cnn_status s;
-    if ((s = cnn_dense_check_backward_weights(gy, x)) != CNN_OK ||
-        (s = cnn_check_operand(gw, "weight gradient", 2, "out×in")) != CNN_OK ||
-        (gb && (s = cnn_check_operand(gb, "bias gradient", 1, "out")) != CNN_OK))
+    cnn_status s = cnn_dense_check_backward_weights(gy, x);
+    if (s != CNN_OK)
         return s;
-    if (gw->size[0] != gy->size[0] || gw->size[1] != x->size[0] ||
-        (gb && gb->size[0] != gy->size[0]))
-        return cnn_fail(CNN_ERR_SHAPE, "weight gradient has the wrong size");
-    if (!cnn_tensor_numel(gy) || !cnn_tensor_numel(x)) {
+    plan_begin(plan, x->size[0], gy->size[0], batch_of(x), bias);
+    plan_output(&plan->out[0], 2, gy->size[0], x->size[0]);
+    plan_output(&plan->out[1], 1, gy->size[0], 0);
+    plan->empty = !cnn_tensor_numel(gy) || !cnn_tensor_numel(x);
+    if (plan->empty)
+        return CNN_OK;
+    return get_primitive('W', plan->in, plan->out_features, plan->batch, bias,
+                         "dense_backward_weights", &plan->primitive);
+}
+
+cnn_status cnn_dense_run_backward_weights(const cnn_dense_plan *plan,
+                                          const cnn_tensor *gy, const cnn_tensor *x,
+                                          cnn_tensor *gw, cnn_tensor *gb)
+{
+    if (plan->empty) {
         cnn_zero_outputs(gw, gb, NULL);
         return CNN_OK;
     }
     dense_geometry g;
     cnn_exec e;
-    if ((s = begin('W', x->size[0], gy->size[0], batch_of(x), gb != NULL,
-                   "dense_backward_weights", &g, &e)) != CNN_OK)
+    cnn_status s = begin(plan, "dense_backward_weights", &g, &e);
+    if (s != CNN_OK)
         return s;
     arg(&e, DNNL_ARG_SRC, x, &g.src, 0);
     arg(&e, DNNL_ARG_DIFF_DST, gy, &g.dst, 0);
@@ -266,4 +304,45 @@ cnn_status cnn_dense_backward_weights(const cnn_tensor *gy,
     if (gb)
         arg(&e, DNNL_ARG_DIFF_BIAS, gb, &g.bias, 1);
     return cnn_exec_finish(&e);
+}
+
+cnn_status cnn_dense_forward(const cnn_tensor *x, const cnn_tensor *w,
+                             const cnn_tensor *b, cnn_tensor *y)
+{
+    cnn_dense_plan plan;
+    cnn_status s;
+    if ((s = cnn_dense_plan_forward(&plan, x, w, b)) != CNN_OK ||
+        (s = cnn_check_operand(y, "output", plan.out[0].ndims, "out×N")) != CNN_OK)
+        return s;
+    if (y->size[0] != plan.out[0].size[0] || batch_of(y) != plan.batch)
+        return cnn_fail(CNN_ERR_SHAPE, "output has the wrong size");
+    return cnn_dense_run_forward(&plan, x, w, b, y);
+}
+
+cnn_status cnn_dense_backward_data(const cnn_tensor *gy, const cnn_tensor *w,
+                                   cnn_tensor *gx)
+{
+    cnn_dense_plan plan;
+    cnn_status s;
+    if ((s = cnn_dense_plan_backward_data(&plan, gy, w)) != CNN_OK ||
+        (s = cnn_check_operand(gx, "input gradient", plan.out[0].ndims, "in×N")) != CNN_OK)
+        return s;
+    if (gx->size[0] != plan.out[0].size[0] || batch_of(gx) != plan.batch)
+        return cnn_fail(CNN_ERR_SHAPE, "input gradient has the wrong size");
+    return cnn_dense_run_backward_data(&plan, gy, w, gx);
+}
+
+cnn_status cnn_dense_backward_weights(const cnn_tensor *gy, const cnn_tensor *x,
+                                      cnn_tensor *gw, cnn_tensor *gb)
+{
+    cnn_dense_plan plan;
+    cnn_status s;
+    if ((s = cnn_dense_plan_backward_weights(&plan, gy, x, gb != NULL)) != CNN_OK ||
+        (s = cnn_check_operand(gw, "weight gradient", 2, "out×in")) != CNN_OK ||
+        (gb && (s = cnn_check_operand(gb, "bias gradient", 1, "out")) != CNN_OK))
+        return s;
+    if (gw->size[0] != gy->size[0] || gw->size[1] != x->size[0] ||
+        (gb && gb->size[0] != gy->size[0]))
+        return cnn_fail(CNN_ERR_SHAPE, "weight gradient has the wrong size");
+    return cnn_dense_run_backward_weights(&plan, gy, x, gw, gb);
 }
