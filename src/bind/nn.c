@@ -327,9 +327,10 @@ static int nn_softmax(lua_State *L)
     cnn_tensor *x = check_input(L, 1);
     bool log = lua_toboolean(L, 2);
     const char *fname = log ? "logsoftmax" : "softmax";
-    CNN_CHECK_STATUS(L, fname, cnn_softmax_check(x));
-    cnn_tensor *y = cnn_push_uninit_like(L, x);
-    CNN_CHECK_STATUS(L, fname, cnn_softmax_forward(x, log, y));
+    cnn_softmax_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_softmax_plan_forward(&plan, x, log));
+    cnn_tensor *y = cnn_push_plan_output(L, &plan.out);
+    CNN_CHECK_STATUS(L, fname, cnn_softmax_run_forward(&plan, x, y));
     return 1;
 }
 
@@ -339,15 +340,10 @@ static int nn_softmax_backward(lua_State *L)
     cnn_tensor *gy = check_input(L, 1), *y = check_input(L, 2);
     bool log = lua_toboolean(L, 3);
     const char *fname = log ? "logsoftmax_backward" : "softmax_backward";
-    CNN_CHECK_STATUS(L, fname, cnn_softmax_check(y));
-    if (!cnn_tensor_same_size(gy, y)) {
-        cnn_push_shape(L, gy);
-        cnn_push_shape(L, y);
-        return luaL_error(L, "%s: gradient is %s, output is %s", fname,
-                          lua_tostring(L, -2), lua_tostring(L, -1));
-    }
-    cnn_tensor *gx = cnn_push_uninit_like(L, y);
-    CNN_CHECK_STATUS(L, fname, cnn_softmax_backward(gy, y, log, gx));
+    cnn_softmax_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_softmax_plan_backward(&plan, gy, y, log));
+    cnn_tensor *gx = cnn_push_plan_output(L, &plan.out);
+    CNN_CHECK_STATUS(L, fname, cnn_softmax_run_backward(&plan, gy, y, gx));
     return 1;
 }
 
