@@ -358,25 +358,17 @@ static int nn_batchnorm(lua_State *L)
     bool training = lua_toboolean(L, 6);
     float momentum = (float)luaL_optnumber(L, 7, 0.1);
     float eps = (float)luaL_optnumber(L, 8, 1e-5);
-    int64_t c;
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_check(x, gamma, beta, rmean, rvar));
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_channels(x, &c));
-    if (!(eps > 0))
-        return luaL_error(L, "%s: epsilon must be positive, got %f", fname, (double)eps);
-    if (!(momentum >= 0 && momentum <= 1))
-        return luaL_error(L, "%s: momentum must be in [0, 1], got %f", fname,
-                          (double)momentum);
-    if (training && cnn_tensor_numel(x) > 0 && cnn_tensor_numel(x) / c < 2)
-        return luaL_error(L, "%s: training needs more than one value per channel", fname);
-    cnn_tensor *y = cnn_push_uninit_like(L, x);
+    cnn_batchnorm_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_plan_forward(&plan, x, gamma, beta, rmean, rvar,
+                                                          training, momentum, eps));
+    cnn_tensor *y = cnn_push_plan_output(L, &plan.out[0]);
     cnn_tensor *mean = NULL, *var = NULL;
     if (training) {
-        mean = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &c);
-        var = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &c);
+        mean = cnn_push_plan_output(L, &plan.out[1]);
+        var = cnn_push_plan_output(L, &plan.out[2]);
     }
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_forward(x, gamma, beta, rmean, rvar,
-                                                     training, momentum, eps, y,
-                                                     mean, var));
+    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_run_forward(&plan, x, gamma, beta, rmean, rvar,
+                                                         y, mean, var));
     return training ? 3 : 1;
 }
 
@@ -389,22 +381,14 @@ static int nn_batchnorm_backward(lua_State *L)
     cnn_tensor *gamma = check_input(L, 3);
     cnn_tensor *mean = check_input(L, 4), *var = check_input(L, 5);
     float eps = (float)luaL_optnumber(L, 6, 1e-5);
-    int64_t c;
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_check(x, gamma, NULL, mean, var));
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_channels(x, &c));
-    if (!cnn_tensor_same_size(gy, x)) {
-        cnn_push_shape(L, gy);
-        cnn_push_shape(L, x);
-        return luaL_error(L, "%s: gradient is %s, input is %s", fname,
-                          lua_tostring(L, -2), lua_tostring(L, -1));
-    }
-    if (!(eps > 0))
-        return luaL_error(L, "%s: epsilon must be positive, got %f", fname, (double)eps);
-    cnn_tensor *gx = cnn_push_uninit_like(L, x);
-    cnn_tensor *ggamma = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &c);
-    cnn_tensor *gbeta = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &c);
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_backward(gy, x, gamma, mean, var, eps,
-                                                      gx, ggamma, gbeta));
+    cnn_batchnorm_plan plan;
+    CNN_CHECK_STATUS(L, fname,
+                     cnn_batchnorm_plan_backward(&plan, gy, x, gamma, mean, var, eps));
+    cnn_tensor *gx = cnn_push_plan_output(L, &plan.out[0]);
+    cnn_tensor *ggamma = cnn_push_plan_output(L, &plan.out[1]);
+    cnn_tensor *gbeta = cnn_push_plan_output(L, &plan.out[2]);
+    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_run_backward(&plan, gy, x, gamma, mean, var,
+                                                          gx, ggamma, gbeta));
     return 3;
 }
 
