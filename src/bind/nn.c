@@ -234,17 +234,15 @@ static int nn_pool2d(lua_State *L)
     cnn_tensor *x = cnn_check_layout_input(L, 2);
     cnn_pool2d_params p = pool_opts(L, kind, 3, "pool2d");
     p.inference = !opt_training(L, 4);
-    int64_t y[4];
-    dnnl_memory_desc_t layout;
-    CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_output_size(&p, x->ndims, x->size, y));
-    CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_forward_layout(&p, x, &layout));
-    cnn_tensor *out = cnn_push_tensor_in_layout(L, 4, y, &layout);
+    cnn_pool2d_plan plan;
+    CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_plan_forward(&plan, &p, x));
+    cnn_tensor *out = cnn_push_plan_output(L, &plan.out);
     cnn_pool_workspace *ws = NULL;
     if (kind == CNN_POOL_MAX && !p.inference)
         ws = push_workspace(L);
     else
         lua_pushnil(L);
-    CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_forward(&p, x, out, ws));
+    CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_run_forward(&plan, x, out, ws));
     if (ws && ws->bytes >= 1024)
         lua_gc(L, LUA_GCSTEP, (int)(ws->bytes / 1024 > 1 << 20 ? 1 << 20 : ws->bytes / 1024));
     return 2;
@@ -271,11 +269,10 @@ static int nn_pool2d_backward(lua_State *L)
         return luaL_error(L, "%s: max pooling needs the workspace returned by pool2d "
                              "(argument #4 is %s)", fname, type_name(L, 4));
     cnn_pool2d_params p = pool_opts(L, kind, 5, fname);
-    dnnl_memory_desc_t layout;
-    CNN_CHECK_STATUS(L, fname, cnn_pool2d_check_backward(&p, gy, ndims, x, ws));
-    CNN_CHECK_STATUS(L, fname, cnn_pool2d_backward_layout(&p, x, ws, &layout));
-    cnn_tensor *gx = cnn_push_tensor_in_layout(L, 4, x, &layout);
-    CNN_CHECK_STATUS(L, fname, cnn_pool2d_backward(&p, gy, ws, gx));
+    cnn_pool2d_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_pool2d_plan_backward(&plan, &p, gy, ndims, x, ws));
+    cnn_tensor *gx = cnn_push_plan_output(L, &plan.out);
+    CNN_CHECK_STATUS(L, fname, cnn_pool2d_run_backward(&plan, gy, ws, gx));
     return 1;
 }
 

@@ -260,41 +260,6 @@ static bool any_empty(const int64_t *x, const int64_t *y)
     return false;
 }
 
-cnn_status cnn_pool2d_forward_layout(const cnn_pool2d_params *p,
-                                     const cnn_tensor *x, dnnl_memory_desc_t *y)
-{
-    int64_t ysize[4];
-    cnn_status s = cnn_pool2d_output_size(p, x->ndims, x->size, ysize);
-    if (s != CNN_OK)
-        return s;
-    if (any_empty(x->size, ysize)) {
-        plain_src(ysize, y);
-        return CNN_OK;
-    }
-    dnnl_memory_desc_t src;
-    cnn_md_of_layout(&src, x);
-    cnn_primitive *prim;
-    if ((s = forward_primitive(p, x->size, &src, &prim)) == CNN_OK)
-        *y = *cnn_exec_arg_md(prim, DNNL_ARG_DST);
-    return s;
-}
-
-cnn_status cnn_pool2d_backward_layout(const cnn_pool2d_params *p, const int64_t *x,
-                                      const cnn_pool_workspace *ws,
-                                      dnnl_memory_desc_t *gx)
-{
-    int64_t y[4];
-    cnn_status s = cnn_pool2d_output_size(p, 4, x, y);
-    if (s != CNN_OK)
-        return s;
-    if (any_empty(x, y)) {
-        plain_src(x, gx);
-        return CNN_OK;
-    }
-    backward_src(p, x, ws, gx);
-    return CNN_OK;
-}
-
 static cnn_status max_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
                               cnn_tensor *y, cnn_pool_workspace *ws)
 {
@@ -316,15 +281,9 @@ static cnn_status max_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
     return s;
 }
 
-static cnn_status mean_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
+static cnn_status mean_forward(const cnn_primitive *prim, const cnn_tensor *x,
                                cnn_tensor *y)
 {
-    dnnl_memory_desc_t src;
-    cnn_md_of_layout(&src, x);
-    cnn_primitive *prim;
-    cnn_status s = forward_primitive(p, x->size, &src, &prim);
-    if (s != CNN_OK)
-        return s;
     cnn_exec e;
     cnn_exec_begin(&e, prim, "pool2d");
     cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
@@ -332,17 +291,44 @@ static cnn_status mean_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
     return cnn_exec_finish(&e);
 }
 
-cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
-                              cnn_tensor *y, cnn_pool_workspace *ws)
+static void plan_begin(cnn_pool2d_plan *plan, const cnn_pool2d_params *p, const int64_t *x,
+                       const int64_t *out)
 {
-    int64_t ysize[4];
+    memset(plan, 0, sizeof *plan);
+    plan->params = *p;
+    memcpy(plan->x, x, sizeof plan->x);
+    plan->out.ndims = 4;
+    memcpy(plan->out.size, out, 4 * sizeof *out);
+}
+
+cnn_status cnn_pool2d_plan_forward(cnn_pool2d_plan *plan, const cnn_pool2d_params *p,
+                                   const cnn_tensor *x)
+{
+    int64_t y[4];
     cnn_status s;
     if ((s = cnn_check_operand(x, "input", 0, NULL)) != CNN_OK ||
-        (s = cnn_check_operand(y, "output", 0, NULL)) != CNN_OK ||
-        (s = cnn_pool2d_output_size(p, x->ndims, x->size, ysize)) != CNN_OK)
+        (s = cnn_pool2d_output_size(p, x->ndims, x->size, y)) != CNN_OK)
         return s;
-    if (y->ndims != 4 || memcmp(y->size, ysize, sizeof ysize))
-        return cnn_fail(CNN_ERR_SHAPE, "output has the wrong size");
+    plan_begin(plan, p, x->size, y);
+    if (any_empty(x->size, y))
+        return CNN_OK;
+    /* max pooling runs the core's kernels, in the layout oneDNN's would */
+    dnnl_memory_desc_t src;
+    cnn_md_of_layout(&src, x);
+    cnn_primitive *prim;
+    if ((s = forward_primitive(p, x->size, &src, &prim)) != CNN_OK)
+        return s;
+    plan->out.blocked = true;
+    plan->out.layout = *cnn_exec_arg_md(prim, DNNL_ARG_DST);
+    if (p->kind == CNN_POOL_MEAN)
+        plan->primitive = prim;
+    return CNN_OK;
+}
+
+cnn_status cnn_pool2d_run_forward(const cnn_pool2d_plan *plan, const cnn_tensor *x,
+                                  cnn_tensor *y, cnn_pool_workspace *ws)
+{
+    const cnn_pool2d_params *p = &plan->params;
     bool keeps_workspace = p->kind == CNN_POOL_MAX && !p->inference;
     if (keeps_workspace && !ws)
         return cnn_fail(CNN_ERR_ARG, "max pooling needs a workspace");
@@ -353,7 +339,21 @@ cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
     }
     if (p->kind == CNN_POOL_MAX)
         return max_forward(p, x, y, keeps_workspace ? ws : NULL);
-    return mean_forward(p, x, y);
+    return mean_forward(plan->primitive, x, y);
+}
+
+cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
+                              cnn_tensor *y, cnn_pool_workspace *ws)
+{
+    cnn_status s;
+    cnn_pool2d_plan plan;
+    if ((s = cnn_check_operand(x, "input", 0, NULL)) != CNN_OK ||
+        (s = cnn_check_operand(y, "output", 0, NULL)) != CNN_OK ||
+        (s = cnn_pool2d_plan_forward(&plan, p, x)) != CNN_OK)
+        return s;
+    if (y->ndims != 4 || memcmp(y->size, plan.out.size, 4 * sizeof *y->size))
+        return cnn_fail(CNN_ERR_SHAPE, "output has the wrong size");
+    return cnn_pool2d_run_forward(&plan, x, y, ws);
 }
 
 /* The gradient in the forward output's layout: gy itself, or a copy of it
@@ -394,15 +394,9 @@ static cnn_status max_backward(const cnn_pool2d_params *p, const cnn_tensor *gy,
     return s;
 }
 
-static cnn_status mean_backward(const cnn_pool2d_params *p, const cnn_tensor *gy,
+static cnn_status mean_backward(const cnn_primitive *prim, const cnn_tensor *gy,
                                 cnn_tensor *gx)
 {
-    dnnl_memory_desc_t src;
-    backward_src(p, gx->size, NULL, &src);
-    cnn_primitive *prim;
-    cnn_status s = backward_primitive(p, gx->size, &src, &prim);
-    if (s != CNN_OK)
-        return s;
     cnn_exec e;
     cnn_exec_begin(&e, prim, "pool2d_backward");
     cnn_exec_plain_input(&e, DNNL_ARG_DIFF_DST, gy);
@@ -410,17 +404,42 @@ static cnn_status mean_backward(const cnn_pool2d_params *p, const cnn_tensor *gy
     return cnn_exec_finish(&e);
 }
 
-cnn_status cnn_pool2d_backward(const cnn_pool2d_params *p,
-                               const cnn_tensor *gy,
-                               const cnn_pool_workspace *ws, cnn_tensor *gx)
+cnn_status cnn_pool2d_plan_backward(cnn_pool2d_plan *plan, const cnn_pool2d_params *p,
+                                    const cnn_tensor *gy, int x_ndims, const int64_t *x,
+                                    const cnn_pool_workspace *ws)
 {
-    cnn_status s;
-    if ((s = cnn_check_operand(gx, "input gradient", 0, NULL)) != CNN_OK ||
-        (s = cnn_pool2d_check_backward(p, gy, gx->ndims, gx->size, ws)) != CNN_OK)
+    cnn_status s = cnn_pool2d_check_backward(p, gy, x_ndims, x, ws);
+    if (s != CNN_OK)
         return s;
+    plan_begin(plan, p, x, x);
+    if (any_empty(x, gy->size))
+        return CNN_OK;
+    plan->out.blocked = true;
+    backward_src(p, x, ws, &plan->out.layout);
+    if (p->kind == CNN_POOL_MAX)
+        return CNN_OK;
+    return backward_primitive(p, x, &plan->out.layout, &plan->primitive);
+}
+
+cnn_status cnn_pool2d_run_backward(const cnn_pool2d_plan *plan, const cnn_tensor *gy,
+                                   const cnn_pool_workspace *ws, cnn_tensor *gx)
+{
     if (!cnn_tensor_numel(gy)) {
         cnn_zero_outputs(gx, NULL, NULL);
         return CNN_OK;
     }
-    return p->kind == CNN_POOL_MAX ? max_backward(p, gy, ws, gx) : mean_backward(p, gy, gx);
+    if (plan->params.kind == CNN_POOL_MAX)
+        return max_backward(&plan->params, gy, ws, gx);
+    return mean_backward(plan->primitive, gy, gx);
+}
+
+cnn_status cnn_pool2d_backward(const cnn_pool2d_params *p, const cnn_tensor *gy,
+                               const cnn_pool_workspace *ws, cnn_tensor *gx)
+{
+    cnn_status s;
+    cnn_pool2d_plan plan;
+    if ((s = cnn_check_operand(gx, "input gradient", 0, NULL)) != CNN_OK ||
+        (s = cnn_pool2d_plan_backward(&plan, p, gy, gx->ndims, gx->size, ws)) != CNN_OK)
+        return s;
+    return cnn_pool2d_run_backward(&plan, gy, ws, gx);
 }

@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 
+#include "context.h"
+#include "plan.h"
 #include "tensor.h"
 
 typedef enum cnn_pool_kind {
@@ -55,14 +57,28 @@ cnn_status cnn_pool2d_check_backward(const cnn_pool2d_params *p,
                                      const int64_t *x,
                                      const cnn_pool_workspace *ws);
 
-/* The layouts of the results: the output follows the input's layout, the
- * input gradient the forward input's (from the workspace). */
-cnn_status cnn_pool2d_forward_layout(const cnn_pool2d_params *p,
-                                     const cnn_tensor *x, dnnl_memory_desc_t *y);
-cnn_status cnn_pool2d_backward_layout(const cnn_pool2d_params *p, const int64_t *x,
-                                      const cnn_pool_workspace *ws,
-                                      dnnl_memory_desc_t *gx);
+/* A planned pooling: the checked sizes, the result (y, in the layout
+ * oneDNN's pooling gives for x's; gx in the forward input's) and mean
+ * pooling's primitive (max pooling runs the core's kernels). */
+typedef struct cnn_pool2d_plan {
+    cnn_pool2d_params params;
+    int64_t x[4];
+    cnn_primitive *primitive;
+    cnn_plan_output out;
+} cnn_pool2d_plan;
 
+cnn_status cnn_pool2d_plan_forward(cnn_pool2d_plan *plan, const cnn_pool2d_params *p,
+                                   const cnn_tensor *x);
+/* ws as for cnn_pool2d_forward. */
+cnn_status cnn_pool2d_run_forward(const cnn_pool2d_plan *plan, const cnn_tensor *x,
+                                  cnn_tensor *y, cnn_pool_workspace *ws);
+cnn_status cnn_pool2d_plan_backward(cnn_pool2d_plan *plan, const cnn_pool2d_params *p,
+                                    const cnn_tensor *gy, int x_ndims, const int64_t *x,
+                                    const cnn_pool_workspace *ws);
+cnn_status cnn_pool2d_run_backward(const cnn_pool2d_plan *plan, const cnn_tensor *gy,
+                                   const cnn_pool_workspace *ws, cnn_tensor *gx);
+
+/* Plan and run in one call, on results the caller has. */
 /* y = pool(x). For max pooling in training ws receives the workspace (its
  * old buffer, if any, is released); otherwise ws may be NULL. */
 cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
