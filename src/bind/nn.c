@@ -1,10 +1,11 @@
 /* Layer kernels, forward and backward: convolution, pooling, dense,
  * softmax and batch normalisation (activations: activation.c).
  *
- * Every argument is checked here, through the core's check functions,
- * before any output is allocated or any oneDNN object created; after that
- * only oneDNN itself can fail. Inputs that are views with gaps are copied to
- * contiguous tensors first (oneDNN reads plain dense memory). */
+ * Each binding reads its Lua arguments, plans the op (the plan checks the
+ * operands and says how to allocate the results), pushes the results and
+ * runs the plan: after the plan only oneDNN itself can fail. Inputs that
+ * are views with gaps are copied to contiguous tensors first (oneDNN reads
+ * plain dense memory). */
 #include "bind.h"
 
 #include <string.h>
