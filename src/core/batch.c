@@ -4,17 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Offset (in elements) of the element with column-major linear index i. */
-static int64_t linear_offset(const cnn_tensor *t, int64_t i)
-{
-    int64_t off = 0;
-    for (int d = 0; d < t->ndims; d++) {
-        off += (i % t->size[d]) * t->stride[d];
-        i /= t->size[d];
-    }
-    return off;
-}
-
 /* ===== label sets ===== */
 
 static bool is_run(const int32_t *set, int64_t k)
@@ -120,7 +109,7 @@ cnn_status cnn_onehotbatch(const cnn_tensor *labels, const int32_t *labelset,
     int64_t n = cnn_tensor_numel(labels), first_bad = n;
 #pragma omp parallel for if (n > 32768) schedule(static) reduction(min : first_bad)
     for (int64_t j = 0; j < n; j++) {
-        int64_t row = find_row(slots, k, in[linear_offset(labels, j)]);
+        int64_t row = find_row(slots, k, in[cnn_tensor_linear_offset(labels, j)]);
         if (row < 0)
             first_bad = j < first_bad ? j : first_bad;
         else
@@ -128,7 +117,7 @@ cnn_status cnn_onehotbatch(const cnn_tensor *labels, const int32_t *labelset,
     }
     free(slots);
     if (first_bad < n)
-        return unknown_label(in[linear_offset(labels, first_bad)], labelset, k);
+        return unknown_label(in[cnn_tensor_linear_offset(labels, first_bad)], labelset, k);
     return CNN_OK;
 }
 
@@ -151,7 +140,7 @@ cnn_status cnn_onecold(const cnn_tensor *y, const int32_t *labelset, cnn_tensor 
     int64_t s0 = y->stride[0];
 #pragma omp parallel for if (columns * k > 32768) schedule(static)
     for (int64_t c = 0; c < columns; c++) {
-        const float *col = src + linear_offset(y, c * k);
+        const float *col = src + cnn_tensor_linear_offset(y, c * k);
         int64_t best = 0;
         for (int64_t r = 1; r < k; r++)
             if (col[r * s0] > col[best * s0])

@@ -245,12 +245,7 @@ int64_t cnn_tensor_offset_of(const cnn_tensor *t, const int64_t *index)
  * higher indices. */
 static int64_t row_offset(const cnn_tensor *t, int64_t r)
 {
-    int64_t off = 0;
-    for (int d = 1; d < t->ndims; d++) {
-        off += (r % t->size[d]) * t->stride[d];
-        r /= t->size[d];
-    }
-    return off;
+    return cnn_tensor_offset_from(t, 1, r);
 }
 
 static double load_element(const cnn_tensor *t, const char *base, int64_t off)
@@ -429,14 +424,19 @@ cnn_status cnn_tensor_broadcast_to(cnn_tensor *t, int ndims, const int64_t *size
     return CNN_OK;
 }
 
-int64_t cnn_tensor_linear_offset(const cnn_tensor *t, int64_t k)
+int64_t cnn_tensor_offset_from(const cnn_tensor *t, int first, int64_t k)
 {
     int64_t off = 0;
-    for (int d = 0; d < t->ndims; d++) {
+    for (int d = first; d < t->ndims; d++) {
         off += (k % t->size[d]) * t->stride[d];
         k /= t->size[d];
     }
     return off;
+}
+
+int64_t cnn_tensor_linear_offset(const cnn_tensor *t, int64_t k)
+{
+    return cnn_tensor_offset_from(t, 0, k);
 }
 
 double cnn_tensor_get(const cnn_tensor *t, int64_t offset)

@@ -125,6 +125,10 @@ cnn_status cnn_tensor_broadcast_to(cnn_tensor *t, int ndims, const int64_t *size
 /* Offset (relative to the first element) of the k-th element in column-major
  * order, 0 <= k < numel. */
 int64_t cnn_tensor_linear_offset(const cnn_tensor *t, int64_t k);
+/* The same over dimensions first, first + 1, ... only (1: the start of
+ * the k-th column of dimension 1): the one way a linear index becomes an
+ * offset. */
+int64_t cnn_tensor_offset_from(const cnn_tensor *t, int first, int64_t k);
 double cnn_tensor_get(const cnn_tensor *t, int64_t offset);
 void cnn_tensor_set(cnn_tensor *t, int64_t offset, double value);
 
