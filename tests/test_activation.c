@@ -21,7 +21,8 @@ static void test_hardtanh_forward(void)
     cnn_tensor x = make_tensor(CNN_FLOAT32, 1, &n), y = make_tensor(CNN_FLOAT32, 1, &n);
     fill_inputs(cnn_tensor_f32(&x));
     cnn_activation_plan plan;
-    EXPECT_OK(cnn_activation_plan_forward(&plan, CNN_ACTIVATION_HARDTANH, -0.5f, 1.2f, &x));
+    EXPECT_OK(
+        cnn_activation_plan_forward(&plan, CNN_ACTIVATION_HARDTANH, -0.5f, 1.2f, &x));
     EXPECT(plan.out.ndims == 1 && plan.out.size[0] == N && !plan.out.blocked);
     EXPECT(plan.primitive != NULL);
     EXPECT_OK(cnn_activation_run_forward(&plan, &x, &y));
@@ -42,10 +43,12 @@ static void test_hardtanh_backward(void)
     for (int i = 0; i < N; i++)
         w[i] = 0.5f + 0.25f * (float)i;
     EXPECT(!cnn_activation_backward_uses_dst(CNN_ACTIVATION_HARDTANH));
-    EXPECT_OK(cnn_activation_backward(CNN_ACTIVATION_HARDTANH, -1.0f, 1.0f, &gy, &x, &gx));
+    EXPECT_OK(
+        cnn_activation_backward(CNN_ACTIVATION_HARDTANH, -1.0f, 1.0f, &gy, &x, &gx));
     const float h = 1e-3f;
     for (int i = 0; i < N; i++) {
-        float numeric = w[i] * (clampf(xs[i] + h, -1, 1) - clampf(xs[i] - h, -1, 1)) / (2 * h);
+        float numeric =
+            w[i] * (clampf(xs[i] + h, -1, 1) - clampf(xs[i] - h, -1, 1)) / (2 * h);
         EXPECT(fabsf(cnn_tensor_f32(&gx)[i] - numeric) < 1e-3f);
     }
     EXPECT(cnn_tensor_f32(&gx)[0] == 0.0f && cnn_tensor_f32(&gx)[5] == w[5]);

@@ -29,7 +29,8 @@ static void test_capacity_is_a_bound(void)
     for (int64_t n = 1; n <= 40; n++)
         tanh_of_size(n);
     EXPECT(cnn_primitive_cache_size() == CNN_PRIMITIVE_CACHE_MIN);
-    EXPECT(cnn_global_stats()->primitives_evicted - evicted >= 40 - CNN_PRIMITIVE_CACHE_MIN);
+    EXPECT(cnn_global_stats()->primitives_evicted - evicted >=
+           40 - CNN_PRIMITIVE_CACHE_MIN);
 }
 
 static void test_least_recently_used_goes_first(void)

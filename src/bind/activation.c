@@ -18,8 +18,8 @@ static cnn_activation check_kind(lua_State *L, int arg)
 }
 
 /* f(x) for the tensor at x_arg, pushed. */
-static int push_forward(lua_State *L, const char *fname, cnn_activation kind,
-                        int x_arg, float alpha, float beta)
+static int push_forward(lua_State *L, const char *fname, cnn_activation kind, int x_arg,
+                        float alpha, float beta)
 {
     cnn_tensor *x = cnn_check_layout_input(L, x_arg);
     cnn_activation_plan plan;
@@ -30,8 +30,8 @@ static int push_forward(lua_State *L, const char *fname, cnn_activation kind,
 }
 
 /* f'(data) * gy for the tensors at gy_arg and gy_arg + 1, pushed. */
-static int push_backward(lua_State *L, const char *fname, cnn_activation kind,
-                         int gy_arg, float alpha, float beta)
+static int push_backward(lua_State *L, const char *fname, cnn_activation kind, int gy_arg,
+                         float alpha, float beta)
 {
     cnn_tensor *gy = cnn_check_layout_input(L, gy_arg);
     cnn_tensor *data = cnn_check_layout_input(L, gy_arg + 1);
@@ -84,7 +84,8 @@ static const named_activation named[] = {
 static void check_params(lua_State *L, const named_activation *a, int arg,
                          const char *fname, float *alpha, float *beta)
 {
-    double lo = luaL_optnumber(L, arg, a->alpha), hi = luaL_optnumber(L, arg + 1, a->beta);
+    double lo = luaL_optnumber(L, arg, a->alpha),
+           hi = luaL_optnumber(L, arg + 1, a->beta);
     if (isnan(lo) || isnan(hi) || (a->range && lo > hi))
         luaL_error(L, "%s: bounds must be numbers with lo <= hi, got %f and %f", fname,
                    lo, hi);

@@ -43,8 +43,8 @@ static cnn_tensor *check_inplace(lua_State *L, int arg, const char *fname)
 /* Reads an integer field that may be a number (all entries) or a table of
  * 'n' integers, or of 'alt' integers each used for two entries (pads given
  * per dimension). Leaves 'out' untouched if the field is absent. */
-static void opt_ints(lua_State *L, int opts, const char *fname, const char *field,
-                     int n, int alt, int64_t *out)
+static void opt_ints(lua_State *L, int opts, const char *fname, const char *field, int n,
+                     int alt, int64_t *out)
 {
     if (lua_isnoneornil(L, opts))
         return;
@@ -67,8 +67,8 @@ static void opt_ints(lua_State *L, int opts, const char *fname, const char *fiel
         if (alt)
             luaL_error(L, "%s: %s must be an integer or a table of %d or %d integers",
                        fname, field, alt, n);
-        luaL_error(L, "%s: %s must be an integer or a table of %d integers", fname,
-                   field, n);
+        luaL_error(L, "%s: %s must be an integer or a table of %d integers", fname, field,
+                   n);
     }
     for (int i = 0; i < len; i++) {
         lua_rawgeti(L, -1, i + 1);
@@ -106,7 +106,7 @@ static cnn_conv2d_params conv_opts(lua_State *L, int opts, const char *fname)
     else if (!lua_isnil(L, -1) && !(lua_isboolean(L, -1) && !lua_toboolean(L, -1)))
         luaL_error(L, "%s: activation must be \"relu\" or nil, got %s", fname,
                    lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-                                                   : luaL_typename(L, -1));
+                                                  : luaL_typename(L, -1));
     lua_pop(L, 1);
     return p;
 }
@@ -164,8 +164,9 @@ static int nn_conv2d_backward_weights(lua_State *L)
     cnn_conv2d_params p = conv_opts(L, 4, fname);
     bool with_bias = lua_toboolean(L, 5);
     cnn_conv2d_plan plan;
-    CNN_CHECK_STATUS(L, fname, cnn_conv2d_plan_backward_weights(&plan, &p, gy, x, ndims, w,
-                                                                with_bias));
+    CNN_CHECK_STATUS(
+        L, fname,
+        cnn_conv2d_plan_backward_weights(&plan, &p, gy, x, ndims, w, with_bias));
     cnn_tensor *gw = cnn_push_plan_output(L, &plan.out[0]);
     cnn_tensor *gb = NULL;
     if (with_bias)
@@ -245,7 +246,8 @@ static int nn_pool2d(lua_State *L)
         lua_pushnil(L);
     CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_run_forward(&plan, x, out, ws));
     if (ws && ws->bytes >= 1024)
-        lua_gc(L, LUA_GCSTEP, (int)(ws->bytes / 1024 > 1 << 20 ? 1 << 20 : ws->bytes / 1024));
+        lua_gc(L, LUA_GCSTEP,
+               (int)(ws->bytes / 1024 > 1 << 20 ? 1 << 20 : ws->bytes / 1024));
     return 2;
 }
 
@@ -267,8 +269,10 @@ static int nn_pool2d_backward(lua_State *L)
     int ndims = check_sizes_table(L, 3, x);
     cnn_pool_workspace *ws = luaL_testudata(L, 4, CNN_POOL_WORKSPACE_MT);
     if (kind == CNN_POOL_MAX && !ws)
-        return luaL_error(L, "%s: max pooling needs the workspace returned by pool2d "
-                             "(argument #4 is %s)", fname, type_name(L, 4));
+        return luaL_error(L,
+                          "%s: max pooling needs the workspace returned by pool2d "
+                          "(argument #4 is %s)",
+                          fname, type_name(L, 4));
     cnn_pool2d_params p = pool_opts(L, kind, 5, fname);
     cnn_pool2d_plan plan;
     CNN_CHECK_STATUS(L, fname, cnn_pool2d_plan_backward(&plan, &p, gy, ndims, x, ws));
@@ -357,16 +361,18 @@ static int nn_batchnorm(lua_State *L)
     float momentum = (float)luaL_optnumber(L, 7, 0.1);
     float eps = (float)luaL_optnumber(L, 8, 1e-5);
     cnn_batchnorm_plan plan;
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_plan_forward(&plan, x, gamma, beta, rmean, rvar,
-                                                          training, momentum, eps));
+    CNN_CHECK_STATUS(L, fname,
+                     cnn_batchnorm_plan_forward(&plan, x, gamma, beta, rmean, rvar,
+                                                training, momentum, eps));
     cnn_tensor *y = cnn_push_plan_output(L, &plan.out[0]);
     cnn_tensor *mean = NULL, *var = NULL;
     if (training) {
         mean = cnn_push_plan_output(L, &plan.out[1]);
         var = cnn_push_plan_output(L, &plan.out[2]);
     }
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_run_forward(&plan, x, gamma, beta, rmean, rvar,
-                                                         y, mean, var));
+    CNN_CHECK_STATUS(
+        L, fname,
+        cnn_batchnorm_run_forward(&plan, x, gamma, beta, rmean, rvar, y, mean, var));
     return training ? 3 : 1;
 }
 
@@ -385,8 +391,9 @@ static int nn_batchnorm_backward(lua_State *L)
     cnn_tensor *gx = cnn_push_plan_output(L, &plan.out[0]);
     cnn_tensor *ggamma = cnn_push_plan_output(L, &plan.out[1]);
     cnn_tensor *gbeta = cnn_push_plan_output(L, &plan.out[2]);
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_run_backward(&plan, gy, x, gamma, mean, var,
-                                                          gx, ggamma, gbeta));
+    CNN_CHECK_STATUS(
+        L, fname,
+        cnn_batchnorm_run_backward(&plan, gy, x, gamma, mean, var, gx, ggamma, gbeta));
     return 3;
 }
 

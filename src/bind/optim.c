@@ -20,8 +20,8 @@ static int optim_descent_step(lua_State *L)
     return 1;
 }
 
-typedef cnn_status (*velocity_fn)(cnn_tensor *p, const cnn_tensor *g,
-                                  cnn_tensor *v, double eta, double rho);
+typedef cnn_status (*velocity_fn)(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
+                                  double eta, double rho);
 
 /* fname(p, g, v, eta, rho) */
 static int velocity_step(lua_State *L, const char *fname, velocity_fn step)
@@ -53,8 +53,7 @@ static int optim_rmsprop_step(lua_State *L)
     cnn_tensor *acc = cnn_check_tensor(L, 3);
     double eta = luaL_checknumber(L, 4), rho = luaL_checknumber(L, 5);
     double eps = luaL_checknumber(L, 6);
-    CNN_CHECK_STATUS(L, "rmsprop_step",
-                     cnn_rmsprop_step(p, g, acc, eta, rho, eps));
+    CNN_CHECK_STATUS(L, "rmsprop_step", cnn_rmsprop_step(p, g, acc, eta, rho, eps));
     lua_settop(L, 1);
     return 1;
 }
@@ -87,10 +86,7 @@ static int adam_like_step(lua_State *L, const char *fname, bool with_decay)
 }
 
 /* adam_step(p, g, m, v, eta, b1, b2, eps, t) */
-static int optim_adam_step(lua_State *L)
-{
-    return adam_like_step(L, "adam_step", false);
-}
+static int optim_adam_step(lua_State *L) { return adam_like_step(L, "adam_step", false); }
 
 /* adamw_step(p, g, m, v, eta, b1, b2, eps, t, decay) */
 static int optim_adamw_step(lua_State *L)
@@ -108,7 +104,4 @@ static const luaL_Reg optim_funcs[] = {
     {NULL, NULL},
 };
 
-void cnn_open_optim(lua_State *L)
-{
-    cnn_register(L, optim_funcs);
-}
+void cnn_open_optim(lua_State *L) { cnn_register(L, optim_funcs); }

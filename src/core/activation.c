@@ -13,20 +13,28 @@ typedef struct activation_info {
 } activation_info;
 
 static const activation_info infos[CNN_ACTIVATION_COUNT] = {
-    [CNN_ACTIVATION_RELU] = {"relu", dnnl_eltwise_relu, dnnl_eltwise_relu_use_dst_for_bwd, true},
+    [CNN_ACTIVATION_RELU] = {"relu", dnnl_eltwise_relu, dnnl_eltwise_relu_use_dst_for_bwd,
+                             true},
     [CNN_ACTIVATION_ELU] = {"elu", dnnl_eltwise_elu, dnnl_eltwise_elu, false},
-    [CNN_ACTIVATION_SIGMOID] = {"sigmoid", dnnl_eltwise_logistic, dnnl_eltwise_logistic_use_dst_for_bwd, true},
-    [CNN_ACTIVATION_TANH] = {"tanh", dnnl_eltwise_tanh, dnnl_eltwise_tanh_use_dst_for_bwd, true},
-    [CNN_ACTIVATION_GELU] = {"gelu", dnnl_eltwise_gelu_tanh, dnnl_eltwise_gelu_tanh, false},
-    [CNN_ACTIVATION_SOFTPLUS] = {"softplus", dnnl_eltwise_soft_relu, dnnl_eltwise_soft_relu, false},
-    [CNN_ACTIVATION_EXP] = {"exp", dnnl_eltwise_exp, dnnl_eltwise_exp_use_dst_for_bwd, true},
+    [CNN_ACTIVATION_SIGMOID] = {"sigmoid", dnnl_eltwise_logistic,
+                                dnnl_eltwise_logistic_use_dst_for_bwd, true},
+    [CNN_ACTIVATION_TANH] = {"tanh", dnnl_eltwise_tanh, dnnl_eltwise_tanh_use_dst_for_bwd,
+                             true},
+    [CNN_ACTIVATION_GELU] = {"gelu", dnnl_eltwise_gelu_tanh, dnnl_eltwise_gelu_tanh,
+                             false},
+    [CNN_ACTIVATION_SOFTPLUS] = {"softplus", dnnl_eltwise_soft_relu,
+                                 dnnl_eltwise_soft_relu, false},
+    [CNN_ACTIVATION_EXP] = {"exp", dnnl_eltwise_exp, dnnl_eltwise_exp_use_dst_for_bwd,
+                            true},
     [CNN_ACTIVATION_LOG] = {"log", dnnl_eltwise_log, dnnl_eltwise_log, false},
-    [CNN_ACTIVATION_SQRT] = {"sqrt", dnnl_eltwise_sqrt, dnnl_eltwise_sqrt_use_dst_for_bwd, true},
+    [CNN_ACTIVATION_SQRT] = {"sqrt", dnnl_eltwise_sqrt, dnnl_eltwise_sqrt_use_dst_for_bwd,
+                             true},
     [CNN_ACTIVATION_ABS] = {"abs", dnnl_eltwise_abs, dnnl_eltwise_abs, false},
     [CNN_ACTIVATION_SQUARE] = {"square", dnnl_eltwise_square, dnnl_eltwise_square, false},
     [CNN_ACTIVATION_LINEAR] = {"linear", dnnl_eltwise_linear, dnnl_eltwise_linear, false},
     [CNN_ACTIVATION_POW] = {"pow", dnnl_eltwise_pow, dnnl_eltwise_pow, false},
-    [CNN_ACTIVATION_HARDTANH] = {"hardtanh", dnnl_eltwise_clip_v2, dnnl_eltwise_clip_v2, false},
+    [CNN_ACTIVATION_HARDTANH] = {"hardtanh", dnnl_eltwise_clip_v2, dnnl_eltwise_clip_v2,
+                                 false},
 };
 
 const char *cnn_activation_name(cnn_activation kind)
@@ -79,8 +87,7 @@ static void operand_md(const dnnl_memory_desc_t *md, const cnn_tensor *t,
         cnn_md_of_layout(out, t);
 }
 
-static cnn_status check_operands(const char *op, const cnn_tensor *a,
-                                 const cnn_tensor *b)
+static cnn_status check_operands(const char *op, const cnn_tensor *a, const cnn_tensor *b)
 {
     if (!cnn_tensor_is_contiguous(a) || !cnn_tensor_is_contiguous(b))
         return cnn_fail(CNN_ERR_ARG, "%s: tensors must be contiguous", op);
@@ -103,15 +110,14 @@ static cnn_status check_operands(const char *op, const cnn_tensor *a,
 }
 
 static cnn_status forward_pd(const activation_info *info, float alpha, float beta,
-                             const dnnl_memory_desc_t *md,
-                             dnnl_primitive_desc_t *pd)
+                             const dnnl_memory_desc_t *md, dnnl_primitive_desc_t *pd)
 {
     dnnl_eltwise_desc_t desc;
-    CNN_DNNL_TRY(info->name, dnnl_eltwise_forward_desc_init(
-                                 &desc, dnnl_forward_training, info->forward,
-                                 md, alpha, beta));
-    CNN_DNNL_TRY(info->name, dnnl_primitive_desc_create(pd, &desc, NULL,
-                                                        cnn_engine(), NULL));
+    CNN_DNNL_TRY(info->name,
+                 dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_training,
+                                                info->forward, md, alpha, beta));
+    CNN_DNNL_TRY(info->name,
+                 dnnl_primitive_desc_create(pd, &desc, NULL, cnn_engine(), NULL));
     return CNN_OK;
 }
 
@@ -186,8 +192,8 @@ static cnn_status check_kind(cnn_activation kind)
     return CNN_OK;
 }
 
-static void plan_begin(cnn_activation_plan *plan, cnn_activation kind,
-                       float alpha, float beta)
+static void plan_begin(cnn_activation_plan *plan, cnn_activation kind, float alpha,
+                       float beta)
 {
     memset(plan, 0, sizeof *plan);
     plan->kind = kind;
@@ -209,9 +215,9 @@ static cnn_status forward_primitive(cnn_activation_plan *plan)
         return CNN_OK;
     dnnl_primitive_desc_t pd;
     cnn_status s = forward_pd(info, plan->alpha, plan->beta, &plan->md, &pd);
-    return s != CNN_OK ? s
-                       : cnn_primitive_add(&key, sizeof key, pd, info->name,
-                                           &plan->primitive);
+    return s != CNN_OK
+               ? s
+               : cnn_primitive_add(&key, sizeof key, pd, info->name, &plan->primitive);
 }
 
 /* oneDNN wants the forward pd as a hint; it is not kept. */
@@ -263,16 +269,15 @@ static cnn_status plan_forward(cnn_activation_plan *plan, cnn_activation kind,
     return forward_primitive(plan);
 }
 
-cnn_status cnn_activation_plan_forward(cnn_activation_plan *plan,
-                                       cnn_activation kind, float alpha,
-                                       float beta, const cnn_tensor *src)
+cnn_status cnn_activation_plan_forward(cnn_activation_plan *plan, cnn_activation kind,
+                                       float alpha, float beta, const cnn_tensor *src)
 {
     return plan_forward(plan, kind, alpha, beta, src, NULL);
 }
 
-cnn_status cnn_activation_plan_backward(cnn_activation_plan *plan,
-                                        cnn_activation kind, float alpha,
-                                        float beta, const cnn_tensor *diff_dst,
+cnn_status cnn_activation_plan_backward(cnn_activation_plan *plan, cnn_activation kind,
+                                        float alpha, float beta,
+                                        const cnn_tensor *diff_dst,
                                         const cnn_tensor *data)
 {
     cnn_status s = check_kind(kind);
@@ -308,8 +313,7 @@ cnn_status cnn_activation_run_forward(const cnn_activation_plan *plan,
 }
 
 cnn_status cnn_activation_run_backward(const cnn_activation_plan *plan,
-                                       const cnn_tensor *diff_dst,
-                                       const cnn_tensor *data,
+                                       const cnn_tensor *diff_dst, const cnn_tensor *data,
                                        cnn_tensor *diff_src)
 {
     if (!plan->primitive)
@@ -336,14 +340,15 @@ cnn_status cnn_activation_forward(cnn_activation kind, float alpha, float beta,
 }
 
 cnn_status cnn_activation_backward(cnn_activation kind, float alpha, float beta,
-                                   const cnn_tensor *diff_dst,
-                                   const cnn_tensor *data, cnn_tensor *diff_src)
+                                   const cnn_tensor *diff_dst, const cnn_tensor *data,
+                                   cnn_tensor *diff_src)
 {
     cnn_activation_plan plan;
     cnn_status s = check_kind(kind);
     if (s != CNN_OK ||
         (s = check_operands(infos[kind].name, diff_dst, diff_src)) != CNN_OK ||
-        (s = cnn_activation_plan_backward(&plan, kind, alpha, beta, diff_dst, data)) != CNN_OK)
+        (s = cnn_activation_plan_backward(&plan, kind, alpha, beta, diff_dst, data)) !=
+            CNN_OK)
         return s;
     return cnn_activation_run_backward(&plan, diff_dst, data, diff_src);
 }

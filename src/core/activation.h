@@ -15,20 +15,20 @@
 #include "tensor.h"
 
 typedef enum cnn_activation {
-    CNN_ACTIVATION_RELU,      /* alpha: slope for x < 0 (0 = relu, 0.01 = leakyrelu) */
-    CNN_ACTIVATION_ELU,       /* alpha */
+    CNN_ACTIVATION_RELU, /* alpha: slope for x < 0 (0 = relu, 0.01 = leakyrelu) */
+    CNN_ACTIVATION_ELU,  /* alpha */
     CNN_ACTIVATION_SIGMOID,
     CNN_ACTIVATION_TANH,
-    CNN_ACTIVATION_GELU,      /* tanh approximation, as Flux's gelu */
+    CNN_ACTIVATION_GELU, /* tanh approximation, as Flux's gelu */
     CNN_ACTIVATION_SOFTPLUS,
     CNN_ACTIVATION_EXP,
     CNN_ACTIVATION_LOG,
     CNN_ACTIVATION_SQRT,
     CNN_ACTIVATION_ABS,
     CNN_ACTIVATION_SQUARE,
-    CNN_ACTIVATION_LINEAR,    /* alpha * x + beta */
-    CNN_ACTIVATION_POW,       /* alpha * x ^ beta */
-    CNN_ACTIVATION_HARDTANH,  /* clamp(x, alpha, beta); gradient 1 inside */
+    CNN_ACTIVATION_LINEAR,   /* alpha * x + beta */
+    CNN_ACTIVATION_POW,      /* alpha * x ^ beta */
+    CNN_ACTIVATION_HARDTANH, /* clamp(x, alpha, beta); gradient 1 inside */
     CNN_ACTIVATION_COUNT
 } cnn_activation;
 
@@ -42,27 +42,25 @@ typedef struct cnn_activation_plan {
     float alpha, beta;
     dnnl_memory_desc_t md; /* the op's layout: flat, or a blocked operand's */
     cnn_primitive *primitive;
-    cnn_plan_output out;   /* dst, or diff_src */
+    cnn_plan_output out; /* dst, or diff_src */
 } cnn_activation_plan;
 
 /* Plans dst = f(src), dst the sizes (and layout) of src. */
-cnn_status cnn_activation_plan_forward(cnn_activation_plan *plan,
-                                       cnn_activation kind, float alpha,
-                                       float beta, const cnn_tensor *src);
+cnn_status cnn_activation_plan_forward(cnn_activation_plan *plan, cnn_activation kind,
+                                       float alpha, float beta, const cnn_tensor *src);
 /* Plans diff_src = f'(data) * diff_dst, data as
  * cnn_activation_backward_uses_dst says; diff_src is laid out as the
  * first blocked one of data and diff_dst. */
-cnn_status cnn_activation_plan_backward(cnn_activation_plan *plan,
-                                        cnn_activation kind, float alpha,
-                                        float beta, const cnn_tensor *diff_dst,
+cnn_status cnn_activation_plan_backward(cnn_activation_plan *plan, cnn_activation kind,
+                                        float alpha, float beta,
+                                        const cnn_tensor *diff_dst,
                                         const cnn_tensor *data);
 /* Runs a plan on the operands it was made for and a result allocated as
  * plan->out says. */
 cnn_status cnn_activation_run_forward(const cnn_activation_plan *plan,
                                       const cnn_tensor *src, cnn_tensor *dst);
 cnn_status cnn_activation_run_backward(const cnn_activation_plan *plan,
-                                       const cnn_tensor *diff_dst,
-                                       const cnn_tensor *data,
+                                       const cnn_tensor *diff_dst, const cnn_tensor *data,
                                        cnn_tensor *diff_src);
 
 /* Plan and run in one call, for a dst or diff_src the caller has: it is
@@ -77,7 +75,7 @@ cnn_status cnn_activation_forward(cnn_activation kind, float alpha, float beta,
 bool cnn_activation_backward_uses_dst(cnn_activation kind);
 
 cnn_status cnn_activation_backward(cnn_activation kind, float alpha, float beta,
-                                   const cnn_tensor *diff_dst,
-                                   const cnn_tensor *data, cnn_tensor *diff_src);
+                                   const cnn_tensor *diff_dst, const cnn_tensor *data,
+                                   cnn_tensor *diff_src);
 
 #endif

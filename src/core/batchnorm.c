@@ -14,15 +14,16 @@ cnn_status cnn_batchnorm_channels(const cnn_tensor *x, int64_t *channels)
     if (s != CNN_OK)
         return s;
     if (x->ndims < 2 || x->ndims > 5)
-        return cnn_fail(CNN_ERR_SHAPE,
-                        "input must have 2 to 5 dimensions (features×N or W×H×C×N), got %s",
-                        cnn_shape_string(x, xs, sizeof xs));
+        return cnn_fail(
+            CNN_ERR_SHAPE,
+            "input must have 2 to 5 dimensions (features×N or W×H×C×N), got %s",
+            cnn_shape_string(x, xs, sizeof xs));
     *channels = x->size[x->ndims == 2 ? 0 : x->ndims - 2];
     return CNN_OK;
 }
 
-static cnn_status check_vector(const cnn_tensor *v, const char *what,
-                               const cnn_tensor *x, int64_t channels)
+static cnn_status check_vector(const cnn_tensor *v, const char *what, const cnn_tensor *x,
+                               int64_t channels)
 {
     char vs[128], xs[128];
     cnn_status s;
@@ -58,17 +59,17 @@ typedef struct batchnorm_key {
     double eps;
 } batchnorm_key;
 
-static cnn_status forward_pd(const dnnl_memory_desc_t *md, bool training,
-                             float eps, dnnl_primitive_desc_t *pd)
+static cnn_status forward_pd(const dnnl_memory_desc_t *md, bool training, float eps,
+                             dnnl_primitive_desc_t *pd)
 {
     unsigned flags = dnnl_use_scale | dnnl_use_shift;
     if (!training)
         flags |= dnnl_use_global_stats;
     dnnl_batch_normalization_desc_t d;
-    CNN_DNNL_TRY("batchnorm", dnnl_batch_normalization_forward_desc_init(
-                                  &d, training ? dnnl_forward_training
-                                               : dnnl_forward_inference,
-                                  md, eps, flags));
+    CNN_DNNL_TRY("batchnorm",
+                 dnnl_batch_normalization_forward_desc_init(
+                     &d, training ? dnnl_forward_training : dnnl_forward_inference, md,
+                     eps, flags));
     return cnn_pd_create(&d, 0, NULL, "batchnorm", pd);
 }
 
@@ -104,9 +105,8 @@ static cnn_status get_primitive(int op, const dnnl_memory_desc_t *md, float eps,
 
 /* Flux's update; the batch variance oneDNN gives is biased (divided by the
  * count m), the running one takes m / (m - 1) of it. */
-static void update_running(cnn_tensor *rmean, cnn_tensor *rvar,
-                           const cnn_tensor *mean, const cnn_tensor *var,
-                           float momentum, int64_t count)
+static void update_running(cnn_tensor *rmean, cnn_tensor *rvar, const cnn_tensor *mean,
+                           const cnn_tensor *var, float momentum, int64_t count)
 {
     float *rm = cnn_tensor_f32(rmean), *rv = cnn_tensor_f32(rvar);
     const float *m = cnn_tensor_f32(mean), *v = cnn_tensor_f32(var);
@@ -153,7 +153,8 @@ cnn_status cnn_batchnorm_plan_forward(cnn_batchnorm_plan *plan, const cnn_tensor
     if (!(eps > 0))
         return cnn_fail(CNN_ERR_ARG, "epsilon must be positive, got %g", (double)eps);
     if (!(momentum >= 0 && momentum <= 1))
-        return cnn_fail(CNN_ERR_ARG, "momentum must be in [0, 1], got %g", (double)momentum);
+        return cnn_fail(CNN_ERR_ARG, "momentum must be in [0, 1], got %g",
+                        (double)momentum);
     plan_begin(plan, x, c, eps);
     plan->training = training;
     plan->momentum = momentum;
@@ -222,8 +223,9 @@ cnn_status cnn_batchnorm_plan_backward(cnn_batchnorm_plan *plan, const cnn_tenso
     return get_primitive('B', &plan->md, eps, "batchnorm_backward", &plan->primitive);
 }
 
-cnn_status cnn_batchnorm_run_backward(const cnn_batchnorm_plan *plan, const cnn_tensor *gy,
-                                      const cnn_tensor *x, const cnn_tensor *gamma,
+cnn_status cnn_batchnorm_run_backward(const cnn_batchnorm_plan *plan,
+                                      const cnn_tensor *gy, const cnn_tensor *x,
+                                      const cnn_tensor *gamma,
                                       const cnn_tensor *saved_mean,
                                       const cnn_tensor *saved_var, cnn_tensor *gx,
                                       cnn_tensor *ggamma, cnn_tensor *gbeta)

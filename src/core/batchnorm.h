@@ -51,8 +51,9 @@ cnn_status cnn_batchnorm_plan_backward(cnn_batchnorm_plan *plan, const cnn_tenso
                                        const cnn_tensor *x, const cnn_tensor *gamma,
                                        const cnn_tensor *saved_mean,
                                        const cnn_tensor *saved_var, float eps);
-cnn_status cnn_batchnorm_run_backward(const cnn_batchnorm_plan *plan, const cnn_tensor *gy,
-                                      const cnn_tensor *x, const cnn_tensor *gamma,
+cnn_status cnn_batchnorm_run_backward(const cnn_batchnorm_plan *plan,
+                                      const cnn_tensor *gy, const cnn_tensor *x,
+                                      const cnn_tensor *gamma,
                                       const cnn_tensor *saved_mean,
                                       const cnn_tensor *saved_var, cnn_tensor *gx,
                                       cnn_tensor *ggamma, cnn_tensor *gbeta);
@@ -64,18 +65,15 @@ cnn_status cnn_batchnorm_run_backward(const cnn_batchnorm_plan *plan, const cnn_
  * the running variance taking the unbiased batch variance.
  * Inference: normalises with the running statistics; saved_* may be NULL. */
 cnn_status cnn_batchnorm_forward(const cnn_tensor *x, const cnn_tensor *gamma,
-                                 const cnn_tensor *beta,
-                                 cnn_tensor *running_mean,
-                                 cnn_tensor *running_var, bool training,
-                                 float momentum, float eps, cnn_tensor *y,
-                                 cnn_tensor *saved_mean, cnn_tensor *saved_var);
+                                 const cnn_tensor *beta, cnn_tensor *running_mean,
+                                 cnn_tensor *running_var, bool training, float momentum,
+                                 float eps, cnn_tensor *y, cnn_tensor *saved_mean,
+                                 cnn_tensor *saved_var);
 
 /* Gradients of a training forward from its saved statistics. */
 cnn_status cnn_batchnorm_backward(const cnn_tensor *gy, const cnn_tensor *x,
-                                  const cnn_tensor *gamma,
-                                  const cnn_tensor *saved_mean,
-                                  const cnn_tensor *saved_var, float eps,
-                                  cnn_tensor *gx, cnn_tensor *ggamma,
-                                  cnn_tensor *gbeta);
+                                  const cnn_tensor *gamma, const cnn_tensor *saved_mean,
+                                  const cnn_tensor *saved_var, float eps, cnn_tensor *gx,
+                                  cnn_tensor *ggamma, cnn_tensor *gbeta);
 
 #endif

@@ -50,7 +50,8 @@ dnnl_engine_t cnn_engine(void)
 dnnl_stream_t cnn_stream(void)
 {
     if (!ctx.stream && cnn_engine() &&
-        dnnl_stream_create(&ctx.stream, ctx.engine, dnnl_stream_default_flags) != dnnl_success)
+        dnnl_stream_create(&ctx.stream, ctx.engine, dnnl_stream_default_flags) !=
+            dnnl_success)
         ctx.stream = NULL;
     return ctx.stream;
 }
@@ -92,10 +93,9 @@ struct cache_entry {
     int threads;
     uint64_t hash;
     cnn_primitive value;
-    struct cache_entry *next;              /* in its bucket */
-    struct cache_entry *newer, *older;     /* in order of use */
+    struct cache_entry *next;          /* in its bucket */
+    struct cache_entry *newer, *older; /* in order of use */
 };
-
 
 static uint64_t hash_bytes(const void *key, size_t len, int threads)
 {
@@ -260,8 +260,7 @@ static int profile_kind_of(const_dnnl_primitive_desc_t pd)
         dnnl_success)
         return CNN_PROFILE_OTHER;
     /* reorders have no prop kind: the query fails and prop stays undef */
-    if (dnnl_primitive_desc_query(pd, dnnl_query_prop_kind, 0, &prop) !=
-        dnnl_success)
+    if (dnnl_primitive_desc_query(pd, dnnl_query_prop_kind, 0, &prop) != dnnl_success)
         prop = dnnl_prop_kind_undef;
     bool fwd = is_forward(prop);
     switch (kind) {
@@ -269,19 +268,21 @@ static int profile_kind_of(const_dnnl_primitive_desc_t pd)
     case dnnl_convolution: return kind_by_prop(CNN_PROFILE_CONV_FORWARD, prop);
     case dnnl_inner_product: return kind_by_prop(CNN_PROFILE_INNER_PRODUCT_FORWARD, prop);
     case dnnl_pooling:
-    case dnnl_pooling_v2: return fwd ? CNN_PROFILE_POOL_FORWARD : CNN_PROFILE_POOL_BACKWARD;
-    case dnnl_eltwise: return fwd ? CNN_PROFILE_ELTWISE_FORWARD : CNN_PROFILE_ELTWISE_BACKWARD;
+    case dnnl_pooling_v2:
+        return fwd ? CNN_PROFILE_POOL_FORWARD : CNN_PROFILE_POOL_BACKWARD;
+    case dnnl_eltwise:
+        return fwd ? CNN_PROFILE_ELTWISE_FORWARD : CNN_PROFILE_ELTWISE_BACKWARD;
     case dnnl_softmax:
-    case dnnl_softmax_v2: return fwd ? CNN_PROFILE_SOFTMAX_FORWARD : CNN_PROFILE_SOFTMAX_BACKWARD;
+    case dnnl_softmax_v2:
+        return fwd ? CNN_PROFILE_SOFTMAX_FORWARD : CNN_PROFILE_SOFTMAX_BACKWARD;
     case dnnl_batch_normalization:
         return fwd ? CNN_PROFILE_BATCHNORM_FORWARD : CNN_PROFILE_BATCHNORM_BACKWARD;
     default: return CNN_PROFILE_OTHER;
     }
 }
 
-cnn_status cnn_primitive_add(const void *key, size_t key_len,
-                             dnnl_primitive_desc_t pd, const char *op,
-                             cnn_primitive **out)
+cnn_status cnn_primitive_add(const void *key, size_t key_len, dnnl_primitive_desc_t pd,
+                             const char *op, cnn_primitive **out)
 {
     dnnl_primitive_t prim;
     dnnl_status_t s = dnnl_primitive_create(&prim, pd);
@@ -293,7 +294,8 @@ cnn_status cnn_primitive_add(const void *key, size_t key_len,
     evict_down_to(ctx.cache.capacity - 1);
     cache_entry *e = malloc(sizeof *e);
     void *k = malloc(key_len ? key_len : 1);
-    if (!e || !k || (ctx.cache.entry_count + 1 > ctx.cache.bucket_count && !grow_table())) {
+    if (!e || !k ||
+        (ctx.cache.entry_count + 1 > ctx.cache.bucket_count && !grow_table())) {
         free(e);
         free(k);
         dnnl_primitive_destroy(prim);
@@ -334,10 +336,7 @@ cnn_status cnn_primitive_run(const cnn_primitive *p, int nargs,
     return CNN_OK;
 }
 
-double cnn_kernel_start(void)
-{
-    return ctx.stats.profiling ? cnn_seconds() : 0;
-}
+double cnn_kernel_start(void) { return ctx.stats.profiling ? cnn_seconds() : 0; }
 
 void cnn_kernel_done(int kind, double start)
 {
@@ -355,12 +354,13 @@ double cnn_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-cnn_status cnn_memory_wrap(const dnnl_memory_desc_t *md, void *data,
-                           dnnl_memory_t *out, const char *op)
+cnn_status cnn_memory_wrap(const dnnl_memory_desc_t *md, void *data, dnnl_memory_t *out,
+                           const char *op)
 {
     if (!cnn_engine())
         return cnn_fail(CNN_ERR_DNNL, "%s: no oneDNN CPU engine", op);
-    CNN_DNNL_TRY(op, dnnl_memory_create(out, md, ctx.engine, data ? data : DNNL_MEMORY_NONE));
+    CNN_DNNL_TRY(op,
+                 dnnl_memory_create(out, md, ctx.engine, data ? data : DNNL_MEMORY_NONE));
     return CNN_OK;
 }
 

@@ -20,13 +20,12 @@ dnnl_stream_t cnn_stream(void);
 
 /* Turns a failed oneDNN call into a core failure that names the op and the
  * call: "conv forward: dnnl_primitive_desc_create: unimplemented". */
-#define CNN_DNNL_TRY(op, call)                                              \
-    do {                                                                    \
-        dnnl_status_t dnnl_status_ = (call);                                \
-        if (dnnl_status_ != dnnl_success)                                   \
-            return cnn_fail(CNN_ERR_DNNL, "%s: %s: %s", (op),               \
-                            cnn_dnnl_call_name(#call),                      \
-                            cnn_dnnl_status_string(dnnl_status_));          \
+#define CNN_DNNL_TRY(op, call)                                                           \
+    do {                                                                                 \
+        dnnl_status_t dnnl_status_ = (call);                                             \
+        if (dnnl_status_ != dnnl_success)                                                \
+            return cnn_fail(CNN_ERR_DNNL, "%s: %s: %s", (op), cnn_dnnl_call_name(#call), \
+                            cnn_dnnl_status_string(dnnl_status_));                       \
     } while (0)
 
 const char *cnn_dnnl_status_string(dnnl_status_t s);
@@ -66,9 +65,8 @@ size_t cnn_primitive_cache_size(void);
 
 /* Creates the primitive of 'pd' (taking ownership of pd, even on failure)
  * and stores it under key. */
-cnn_status cnn_primitive_add(const void *key, size_t key_len,
-                             dnnl_primitive_desc_t pd, const char *op,
-                             cnn_primitive **out);
+cnn_status cnn_primitive_add(const void *key, size_t key_len, dnnl_primitive_desc_t pd,
+                             const char *op, cnn_primitive **out);
 
 /* An execution passes at most this many arguments (exec.h). */
 #define CNN_SCRATCH_SLOTS 12
@@ -85,8 +83,8 @@ cnn_status cnn_primitive_run(const cnn_primitive *p, int nargs,
 /* Memory object wrapping user data (no copy) for a descriptor. The handle
  * is created once per call site and only re-pointed is cheaper, but memory
  * creation in oneDNN is a small struct allocation: callers destroy it. */
-cnn_status cnn_memory_wrap(const dnnl_memory_desc_t *md, void *data,
-                           dnnl_memory_t *out, const char *op);
+cnn_status cnn_memory_wrap(const dnnl_memory_desc_t *md, void *data, dnnl_memory_t *out,
+                           const char *op);
 
 /* What the profiler tells apart: one row per kind of primitive execution. */
 typedef enum cnn_profile_kind {

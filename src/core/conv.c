@@ -33,8 +33,8 @@ static cnn_window window_of(const cnn_conv2d_params *p, const int64_t *w)
 }
 
 cnn_status cnn_conv2d_output_size(const cnn_conv2d_params *p, int x_ndims,
-                                  const int64_t *x, int w_ndims,
-                                  const int64_t *w, int64_t y[4])
+                                  const int64_t *x, int w_ndims, const int64_t *w,
+                                  int64_t y[4])
 {
     char xs[128], ws[128];
     cnn_sizes_string(x, x_ndims, xs, sizeof xs);
@@ -61,15 +61,16 @@ cnn_status cnn_conv2d_output_size(const cnn_conv2d_params *p, int x_ndims,
     return CNN_OK;
 }
 
-cnn_status cnn_conv2d_check_forward(const cnn_conv2d_params *p,
-                                    const cnn_tensor *x, const cnn_tensor *w,
-                                    const cnn_tensor *b, int64_t y[4])
+cnn_status cnn_conv2d_check_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
+                                    const cnn_tensor *w, const cnn_tensor *b,
+                                    int64_t y[4])
 {
     cnn_status s;
     if ((s = cnn_check_operand(x, "input", 0, NULL)) != CNN_OK ||
         (s = cnn_check_operand(w, "weight", 0, NULL)) != CNN_OK ||
         (b && (s = cnn_check_operand(b, "bias", 0, NULL)) != CNN_OK) ||
-        (s = cnn_conv2d_output_size(p, x->ndims, x->size, w->ndims, w->size, y)) != CNN_OK)
+        (s = cnn_conv2d_output_size(p, x->ndims, x->size, w->ndims, w->size, y)) !=
+            CNN_OK)
         return s;
     if (b && (b->ndims != 1 || b->size[0] != w->size[3])) {
         char bs[128], ws[128];
@@ -92,9 +93,8 @@ static cnn_status check_gradient(const cnn_tensor *gy, const int64_t y[4],
 }
 
 cnn_status cnn_conv2d_check_backward_data(const cnn_conv2d_params *p,
-                                          const cnn_tensor *gy,
-                                          const cnn_tensor *w, int x_ndims,
-                                          const int64_t *x)
+                                          const cnn_tensor *gy, const cnn_tensor *w,
+                                          int x_ndims, const int64_t *x)
 {
     int64_t y[4];
     char from[300], xs[128], ws[128];
@@ -110,9 +110,8 @@ cnn_status cnn_conv2d_check_backward_data(const cnn_conv2d_params *p,
 }
 
 cnn_status cnn_conv2d_check_backward_weights(const cnn_conv2d_params *p,
-                                             const cnn_tensor *gy,
-                                             const cnn_tensor *x, int w_ndims,
-                                             const int64_t *w)
+                                             const cnn_tensor *gy, const cnn_tensor *x,
+                                             int w_ndims, const int64_t *w)
 {
     int64_t y[4];
     char from[300], xs[128], ws[128];
@@ -160,8 +159,8 @@ typedef struct conv_geometry {
     dnnl_dims_t strides, kernel, dilates, pad_l, pad_r;
 } conv_geometry;
 
-static void geometry(const cnn_conv2d_params *p, const int64_t *x,
-                     const int64_t *w, conv_geometry *g)
+static void geometry(const cnn_conv2d_params *p, const int64_t *x, const int64_t *w,
+                     conv_geometry *g)
 {
     cnn_window win = window_of(p, w);
     int64_t out[2];
@@ -178,17 +177,17 @@ static void geometry(const cnn_conv2d_params *p, const int64_t *x,
 
 /* Backward primitives take a training forward as hint whatever p says. */
 static cnn_status forward_pd(const cnn_conv2d_params *p, const int64_t *x,
-                             const int64_t *w, bool bias, bool inference,
-                             int fuse, dnnl_primitive_desc_t *pd)
+                             const int64_t *w, bool bias, bool inference, int fuse,
+                             dnnl_primitive_desc_t *pd)
 {
     conv_geometry g;
     geometry(p, x, w, &g);
     dnnl_convolution_desc_t d;
-    CNN_DNNL_TRY("conv2d", dnnl_dilated_convolution_forward_desc_init(
-                               &d, inference ? dnnl_forward_inference : dnnl_forward_training,
-                               dnnl_convolution_direct,
-                               &g.src, &g.wei, bias ? &g.bias : NULL, &g.dst,
-                               g.strides, g.dilates, g.pad_l, g.pad_r));
+    CNN_DNNL_TRY("conv2d",
+                 dnnl_dilated_convolution_forward_desc_init(
+                     &d, inference ? dnnl_forward_inference : dnnl_forward_training,
+                     dnnl_convolution_direct, &g.src, &g.wei, bias ? &g.bias : NULL,
+                     &g.dst, g.strides, g.dilates, g.pad_l, g.pad_r));
     return cnn_pd_create(&d, fuse, NULL, "conv2d", pd);
 }
 
@@ -197,9 +196,9 @@ static int fused(const cnn_conv2d_params *p)
     return p->relu ? CNN_FUSE_RELU : CNN_FUSE_NONE;
 }
 
-static cnn_status forward_primitive(const cnn_conv2d_params *p,
-                                    const int64_t *x, const int64_t *w,
-                                    bool bias, int fuse, cnn_primitive **out)
+static cnn_status forward_primitive(const cnn_conv2d_params *p, const int64_t *x,
+                                    const int64_t *w, bool bias, int fuse,
+                                    cnn_primitive **out)
 {
     conv_key key = make_key('F', p, x, w, bias, fuse);
     if ((*out = cnn_primitive_find(&key, sizeof key)))
@@ -212,9 +211,8 @@ static cnn_status forward_primitive(const cnn_conv2d_params *p,
 /* Backward descriptors take a forward pd as hint, so they agree with the
  * forward on layouts; the hint itself is only a descriptor, never a
  * primitive. */
-static cnn_status backward_primitive(int op, const cnn_conv2d_params *p,
-                                     const int64_t *x, const int64_t *w,
-                                     bool bias, const char *name,
+static cnn_status backward_primitive(int op, const cnn_conv2d_params *p, const int64_t *x,
+                                     const int64_t *w, bool bias, const char *name,
                                      cnn_primitive **out)
 {
     conv_key key = make_key(op, p, x, w, bias, fused(p));
@@ -223,15 +221,13 @@ static cnn_status backward_primitive(int op, const cnn_conv2d_params *p,
     conv_geometry g;
     geometry(p, x, w, &g);
     dnnl_convolution_desc_t d;
-    dnnl_status_t st =
-        op == 'D'
-            ? dnnl_dilated_convolution_backward_data_desc_init(
-                  &d, dnnl_convolution_direct, &g.src, &g.wei, &g.dst,
-                  g.strides, g.dilates, g.pad_l, g.pad_r)
-            : dnnl_dilated_convolution_backward_weights_desc_init(
-                  &d, dnnl_convolution_direct, &g.src, &g.wei,
-                  bias ? &g.bias : NULL, &g.dst, g.strides, g.dilates,
-                  g.pad_l, g.pad_r);
+    dnnl_status_t st = op == 'D' ? dnnl_dilated_convolution_backward_data_desc_init(
+                                       &d, dnnl_convolution_direct, &g.src, &g.wei,
+                                       &g.dst, g.strides, g.dilates, g.pad_l, g.pad_r)
+                                 : dnnl_dilated_convolution_backward_weights_desc_init(
+                                       &d, dnnl_convolution_direct, &g.src, &g.wei,
+                                       bias ? &g.bias : NULL, &g.dst, g.strides,
+                                       g.dilates, g.pad_l, g.pad_r);
     if (st != dnnl_success)
         return cnn_fail(CNN_ERR_DNNL, "%s: describing the convolution: %s", name,
                         cnn_dnnl_status_string(st));
@@ -257,8 +253,8 @@ static bool any_empty(const int64_t *a, const int64_t *b, const int64_t *c)
  * Without its sign bit a float's bits order as its magnitude does, NaN
  * and inf above every number: an integer maximum, vector code of the
  * CPU's widest kind, serves. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-static float largest_magnitude(const cnn_tensor *t)
+__attribute__((target_clones("avx512f", "avx2", "default"))) static float
+largest_magnitude(const cnn_tensor *t)
 {
     const uint32_t *v = cnn_tensor_data(t);
     int64_t n = t->blocked ? (int64_t)(dnnl_memory_desc_get_size(&t->layout) / sizeof *v)
@@ -316,8 +312,7 @@ static void plan_output(cnn_plan_output *out, const int64_t *size,
     }
 }
 
-cnn_status cnn_conv2d_plan_forward(cnn_conv2d_plan *plan,
-                                   const cnn_conv2d_params *p,
+cnn_status cnn_conv2d_plan_forward(cnn_conv2d_plan *plan, const cnn_conv2d_params *p,
                                    const cnn_tensor *x, const cnn_tensor *w,
                                    const cnn_tensor *b)
 {
@@ -327,17 +322,15 @@ cnn_status cnn_conv2d_plan_forward(cnn_conv2d_plan *plan,
         return s;
     plan_begin(plan, p, x->size, w->size, b != NULL);
     plan->empty = any_empty(x->size, w->size, y);
-    if (!plan->empty &&
-        (s = forward_primitive(p, x->size, w->size, b != NULL, fused(p),
-                               &plan->primitive)) != CNN_OK)
+    if (!plan->empty && (s = forward_primitive(p, x->size, w->size, b != NULL, fused(p),
+                                               &plan->primitive)) != CNN_OK)
         return s;
     plan_output(&plan->out[0], y, plan->primitive, DNNL_ARG_DST);
     return CNN_OK;
 }
 
-cnn_status cnn_conv2d_run_forward(const cnn_conv2d_plan *plan,
-                                  const cnn_tensor *x, const cnn_tensor *w,
-                                  const cnn_tensor *b, cnn_tensor *y)
+cnn_status cnn_conv2d_run_forward(const cnn_conv2d_plan *plan, const cnn_tensor *x,
+                                  const cnn_tensor *w, const cnn_tensor *b, cnn_tensor *y)
 {
     if (plan->empty) {
         cnn_zero_outputs(y, NULL, NULL);
@@ -363,8 +356,7 @@ cnn_status cnn_conv2d_run_forward(const cnn_conv2d_plan *plan,
 }
 
 cnn_status cnn_conv2d_plan_backward_data(cnn_conv2d_plan *plan,
-                                         const cnn_conv2d_params *p,
-                                         const cnn_tensor *gy,
+                                         const cnn_conv2d_params *p, const cnn_tensor *gy,
                                          const cnn_tensor *w, int x_ndims,
                                          const int64_t *x)
 {
@@ -381,8 +373,7 @@ cnn_status cnn_conv2d_plan_backward_data(cnn_conv2d_plan *plan,
     return CNN_OK;
 }
 
-cnn_status cnn_conv2d_run_backward_data(const cnn_conv2d_plan *plan,
-                                        const cnn_tensor *gy,
+cnn_status cnn_conv2d_run_backward_data(const cnn_conv2d_plan *plan, const cnn_tensor *gy,
                                         const cnn_tensor *w, cnn_tensor *gx)
 {
     if (plan->empty) {
@@ -399,9 +390,8 @@ cnn_status cnn_conv2d_run_backward_data(const cnn_conv2d_plan *plan,
 
 cnn_status cnn_conv2d_plan_backward_weights(cnn_conv2d_plan *plan,
                                             const cnn_conv2d_params *p,
-                                            const cnn_tensor *gy,
-                                            const cnn_tensor *x, int w_ndims,
-                                            const int64_t *w, bool bias)
+                                            const cnn_tensor *gy, const cnn_tensor *x,
+                                            int w_ndims, const int64_t *w, bool bias)
 {
     cnn_status s = cnn_conv2d_check_backward_weights(p, gy, x, w_ndims, w);
     if (s != CNN_OK)
@@ -421,9 +411,8 @@ cnn_status cnn_conv2d_plan_backward_weights(cnn_conv2d_plan *plan,
 }
 
 cnn_status cnn_conv2d_run_backward_weights(const cnn_conv2d_plan *plan,
-                                           const cnn_tensor *gy,
-                                           const cnn_tensor *x, cnn_tensor *gw,
-                                           cnn_tensor *gb)
+                                           const cnn_tensor *gy, const cnn_tensor *x,
+                                           cnn_tensor *gw, cnn_tensor *gb)
 {
     if (plan->empty) {
         cnn_zero_outputs(gw, gb, NULL);
@@ -440,8 +429,7 @@ cnn_status cnn_conv2d_run_backward_weights(const cnn_conv2d_plan *plan,
 }
 
 cnn_status cnn_conv2d_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
-                              const cnn_tensor *w, const cnn_tensor *b,
-                              cnn_tensor *y)
+                              const cnn_tensor *w, const cnn_tensor *b, cnn_tensor *y)
 {
     int64_t ysize[4];
     cnn_status s;
@@ -454,27 +442,27 @@ cnn_status cnn_conv2d_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
     return cnn_conv2d_run_forward(&plan, x, w, b, y);
 }
 
-cnn_status cnn_conv2d_backward_data(const cnn_conv2d_params *p,
-                                    const cnn_tensor *gy, const cnn_tensor *w,
-                                    cnn_tensor *gx)
+cnn_status cnn_conv2d_backward_data(const cnn_conv2d_params *p, const cnn_tensor *gy,
+                                    const cnn_tensor *w, cnn_tensor *gx)
 {
     cnn_status s;
     cnn_conv2d_plan plan;
     if ((s = cnn_check_operand(gx, "input gradient", 0, NULL)) != CNN_OK ||
-        (s = cnn_conv2d_plan_backward_data(&plan, p, gy, w, gx->ndims, gx->size)) != CNN_OK)
+        (s = cnn_conv2d_plan_backward_data(&plan, p, gy, w, gx->ndims, gx->size)) !=
+            CNN_OK)
         return s;
     return cnn_conv2d_run_backward_data(&plan, gy, w, gx);
 }
 
-cnn_status cnn_conv2d_backward_weights(const cnn_conv2d_params *p,
-                                       const cnn_tensor *gy,
+cnn_status cnn_conv2d_backward_weights(const cnn_conv2d_params *p, const cnn_tensor *gy,
                                        const cnn_tensor *x, cnn_tensor *gw,
                                        cnn_tensor *gb)
 {
     cnn_status s;
     cnn_conv2d_plan plan;
     if ((s = cnn_check_operand(gw, "weight gradient", 0, NULL)) != CNN_OK ||
-        (s = cnn_conv2d_check_backward_weights(p, gy, x, gw->ndims, gw->size)) != CNN_OK ||
+        (s = cnn_conv2d_check_backward_weights(p, gy, x, gw->ndims, gw->size)) !=
+            CNN_OK ||
         (gb && (s = cnn_check_operand(gb, "bias gradient", 0, NULL)) != CNN_OK))
         return s;
     if (gb && (gb->ndims != 1 || gb->size[0] != gw->size[3]))

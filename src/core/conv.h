@@ -29,20 +29,18 @@ cnn_conv2d_params cnn_conv2d_default_params(void);
 
 /* Output sizes of input sizes x and weight sizes w (both 4-D). */
 cnn_status cnn_conv2d_output_size(const cnn_conv2d_params *p, int x_ndims,
-                                  const int64_t *x, int w_ndims,
-                                  const int64_t *w, int64_t y[4]);
+                                  const int64_t *x, int w_ndims, const int64_t *w,
+                                  int64_t y[4]);
 
-cnn_status cnn_conv2d_check_forward(const cnn_conv2d_params *p,
-                                    const cnn_tensor *x, const cnn_tensor *w,
-                                    const cnn_tensor *b, int64_t y[4]);
+cnn_status cnn_conv2d_check_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
+                                    const cnn_tensor *w, const cnn_tensor *b,
+                                    int64_t y[4]);
 cnn_status cnn_conv2d_check_backward_data(const cnn_conv2d_params *p,
-                                          const cnn_tensor *gy,
-                                          const cnn_tensor *w, int x_ndims,
-                                          const int64_t *x);
+                                          const cnn_tensor *gy, const cnn_tensor *w,
+                                          int x_ndims, const int64_t *x);
 cnn_status cnn_conv2d_check_backward_weights(const cnn_conv2d_params *p,
-                                             const cnn_tensor *gy,
-                                             const cnn_tensor *x, int w_ndims,
-                                             const int64_t *w);
+                                             const cnn_tensor *gy, const cnn_tensor *x,
+                                             int w_ndims, const int64_t *w);
 
 /* A planned convolution: the checked sizes and the primitive. Results are
  * allocated as out[] says (y; gx; gw and gb): the forward output and the
@@ -57,47 +55,39 @@ typedef struct cnn_conv2d_plan {
     cnn_plan_output out[2];
 } cnn_conv2d_plan;
 
-cnn_status cnn_conv2d_plan_forward(cnn_conv2d_plan *plan,
-                                   const cnn_conv2d_params *p,
+cnn_status cnn_conv2d_plan_forward(cnn_conv2d_plan *plan, const cnn_conv2d_params *p,
                                    const cnn_tensor *x, const cnn_tensor *w,
                                    const cnn_tensor *b);
-cnn_status cnn_conv2d_run_forward(const cnn_conv2d_plan *plan,
-                                  const cnn_tensor *x, const cnn_tensor *w,
-                                  const cnn_tensor *b, cnn_tensor *y);
+cnn_status cnn_conv2d_run_forward(const cnn_conv2d_plan *plan, const cnn_tensor *x,
+                                  const cnn_tensor *w, const cnn_tensor *b,
+                                  cnn_tensor *y);
 cnn_status cnn_conv2d_plan_backward_data(cnn_conv2d_plan *plan,
-                                         const cnn_conv2d_params *p,
-                                         const cnn_tensor *gy,
+                                         const cnn_conv2d_params *p, const cnn_tensor *gy,
                                          const cnn_tensor *w, int x_ndims,
                                          const int64_t *x);
-cnn_status cnn_conv2d_run_backward_data(const cnn_conv2d_plan *plan,
-                                        const cnn_tensor *gy,
+cnn_status cnn_conv2d_run_backward_data(const cnn_conv2d_plan *plan, const cnn_tensor *gy,
                                         const cnn_tensor *w, cnn_tensor *gx);
 cnn_status cnn_conv2d_plan_backward_weights(cnn_conv2d_plan *plan,
                                             const cnn_conv2d_params *p,
-                                            const cnn_tensor *gy,
-                                            const cnn_tensor *x, int w_ndims,
-                                            const int64_t *w, bool bias);
+                                            const cnn_tensor *gy, const cnn_tensor *x,
+                                            int w_ndims, const int64_t *w, bool bias);
 cnn_status cnn_conv2d_run_backward_weights(const cnn_conv2d_plan *plan,
-                                           const cnn_tensor *gy,
-                                           const cnn_tensor *x, cnn_tensor *gw,
-                                           cnn_tensor *gb);
+                                           const cnn_tensor *gy, const cnn_tensor *x,
+                                           cnn_tensor *gw, cnn_tensor *gb);
 
 /* Plan and run in one call, on results the caller has (checked against the
  * plan; they may be in any layout). */
 /* y = act(conv(x, w) + b); b may be NULL. */
 cnn_status cnn_conv2d_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
-                              const cnn_tensor *w, const cnn_tensor *b,
-                              cnn_tensor *y);
+                              const cnn_tensor *w, const cnn_tensor *b, cnn_tensor *y);
 
 /* gx from gy (the gradient of the output before the activation: the
  * caller applies the activation's backward first). */
-cnn_status cnn_conv2d_backward_data(const cnn_conv2d_params *p,
-                                    const cnn_tensor *gy, const cnn_tensor *w,
-                                    cnn_tensor *gx);
+cnn_status cnn_conv2d_backward_data(const cnn_conv2d_params *p, const cnn_tensor *gy,
+                                    const cnn_tensor *w, cnn_tensor *gx);
 
 /* gw (and gb unless NULL) from gy and the forward input x. */
-cnn_status cnn_conv2d_backward_weights(const cnn_conv2d_params *p,
-                                       const cnn_tensor *gy,
+cnn_status cnn_conv2d_backward_weights(const cnn_conv2d_params *p, const cnn_tensor *gy,
                                        const cnn_tensor *x, cnn_tensor *gw,
                                        cnn_tensor *gb);
 

@@ -12,10 +12,7 @@ static int is_matrix_or_vector(const cnn_tensor *t)
     return t->ndims == 1 || t->ndims == 2;
 }
 
-static int64_t batch_of(const cnn_tensor *t)
-{
-    return t->ndims == 2 ? t->size[1] : 1;
-}
+static int64_t batch_of(const cnn_tensor *t) { return t->ndims == 2 ? t->size[1] : 1; }
 
 static cnn_status check_operands(const cnn_tensor *a, const char *a_name,
                                  const cnn_tensor *w, const char *w_name)
@@ -26,14 +23,14 @@ static cnn_status check_operands(const cnn_tensor *a, const char *a_name,
         (s = cnn_check_operand(w, w_name, 2, "out×in")) != CNN_OK)
         return s;
     if (!is_matrix_or_vector(a))
-        return cnn_fail(CNN_ERR_SHAPE, "%s must be a matrix (features×N) or a vector, got %s",
-                        a_name, cnn_shape_string(a, as, sizeof as));
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "%s must be a matrix (features×N) or a vector, got %s", a_name,
+                        cnn_shape_string(a, as, sizeof as));
     return CNN_OK;
 }
 
 cnn_status cnn_dense_check_forward(const cnn_tensor *x, const cnn_tensor *w,
-                                   const cnn_tensor *b, int *y_ndims,
-                                   int64_t y[2])
+                                   const cnn_tensor *b, int *y_ndims, int64_t y[2])
 {
     char xs[128], ws[128], bs[128];
     cnn_status s;
@@ -55,9 +52,8 @@ cnn_status cnn_dense_check_forward(const cnn_tensor *x, const cnn_tensor *w,
     return CNN_OK;
 }
 
-cnn_status cnn_dense_check_backward_data(const cnn_tensor *gy,
-                                         const cnn_tensor *w, int *x_ndims,
-                                         int64_t x[2])
+cnn_status cnn_dense_check_backward_data(const cnn_tensor *gy, const cnn_tensor *w,
+                                         int *x_ndims, int64_t x[2])
 {
     char gs[128], ws[128];
     cnn_status s;
@@ -74,8 +70,7 @@ cnn_status cnn_dense_check_backward_data(const cnn_tensor *gy,
     return CNN_OK;
 }
 
-cnn_status cnn_dense_check_backward_weights(const cnn_tensor *gy,
-                                            const cnn_tensor *x)
+cnn_status cnn_dense_check_backward_weights(const cnn_tensor *gy, const cnn_tensor *x)
 {
     char gs[128], xs[128];
     cnn_status s;
@@ -84,10 +79,10 @@ cnn_status cnn_dense_check_backward_weights(const cnn_tensor *gy,
         return s;
     if (!is_matrix_or_vector(gy) || !is_matrix_or_vector(x) ||
         batch_of(gy) != batch_of(x))
-        return cnn_fail(CNN_ERR_SHAPE,
-                        "gradient %s and input %s must be matrices with the same batch size",
-                        cnn_shape_string(gy, gs, sizeof gs),
-                        cnn_shape_string(x, xs, sizeof xs));
+        return cnn_fail(
+            CNN_ERR_SHAPE,
+            "gradient %s and input %s must be matrices with the same batch size",
+            cnn_shape_string(gy, gs, sizeof gs), cnn_shape_string(x, xs, sizeof xs));
     return CNN_OK;
 }
 
@@ -101,8 +96,8 @@ typedef struct dense_geometry {
 } dense_geometry;
 
 /* Plain layouts: Flux's out×in column-major weight is oneDNN's io. */
-static cnn_status geometry(int64_t in, int64_t out, int64_t batch,
-                           dense_geometry *g, const char *name)
+static cnn_status geometry(int64_t in, int64_t out, int64_t batch, dense_geometry *g,
+                           const char *name)
 {
     dnnl_dims_t src = {batch, in}, wei = {out, in}, bias = {out}, dst = {batch, out};
     CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->src, 2, src, dnnl_f32, dnnl_ab));
@@ -112,8 +107,7 @@ static cnn_status geometry(int64_t in, int64_t out, int64_t batch,
     return CNN_OK;
 }
 
-static cnn_status forward_pd(const dense_geometry *g, int bias,
-                             dnnl_primitive_desc_t *pd)
+static cnn_status forward_pd(const dense_geometry *g, int bias, dnnl_primitive_desc_t *pd)
 {
     dnnl_inner_product_desc_t d;
     CNN_DNNL_TRY("dense", dnnl_inner_product_forward_desc_init(
@@ -122,8 +116,8 @@ static cnn_status forward_pd(const dense_geometry *g, int bias,
     return cnn_pd_create(&d, 0, NULL, "dense", pd);
 }
 
-static cnn_status get_primitive(int op, int64_t in, int64_t out, int64_t batch,
-                                int bias, const char *name, cnn_primitive **prim)
+static cnn_status get_primitive(int op, int64_t in, int64_t out, int64_t batch, int bias,
+                                const char *name, cnn_primitive **prim)
 {
     dense_key key;
     memset(&key, 0, sizeof key);
@@ -144,13 +138,14 @@ static cnn_status get_primitive(int op, int64_t in, int64_t out, int64_t batch,
     if (op != 'F') {
         dnnl_inner_product_desc_t d;
         dnnl_status_t st =
-            op == 'D' ? dnnl_inner_product_backward_data_desc_init(&d, &g.src, &g.wei, &g.dst)
-                      : dnnl_inner_product_backward_weights_desc_init(
-                            &d, &g.src, &g.wei, bias ? &g.bias : NULL, &g.dst);
+            op == 'D'
+                ? dnnl_inner_product_backward_data_desc_init(&d, &g.src, &g.wei, &g.dst)
+                : dnnl_inner_product_backward_weights_desc_init(
+                      &d, &g.src, &g.wei, bias ? &g.bias : NULL, &g.dst);
         s = st == dnnl_success
                 ? cnn_pd_create(&d, 0, hint, name, &pd)
-                : cnn_fail(CNN_ERR_DNNL, "%s: describing the inner product: %s",
-                           name, cnn_dnnl_status_string(st));
+                : cnn_fail(CNN_ERR_DNNL, "%s: describing the inner product: %s", name,
+                           cnn_dnnl_status_string(st));
         dnnl_primitive_desc_destroy(hint);
         if (s != CNN_OK)
             return s;
@@ -159,8 +154,8 @@ static cnn_status get_primitive(int op, int64_t in, int64_t out, int64_t batch,
 }
 
 /* The user layouts are the plain geometry of the tensors' sizes. */
-static void arg(cnn_exec *e, int which, const cnn_tensor *t,
-                const dnnl_memory_desc_t *md, int is_output)
+static void arg(cnn_exec *e, int which, const cnn_tensor *t, const dnnl_memory_desc_t *md,
+                int is_output)
 {
     if (is_output)
         cnn_exec_output(e, which, (cnn_tensor *)t, md);
@@ -219,7 +214,8 @@ cnn_status cnn_dense_run_forward(const cnn_dense_plan *plan, const cnn_tensor *x
 {
     if (plan->empty) {
         cnn_zero_outputs(y, NULL, NULL);
-        return plan->featureless ? cnn_fail(CNN_ERR_ARG, "input has no features") : CNN_OK;
+        return plan->featureless ? cnn_fail(CNN_ERR_ARG, "input has no features")
+                                 : CNN_OK;
     }
     dense_geometry g;
     cnn_exec e;
@@ -325,7 +321,8 @@ cnn_status cnn_dense_backward_data(const cnn_tensor *gy, const cnn_tensor *w,
     cnn_dense_plan plan;
     cnn_status s;
     if ((s = cnn_dense_plan_backward_data(&plan, gy, w)) != CNN_OK ||
-        (s = cnn_check_operand(gx, "input gradient", plan.out[0].ndims, "in×N")) != CNN_OK)
+        (s = cnn_check_operand(gx, "input gradient", plan.out[0].ndims, "in×N")) !=
+            CNN_OK)
         return s;
     if (gx->size[0] != plan.out[0].size[0] || batch_of(gx) != plan.batch)
         return cnn_fail(CNN_ERR_SHAPE, "input gradient has the wrong size");

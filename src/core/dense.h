@@ -14,15 +14,12 @@
 
 /* Checks operands and gives the output's sizes (ndims of x). */
 cnn_status cnn_dense_check_forward(const cnn_tensor *x, const cnn_tensor *w,
-                                   const cnn_tensor *b, int *y_ndims,
-                                   int64_t y[2]);
+                                   const cnn_tensor *b, int *y_ndims, int64_t y[2]);
 /* gy must be what the forward of an x with x_ndims/x sizes gave; here only
  * gy against w. */
-cnn_status cnn_dense_check_backward_data(const cnn_tensor *gy,
-                                         const cnn_tensor *w, int *x_ndims,
-                                         int64_t x[2]);
-cnn_status cnn_dense_check_backward_weights(const cnn_tensor *gy,
-                                            const cnn_tensor *x);
+cnn_status cnn_dense_check_backward_data(const cnn_tensor *gy, const cnn_tensor *w,
+                                         int *x_ndims, int64_t x[2]);
+cnn_status cnn_dense_check_backward_weights(const cnn_tensor *gy, const cnn_tensor *x);
 
 /* A planned dense op: the checked sizes, the primitive and the results'
  * sizes (y; gx; gw and gb), all plain. */
@@ -57,8 +54,7 @@ cnn_status cnn_dense_forward(const cnn_tensor *x, const cnn_tensor *w,
 cnn_status cnn_dense_backward_data(const cnn_tensor *gy, const cnn_tensor *w,
                                    cnn_tensor *gx);
 /* gw = gy * x' (out×in), gb = sum of gy over the batch unless NULL. */
-cnn_status cnn_dense_backward_weights(const cnn_tensor *gy,
-                                      const cnn_tensor *x, cnn_tensor *gw,
-                                      cnn_tensor *gb);
+cnn_status cnn_dense_backward_weights(const cnn_tensor *gy, const cnn_tensor *x,
+                                      cnn_tensor *gw, cnn_tensor *gb);
 
 #endif

@@ -16,8 +16,8 @@ typedef struct reorder_key {
 } reorder_key;
 
 static cnn_status reorder_primitive(const dnnl_memory_desc_t *from,
-                                    const dnnl_memory_desc_t *to,
-                                    const char *op, cnn_primitive **out)
+                                    const dnnl_memory_desc_t *to, const char *op,
+                                    cnn_primitive **out)
 {
     reorder_key key;
     memset(&key, 0, sizeof key);
@@ -28,8 +28,8 @@ static cnn_status reorder_primitive(const dnnl_memory_desc_t *from,
     if (*out)
         return CNN_OK;
     dnnl_primitive_desc_t pd;
-    CNN_DNNL_TRY(op, dnnl_reorder_primitive_desc_create(&pd, from, cnn_engine(),
-                                                        to, cnn_engine(), NULL));
+    CNN_DNNL_TRY(op, dnnl_reorder_primitive_desc_create(&pd, from, cnn_engine(), to,
+                                                        cnn_engine(), NULL));
     return cnn_primitive_add(&key, sizeof key, pd, op, out);
 }
 
@@ -128,20 +128,19 @@ void cnn_exec_input(cnn_exec *e, int arg, const cnn_tensor *t,
 {
     dnnl_memory_t user_mem;
     cnn_primitive *reorder;
-    dnnl_memory_t mem = arg_memory(e, arg, cnn_tensor_data(t), user, 1,
-                                   &user_mem, &reorder);
+    dnnl_memory_t mem =
+        arg_memory(e, arg, cnn_tensor_data(t), user, 1, &user_mem, &reorder);
     if (reorder && e->status == CNN_OK)
         e->status = run_reorder(reorder, user_mem, mem, e->op);
     add_arg(e, arg, mem);
 }
 
-void cnn_exec_output(cnn_exec *e, int arg, cnn_tensor *t,
-                     const dnnl_memory_desc_t *user)
+void cnn_exec_output(cnn_exec *e, int arg, cnn_tensor *t, const dnnl_memory_desc_t *user)
 {
     dnnl_memory_t user_mem;
     cnn_primitive *reorder;
-    dnnl_memory_t mem = arg_memory(e, arg, cnn_tensor_data(t), user, 0,
-                                   &user_mem, &reorder);
+    dnnl_memory_t mem =
+        arg_memory(e, arg, cnn_tensor_data(t), user, 0, &user_mem, &reorder);
     if (reorder && e->status == CNN_OK) {
         cnn_exec_pending *out = &e->outs[e->nouts++];
         out->reorder = reorder;
@@ -211,8 +210,8 @@ cnn_status cnn_exec_finish(cnn_exec *e)
     if (e->status == CNN_OK)
         e->status = cnn_primitive_run(e->primitive, e->nargs, e->args, e->op);
     for (int i = 0; i < e->nouts && e->status == CNN_OK; i++)
-        e->status = run_reorder(e->outs[i].reorder, e->outs[i].from,
-                                e->outs[i].to, e->op);
+        e->status =
+            run_reorder(e->outs[i].reorder, e->outs[i].from, e->outs[i].to, e->op);
     e->nmems = 0;
     return e->status;
 }

@@ -51,8 +51,7 @@ void cnn_exec_begin(cnn_exec *e, const cnn_primitive *p, const char *op);
 void cnn_exec_input(cnn_exec *e, int arg, const cnn_tensor *t,
                     const dnnl_memory_desc_t *user);
 /* An argument the primitive writes. */
-void cnn_exec_output(cnn_exec *e, int arg, cnn_tensor *t,
-                     const dnnl_memory_desc_t *user);
+void cnn_exec_output(cnn_exec *e, int arg, cnn_tensor *t, const dnnl_memory_desc_t *user);
 /* The same for a tensor in its own layout (cnn_md_of_layout). */
 void cnn_exec_plain_input(cnn_exec *e, int arg, const cnn_tensor *t);
 void cnn_exec_plain_output(cnn_exec *e, int arg, cnn_tensor *t);

@@ -5,9 +5,15 @@
 void cnn_md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dims)
 {
     /* one tag per rank, 0 to CNN_MAX_DIMS */
-    static const dnnl_format_tag_t tags[CNN_MAX_DIMS + 1] = {
-        dnnl_format_tag_undef, dnnl_a,      dnnl_ab,      dnnl_abc,     dnnl_abcd,
-        dnnl_abcde,            dnnl_abcdef, dnnl_abcdefg, dnnl_abcdefgh};
+    static const dnnl_format_tag_t tags[CNN_MAX_DIMS + 1] = {dnnl_format_tag_undef,
+                                                             dnnl_a,
+                                                             dnnl_ab,
+                                                             dnnl_abc,
+                                                             dnnl_abcd,
+                                                             dnnl_abcde,
+                                                             dnnl_abcdef,
+                                                             dnnl_abcdefg,
+                                                             dnnl_abcdefgh};
     dnnl_dims_t d;
     for (int i = 0; i < ndims; i++)
         d[i] = dims[i];

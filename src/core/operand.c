@@ -8,8 +8,8 @@ cnn_status cnn_check_operand(const cnn_tensor *t, const char *what, int ndims,
         return cnn_fail(CNN_ERR_ARG, "%s must be Float32, got %s", what,
                         cnn_dtype_name(t->dtype));
     if (ndims && t->ndims != ndims)
-        return cnn_fail(CNN_ERR_SHAPE, "%s must be %d-D (%s), got %s", what,
-                        ndims, layout, cnn_shape_string(t, buf, sizeof buf));
+        return cnn_fail(CNN_ERR_SHAPE, "%s must be %d-D (%s), got %s", what, ndims,
+                        layout, cnn_shape_string(t, buf, sizeof buf));
     if (!cnn_tensor_is_contiguous(t))
         return cnn_fail(CNN_ERR_ARG, "%s must be contiguous", what);
     if (!cnn_tensor_data(t))

@@ -17,8 +17,8 @@ static cnn_status check_operand(const cnn_tensor *p, const cnn_tensor *t,
     if (!cnn_tensor_data(t))
         return cnn_fail(CNN_ERR_ARG, "%s was freed", what);
     if (!cnn_tensor_same_size(p, t))
-        return cnn_fail(CNN_ERR_SHAPE, "%s %s does not match parameter %s",
-                        what, cnn_shape_string(t, tbuf, sizeof tbuf),
+        return cnn_fail(CNN_ERR_SHAPE, "%s %s does not match parameter %s", what,
+                        cnn_shape_string(t, tbuf, sizeof tbuf),
                         cnn_shape_string(p, pbuf, sizeof pbuf));
     if (!cnn_tensor_is_contiguous(t))
         return cnn_fail(CNN_ERR_ARG, "%s must be contiguous", what);
@@ -26,8 +26,7 @@ static cnn_status check_operand(const cnn_tensor *p, const cnn_tensor *t,
 }
 
 /* Checks the parameter itself, then each of 'n' further operands. */
-static cnn_status check_operands(const cnn_tensor *p, int n,
-                                 const cnn_tensor *const *ts,
+static cnn_status check_operands(const cnn_tensor *p, int n, const cnn_tensor *const *ts,
                                  const char *const *names)
 {
     cnn_status s = check_operand(p, p, "parameter");
@@ -39,8 +38,7 @@ static cnn_status check_operands(const cnn_tensor *p, int n,
 static cnn_status check_finite_positive(double x, const char *what)
 {
     if (!isfinite(x) || x <= 0)
-        return cnn_fail(CNN_ERR_ARG, "%s must be a positive number, got %g",
-                        what, x);
+        return cnn_fail(CNN_ERR_ARG, "%s must be a positive number, got %g", what, x);
     return CNN_OK;
 }
 
@@ -64,9 +62,8 @@ cnn_status cnn_descent_step(cnn_tensor *p, const cnn_tensor *g, double eta)
 /* v = rho v - eta g, and the parameter moves by d = d_rho v - d_eta g with
  * v before its update: momentum has d_rho = rho, d_eta = eta (so d is the
  * new v); Nesterov looks ahead with rho² and (1 + rho) eta. */
-static cnn_status velocity_step(cnn_tensor *p, const cnn_tensor *g,
-                                cnn_tensor *v, double eta, double rho,
-                                double d_rho, double d_eta)
+static cnn_status velocity_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
+                                double eta, double rho, double d_rho, double d_eta)
 {
     const cnn_tensor *ops[] = {g, v};
     const char *names[] = {"gradient", "velocity"};
@@ -99,8 +96,8 @@ cnn_status cnn_nesterov_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
     return velocity_step(p, g, v, eta, rho, rho * rho, (1 + rho) * eta);
 }
 
-cnn_status cnn_rmsprop_step(cnn_tensor *p, const cnn_tensor *g,
-                            cnn_tensor *acc, double eta, double rho, double eps)
+cnn_status cnn_rmsprop_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *acc,
+                            double eta, double rho, double eps)
 {
     const cnn_tensor *ops[] = {g, acc};
     const char *names[] = {"gradient", "accumulator"};
@@ -128,13 +125,13 @@ static cnn_status check_adam_config(const cnn_adam_config *c)
         return cnn_fail(CNN_ERR_ARG, "step must be at least 1, got %lld",
                         (long long)c->step);
     if (!(c->beta1 >= 0 && c->beta1 < 1) || !(c->beta2 >= 0 && c->beta2 < 1))
-        return cnn_fail(CNN_ERR_ARG, "betas must lie in [0, 1), got %g and %g",
-                        c->beta1, c->beta2);
+        return cnn_fail(CNN_ERR_ARG, "betas must lie in [0, 1), got %g and %g", c->beta1,
+                        c->beta2);
     return check_finite_positive(c->eps, "eps");
 }
 
-cnn_status cnn_adam_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *m,
-                         cnn_tensor *v, const cnn_adam_config *c)
+cnn_status cnn_adam_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *m, cnn_tensor *v,
+                         const cnn_adam_config *c)
 {
     const cnn_tensor *ops[] = {g, m, v};
     const char *names[] = {"gradient", "first moment", "second moment"};

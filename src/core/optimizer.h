@@ -33,9 +33,9 @@ cnn_status cnn_momentum_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
                              double eta, double rho);
 cnn_status cnn_nesterov_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
                              double eta, double rho);
-cnn_status cnn_rmsprop_step(cnn_tensor *p, const cnn_tensor *g,
-                            cnn_tensor *acc, double eta, double rho, double eps);
-cnn_status cnn_adam_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *m,
-                         cnn_tensor *v, const cnn_adam_config *config);
+cnn_status cnn_rmsprop_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *acc,
+                            double eta, double rho, double eps);
+cnn_status cnn_adam_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *m, cnn_tensor *v,
+                         const cnn_adam_config *config);
 
 #endif

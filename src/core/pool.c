@@ -19,8 +19,7 @@ void cnn_pool_workspace_free(cnn_pool_workspace *ws)
     ws->bytes = 0;
 }
 
-cnn_pool2d_params cnn_pool2d_default_params(cnn_pool_kind kind, int64_t w,
-                                            int64_t h)
+cnn_pool2d_params cnn_pool2d_default_params(cnn_pool_kind kind, int64_t w, int64_t h)
 {
     cnn_pool2d_params p;
     memset(&p, 0, sizeof p);
@@ -59,26 +58,27 @@ cnn_status cnn_pool2d_output_size(const cnn_pool2d_params *p, int x_ndims,
     /* a window wholly inside the padding would have no maximum */
     for (int i = 0; i < 4; i++)
         if (p->pad[i] >= p->window[i / 2])
-            return cnn_fail(CNN_ERR_ARG,
-                            "padding %lld,%lld,%lld,%lld must be smaller than the window %lld×%lld",
-                            (long long)p->pad[0], (long long)p->pad[1],
-                            (long long)p->pad[2], (long long)p->pad[3],
-                            (long long)p->window[0], (long long)p->window[1]);
+            return cnn_fail(
+                CNN_ERR_ARG,
+                "padding %lld,%lld,%lld,%lld must be smaller than the window %lld×%lld",
+                (long long)p->pad[0], (long long)p->pad[1], (long long)p->pad[2],
+                (long long)p->pad[3], (long long)p->window[0], (long long)p->window[1]);
     y[2] = x[2];
     y[3] = x[3];
     return CNN_OK;
 }
 
-static const char *params_string(const cnn_pool2d_params *p, const int64_t *x,
-                                 char *buf, size_t len)
+static const char *params_string(const cnn_pool2d_params *p, const int64_t *x, char *buf,
+                                 size_t len)
 {
     char xs[128];
-    snprintf(buf, len, "%s pooling of %s, window %lld×%lld, stride %lld×%lld, pad %lld,%lld,%lld,%lld",
-             p->kind == CNN_POOL_MAX ? "max" : "mean",
-             cnn_sizes_string(x, 4, xs, sizeof xs), (long long)p->window[0],
-             (long long)p->window[1], (long long)p->stride[0],
-             (long long)p->stride[1], (long long)p->pad[0], (long long)p->pad[1],
-             (long long)p->pad[2], (long long)p->pad[3]);
+    snprintf(
+        buf, len,
+        "%s pooling of %s, window %lld×%lld, stride %lld×%lld, pad %lld,%lld,%lld,%lld",
+        p->kind == CNN_POOL_MAX ? "max" : "mean", cnn_sizes_string(x, 4, xs, sizeof xs),
+        (long long)p->window[0], (long long)p->window[1], (long long)p->stride[0],
+        (long long)p->stride[1], (long long)p->pad[0], (long long)p->pad[1],
+        (long long)p->pad[2], (long long)p->pad[3]);
     return buf;
 }
 
@@ -106,9 +106,8 @@ static cnn_status check_workspace(const cnn_pool2d_params *p, const int64_t *x,
     return CNN_OK;
 }
 
-cnn_status cnn_pool2d_check_backward(const cnn_pool2d_params *p,
-                                     const cnn_tensor *gy, int x_ndims,
-                                     const int64_t *x,
+cnn_status cnn_pool2d_check_backward(const cnn_pool2d_params *p, const cnn_tensor *gy,
+                                     int x_ndims, const int64_t *x,
                                      const cnn_pool_workspace *ws)
 {
     int64_t y[4];
@@ -167,7 +166,8 @@ static void geometry(const cnn_pool2d_params *p, const int64_t *x,
     g->src = *src;
     cnn_md_any(&g->dst, 4, dst);
     cnn_window_dnnl(&win, g->strides, g->kernel, g->dilates, g->pad_l, g->pad_r);
-    g->alg = p->kind == CNN_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
+    g->alg =
+        p->kind == CNN_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
 }
 
 static void plain_src(const int64_t *x, dnnl_memory_desc_t *md)
@@ -176,9 +176,8 @@ static void plain_src(const int64_t *x, dnnl_memory_desc_t *md)
     cnn_md_plain(md, 4, src);
 }
 
-static cnn_status forward_primitive(const cnn_pool2d_params *p,
-                                    const int64_t *x, const dnnl_memory_desc_t *src,
-                                    cnn_primitive **out)
+static cnn_status forward_primitive(const cnn_pool2d_params *p, const int64_t *x,
+                                    const dnnl_memory_desc_t *src, cnn_primitive **out)
 {
     pool_key key = make_key(p->inference ? 'I' : 'F', p, x, src);
     if ((*out = cnn_primitive_find(&key, sizeof key)))
@@ -188,8 +187,8 @@ static cnn_status forward_primitive(const cnn_pool2d_params *p,
     dnnl_pooling_v2_desc_t d;
     dnnl_prop_kind_t prop = p->inference ? dnnl_forward_inference : dnnl_forward_training;
     CNN_DNNL_TRY("pool2d", dnnl_pooling_v2_forward_desc_init(
-                               &d, prop, g.alg, &g.src, &g.dst,
-                               g.strides, g.kernel, g.dilates, g.pad_l, g.pad_r));
+                               &d, prop, g.alg, &g.src, &g.dst, g.strides, g.kernel,
+                               g.dilates, g.pad_l, g.pad_r));
     dnnl_primitive_desc_t pd;
     cnn_status s = cnn_pd_create(&d, 0, NULL, "pool2d", &pd);
     return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, "pool2d", out);
@@ -198,9 +197,8 @@ static cnn_status forward_primitive(const cnn_pool2d_params *p,
 /* The backward takes the gradient in the forward output's layout and gives
  * the input gradient in the forward input's, with the cached forward as
  * its hint. */
-static cnn_status backward_primitive(const cnn_pool2d_params *p,
-                                     const int64_t *x, const dnnl_memory_desc_t *src,
-                                     cnn_primitive **out)
+static cnn_status backward_primitive(const cnn_pool2d_params *p, const int64_t *x,
+                                     const dnnl_memory_desc_t *src, cnn_primitive **out)
 {
     pool_key key = make_key('B', p, x, src);
     if ((*out = cnn_primitive_find(&key, sizeof key)))
@@ -216,17 +214,17 @@ static cnn_status backward_primitive(const cnn_pool2d_params *p,
     g.dst = *cnn_exec_arg_md(forward, DNNL_ARG_DST);
     dnnl_pooling_v2_desc_t d;
     CNN_DNNL_TRY("pool2d_backward", dnnl_pooling_v2_backward_desc_init(
-                                        &d, g.alg, &g.src, &g.dst, g.strides,
-                                        g.kernel, g.dilates, g.pad_l, g.pad_r));
+                                        &d, g.alg, &g.src, &g.dst, g.strides, g.kernel,
+                                        g.dilates, g.pad_l, g.pad_r));
     dnnl_primitive_desc_t pd;
     s = cnn_pd_create(&d, 0, forward->pd, "pool2d_backward", &pd);
-    return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, "pool2d_backward", out);
+    return s != CNN_OK ? s
+                       : cnn_primitive_add(&key, sizeof key, pd, "pool2d_backward", out);
 }
 
 static cnn_status prepare_workspace(size_t bytes, const cnn_pool2d_params *p,
                                     const int64_t *x, const dnnl_memory_desc_t *src,
-                                    const dnnl_memory_desc_t *dst,
-                                    cnn_pool_workspace *ws)
+                                    const dnnl_memory_desc_t *dst, cnn_pool_workspace *ws)
 {
     cnn_pool_workspace_free(ws);
     cnn_storage block;
@@ -270,7 +268,8 @@ static cnn_status max_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
     if (s != CNN_OK)
         return s;
     if (ws) {
-        size_t bytes = (size_t)cnn_max_pool_buffer_elements(&ymd) * cnn_max_pool_index_size(p);
+        size_t bytes =
+            (size_t)cnn_max_pool_buffer_elements(&ymd) * cnn_max_pool_index_size(p);
         if ((s = prepare_workspace(bytes, p, x->size, &xmd, &ymd, ws)) != CNN_OK)
             return s;
     }
@@ -291,8 +290,8 @@ static cnn_status mean_forward(const cnn_primitive *prim, const cnn_tensor *x,
     return cnn_exec_finish(&e);
 }
 
-static void plan_begin(cnn_pool2d_plan *plan, const cnn_pool2d_params *p, const int64_t *x,
-                       const int64_t *out)
+static void plan_begin(cnn_pool2d_plan *plan, const cnn_pool2d_params *p,
+                       const int64_t *x, const int64_t *out)
 {
     memset(plan, 0, sizeof *plan);
     plan->params = *p;
@@ -335,7 +334,8 @@ cnn_status cnn_pool2d_run_forward(const cnn_pool2d_plan *plan, const cnn_tensor 
     if (!cnn_tensor_numel(y)) {
         dnnl_memory_desc_t src;
         plain_src(x->size, &src);
-        return keeps_workspace ? prepare_workspace(0, p, x->size, &src, &src, ws) : CNN_OK;
+        return keeps_workspace ? prepare_workspace(0, p, x->size, &src, &src, ws)
+                               : CNN_OK;
     }
     if (p->kind == CNN_POOL_MAX)
         return max_forward(p, x, y, keeps_workspace ? ws : NULL);

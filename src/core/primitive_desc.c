@@ -9,9 +9,11 @@ static dnnl_status_t relu_post_ops(dnnl_post_ops_t ops, int fuse)
 {
     if (fuse == CNN_FUSE_RELU)
         return dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
-    dnnl_status_t st = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_elu, 0.0f, 0.0f);
-    return st != dnnl_success ? st
-                              : dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_abs, 0.0f, 0.0f);
+    dnnl_status_t st =
+        dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_elu, 0.0f, 0.0f);
+    return st != dnnl_success
+               ? st
+               : dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_abs, 0.0f, 0.0f);
 }
 
 static dnnl_status_t relu_attr(dnnl_primitive_attr_t *attr, int fuse)
@@ -29,9 +31,8 @@ static dnnl_status_t relu_attr(dnnl_primitive_attr_t *attr, int fuse)
     return st;
 }
 
-cnn_status cnn_pd_create(const void *op_desc, int fuse,
-                         const_dnnl_primitive_desc_t hint, const char *op,
-                         dnnl_primitive_desc_t *pd)
+cnn_status cnn_pd_create(const void *op_desc, int fuse, const_dnnl_primitive_desc_t hint,
+                         const char *op, dnnl_primitive_desc_t *pd)
 {
     if (!cnn_engine())
         return cnn_fail(CNN_ERR_DNNL, "%s: no oneDNN CPU engine", op);

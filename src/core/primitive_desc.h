@@ -17,8 +17,7 @@ enum {
 /* Creates a primitive descriptor for an op descriptor, with a relu fused
  * as a post-op when asked (a CNN_FUSE_ value), and 'hint' (a forward pd,
  * or NULL) for backward ops. */
-cnn_status cnn_pd_create(const void *op_desc, int fuse,
-                         const_dnnl_primitive_desc_t hint, const char *op,
-                         dnnl_primitive_desc_t *pd);
+cnn_status cnn_pd_create(const void *op_desc, int fuse, const_dnnl_primitive_desc_t hint,
+                         const char *op, dnnl_primitive_desc_t *pd);
 
 #endif

@@ -15,8 +15,8 @@ cnn_status cnn_softmax_check(const cnn_tensor *x)
     return s;
 }
 
-static cnn_status check_same(const cnn_tensor *a, const char *an,
-                             const cnn_tensor *b, const char *bn)
+static cnn_status check_same(const cnn_tensor *a, const char *an, const cnn_tensor *b,
+                             const char *bn)
 {
     char as[128], bs[128];
     if (cnn_tensor_same_size(a, b))
@@ -43,10 +43,10 @@ static cnn_status forward_pd(const dnnl_memory_desc_t *md, bool log,
                              dnnl_primitive_desc_t *pd)
 {
     dnnl_softmax_v2_desc_t d;
-    CNN_DNNL_TRY("softmax", dnnl_softmax_v2_forward_desc_init(
-                                &d, dnnl_forward_training,
-                                log ? dnnl_softmax_log : dnnl_softmax_accurate,
-                                md, md, 1));
+    CNN_DNNL_TRY("softmax", dnnl_softmax_v2_forward_desc_init(&d, dnnl_forward_training,
+                                                              log ? dnnl_softmax_log
+                                                                  : dnnl_softmax_accurate,
+                                                              md, md, 1));
     return cnn_pd_create(&d, 0, NULL, "softmax", pd);
 }
 
@@ -69,10 +69,9 @@ static cnn_status get_primitive(int op, const dnnl_memory_desc_t *md, bool log,
         dnnl_softmax_v2_desc_t d;
         dnnl_status_t st = dnnl_softmax_v2_backward_desc_init(
             &d, log ? dnnl_softmax_log : dnnl_softmax_accurate, md, md, md, 1);
-        s = st == dnnl_success
-                ? cnn_pd_create(&d, 0, hint, name, &pd)
-                : cnn_fail(CNN_ERR_DNNL, "%s: describing the softmax: %s", name,
-                           cnn_dnnl_status_string(st));
+        s = st == dnnl_success ? cnn_pd_create(&d, 0, hint, name, &pd)
+                               : cnn_fail(CNN_ERR_DNNL, "%s: describing the softmax: %s",
+                                          name, cnn_dnnl_status_string(st));
         dnnl_primitive_desc_destroy(hint);
         if (s != CNN_OK)
             return s;

@@ -21,7 +21,8 @@ typedef struct cnn_softmax_plan {
     cnn_plan_output out;
 } cnn_softmax_plan;
 
-cnn_status cnn_softmax_plan_forward(cnn_softmax_plan *plan, const cnn_tensor *x, bool log);
+cnn_status cnn_softmax_plan_forward(cnn_softmax_plan *plan, const cnn_tensor *x,
+                                    bool log);
 cnn_status cnn_softmax_run_forward(const cnn_softmax_plan *plan, const cnn_tensor *x,
                                    cnn_tensor *y);
 cnn_status cnn_softmax_plan_backward(cnn_softmax_plan *plan, const cnn_tensor *gy,
@@ -33,7 +34,7 @@ cnn_status cnn_softmax_run_backward(const cnn_softmax_plan *plan, const cnn_tens
 /* y and x have the same sizes (y may be x). */
 cnn_status cnn_softmax_forward(const cnn_tensor *x, bool log, cnn_tensor *y);
 /* gx from the forward's output y and gy (gx may be gy). */
-cnn_status cnn_softmax_backward(const cnn_tensor *gy, const cnn_tensor *y,
-                                bool log, cnn_tensor *gx);
+cnn_status cnn_softmax_backward(const cnn_tensor *gy, const cnn_tensor *y, bool log,
+                                cnn_tensor *gx);
 
 #endif

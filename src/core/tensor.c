@@ -35,10 +35,7 @@ const char *cnn_dtype_name(cnn_dtype dtype)
  * raises "out of memory"); AddressSanitizer would abort the process on the
  * failed allocation instead, so sanitized builds fail it the ordinary way. */
 const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-    return "allocator_may_return_null=1";
-}
+const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
 #endif
 #define CACHE_SLOTS 96
 
@@ -137,9 +134,7 @@ void cnn_storage_cache_clear(void)
  * requests (AddressSanitizer's stop at 1 TiB) never overflow or abort. */
 #define MAX_ELEMENTS ((int64_t)1 << 37)
 
-
-cnn_status cnn_tensor_init(cnn_tensor *t, cnn_dtype dtype, int ndims,
-                           const int64_t *size)
+cnn_status cnn_tensor_init(cnn_tensor *t, cnn_dtype dtype, int ndims, const int64_t *size)
 {
     char text[256];
     if (ndims < 0 || ndims > CNN_MAX_DIMS)
@@ -210,8 +205,7 @@ void *cnn_tensor_data(const cnn_tensor *t)
     return (char *)t->storage->data + t->offset * (int64_t)cnn_dtype_size(t->dtype);
 }
 
-const char *cnn_sizes_string(const int64_t *size, int ndims, char *buf,
-                             size_t len)
+const char *cnn_sizes_string(const int64_t *size, int ndims, char *buf, size_t len)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -383,15 +377,17 @@ cnn_status cnn_reshape_sizes(const cnn_tensor *t, int ndims, int64_t *size)
     cnn_shape_string(t, from, sizeof from);
     if (inferred >= 0) {
         if (known == 0 || numel % known != 0)
-            return cnn_fail(CNN_ERR_SHAPE,
-                            "cannot reshape %s (%lld elements) to %s (not a multiple of %lld)",
-                            from, (long long)numel, to, (long long)known);
+            return cnn_fail(
+                CNN_ERR_SHAPE,
+                "cannot reshape %s (%lld elements) to %s (not a multiple of %lld)", from,
+                (long long)numel, to, (long long)known);
         size[inferred] = numel / known;
         return CNN_OK;
     }
     if (known != numel)
-        return cnn_fail(CNN_ERR_SHAPE, "cannot reshape %s (%lld elements) to %s (%lld elements)",
-                        from, (long long)numel, to, (long long)known);
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "cannot reshape %s (%lld elements) to %s (%lld elements)", from,
+                        (long long)numel, to, (long long)known);
     return CNN_OK;
 }
 

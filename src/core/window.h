@@ -21,12 +21,10 @@ typedef struct cnn_window {
 /* Checks strides, pads and dilations and computes the output W and H:
  * out = floor((in + lo + hi - dilation*(k-1) - 1) / stride) + 1.
  * A window larger than the padded input fails naming both. */
-cnn_status cnn_window_output(const cnn_window *w, const int64_t in[2],
-                             int64_t out[2]);
+cnn_status cnn_window_output(const cnn_window *w, const int64_t in[2], int64_t out[2]);
 
 /* oneDNN's spatial arrays (H first) for a window. */
-void cnn_window_dnnl(const cnn_window *w, dnnl_dims_t strides,
-                     dnnl_dims_t kernel, dnnl_dims_t dilates,
-                     dnnl_dims_t pad_l, dnnl_dims_t pad_r);
+void cnn_window_dnnl(const cnn_window *w, dnnl_dims_t strides, dnnl_dims_t kernel,
+                     dnnl_dims_t dilates, dnnl_dims_t pad_l, dnnl_dims_t pad_r);
 
 #endif
