@@ -45,9 +45,10 @@ static void write_seeds(const char *corpus)
               make_tensor(&t[1], &s[1], CNN_INT32, 1, labels) &&
               make_tensor(&t[2], &s[2], CNN_FLOAT32, 0, NULL) &&
               make_tensor(&t[3], &s[3], CNN_FLOAT32, 2, empty);
-    const cnn_named_tensor items[4] = {
-        {"conv.weight", &t[0]}, {"labels", &t[1]}, {"scale \"\xc3\xa9\"", &t[2]},
-        {"empty\n", &t[3]}};
+    const cnn_named_tensor items[4] = {{"conv.weight", &t[0]},
+                                       {"labels", &t[1]},
+                                       {"scale \"\xc3\xa9\"", &t[2]},
+                                       {"empty\n", &t[3]}};
     const char *keys[2] = {"format", "model"};
     const char *values[2] = {"cnnlua model state", "Chain(\n  Dense(2 => 3),\n)"};
     char path[4096];
@@ -90,7 +91,8 @@ static void require(bool ok, const char *what)
 
 static bool overlap(const cnn_safetensor_entry *a, const cnn_safetensor_entry *b)
 {
-    return a->begin < a->end && b->begin < b->end && a->begin < b->end && b->begin < a->end;
+    return a->begin < a->end && b->begin < b->end && a->begin < b->end &&
+           b->begin < a->end;
 }
 
 static void check_tiling(const cnn_safetensors *st)
@@ -109,7 +111,8 @@ static void check_tiling(const cnn_safetensors *st)
 static void check_text(const cnn_safetensors *st)
 {
     for (int i = 0; i < st->count; i++)
-        require(cnn_utf8_valid(st->entries[i].name, strlen(st->entries[i].name)), "UTF-8 name");
+        require(cnn_utf8_valid(st->entries[i].name, strlen(st->entries[i].name)),
+                "UTF-8 name");
     for (int i = 0; i < st->meta_count; i++)
         require(cnn_utf8_valid(st->meta_keys[i], strlen(st->meta_keys[i])) &&
                     cnn_utf8_valid(st->meta_values[i], strlen(st->meta_values[i])),
@@ -131,7 +134,8 @@ static void check_copies(const cnn_safetensors *st)
             continue;
         t.storage = &s;
         require(cnn_safetensors_copy(st, i, &t) == CNN_OK, "entry copies");
-        require(memcmp(s.data, st->data + e->begin, e->end - e->begin) == 0, "same bytes");
+        require(memcmp(s.data, st->data + e->begin, e->end - e->begin) == 0,
+                "same bytes");
         cnn_storage_free(&s);
     }
 }

@@ -2,7 +2,7 @@
  * broadcast strides), binary and unary kernels on views, aliasing and
  * Int32 semantics. */
 
-#include "elementwise.h"
+#include "broadcast.h"
 #include "test_util.h"
 
 static void test_broadcast_sizes(void)
@@ -68,8 +68,10 @@ static void test_loop_plan_merges_and_broadcasts(void)
     /* a transposed view does not merge */
     cnn_tensor t = full;
     t.ndims = 2;
-    t.size[0] = 3; t.size[1] = 2;
-    t.stride[0] = 2; t.stride[1] = 1;
+    t.size[0] = 3;
+    t.size[1] = 2;
+    t.stride[0] = 2;
+    t.stride[1] = 1;
     cnn_tensor o2;
     cnn_tensor_init(&o2, CNN_FLOAT32, 2, (int64_t[]){3, 2});
     const cnn_tensor *with_t[2] = {&o2, &t};
@@ -87,11 +89,13 @@ static void test_loop_plan_merges_and_broadcasts(void)
 static void test_binary_broadcast_values(void)
 {
     int64_t s23[2] = {2, 3}, s13[2] = {1, 3}, s2[1] = {2};
-    cnn_tensor a = make_tensor(CNN_FLOAT32, 2, s23), row = make_tensor(CNN_FLOAT32, 2, s13);
-    cnn_tensor col = make_tensor(CNN_FLOAT32, 1, s2), out = make_tensor(CNN_FLOAT32, 2, s23);
-    iota(&a, 1);       /* column-major 1 2 3 4 5 6: rows {1,3,5} {2,4,6} */
-    iota(&row, 10);    /* 10 11 12 */
-    iota(&col, 100);   /* 100 101 */
+    cnn_tensor a = make_tensor(CNN_FLOAT32, 2, s23),
+               row = make_tensor(CNN_FLOAT32, 2, s13);
+    cnn_tensor col = make_tensor(CNN_FLOAT32, 1, s2),
+               out = make_tensor(CNN_FLOAT32, 2, s23);
+    iota(&a, 1);     /* column-major 1 2 3 4 5 6: rows {1,3,5} {2,4,6} */
+    iota(&row, 10);  /* 10 11 12 */
+    iota(&col, 100); /* 100 101 */
     EXPECT(cnn_binary(CNN_BINARY_ADD, &a, &row, &out) == CNN_OK);
     const float sum_row[6] = {11, 12, 14, 15, 17, 18};
     for (int i = 0; i < 6; i++)
@@ -114,7 +118,12 @@ static void test_binary_broadcast_values(void)
     cnn_tensor wrong = make_tensor(CNN_FLOAT32, 1, (int64_t[]){6});
     EXPECT(cnn_binary(CNN_BINARY_ADD, &a, &row, &wrong) == CNN_ERR_SHAPE);
     EXPECT(strcmp(cnn_error_message(), "out has size 6, the result 2×3") == 0);
-    drop_tensor(&a); drop_tensor(&row); drop_tensor(&col); drop_tensor(&out); drop_tensor(&iout); drop_tensor(&wrong);
+    drop_tensor(&a);
+    drop_tensor(&row);
+    drop_tensor(&col);
+    drop_tensor(&out);
+    drop_tensor(&iout);
+    drop_tensor(&wrong);
 }
 
 static void test_output_aliasing_a_broadcast_input(void)
@@ -146,9 +155,12 @@ static void test_large_strided_binary_matches_serial(void)
     int bad = 0;
     for (int64_t j = 0; j < 300; j++)
         for (int64_t i = 0; i < 200; i++)
-            bad += cnn_tensor_f32(&out)[i + 200 * j] != (float)(2 * i + 400 * j) - (float)i;
+            bad +=
+                cnn_tensor_f32(&out)[i + 200 * j] != (float)(2 * i + 400 * j) - (float)i;
     EXPECT(bad == 0);
-    drop_tensor(&x); drop_tensor(&c); drop_tensor(&out);
+    drop_tensor(&x);
+    drop_tensor(&c);
+    drop_tensor(&out);
 }
 
 static void test_int32_rules(void)
@@ -157,11 +169,16 @@ static void test_int32_rules(void)
     cnn_tensor a = make_tensor(CNN_INT32, 1, s3), b = make_tensor(CNN_INT32, 1, s3);
     cnn_tensor io = make_tensor(CNN_INT32, 1, s3), fo = make_tensor(CNN_FLOAT32, 1, s3);
     int32_t *pa = cnn_tensor_i32(&a), *pb = cnn_tensor_i32(&b);
-    pa[0] = INT32_MAX; pa[1] = 7; pa[2] = -7;
-    pb[0] = 1; pb[1] = 2; pb[2] = 2;
+    pa[0] = INT32_MAX;
+    pa[1] = 7;
+    pa[2] = -7;
+    pb[0] = 1;
+    pb[1] = 2;
+    pb[2] = 2;
     EXPECT(cnn_binary_result_dtype(CNN_BINARY_ADD, CNN_INT32, CNN_INT32) == CNN_INT32);
     EXPECT(cnn_binary_result_dtype(CNN_BINARY_DIV, CNN_INT32, CNN_INT32) == CNN_FLOAT32);
-    EXPECT(cnn_binary_result_dtype(CNN_BINARY_ADD, CNN_INT32, CNN_FLOAT32) == CNN_FLOAT32);
+    EXPECT(cnn_binary_result_dtype(CNN_BINARY_ADD, CNN_INT32, CNN_FLOAT32) ==
+           CNN_FLOAT32);
     EXPECT(cnn_binary(CNN_BINARY_ADD, &a, &b, &io) == CNN_OK);
     EXPECT(cnn_tensor_i32(&io)[0] == INT32_MIN && cnn_tensor_i32(&io)[1] == 9);
     EXPECT(cnn_binary(CNN_BINARY_DIV, &a, &b, &fo) == CNN_OK);
@@ -177,7 +194,11 @@ static void test_int32_rules(void)
     EXPECT(cnn_tensor_f32(&fo)[0] == 0.5f && cnn_tensor_f32(&fo)[1] == 1.0f);
     EXPECT(cnn_unary_result_dtype(CNN_UNARY_EXP, CNN_INT32) == CNN_FLOAT32);
     EXPECT(cnn_unary_result_dtype(CNN_UNARY_ABS, CNN_INT32) == CNN_INT32);
-    drop_tensor(&a); drop_tensor(&b); drop_tensor(&io); drop_tensor(&fo); drop_tensor(&f);
+    drop_tensor(&a);
+    drop_tensor(&b);
+    drop_tensor(&io);
+    drop_tensor(&fo);
+    drop_tensor(&f);
 }
 
 static void test_unary_paths_agree(void)
@@ -189,7 +210,7 @@ static void test_unary_paths_agree(void)
     cnn_tensor z = make_tensor(CNN_FLOAT32, 1, half);
     for (int i = 0; i < 128; i++)
         cnn_tensor_f32(&x)[i] = (float)(i - 64) / 16.0f;
-    const cnn_unary_op ops[] = {CNN_UNARY_NEG, CNN_UNARY_EXP, CNN_UNARY_ABS,
+    const cnn_unary_op ops[] = {CNN_UNARY_NEG,  CNN_UNARY_EXP,     CNN_UNARY_ABS,
                                 CNN_UNARY_RELU, CNN_UNARY_SIGMOID, CNN_UNARY_TANH};
     for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
         EXPECT(cnn_unary(ops[k], &x, &y) == CNN_OK);
@@ -208,7 +229,9 @@ static void test_unary_paths_agree(void)
             fprintf(stderr, "unary op %d: paths differ by %g\n", (int)ops[k], worst);
         EXPECT(worst <= 1e-6f);
     }
-    drop_tensor(&x); drop_tensor(&y); drop_tensor(&z);
+    drop_tensor(&x);
+    drop_tensor(&y);
+    drop_tensor(&z);
 }
 
 static void test_equal_and_isapprox(void)
@@ -216,7 +239,9 @@ static void test_equal_and_isapprox(void)
     int64_t s[2] = {2, 2}, t[1] = {4};
     cnn_tensor a = make_tensor(CNN_FLOAT32, 2, s), b = make_tensor(CNN_FLOAT32, 2, s);
     cnn_tensor flat = make_tensor(CNN_FLOAT32, 1, t);
-    iota(&a, 1); iota(&b, 1); iota(&flat, 1);
+    iota(&a, 1);
+    iota(&b, 1);
+    iota(&flat, 1);
     EXPECT(cnn_tensor_equal(&a, &b));
     EXPECT(!cnn_tensor_equal(&a, &flat));
     bool r = false;
@@ -230,7 +255,9 @@ static void test_equal_and_isapprox(void)
     cnn_tensor_f32(&a)[0] = NAN;
     cnn_tensor_f32(&b)[0] = NAN;
     EXPECT(cnn_isapprox(&a, &b, 1, 1, &r) == CNN_OK && !r);
-    drop_tensor(&a); drop_tensor(&b); drop_tensor(&flat);
+    drop_tensor(&a);
+    drop_tensor(&b);
+    drop_tensor(&flat);
 }
 
 int main(void)

@@ -1,7 +1,7 @@
 /* Convolution forward and backward against a naive reference, the
  * primitive cache, and shape errors. */
 #include "conv.h"
-#include "dnnl_context.h"
+#include "context.h"
 #include "test_util.h"
 
 typedef struct conv_case {
@@ -11,8 +11,8 @@ typedef struct conv_case {
 } conv_case;
 
 /* The input index a kernel tap reads for output o (or -1 in padding). */
-static int64_t tap(int64_t o, int64_t k, int64_t stride, int64_t dil,
-                   int64_t lo, int64_t in)
+static int64_t tap(int64_t o, int64_t k, int64_t stride, int64_t dil, int64_t lo,
+                   int64_t in)
 {
     int64_t i = o * stride - lo + k * dil;
     return i >= 0 && i < in ? i : -1;
@@ -21,23 +21,21 @@ static int64_t tap(int64_t o, int64_t k, int64_t stride, int64_t dil,
 #define AT4(t, s, a, b, c, d) (t)[(a) + (s)[0] * ((b) + (s)[1] * ((c) + (s)[2] * (d)))]
 
 /* Visits every (output, weight, input) triple of the convolution. */
-#define FOR_EACH_TAP(x, w, y, p, BODY)                                       \
-    for (int64_t n = 0; n < x[3]; n++)                                       \
-        for (int64_t co = 0; co < w[3]; co++)                                \
-            for (int64_t oh = 0; oh < y[1]; oh++)                            \
-                for (int64_t ow = 0; ow < y[0]; ow++)                        \
-                    for (int64_t ci = 0; ci < w[2]; ci++)                    \
-                        for (int64_t kh = 0; kh < w[1]; kh++)                \
-                            for (int64_t kw = 0; kw < w[0]; kw++) {          \
-                                int64_t ih = tap(oh, kh, p->stride[1],       \
-                                                 p->dilation[1], p->pad[2],  \
-                                                 x[1]);                      \
-                                int64_t iw = tap(ow, kw, p->stride[0],       \
-                                                 p->dilation[0], p->pad[0],  \
-                                                 x[0]);                      \
-                                if (ih < 0 || iw < 0)                        \
-                                    continue;                                \
-                                BODY                                         \
+#define FOR_EACH_TAP(x, w, y, p, BODY)                                                   \
+    for (int64_t n = 0; n < x[3]; n++)                                                   \
+        for (int64_t co = 0; co < w[3]; co++)                                            \
+            for (int64_t oh = 0; oh < y[1]; oh++)                                        \
+                for (int64_t ow = 0; ow < y[0]; ow++)                                    \
+                    for (int64_t ci = 0; ci < w[2]; ci++)                                \
+                        for (int64_t kh = 0; kh < w[1]; kh++)                            \
+                            for (int64_t kw = 0; kw < w[0]; kw++) {                      \
+                                int64_t ih = tap(oh, kh, p->stride[1], p->dilation[1],   \
+                                                 p->pad[2], x[1]);                       \
+                                int64_t iw = tap(ow, kw, p->stride[0], p->dilation[0],   \
+                                                 p->pad[0], x[0]);                       \
+                                if (ih < 0 || iw < 0)                                    \
+                                    continue;                                            \
+                                BODY                                                     \
                             }
 
 static void naive_forward(const conv_case *c, const float *x, const float *w,
@@ -48,8 +46,8 @@ static void naive_forward(const conv_case *c, const float *x, const float *w,
     for (int64_t i = 0; i < y[0] * y[1] * y[2] * y[3]; i++)
         out[i] = 0;
     FOR_EACH_TAP(xs, ws, y, p,
-                 AT4(out, y, ow, oh, co, n) += AT4(x, xs, iw, ih, ci, n) *
-                                               AT4(w, ws, kw, kh, ci, co);)
+                 AT4(out, y, ow, oh, co, n) +=
+                 AT4(x, xs, iw, ih, ci, n) * AT4(w, ws, kw, kh, ci, co);)
     for (int64_t i = 0; i < y[0] * y[1] * y[2] * y[3]; i++) {
         int64_t co = i / (y[0] * y[1]) % y[2];
         out[i] += b ? b[co] : 0;
@@ -59,8 +57,8 @@ static void naive_forward(const conv_case *c, const float *x, const float *w,
 }
 
 static void naive_backward(const conv_case *c, const float *x, const float *w,
-                           const float *gy, const int64_t *y, float *gx,
-                           float *gw, float *gb)
+                           const float *gy, const int64_t *y, float *gx, float *gw,
+                           float *gb)
 {
     const int64_t *xs = c->x, *ws = c->w;
     const cnn_conv2d_params *p = &c->p;
@@ -108,13 +106,19 @@ static void check_case(const conv_case *c)
         free_tensor(all[i]);
 }
 
-static conv_case make_case(int64_t xw, int64_t xh, int64_t cin, int64_t n,
-                           int64_t kw, int64_t kh, int64_t cout)
+static conv_case make_case(int64_t xw, int64_t xh, int64_t cin, int64_t n, int64_t kw,
+                           int64_t kh, int64_t cout)
 {
     conv_case c;
     memset(&c, 0, sizeof c);
-    c.x[0] = xw; c.x[1] = xh; c.x[2] = cin; c.x[3] = n;
-    c.w[0] = kw; c.w[1] = kh; c.w[2] = cin; c.w[3] = cout;
+    c.x[0] = xw;
+    c.x[1] = xh;
+    c.x[2] = cin;
+    c.x[3] = n;
+    c.w[0] = kw;
+    c.w[1] = kh;
+    c.w[2] = cin;
+    c.w[3] = cout;
     c.p = cnn_conv2d_default_params();
     c.bias = 1;
     return c;
@@ -169,8 +173,9 @@ static void test_shape_errors(void)
     x[2] = 1;
     p.stride[1] = 0;
     EXPECT(cnn_conv2d_output_size(&p, 4, x, 4, w, y) == CNN_ERR_ARG);
-    EXPECT(!strcmp(cnn_error_message(),
-                   "stride must be at least 1, got 1×0 (input 28×28×1×4, weight 3×3×1×16)"));
+    EXPECT(
+        !strcmp(cnn_error_message(),
+                "stride must be at least 1, got 1×0 (input 28×28×1×4, weight 3×3×1×16)"));
 }
 
 int main(void)

@@ -3,14 +3,14 @@
 #include "display.h"
 #include "test_util.h"
 
-#define EXPECT_STR(actual, expected)                                         \
-    do {                                                                     \
-        const char *a_ = (actual), *e_ = (expected);                         \
-        if (strcmp(a_, e_) != 0) {                                           \
-            fprintf(stderr, "%s:%d: got\n%s\nexpected\n%s\n", __FILE__,       \
-                    __LINE__, a_, e_);                                       \
-            failures++;                                                      \
-        }                                                                    \
+#define EXPECT_STR(actual, expected)                                                     \
+    do {                                                                                 \
+        const char *a_ = (actual), *e_ = (expected);                                     \
+        if (strcmp(a_, e_) != 0) {                                                       \
+            fprintf(stderr, "%s:%d: got\n%s\nexpected\n%s\n", __FILE__, __LINE__, a_,    \
+                    e_);                                                                 \
+            failures++;                                                                  \
+        }                                                                                \
     } while (0)
 
 static void test_float_formats(void)
@@ -27,7 +27,8 @@ static void test_float_formats(void)
     EXPECT_STR(cnn_format_element(CNN_FLOAT32, 123456.0, buf), "123456.0");
     EXPECT_STR(cnn_format_element(CNN_FLOAT32, 1e6, buf), "1.0e6");
     EXPECT_STR(cnn_format_element(CNN_FLOAT32, -1.5e-7, buf), "-1.5e-7");
-    EXPECT_STR(cnn_format_element(CNN_FLOAT32, 3.4028234663852886e38, buf), "3.4028235e38");
+    EXPECT_STR(cnn_format_element(CNN_FLOAT32, 3.4028234663852886e38, buf),
+               "3.4028235e38");
     EXPECT_STR(cnn_format_element(CNN_FLOAT32, -0.0, buf), "-0.0");
     EXPECT_STR(cnn_format_element(CNN_FLOAT32, 0.0 / 0.0, buf), "NaN");
     EXPECT_STR(cnn_format_element(CNN_FLOAT32, -1.0 / 0.0, buf), "-Inf");

@@ -6,13 +6,13 @@
 #include "idx.h"
 #include "test_util.h"
 
-#define EXPECT_MESSAGE(expected)                                             \
-    do {                                                                     \
-        if (strcmp(cnn_error_message(), (expected)) != 0) {                  \
-            fprintf(stderr, "%s:%d: message\n  %s\nexpected\n  %s\n", __FILE__, \
-                    __LINE__, cnn_error_message(), (expected));              \
-            failures++;                                                      \
-        }                                                                    \
+#define EXPECT_MESSAGE(expected)                                                         \
+    do {                                                                                 \
+        if (strcmp(cnn_error_message(), (expected)) != 0) {                              \
+            fprintf(stderr, "%s:%d: message\n  %s\nexpected\n  %s\n", __FILE__,          \
+                    __LINE__, cnn_error_message(), (expected));                          \
+            failures++;                                                                  \
+        }                                                                                \
     } while (0)
 
 /* An IDX image: header for 'dims' and 'data_len' bytes of data. */
@@ -24,8 +24,10 @@ static size_t make_idx(uint8_t *buf, int type, int ndims, const uint32_t *dims,
     buf[3] = (uint8_t)ndims;
     for (int d = 0; d < ndims; d++) {
         uint8_t *p = buf + 4 + 4 * d;
-        p[0] = (uint8_t)(dims[d] >> 24); p[1] = (uint8_t)(dims[d] >> 16);
-        p[2] = (uint8_t)(dims[d] >> 8); p[3] = (uint8_t)dims[d];
+        p[0] = (uint8_t)(dims[d] >> 24);
+        p[1] = (uint8_t)(dims[d] >> 16);
+        p[2] = (uint8_t)(dims[d] >> 8);
+        p[3] = (uint8_t)dims[d];
     }
     memcpy(buf + 4 + 4 * ndims, data, data_len);
     return 4 + 4 * (size_t)ndims + data_len;
@@ -83,12 +85,17 @@ static void test_wider_types_are_big_endian(void)
 {
     uint8_t buf[64];
     const uint32_t dims[1] = {2};
-    const uint8_t i16[4] = {0xFF, 0xFE, 0x01, 0x00};       /* -2, 256 */
+    const uint8_t i16[4] = {0xFF, 0xFE, 0x01, 0x00};             /* -2, 256 */
     const uint8_t f32[8] = {0x3F, 0xC0, 0, 0, 0xC1, 0x20, 0, 0}; /* 1.5, -10 */
     const uint8_t f64[16] = {0x40, 0x09, 0x21, 0xFB, 0x54, 0x44, 0x2D, 0x18,
-                             0xBF, 0xF0, 0, 0, 0, 0, 0, 0}; /* pi, -1 */
-    const uint8_t i8[2] = {0x80, 0x7F};                        /* -128, 127 */
-    struct { int type; const uint8_t *data; size_t len; float a, b; } cases[] = {
+                             0xBF, 0xF0, 0,    0,    0,    0,    0,    0}; /* pi, -1 */
+    const uint8_t i8[2] = {0x80, 0x7F};                                    /* -128, 127 */
+    struct {
+        int type;
+        const uint8_t *data;
+        size_t len;
+        float a, b;
+    } cases[] = {
         {CNN_IDX_INT16, i16, 4, -2.0f, 256.0f},
         {CNN_IDX_FLOAT32, f32, 8, 1.5f, -10.0f},
         {CNN_IDX_FLOAT64, f64, 16, 3.14159265f, -1.0f},
@@ -101,7 +108,8 @@ static void test_wider_types_are_big_endian(void)
         cnn_tensor t;
         EXPECT(cnn_idx_parse(buf, len, "w", &idx) == CNN_OK);
         EXPECT(convert(&idx, CNN_FLOAT32, 1.0, &st, &t) == CNN_OK);
-        EXPECT(cnn_tensor_f32(&t)[0] == cases[c].a && cnn_tensor_f32(&t)[1] == cases[c].b);
+        EXPECT(cnn_tensor_f32(&t)[0] == cases[c].a &&
+               cnn_tensor_f32(&t)[1] == cases[c].b);
         cnn_storage_free(&st);
         cnn_idx_free(&idx);
     }
@@ -145,20 +153,23 @@ static void test_corrupt_headers(void)
     expect_parse_error(buf, 0, "bad: too short for an IDX header (0 bytes)");
     size_t len = make_idx(buf, CNN_IDX_UBYTE, 2, dims, data, 6);
     buf[1] = 8;
-    expect_parse_error(buf, len, "bad: bad magic 00 08 08 02 (an IDX file starts with "
-                                 "00 00 <type> <ndims>)");
+    expect_parse_error(buf, len,
+                       "bad: bad magic 00 08 08 02 (an IDX file starts with "
+                       "00 00 <type> <ndims>)");
     buf[1] = 0;
     buf[2] = 0x0A;
-    expect_parse_error(buf, len, "bad: unsupported element type 0x0a (IDX types are "
-                                 "0x08 ubyte, 0x09 sbyte, 0x0b int16, 0x0c int32, 0x0d "
-                                 "float32, 0x0e float64)");
+    expect_parse_error(buf, len,
+                       "bad: unsupported element type 0x0a (IDX types are "
+                       "0x08 ubyte, 0x09 sbyte, 0x0b int16, 0x0c int32, 0x0d "
+                       "float32, 0x0e float64)");
     buf[2] = CNN_IDX_UBYTE;
     buf[3] = 0;
     expect_parse_error(buf, len, "bad: 0 dimensions (1 to 8 supported)");
     buf[3] = 9;
     expect_parse_error(buf, len, "bad: 9 dimensions (1 to 8 supported)");
     buf[3] = 2;
-    expect_parse_error(buf, 9, "bad: truncated header: 2 dimensions need 12 bytes, file has 9");
+    expect_parse_error(buf, 9,
+                       "bad: truncated header: 2 dimensions need 12 bytes, file has 9");
     const uint32_t zero[2] = {2, 0};
     len = make_idx(buf, CNN_IDX_UBYTE, 2, zero, data, 0);
     expect_parse_error(buf, len, "bad: dimension 2 is 0");
@@ -173,12 +184,15 @@ static void test_data_length_must_match(void)
     const uint8_t data[7] = {1, 2, 3, 4, 5, 6, 7};
     const uint32_t dims[2] = {2, 3};
     size_t len = make_idx(buf, CNN_IDX_UBYTE, 2, dims, data, 5);
-    expect_parse_error(buf, len, "bad: truncated: header declares 6 bytes of data, file has 5");
+    expect_parse_error(buf, len,
+                       "bad: truncated: header declares 6 bytes of data, file has 5");
     len = make_idx(buf, CNN_IDX_UBYTE, 2, dims, data, 7);
-    expect_parse_error(buf, len, "bad: oversized: header declares 6 bytes of data, file has 7");
+    expect_parse_error(buf, len,
+                       "bad: oversized: header declares 6 bytes of data, file has 7");
     const uint32_t dims16[1] = {3};
     len = make_idx(buf, CNN_IDX_INT16, 1, dims16, data, 5);
-    expect_parse_error(buf, len, "bad: truncated: header declares 6 bytes of data, file has 5");
+    expect_parse_error(buf, len,
+                       "bad: truncated: header declares 6 bytes of data, file has 5");
 }
 
 static void test_gzip(void)
@@ -214,11 +228,13 @@ static void test_gzip(void)
 
     len = make_idx(raw, CNN_IDX_UBYTE, 2, dims, data, 99);
     plen = gzip(raw, len, packed, sizeof packed);
-    expect_parse_error(packed, plen, "bad: truncated: header declares 100 bytes of data, file has 99");
+    expect_parse_error(packed, plen,
+                       "bad: truncated: header declares 100 bytes of data, file has 99");
     raw[len] = 1;
     raw[len + 1] = 2;
     plen = gzip(raw, len + 1 + 1, packed, sizeof packed);
-    expect_parse_error(packed, plen, "bad: oversized: header declares 100 bytes of data, file has 101");
+    expect_parse_error(packed, plen,
+                       "bad: oversized: header declares 100 bytes of data, file has 101");
     plen = gzip(raw, 2, packed, sizeof packed);
     expect_parse_error(packed, plen, "bad: too short for an IDX header (2 bytes)");
 }

@@ -35,20 +35,29 @@ static void fill_small_integers(cnn_tensor *t, int seed)
 
 static void test_plain_and_transposed_operands(void)
 {
-    int64_t s35[2] = {3, 5}, s54[2] = {5, 4}, s34[2] = {3, 4}, s53[2] = {5, 3}, s45[2] = {4, 5};
-    cnn_tensor a = make_tensor(CNN_FLOAT32, 2, s35), b = make_tensor(CNN_FLOAT32, 2, s54), c = make_tensor(CNN_FLOAT32, 2, s34);
+    int64_t s35[2] = {3, 5}, s54[2] = {5, 4}, s34[2] = {3, 4}, s53[2] = {5, 3},
+            s45[2] = {4, 5};
+    cnn_tensor a = make_tensor(CNN_FLOAT32, 2, s35), b = make_tensor(CNN_FLOAT32, 2, s54),
+               c = make_tensor(CNN_FLOAT32, 2, s34);
     fill_small_integers(&a, 1);
     fill_small_integers(&b, 2);
     EXPECT(cnn_matmul(&a, &b, &c) == CNN_OK);
     EXPECT(mismatches(&a, &b, &c) == 0);
 
     /* a as the transposed view of a 5×3 matrix, b of a 4×5 one */
-    cnn_tensor at_store = make_tensor(CNN_FLOAT32, 2, s53), bt_store = make_tensor(CNN_FLOAT32, 2, s45);
+    cnn_tensor at_store = make_tensor(CNN_FLOAT32, 2, s53),
+               bt_store = make_tensor(CNN_FLOAT32, 2, s45);
     fill_small_integers(&at_store, 3);
     fill_small_integers(&bt_store, 4);
     cnn_tensor av = at_store, bv = bt_store;
-    av.size[0] = 3; av.size[1] = 5; av.stride[0] = 5; av.stride[1] = 1;
-    bv.size[0] = 5; bv.size[1] = 4; bv.stride[0] = 4; bv.stride[1] = 1;
+    av.size[0] = 3;
+    av.size[1] = 5;
+    av.stride[0] = 5;
+    av.stride[1] = 1;
+    bv.size[0] = 5;
+    bv.size[1] = 4;
+    bv.stride[0] = 4;
+    bv.stride[1] = 1;
     EXPECT(cnn_matmul(&av, &bv, &c) == CNN_OK);
     EXPECT(mismatches(&av, &bv, &c) == 0);
     EXPECT(cnn_matmul(&av, &b, &c) == CNN_OK);
@@ -59,30 +68,47 @@ static void test_plain_and_transposed_operands(void)
     cnn_tensor wide = make_tensor(CNN_FLOAT32, 2, s10);
     fill_small_integers(&wide, 5);
     cnn_tensor odd = wide;
-    odd.size[0] = 3; odd.size[1] = 5; odd.stride[0] = 2; odd.stride[1] = 20;
+    odd.size[0] = 3;
+    odd.size[1] = 5;
+    odd.stride[0] = 2;
+    odd.stride[1] = 20;
     EXPECT(cnn_matmul(&odd, &b, &c) == CNN_OK);
     EXPECT(mismatches(&odd, &b, &c) == 0);
-    drop_tensor(&a); drop_tensor(&b); drop_tensor(&c); drop_tensor(&at_store); drop_tensor(&bt_store); drop_tensor(&wide);
+    drop_tensor(&a);
+    drop_tensor(&b);
+    drop_tensor(&c);
+    drop_tensor(&at_store);
+    drop_tensor(&bt_store);
+    drop_tensor(&wide);
 }
 
 static void test_vectors_and_empty(void)
 {
     int64_t s23[2] = {2, 3}, s3[1] = {3}, s2[1] = {2};
-    cnn_tensor a = make_tensor(CNN_FLOAT32, 2, s23), v = make_tensor(CNN_FLOAT32, 1, s3), y = make_tensor(CNN_FLOAT32, 1, s2);
+    cnn_tensor a = make_tensor(CNN_FLOAT32, 2, s23), v = make_tensor(CNN_FLOAT32, 1, s3),
+               y = make_tensor(CNN_FLOAT32, 1, s2);
     fill_small_integers(&a, 6);
     fill_small_integers(&v, 7);
     int ndims;
     int64_t size[2];
-    EXPECT(cnn_matmul_sizes(&a, &v, &ndims, size) == CNN_OK && ndims == 1 && size[0] == 2);
+    EXPECT(cnn_matmul_sizes(&a, &v, &ndims, size) == CNN_OK && ndims == 1 &&
+           size[0] == 2);
     EXPECT(cnn_matmul(&a, &v, &y) == CNN_OK);
     EXPECT(mismatches(&a, &v, &y) == 0);
 
     int64_t s20[2] = {2, 0}, s02[2] = {0, 2}, s22[2] = {2, 2};
-    cnn_tensor e1 = make_tensor(CNN_FLOAT32, 2, s20), e2 = make_tensor(CNN_FLOAT32, 2, s02), z = make_tensor(CNN_FLOAT32, 2, s22);
+    cnn_tensor e1 = make_tensor(CNN_FLOAT32, 2, s20),
+               e2 = make_tensor(CNN_FLOAT32, 2, s02),
+               z = make_tensor(CNN_FLOAT32, 2, s22);
     cnn_tensor_fill(&z, 9);
     EXPECT(cnn_matmul(&e1, &e2, &z) == CNN_OK);
     EXPECT(cnn_tensor_f32(&z)[0] == 0 && cnn_tensor_f32(&z)[3] == 0);
-    drop_tensor(&a); drop_tensor(&v); drop_tensor(&y); drop_tensor(&e1); drop_tensor(&e2); drop_tensor(&z);
+    drop_tensor(&a);
+    drop_tensor(&v);
+    drop_tensor(&y);
+    drop_tensor(&e1);
+    drop_tensor(&e2);
+    drop_tensor(&z);
 }
 
 static void test_errors(void)
@@ -114,7 +140,8 @@ static void test_transpose(void)
         for (int j = 0; j < 3; j++)
             bad += at(&a, i, j) != at(&t, j, i);
     EXPECT(bad == 0);
-    drop_tensor(&a); drop_tensor(&t);
+    drop_tensor(&a);
+    drop_tensor(&t);
 }
 
 int main(void)

@@ -2,16 +2,15 @@
  * references. */
 #include "batchnorm.h"
 #include "dense.h"
-#include "dnnl_context.h"
+#include "context.h"
 #include "pool.h"
 #include "softmax.h"
 #include "test_util.h"
 
 #define AT4(t, s, a, b, c, d) (t)[(a) + (s)[0] * ((b) + (s)[1] * ((c) + (s)[2] * (d)))]
 
-static void naive_pool(const cnn_pool2d_params *p, const int64_t *xs,
-                       const float *x, const int64_t *ys, float *y,
-                       const float *gy, float *gx)
+static void naive_pool(const cnn_pool2d_params *p, const int64_t *xs, const float *x,
+                       const int64_t *ys, float *y, const float *gy, float *gx)
 {
     memset(gx, 0, sizeof *gx * xs[0] * xs[1] * xs[2] * xs[3]);
     for (int64_t n = 0; n < ys[3]; n++)
@@ -57,7 +56,8 @@ static void check_pool(const cnn_pool2d_params *p, const int64_t *xs)
     int64_t ys[4];
     EXPECT_OK(cnn_pool2d_output_size(p, 4, xs, ys));
     owned_tensor *x = new_tensor(4, xs), *y = new_tensor(4, ys), *ry = new_tensor(4, ys);
-    owned_tensor *gy = new_tensor(4, ys), *gx = new_tensor(4, xs), *rgx = new_tensor(4, xs);
+    owned_tensor *gy = new_tensor(4, ys), *gx = new_tensor(4, xs),
+                 *rgx = new_tensor(4, xs);
     fill_pattern(x, 7);
     fill_pattern(gy, 8);
     cnn_pool_workspace ws;
@@ -101,7 +101,8 @@ static void test_pool_workspace_checks(void)
     int64_t ys_other[4] = {3, 2, 1, 1};
     owned_tensor *gy_other = new_tensor(4, ys_other);
     EXPECT(cnn_pool2d_backward(&p, &gy_other->t, &ws, &gx->t) == CNN_ERR_ARG);
-    EXPECT(strstr(cnn_error_message(), "workspace is from a max pooling of 4×4×1×1") != NULL);
+    EXPECT(strstr(cnn_error_message(), "workspace is from a max pooling of 4×4×1×1") !=
+           NULL);
     EXPECT(cnn_pool2d_backward(&p, &gy_other->t, NULL, &gx->t) == CNN_ERR_ARG);
     cnn_pool_workspace_free(&ws);
     owned_tensor *all[] = {x, y, gy, gx, gy_other};
@@ -146,7 +147,8 @@ static void test_dense(void)
     int64_t bad[2] = {6, n};
     owned_tensor *xbad = new_tensor(2, bad);
     EXPECT(cnn_dense_forward(&xbad->t, &w->t, &b->t, &y->t) == CNN_ERR_SHAPE);
-    EXPECT(!strcmp(cnn_error_message(), "input has 6 features (6×3), weight expects 7 (5×7)"));
+    EXPECT(!strcmp(cnn_error_message(),
+                   "input has 6 features (6×3), weight expects 7 (5×7)"));
     owned_tensor *all[] = {x, w, b, y, ry, gy, gx, rgx, gw, rgw, gb, rgb, xbad};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         free_tensor(all[i]);
@@ -199,14 +201,16 @@ static void test_batchnorm(void)
     owned_tensor *gg = new_tensor(1, &c), *gbt = new_tensor(1, &c);
     fill_pattern(x, 9);
     fill_pattern(gy, 10);
-    f32(gamma)[0] = 1.5f; f32(gamma)[1] = 0.5f;
-    f32(beta)[0] = 0.25f; f32(beta)[1] = -1.0f;
+    f32(gamma)[0] = 1.5f;
+    f32(gamma)[1] = 0.5f;
+    f32(beta)[0] = 0.25f;
+    f32(beta)[1] = -1.0f;
     f32(rv)[0] = f32(rv)[1] = 1.0f;
     float eps = 1e-5f, mom = 0.1f;
-    EXPECT_OK(cnn_batchnorm_forward(&x->t, &gamma->t, &beta->t, &rm->t, &rv->t,
-                                    true, mom, eps, &y->t, &sm->t, &sv->t));
-    EXPECT_OK(cnn_batchnorm_backward(&gy->t, &x->t, &gamma->t, &sm->t, &sv->t,
-                                     eps, &gx->t, &gg->t, &gbt->t));
+    EXPECT_OK(cnn_batchnorm_forward(&x->t, &gamma->t, &beta->t, &rm->t, &rv->t, true, mom,
+                                    eps, &y->t, &sm->t, &sv->t));
+    EXPECT_OK(cnn_batchnorm_backward(&gy->t, &x->t, &gamma->t, &sm->t, &sv->t, eps,
+                                     &gx->t, &gg->t, &gbt->t));
     int64_t m = xs[0] * xs[1] * xs[3];
     for (int64_t ch = 0; ch < c; ch++) {
         double mean = 0, var = 0, sg = 0, sgx = 0;
@@ -235,7 +239,8 @@ static void test_batchnorm(void)
                 float want = (float)(f32(gamma)[ch] * inv * (g - sg / m - xh * sgx / m));
                 EXPECT_NEAR_ALL(&AT4(f32(gx), xs, i, 0, ch, n), &want, 1, 1e-4);
             }
-        float want_rm = (float)(mom * mean), want_rv = (float)(1 - mom + mom * var * m / (m - 1));
+        float want_rm = (float)(mom * mean),
+              want_rv = (float)(1 - mom + mom * var * m / (m - 1));
         float want_gg = (float)sgx, want_gb = (float)sg;
         EXPECT_NEAR_ALL(&f32(rm)[ch], &want_rm, 1, 1e-6);
         EXPECT_NEAR_ALL(&f32(rv)[ch], &want_rv, 1, 1e-6);
@@ -243,9 +248,11 @@ static void test_batchnorm(void)
         EXPECT_NEAR_ALL(&f32(gbt)[ch], &want_gb, 1, 1e-5);
     }
     /* inference uses the running statistics */
-    EXPECT_OK(cnn_batchnorm_forward(&x->t, &gamma->t, &beta->t, &rm->t, &rv->t,
-                                    false, mom, eps, &y->t, NULL, NULL));
-    float want = (float)(f32(gamma)[1] * (f32(x)[6] - f32(rm)[1]) / sqrt(f32(rv)[1] + eps) + f32(beta)[1]);
+    EXPECT_OK(cnn_batchnorm_forward(&x->t, &gamma->t, &beta->t, &rm->t, &rv->t, false,
+                                    mom, eps, &y->t, NULL, NULL));
+    float want =
+        (float)(f32(gamma)[1] * (f32(x)[6] - f32(rm)[1]) / sqrt(f32(rv)[1] + eps) +
+                f32(beta)[1]);
     EXPECT_NEAR_ALL(&f32(y)[6], &want, 1, 1e-5);
     owned_tensor *all[] = {x, y, gamma, beta, rm, rv, sm, sv, gy, gx, gg, gbt};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)

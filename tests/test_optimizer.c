@@ -3,7 +3,7 @@
 #include "optimizer.h"
 #include "test_util.h"
 
-#define EXPECT_NEAR(a, b)                                                    \
+#define EXPECT_NEAR(a, b)                                                                \
     EXPECT(fabs((double)(a) - (double)(b)) <= 1e-6 + 1e-6 * fabs((double)(b)))
 
 typedef struct vec {
@@ -20,10 +20,7 @@ static void vec_init(vec *v, int64_t n, const float *values)
         memcpy(cnn_tensor_f32(&v->t), values, (size_t)n * sizeof(float));
 }
 
-static float at(const vec *v, int i)
-{
-    return cnn_tensor_f32(&v->t)[i];
-}
+static float at(const vec *v, int i) { return cnn_tensor_f32(&v->t)[i]; }
 
 static void test_descent(void)
 {
@@ -63,9 +60,9 @@ static void test_adam_bias_correction(void)
     vec_init(&g, 1, (float[]){0.5f});
     vec_init(&m, 1, NULL);
     vec_init(&v, 1, NULL);
-    cnn_adam_config c = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999,
-                         .eps = 1e-8, .decay = 0, .step = 1};
-    /* m^ = g and v^ = g^2 at t = 1, so the step is lr * g / (|g| + eps) */
+    cnn_adam_config c = {
+        .eta = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .decay = 0, .step = 1};
+    /* m^ = g and v^ = g^2 at t = 1, so the step is eta * g / (|g| + eps) */
     EXPECT(cnn_adam_step(&p.t, &g.t, &m.t, &v.t, &c) == CNN_OK);
     EXPECT_NEAR(at(&p, 0), 1.0 - 0.01 * 0.5 / (0.5 + 1e-8));
     EXPECT_NEAR(at(&m, 0), 0.05);
@@ -94,8 +91,8 @@ static void test_rejects_bad_adam_step(void)
     vec_init(&g, 1, NULL);
     vec_init(&m, 1, NULL);
     vec_init(&v, 1, NULL);
-    cnn_adam_config c = {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999,
-                         .eps = 1e-8, .decay = 0, .step = 0};
+    cnn_adam_config c = {
+        .eta = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .decay = 0, .step = 0};
     EXPECT(cnn_adam_step(&p.t, &g.t, &m.t, &v.t, &c) == CNN_ERR_ARG);
     EXPECT(strcmp(cnn_error_message(), "step must be at least 1, got 0") == 0);
     cnn_storage_free(&p.storage);

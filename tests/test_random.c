@@ -17,10 +17,7 @@ static void make(owned *o, int ndims, const int64_t *size)
     o->t.storage = &o->storage;
 }
 
-static void make_vector(owned *o, int64_t n)
-{
-    make(o, 1, &n);
-}
+static void make_vector(owned *o, int64_t n) { make(o, 1, &n); }
 
 static bool same_values(const cnn_tensor *a, const cnn_tensor *b, int64_t n)
 {
@@ -58,7 +55,8 @@ static void test_split_draws_equal_one_draw(void)
     cnn_rng_normal(&whole.t);
     cnn_rng_seed(3);
     cnn_rng_normal(&half.t);
-    EXPECT(memcmp(cnn_tensor_f32(&whole.t), cnn_tensor_f32(&half.t), 100 * sizeof(float)) == 0);
+    EXPECT(memcmp(cnn_tensor_f32(&whole.t), cnn_tensor_f32(&half.t),
+                  100 * sizeof(float)) == 0);
     cnn_rng_normal(&half.t);
     EXPECT(memcmp(cnn_tensor_f32(&whole.t) + 100, cnn_tensor_f32(&half.t),
                   100 * sizeof(float)) == 0);

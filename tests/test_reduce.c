@@ -33,7 +33,9 @@ static void test_known_values(void)
     /* out of the wrong size */
     EXPECT(cnn_reduce_dim(CNN_REDUCE_SUM, &a, 1, &cols) == CNN_ERR_SHAPE);
     EXPECT(strcmp(cnn_error_message(), "out has size 1×3, the result 2×1") == 0);
-    drop_tensor(&a); drop_tensor(&rows); drop_tensor(&cols);
+    drop_tensor(&a);
+    drop_tensor(&rows);
+    drop_tensor(&cols);
 }
 
 /* Every dimension of a strided 3-D view against a direct triple loop. */
@@ -51,7 +53,8 @@ static void test_every_dimension_of_a_view(void)
         int ndims;
         int64_t size[CNN_MAX_DIMS];
         cnn_reduce_dim_sizes(&v, dim, &ndims, size);
-        cnn_tensor s = make_tensor(CNN_FLOAT32, ndims, size), m = make_tensor(CNN_FLOAT32, ndims, size);
+        cnn_tensor s = make_tensor(CNN_FLOAT32, ndims, size),
+                   m = make_tensor(CNN_FLOAT32, ndims, size);
         cnn_tensor am = make_tensor(CNN_INT32, ndims, size);
         EXPECT(cnn_reduce_dim(CNN_REDUCE_SUM, &v, dim, &s) == CNN_OK);
         EXPECT(cnn_reduce_dim(CNN_REDUCE_MIN, &v, dim, &m) == CNN_OK);
@@ -78,7 +81,9 @@ static void test_every_dimension_of_a_view(void)
                     bad += cnn_tensor_i32(&am)[o] != at;
                 }
         EXPECT(bad == 0);
-        drop_tensor(&s); drop_tensor(&m); drop_tensor(&am);
+        drop_tensor(&s);
+        drop_tensor(&m);
+        drop_tensor(&am);
     }
     drop_tensor(&x);
 }
@@ -103,11 +108,15 @@ static void test_empty_and_nan(void)
 
     cnn_tensor n = make_tensor(CNN_FLOAT32, 1, (int64_t[]){4});
     float *p = cnn_tensor_f32(&n);
-    p[0] = 1; p[1] = NAN; p[2] = 5; p[3] = NAN;
+    p[0] = 1;
+    p[1] = NAN;
+    p[2] = 5;
+    p[3] = NAN;
     EXPECT(cnn_reduce_all(CNN_REDUCE_MAX, &n, &v) == CNN_OK && isnan(v));
     EXPECT(cnn_reduce_all(CNN_REDUCE_MIN, &n, &v) == CNN_OK && isnan(v));
     EXPECT(cnn_argreduce_all(CNN_ARGMAX, &n, &index) == CNN_OK && index == 1);
-    drop_tensor(&out); drop_tensor(&n);
+    drop_tensor(&out);
+    drop_tensor(&n);
 }
 
 static void test_argmax_ties_take_the_first(void)
@@ -125,7 +134,8 @@ static void test_argmax_ties_take_the_first(void)
     EXPECT(cnn_tensor_i32(&out)[0] == 2 && cnn_tensor_i32(&out)[1] == 1);
     EXPECT(cnn_argreduce_dim(CNN_ARGMAX, &t, 0, 0, &out) == CNN_OK);
     EXPECT(cnn_tensor_i32(&out)[0] == 1 && cnn_tensor_i32(&out)[1] == 0);
-    drop_tensor(&t); drop_tensor(&out);
+    drop_tensor(&t);
+    drop_tensor(&out);
 }
 
 /* Ties among a million equal maxima split over threads: still the first. */
@@ -153,22 +163,28 @@ static void test_parallel_argmax_and_sums(void)
     /* a 2-row matrix reduced along its long dimension */
     cnn_tensor m = t;
     m.ndims = 2;
-    m.size[0] = 2; m.size[1] = 500000;
-    m.stride[0] = 1; m.stride[1] = 2;
+    m.size[0] = 2;
+    m.size[1] = 500000;
+    m.stride[0] = 1;
+    m.stride[1] = 2;
     cnn_tensor rows = make_tensor(CNN_FLOAT32, 2, (int64_t[]){2, 1});
     cnn_tensor at = make_tensor(CNN_INT32, 2, (int64_t[]){2, 1});
     EXPECT(cnn_reduce_dim(CNN_REDUCE_MAX, &m, 1, &rows) == CNN_OK);
     EXPECT(cnn_tensor_f32(&rows)[0] == 3 && cnn_tensor_f32(&rows)[1] == 0.1f);
     EXPECT(cnn_argreduce_dim(CNN_ARGMAX, &m, 1, 1, &at) == CNN_OK);
     EXPECT(cnn_tensor_i32(&at)[0] == 123456 / 2 + 1 && cnn_tensor_i32(&at)[1] == 1);
-    drop_tensor(&t); drop_tensor(&rows); drop_tensor(&at);
+    drop_tensor(&t);
+    drop_tensor(&rows);
+    drop_tensor(&at);
 }
 
 static void test_int32(void)
 {
     cnn_tensor t = make_tensor(CNN_INT32, 1, (int64_t[]){3});
     int32_t *p = cnn_tensor_i32(&t);
-    p[0] = INT32_MAX; p[1] = INT32_MAX; p[2] = 5;
+    p[0] = INT32_MAX;
+    p[1] = INT32_MAX;
+    p[2] = 5;
     double v;
     EXPECT(cnn_reduce_all(CNN_REDUCE_SUM, &t, &v) == CNN_OK && v == 2.0 * INT32_MAX + 5);
     EXPECT(cnn_reduce_result_dtype(CNN_REDUCE_SUM, CNN_INT32) == CNN_INT32);
@@ -177,7 +193,8 @@ static void test_int32(void)
     EXPECT(cnn_reduce_dim(CNN_REDUCE_SUM, &t, 0, &s) == CNN_OK);
     EXPECT(cnn_tensor_i32(&s)[0] == 3); /* wraps around as Int32 does */
     EXPECT(cnn_reduce_dim(CNN_REDUCE_MEAN, &t, 0, &s) == CNN_ERR_ARG);
-    drop_tensor(&t); drop_tensor(&s);
+    drop_tensor(&t);
+    drop_tensor(&s);
 }
 
 static void test_sum_to(void)
@@ -202,7 +219,10 @@ static void test_sum_to(void)
     cnn_tensor bad = make_tensor(CNN_FLOAT32, 1, (int64_t[]){3});
     EXPECT(cnn_sum_to(&g, &bad) == CNN_ERR_SHAPE);
     EXPECT(strcmp(cnn_error_message(), "cannot reduce size 2×3×4 to 3") == 0);
-    drop_tensor(&g); drop_tensor(&r); drop_tensor(&scalar); drop_tensor(&bad);
+    drop_tensor(&g);
+    drop_tensor(&r);
+    drop_tensor(&scalar);
+    drop_tensor(&bad);
 }
 
 int main(void)

@@ -3,13 +3,13 @@
 #include "safetensors.h"
 #include "test_util.h"
 
-#define EXPECT_MESSAGE_HAS(part)                                             \
-    do {                                                                     \
-        if (!strstr(cnn_error_message(), (part))) {                          \
-            fprintf(stderr, "%s:%d: message\n  %s\ndoes not contain\n  %s\n", \
-                    __FILE__, __LINE__, cnn_error_message(), (part));        \
-            failures++;                                                      \
-        }                                                                    \
+#define EXPECT_MESSAGE_HAS(part)                                                         \
+    do {                                                                                 \
+        if (!strstr(cnn_error_message(), (part))) {                                      \
+            fprintf(stderr, "%s:%d: message\n  %s\ndoes not contain\n  %s\n", __FILE__,  \
+                    __LINE__, cnn_error_message(), (part));                              \
+            failures++;                                                                  \
+        }                                                                                \
     } while (0)
 
 /* An 8-byte length, the header text and n data bytes; caller frees. */
@@ -28,7 +28,8 @@ static uint8_t *image(const char *header, const void *data, size_t n, size_t *le
     return buf;
 }
 
-static cnn_status parse(const char *header, const void *data, size_t n, cnn_safetensors *st)
+static cnn_status parse(const char *header, const void *data, size_t n,
+                        cnn_safetensors *st)
 {
     size_t len;
     uint8_t *buf = image(header, data, n, &len);
@@ -51,22 +52,24 @@ static void expect_refused(const char *header, size_t n, const char *part)
 }
 
 /* A Float32 entry of n elements at bytes [begin, end). */
-#define T(name, n, begin, end)                                               \
-    "\"" name "\":{\"dtype\":\"F32\",\"shape\":[" #n "],\"data_offsets\":[" #begin \
+#define T(name, n, begin, end)                                                           \
+    "\"" name "\":{\"dtype\":\"F32\",\"shape\":[" #n "],\"data_offsets\":[" #begin       \
     "," #end "]}"
 
 static void test_valid_file(void)
 {
     const float values[3] = {1.5f, -2.0f, 0.25f};
     cnn_safetensors st;
-    EXPECT_OK(parse("{\"__metadata__\":{\"k\":\"v\"},"
-                    "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]},"
-                    "\"a\":{\"dtype\":\"F32\",\"shape\":[2,1],\"data_offsets\":[0,8]},"
-                    "\"z\":{\"dtype\":\"I32\",\"shape\":[0,3],\"data_offsets\":[12,12]}}  ",
-                    values, sizeof values, &st));
+    EXPECT_OK(
+        parse("{\"__metadata__\":{\"k\":\"v\"},"
+              "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]},"
+              "\"a\":{\"dtype\":\"F32\",\"shape\":[2,1],\"data_offsets\":[0,8]},"
+              "\"z\":{\"dtype\":\"I32\",\"shape\":[0,3],\"data_offsets\":[12,12]}}  ",
+              values, sizeof values, &st));
     EXPECT(st.count == 3 && st.meta_count == 1);
     EXPECT(strcmp(st.entries[0].name, "b") == 0); /* the order of the file */
-    EXPECT(st.entries[1].ndims == 2 && st.entries[1].size[0] == 1 && st.entries[1].size[1] == 2);
+    EXPECT(st.entries[1].ndims == 2 && st.entries[1].size[0] == 1 &&
+           st.entries[1].size[1] == 2);
     EXPECT(st.entries[2].dtype == CNN_INT32 && st.entries[2].size[1] == 0);
     int64_t size[2] = {1, 2};
     cnn_tensor t = make_tensor(CNN_FLOAT32, 2, size);
@@ -82,9 +85,11 @@ static void test_tensors_must_tile_the_data(void)
     expect_refused("{" T("a", 1, 0, 4) "," T("b", 1, 2, 6) "}", 6,
                    "tensor 'b' (data_offsets [2, 6]) overlaps tensor 'a' ([0, 4])");
     expect_refused("{" T("a", 1, 0, 4) "," T("b", 1, 0, 4) "}", 4, "overlaps");
-    expect_refused("{" T("a", 1, 0, 4) "," T("b", 1, 8, 12) "}", 12,
-                   "bytes [4, 8) of the data belong to no tensor (a hole before tensor 'b')");
-    expect_refused("{" T("a", 1, 4, 8) "}", 8, "bytes [0, 4) of the data belong to no tensor");
+    expect_refused(
+        "{" T("a", 1, 0, 4) "," T("b", 1, 8, 12) "}", 12,
+        "bytes [4, 8) of the data belong to no tensor (a hole before tensor 'b')");
+    expect_refused("{" T("a", 1, 4, 8) "}", 8,
+                   "bytes [0, 4) of the data belong to no tensor");
     expect_refused("{" T("a", 1, 0, 4) "}", 5,
                    "1 byte after the last tensor (the data section has 5 bytes, the "
                    "tensors cover 4)");
@@ -115,7 +120,8 @@ static void test_header_length_one_byte_short(void)
 
 static void test_names_and_keys_once(void)
 {
-    expect_refused("{" T("a", 1, 0, 4) "," T("a", 1, 4, 8) "}", 8, "tensor 'a': appears twice");
+    expect_refused("{" T("a", 1, 0, 4) "," T("a", 1, 4, 8) "}", 8,
+                   "tensor 'a': appears twice");
     expect_refused("{\"__metadata__\":{},\"__metadata__\":{}}", 0,
                    "__metadata__ appears twice at byte");
     expect_refused("{\"__metadata__\":{\"k\":\"1\",\"k\":\"2\"}}", 0,
@@ -127,10 +133,10 @@ static void test_strings_are_utf8_without_nul(void)
     expect_refused("{\"a\\u0000b\":{}}", 0, "\\u0000 (NUL) in a string at byte 3");
     expect_refused("{\"__metadata__\":{\"k\":\"\\u0000\"}}", 0, "(NUL) in a string");
     expect_refused("{\"a\xff\":{}}", 0, "invalid UTF-8 in a string at byte 3");
-    expect_refused("{\"\xc0\x80\":{}}", 0, "invalid UTF-8"); /* overlong NUL */
-    expect_refused("{\"\xed\xa0\x80\":{}}", 0, "invalid UTF-8"); /* a surrogate */
+    expect_refused("{\"\xc0\x80\":{}}", 0, "invalid UTF-8");         /* overlong NUL */
+    expect_refused("{\"\xed\xa0\x80\":{}}", 0, "invalid UTF-8");     /* a surrogate */
     expect_refused("{\"\xf4\x90\x80\x80\":{}}", 0, "invalid UTF-8"); /* above U+10FFFF */
-    expect_refused("{\"\xe2\x82\":{}}", 0, "invalid UTF-8");           /* cut short */
+    expect_refused("{\"\xe2\x82\":{}}", 0, "invalid UTF-8");         /* cut short */
     EXPECT(cnn_utf8_valid("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9));
     EXPECT(!cnn_utf8_valid("\x80", 1));
 }
@@ -165,7 +171,11 @@ static void test_finite_check_names_tensor_and_element(void)
     float data[4] = {1, 2, 3, 4};
     const char *header = "{" T("a", 2, 0, 8) "," T("b", 2, 8, 16) "}";
     cnn_safetensors st;
-    const struct { int at; float v; const char *text; } cases[] = {
+    const struct {
+        int at;
+        float v;
+        const char *text;
+    } cases[] = {
         {3, nan, "f: tensor 'b' holds a non-finite value: NaN at element 2 of 2"},
         {0, inf, "f: tensor 'a' holds a non-finite value: Inf at element 1 of 2"},
         {1, -inf, "f: tensor 'a' holds a non-finite value: -Inf at element 2 of 2"},

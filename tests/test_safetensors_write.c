@@ -12,13 +12,13 @@
 #include "safetensors.h"
 #include "test_util.h"
 
-#define EXPECT_MESSAGE_HAS(part)                                             \
-    do {                                                                     \
-        if (!strstr(cnn_error_message(), (part))) {                          \
-            fprintf(stderr, "%s:%d: message\n  %s\ndoes not contain\n  %s\n", \
-                    __FILE__, __LINE__, cnn_error_message(), (part));        \
-            failures++;                                                      \
-        }                                                                    \
+#define EXPECT_MESSAGE_HAS(part)                                                         \
+    do {                                                                                 \
+        if (!strstr(cnn_error_message(), (part))) {                                      \
+            fprintf(stderr, "%s:%d: message\n  %s\ndoes not contain\n  %s\n", __FILE__,  \
+                    __LINE__, cnn_error_message(), (part));                              \
+            failures++;                                                                  \
+        }                                                                                \
     } while (0)
 
 static char dir[] = "/tmp/cnn_safetensors_XXXXXX";
@@ -105,7 +105,8 @@ static void test_same_bytes_whatever_the_order(void)
     size_t len;
     char *text = slurp(in_dir("one"), &len);
     const char *start = "{\"__metadata__\":{\"m\":\"model\",\"z\":\"last\"},\"a\":";
-    EXPECT(text && len > 8 + strlen(start) && memcmp(text + 8, start, strlen(start)) == 0);
+    EXPECT(text && len > 8 + strlen(start) &&
+           memcmp(text + 8, start, strlen(start)) == 0);
     free(text);
     cnn_safetensors st;
     EXPECT_OK(cnn_safetensors_read(in_dir("one"), &st));
@@ -124,7 +125,8 @@ static void test_refused_names_write_nothing(void)
     const char *keys[2] = {"k", "k"}, *values[2] = {"1", "2"};
     EXPECT(cnn_safetensors_write(in_dir("x"), twice, 2, NULL, NULL, 0) == CNN_ERR_ARG);
     EXPECT_MESSAGE_HAS("tensor name 'w' appears twice");
-    EXPECT(cnn_safetensors_write(in_dir("x"), &reserved, 1, NULL, NULL, 0) == CNN_ERR_ARG);
+    EXPECT(cnn_safetensors_write(in_dir("x"), &reserved, 1, NULL, NULL, 0) ==
+           CNN_ERR_ARG);
     EXPECT_MESSAGE_HAS("the name __metadata__ is reserved");
     EXPECT(cnn_safetensors_write(in_dir("x"), &bad, 1, NULL, NULL, 0) == CNN_ERR_ARG);
     EXPECT_MESSAGE_HAS("is not valid UTF-8");
@@ -200,7 +202,8 @@ static void test_abandoned_temporary_files_are_removed(void)
 static void test_failure_midway_leaves_old_file(void)
 {
     int64_t small = 4, big = 64 * 1024;
-    cnn_tensor a = make_tensor(CNN_FLOAT32, 1, &small), b = make_tensor(CNN_FLOAT32, 1, &big);
+    cnn_tensor a = make_tensor(CNN_FLOAT32, 1, &small),
+               b = make_tensor(CNN_FLOAT32, 1, &big);
     EXPECT_OK(write_one(in_dir("keep"), &a));
     size_t before_len;
     char *before = slurp(in_dir("keep"), &before_len);
@@ -216,7 +219,8 @@ static void test_failure_midway_leaves_old_file(void)
     EXPECT_MESSAGE_HAS("keep: write error: File too large");
     size_t after_len;
     char *after = slurp(in_dir("keep"), &after_len);
-    EXPECT(before && after && before_len == after_len && memcmp(before, after, after_len) == 0);
+    EXPECT(before && after && before_len == after_len &&
+           memcmp(before, after, after_len) == 0);
     EXPECT(temp_files() == 0);
     free(before);
     free(after);

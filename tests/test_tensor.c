@@ -43,8 +43,10 @@ static void test_copy_transposed_view(void)
     cnn_storage_alloc(&sb, cnn_tensor_bytes(&b));
     b.storage = &sb;
     cnn_tensor at = a;
-    at.size[0] = 3; at.size[1] = 2;
-    at.stride[0] = 2; at.stride[1] = 1;
+    at.size[0] = 3;
+    at.size[1] = 2;
+    at.stride[0] = 2;
+    at.stride[1] = 1;
     EXPECT(cnn_tensor_copy(&b, &at) == CNN_OK);
     const float expected[6] = {0, 2, 4, 1, 3, 5};
     for (int i = 0; i < 6; i++)

@@ -12,22 +12,22 @@
 
 static int failures;
 
-#define EXPECT(cond)                                                         \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                      \
-        }                                                                    \
+#define EXPECT(cond)                                                                     \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "%s:%d: expected %s\n", __FILE__, __LINE__, #cond);          \
+            failures++;                                                                  \
+        }                                                                                \
     } while (0)
 
-#define EXPECT_OK(call)                                                      \
-    do {                                                                     \
-        cnn_status st_ = (call);                                             \
-        if (st_ != CNN_OK) {                                                 \
-            fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__,    \
-                    #call, cnn_error_message());                             \
-            failures++;                                                      \
-        }                                                                    \
+#define EXPECT_OK(call)                                                                  \
+    do {                                                                                 \
+        cnn_status st_ = (call);                                                         \
+        if (st_ != CNN_OK) {                                                             \
+            fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #call,         \
+                    cnn_error_message());                                                \
+            failures++;                                                                  \
+        }                                                                                \
     } while (0)
 
 /* The exit status of a test program; says how many checks failed. */
@@ -123,14 +123,14 @@ static inline double max_error(const float *a, const float *b, int64_t n)
     return worst;
 }
 
-#define EXPECT_NEAR_ALL(a, b, n, tol)                                        \
-    do {                                                                     \
-        double err_ = max_error((a), (b), (n));                              \
-        if (!(err_ <= (tol))) {                                              \
-            fprintf(stderr, "%s:%d: %s vs %s: error %g > %g\n", __FILE__,    \
-                    __LINE__, #a, #b, err_, (double)(tol));                  \
-            failures++;                                                      \
-        }                                                                    \
+#define EXPECT_NEAR_ALL(a, b, n, tol)                                                    \
+    do {                                                                                 \
+        double err_ = max_error((a), (b), (n));                                          \
+        if (!(err_ <= (tol))) {                                                          \
+            fprintf(stderr, "%s:%d: %s vs %s: error %g > %g\n", __FILE__, __LINE__, #a,  \
+                    #b, err_, (double)(tol));                                            \
+            failures++;                                                                  \
+        }                                                                                \
     } while (0)
 
 #endif

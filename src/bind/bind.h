@@ -14,9 +14,10 @@
 #include <lauxlib.h>
 #include <lua.h>
 
+#include "plan.h"
 #include "tensor.h"
 
-#define CNN_TENSOR_MT "cnn.Tensor"
+#define CNN_TENSOR_MT  "cnn.Tensor"
 #define CNN_STORAGE_MT "cnn.Storage"
 
 int luaopen_cnn_core(lua_State *L);
@@ -33,6 +34,10 @@ cnn_tensor *cnn_to_tensor(lua_State *L, int arg);
  * not convert, for the layer kernels, which take blocked tensors as they
  * are, and for queries of sizes and type. */
 cnn_tensor *cnn_check_tensor_any(lua_State *L, int arg);
+/* The Float32 tensor at 'arg' for a kernel that takes oneDNN's blocked
+ * layouts, replaced on the stack by a contiguous copy if it is a view with
+ * gaps. */
+cnn_tensor *cnn_check_layout_input(lua_State *L, int arg);
 
 /* Pushes a new contiguous zero-filled tensor. Raises on bad sizes or when
  * memory runs out. */
@@ -49,6 +54,8 @@ cnn_tensor *cnn_push_uninit_like(lua_State *L, const cnn_tensor *like);
  * (plain, or a blocked layout chosen by a primitive for a result). */
 cnn_tensor *cnn_push_tensor_in_layout(lua_State *L, int ndims, const int64_t *size,
                                       const dnnl_memory_desc_t *md);
+/* Pushes a new uninitialised result as an op's plan says (plan.h). */
+cnn_tensor *cnn_push_plan_output(lua_State *L, const cnn_plan_output *out);
 /* Pushes a view sharing the storage of the tensor at stack index 'parent'
  * with the same offset, sizes and strides; the caller adjusts them. */
 cnn_tensor *cnn_push_view(lua_State *L, int parent);
@@ -72,11 +79,11 @@ const char *cnn_function_name(lua_State *L);
 
 /* Raises a Lua error "fname: <core message>" for a failed core status. */
 int cnn_raise_status(lua_State *L, const char *fname, cnn_status status);
-#define CNN_CHECK_STATUS(L, fname, call)                                     \
-    do {                                                                     \
-        cnn_status cnn_status_ = (call);                                     \
-        if (cnn_status_ != CNN_OK)                                           \
-            cnn_raise_status((L), (fname), cnn_status_);                     \
+#define CNN_CHECK_STATUS(L, fname, call)                                                 \
+    do {                                                                                 \
+        cnn_status cnn_status_ = (call);                                                 \
+        if (cnn_status_ != CNN_OK)                                                       \
+            cnn_raise_status((L), (fname), cnn_status_);                                 \
     } while (0)
 
 /* Registers the functions of one family into the module table on top. */
@@ -99,12 +106,13 @@ void cnn_register_methods(lua_State *L, const luaL_Reg *funcs);
  * functions to the module table at the top of the stack (and methods to
  * the Tensor metatable, which tensor_object.c creates first). */
 void cnn_open_tensor_object(lua_State *L); /* tensor_object.c */
-void cnn_open_tensor(lua_State *L);  /* tensor.c: construction, views, access */
-void cnn_open_math(lua_State *L);    /* math.c: elementwise, reductions, matmul */
-void cnn_open_display(lua_State *L); /* display.c: tostring */
-void cnn_open_nn(lua_State *L);      /* nn.c: layer kernels, forward and backward */
-void cnn_open_data(lua_State *L);    /* data.c: IDX, safetensors, one-hot, batches */
-void cnn_open_optim(lua_State *L);   /* optim.c: fused optimiser updates */
+void cnn_open_tensor(lua_State *L);        /* tensor.c: construction, views, access */
+void cnn_open_math(lua_State *L);          /* math.c: elementwise, reductions, matmul */
+void cnn_open_display(lua_State *L);       /* display.c: tostring */
+void cnn_open_nn(lua_State *L);            /* nn.c: layer kernels, forward and backward */
+void cnn_open_activation(lua_State *L);    /* activation.c: oneDNN eltwise functions */
+void cnn_open_data(lua_State *L);  /* data.c: IDX, safetensors, one-hot, batches */
+void cnn_open_optim(lua_State *L); /* optim.c: fused optimiser updates */
 /* Last: __index/__newindex for t[i], t[{i, j}] and methods (tensor.c). */
 void cnn_open_tensor_indexing(lua_State *L);
 

@@ -2,7 +2,7 @@
  * family, plus process-wide settings and counters. */
 #include "bind.h"
 
-#include "dnnl_context.h"
+#include "context.h"
 
 #include <time.h>
 #include <unistd.h>
@@ -27,9 +27,11 @@ static void push_profile_rows(lua_State *L, const cnn_stats *s)
 static int core_stats(lua_State *L)
 {
     const cnn_stats *s = cnn_global_stats();
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 7);
     lua_pushinteger(L, s->primitives_created);
     lua_setfield(L, -2, "primitives_created");
+    lua_pushinteger(L, s->primitives_evicted);
+    lua_setfield(L, -2, "primitives_evicted");
     lua_pushinteger(L, s->primitive_executions);
     lua_setfield(L, -2, "primitive_executions");
     lua_pushinteger(L, s->reorders);
@@ -89,9 +91,7 @@ static int core_isatty(lua_State *L)
  * of all threads, which runs faster than the wall under OpenMP. */
 static int core_monotime(lua_State *L)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec * 1e-9);
+    lua_pushnumber(L, (lua_Number)cnn_seconds());
     return 1;
 }
 
@@ -114,6 +114,7 @@ int luaopen_cnn_core(lua_State *L)
     cnn_open_math(L);
     cnn_open_display(L);
     cnn_open_nn(L);
+    cnn_open_activation(L);
     cnn_open_data(L);
     cnn_open_optim(L);
     cnn_open_tensor_indexing(L); /* last: replaces the __index table */

@@ -10,7 +10,7 @@
 #include "idx.h"
 #include "safetensors.h"
 
-#define IDX_BOX_MT "cnn.IdxBox"
+#define IDX_BOX_MT         "cnn.IdxBox"
 #define SAFETENSORS_BOX_MT "cnn.SafetensorsBox"
 
 static int idx_box_gc(lua_State *L)
@@ -73,7 +73,8 @@ static int data_read_idx(lua_State *L)
     cnn_idx *idx = push_box(L, sizeof *idx, IDX_BOX_MT);
     CNN_CHECK_STATUS(L, "read_idx", cnn_idx_read(path, idx));
     const char *type = cnn_idx_type_name(idx->type);
-    if (dtype == CNN_INT32 && (idx->type == CNN_IDX_FLOAT32 || idx->type == CNN_IDX_FLOAT64))
+    if (dtype == CNN_INT32 &&
+        (idx->type == CNN_IDX_FLOAT32 || idx->type == CNN_IDX_FLOAT64))
         luaL_error(L, "read_idx: %s holds %s data; dtype = \"int32\" needs integer data",
                    path, type);
     int64_t size[CNN_MAX_DIMS];
@@ -114,7 +115,8 @@ static cnn_named_tensor *check_named_tensors(lua_State *L, int arg, int *count)
     int n = 0;
     for (lua_pushnil(L); lua_next(L, arg); lua_pop(L, 1))
         n++;
-    cnn_named_tensor *items = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *items, 0);
+    cnn_named_tensor *items =
+        lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *items, 0);
     int i = 0;
     for (lua_pushnil(L); lua_next(L, arg); lua_pop(L, 1)) {
         if (lua_type(L, -2) != LUA_TSTRING)
@@ -237,7 +239,8 @@ static cnn_tensor *check_int_list(lua_State *L, int arg, const char *fname,
         return t;
     }
     if (!lua_istable(L, arg))
-        luaL_error(L, "%s: %s must be an Int32 tensor or a table of integers", fname, what);
+        luaL_error(L, "%s: %s must be an Int32 tensor or a table of integers", fname,
+                   what);
     int64_t n = cnn_rawlen(L, arg);
     t = cnn_push_new_tensor(L, CNN_INT32, 1, &n);
     int32_t *dst = cnn_tensor_i32(t);
@@ -352,7 +355,8 @@ static int data_permutation(lua_State *L)
     uint64_t seed = shuffle ? (uint64_t)luaL_checkinteger(L, 2) : 0;
     int64_t size = n;
     cnn_tensor *t = cnn_push_new_tensor(L, CNN_INT32, 1, &size);
-    CNN_CHECK_STATUS(L, "permutation", cnn_permutation(cnn_tensor_i32(t), n, seed, shuffle));
+    CNN_CHECK_STATUS(L, "permutation",
+                     cnn_permutation(cnn_tensor_i32(t), n, seed, shuffle));
     return 1;
 }
 

@@ -4,7 +4,7 @@
 
 #include "display.h"
 
-#define TERMINAL_WIDTH 80
+#define TERMINAL_WIDTH  80
 #define TERMINAL_HEIGHT 24
 
 /* Works on freed tensors too (they show their header and "(freed)"), so

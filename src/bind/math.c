@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-#include "elementwise.h"
+#include "broadcast.h"
 #include "matmul.h"
 #include "reduce.h"
 
@@ -40,8 +40,8 @@ static const cnn_tensor *check_operand(lua_State *L, int arg, scalar_arg *s,
         return cnn_check_tensor(L, arg);
     if (lua_type(L, arg) == LUA_TNUMBER)
         return scalar_tensor(L, arg, s);
-    luaL_error(L, "%s: expected a tensor or a number as argument %d, got %s",
-               fname, arg, luaL_typename(L, arg));
+    luaL_error(L, "%s: expected a tensor or a number as argument %d, got %s", fname, arg,
+               luaL_typename(L, arg));
     return NULL;
 }
 
@@ -86,13 +86,13 @@ static int binary(lua_State *L, cnn_binary_op op, const char *fname, bool with_o
         int64_t size[CNN_MAX_DIMS];
         CNN_CHECK_STATUS(L, fname, cnn_broadcast_sizes(a, b, &ndims, size));
         out = cnn_push_tensor_uninit(L, cnn_binary_result_dtype(op, a->dtype, b->dtype),
-                                  ndims, size);
+                                     ndims, size);
     }
     CNN_CHECK_STATUS(L, fname, cnn_binary(op, a, b, out));
     return 1;
 }
 
-#define BINARY_FUNCTION(NAME, OP)                                            \
+#define BINARY_FUNCTION(NAME, OP)                                                        \
     static int math_##NAME(lua_State *L) { return binary(L, OP, #NAME, true); }
 
 BINARY_FUNCTION(add, CNN_BINARY_ADD)
@@ -124,12 +124,12 @@ static int unary(lua_State *L, cnn_unary_op op, const char *fname, bool with_out
     cnn_tensor *out = with_out ? opt_out(L, 2) : NULL;
     if (!out)
         out = cnn_push_tensor_uninit(L, cnn_unary_result_dtype(op, x->dtype), x->ndims,
-                                  x->size);
+                                     x->size);
     CNN_CHECK_STATUS(L, fname, cnn_unary(op, x, out));
     return 1;
 }
 
-#define UNARY_FUNCTION(NAME, OP)                                             \
+#define UNARY_FUNCTION(NAME, OP)                                                         \
     static int math_##NAME(lua_State *L) { return unary(L, OP, #NAME, true); }
 
 UNARY_FUNCTION(neg, CNN_UNARY_NEG)
@@ -168,8 +168,8 @@ static int reduce(lua_State *L, cnn_reduce_op op, const char *fname)
     int dim = check_dim(L, 2), ndims;
     int64_t size[CNN_MAX_DIMS];
     cnn_reduce_dim_sizes(t, dim, &ndims, size);
-    cnn_tensor *out = cnn_push_new_tensor(L, cnn_reduce_result_dtype(op, t->dtype),
-                                          ndims, size);
+    cnn_tensor *out =
+        cnn_push_new_tensor(L, cnn_reduce_result_dtype(op, t->dtype), ndims, size);
     CNN_CHECK_STATUS(L, fname, cnn_reduce_dim(op, t, dim, out));
     return 1;
 }
@@ -240,8 +240,8 @@ static int math_isapprox(lua_State *L)
 {
     cnn_tensor *a = cnn_check_tensor(L, 1), *b = cnn_check_tensor(L, 2);
     double atol = luaL_optnumber(L, 4, 0.0);
-    double rtol = lua_isnoneornil(L, 3) ? (atol > 0 ? 0.0 : sqrt(0x1p-23))
-                                        : luaL_checknumber(L, 3);
+    double rtol =
+        lua_isnoneornil(L, 3) ? (atol > 0 ? 0.0 : sqrt(0x1p-23)) : luaL_checknumber(L, 3);
     bool result;
     CNN_CHECK_STATUS(L, "isapprox", cnn_isapprox(a, b, rtol, atol, &result));
     lua_pushboolean(L, result);
@@ -261,29 +261,43 @@ static int meta_eq(lua_State *L)
 
 /* Module functions, also methods (x:sum(2), a:matmul(b), x:exp()). */
 static const luaL_Reg math_funcs[] = {
-    {"add", math_add},         {"sub", math_sub},
-    {"mul", math_mul},         {"div", math_div},
-    {"pow", math_pow},         {"maximum", math_maximum},
-    {"minimum", math_minimum}, {"eq", math_eq},
-    {"ne", math_ne},           {"lt", math_lt},
-    {"le", math_le},           {"gt", math_gt},
-    {"ge", math_ge},           {"neg", math_neg},
-    {"exp", math_exp},         {"log", math_log},
-    {"sqrt", math_sqrt},       {"abs", math_abs},
-    {"relu", math_relu},       {"sigmoid", math_sigmoid},
-    {"tanh", math_tanh},       {"sum", math_sum},
-    {"mean", math_mean},       {"max", math_max},
-    {"min", math_min},         {"argmax", math_argmax},
-    {"argmin", math_argmin},   {"sum_to", math_sum_to},
-    {"matmul", math_matmul},   {"transpose", math_transpose},
+    {"add", math_add},
+    {"sub", math_sub},
+    {"mul", math_mul},
+    {"div", math_div},
+    {"pow", math_pow},
+    {"maximum", math_maximum},
+    {"minimum", math_minimum},
+    {"eq", math_eq},
+    {"ne", math_ne},
+    {"lt", math_lt},
+    {"le", math_le},
+    {"gt", math_gt},
+    {"ge", math_ge},
+    {"neg", math_neg},
+    {"exp", math_exp},
+    {"log", math_log},
+    {"sqrt", math_sqrt},
+    {"abs", math_abs},
+    {"relu", math_relu},
+    {"sigmoid", math_sigmoid},
+    {"tanh", math_tanh},
+    {"sum", math_sum},
+    {"mean", math_mean},
+    {"max", math_max},
+    {"min", math_min},
+    {"argmax", math_argmax},
+    {"argmin", math_argmin},
+    {"sum_to", math_sum_to},
+    {"matmul", math_matmul},
+    {"transpose", math_transpose},
     {"isapprox", math_isapprox},
     {NULL, NULL},
 };
 
 static const luaL_Reg math_metamethods[] = {
-    {"__add", meta_add}, {"__sub", meta_sub}, {"__mul", meta_mul},
-    {"__div", meta_div}, {"__pow", meta_pow}, {"__unm", meta_unm},
-    {"__eq", meta_eq},   {NULL, NULL},
+    {"__add", meta_add}, {"__sub", meta_sub}, {"__mul", meta_mul}, {"__div", meta_div},
+    {"__pow", meta_pow}, {"__unm", meta_unm}, {"__eq", meta_eq},   {NULL, NULL},
 };
 
 void cnn_open_math(lua_State *L)

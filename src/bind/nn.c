@@ -1,10 +1,11 @@
 /* Layer kernels, forward and backward: convolution, pooling, dense,
- * eltwise activations, softmax and batch normalisation.
+ * softmax and batch normalisation (activations: activation.c).
  *
- * Every argument is checked here, through the core's check functions,
- * before any output is allocated or any oneDNN object created; after that
- * only oneDNN itself can fail. Inputs that are views with gaps are copied to
- * contiguous tensors first (oneDNN reads plain dense memory). */
+ * Each binding reads its Lua arguments, plans the op (the plan checks the
+ * operands and says how to allocate the results), pushes the results and
+ * runs the plan: after the plan only oneDNN itself can fail. Inputs that
+ * are views with gaps are copied to contiguous tensors first (oneDNN reads
+ * plain dense memory). */
 #include "bind.h"
 
 #include <string.h>
@@ -12,34 +13,16 @@
 #include "batchnorm.h"
 #include "conv.h"
 #include "dense.h"
-#include "eltwise.h"
 #include "pool.h"
 #include "softmax.h"
 
 #define CNN_POOL_WORKSPACE_MT "cnn.PoolWorkspace"
 
-/* The Float32 tensor at 'arg' for a kernel that takes oneDNN's blocked
- * layouts (convolution, pooling, eltwise), replaced on the stack by a
- * contiguous copy if it is a view with gaps. */
-static cnn_tensor *check_layout_input(lua_State *L, int arg)
-{
-    cnn_tensor *t = cnn_check_tensor_any(L, arg);
-    if (t->dtype != CNN_FLOAT32)
-        luaL_argerror(L, arg, lua_pushfstring(L, "Float32 tensor expected, got %s",
-                                              cnn_dtype_name(t->dtype)));
-    if (t->blocked || cnn_tensor_is_contiguous(t))
-        return t;
-    cnn_tensor *c = cnn_push_uninit_like(L, t);
-    CNN_CHECK_STATUS(L, cnn_function_name(L), cnn_tensor_copy(c, t));
-    lua_replace(L, arg);
-    return c;
-}
-
 /* The same for the other kernels, which take plain tensors only. */
 static cnn_tensor *check_input(lua_State *L, int arg)
 {
     cnn_check_tensor(L, arg);
-    return check_layout_input(L, arg);
+    return cnn_check_layout_input(L, arg);
 }
 
 static cnn_tensor *opt_input(lua_State *L, int arg)
@@ -60,8 +43,8 @@ static cnn_tensor *check_inplace(lua_State *L, int arg, const char *fname)
 /* Reads an integer field that may be a number (all entries) or a table of
  * 'n' integers, or of 'alt' integers each used for two entries (pads given
  * per dimension). Leaves 'out' untouched if the field is absent. */
-static void opt_ints(lua_State *L, int opts, const char *fname, const char *field,
-                     int n, int alt, int64_t *out)
+static void opt_ints(lua_State *L, int opts, const char *fname, const char *field, int n,
+                     int alt, int64_t *out)
 {
     if (lua_isnoneornil(L, opts))
         return;
@@ -84,8 +67,8 @@ static void opt_ints(lua_State *L, int opts, const char *fname, const char *fiel
         if (alt)
             luaL_error(L, "%s: %s must be an integer or a table of %d or %d integers",
                        fname, field, alt, n);
-        luaL_error(L, "%s: %s must be an integer or a table of %d integers", fname,
-                   field, n);
+        luaL_error(L, "%s: %s must be an integer or a table of %d integers", fname, field,
+                   n);
     }
     for (int i = 0; i < len; i++) {
         lua_rawgeti(L, -1, i + 1);
@@ -123,7 +106,7 @@ static cnn_conv2d_params conv_opts(lua_State *L, int opts, const char *fname)
     else if (!lua_isnil(L, -1) && !(lua_isboolean(L, -1) && !lua_toboolean(L, -1)))
         luaL_error(L, "%s: activation must be \"relu\" or nil, got %s", fname,
                    lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-                                                   : luaL_typename(L, -1));
+                                                  : luaL_typename(L, -1));
     lua_pop(L, 1);
     return p;
 }
@@ -145,16 +128,14 @@ static bool opt_training(lua_State *L, int arg)
 /* conv2d(x, w, b|nil, opts [, training]) -> y */
 static int nn_conv2d(lua_State *L)
 {
-    cnn_tensor *x = check_layout_input(L, 1), *w = check_input(L, 2);
+    cnn_tensor *x = cnn_check_layout_input(L, 1), *w = check_input(L, 2);
     cnn_tensor *b = opt_input(L, 3);
     cnn_conv2d_params p = conv_opts(L, 4, "conv2d");
     p.inference = !opt_training(L, 5);
-    int64_t y[4];
-    dnnl_memory_desc_t layout;
-    CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_check_forward(&p, x, w, b, y));
-    CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_forward_layout(&p, x, w, b, &layout));
-    cnn_tensor *out = cnn_push_tensor_in_layout(L, 4, y, &layout);
-    CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_forward(&p, x, w, b, out));
+    cnn_conv2d_plan plan;
+    CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_plan_forward(&plan, &p, x, w, b));
+    cnn_tensor *y = cnn_push_plan_output(L, &plan.out[0]);
+    CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_run_forward(&plan, x, w, b, y));
     return 1;
 }
 
@@ -162,15 +143,14 @@ static int nn_conv2d(lua_State *L)
 static int nn_conv2d_backward_data(lua_State *L)
 {
     const char *fname = "conv2d_backward_data";
-    cnn_tensor *gy = check_layout_input(L, 1), *w = check_input(L, 2);
+    cnn_tensor *gy = cnn_check_layout_input(L, 1), *w = check_input(L, 2);
     int64_t x[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, x);
     cnn_conv2d_params p = conv_opts(L, 4, fname);
-    dnnl_memory_desc_t layout;
-    CNN_CHECK_STATUS(L, fname, cnn_conv2d_check_backward_data(&p, gy, w, ndims, x));
-    CNN_CHECK_STATUS(L, fname, cnn_conv2d_backward_data_layout(&p, w, x, &layout));
-    cnn_tensor *gx = cnn_push_tensor_in_layout(L, 4, x, &layout);
-    CNN_CHECK_STATUS(L, fname, cnn_conv2d_backward_data(&p, gy, w, gx));
+    cnn_conv2d_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_conv2d_plan_backward_data(&plan, &p, gy, w, ndims, x));
+    cnn_tensor *gx = cnn_push_plan_output(L, &plan.out[0]);
+    CNN_CHECK_STATUS(L, fname, cnn_conv2d_run_backward_data(&plan, gy, w, gx));
     return 1;
 }
 
@@ -178,19 +158,22 @@ static int nn_conv2d_backward_data(lua_State *L)
 static int nn_conv2d_backward_weights(lua_State *L)
 {
     const char *fname = "conv2d_backward_weights";
-    cnn_tensor *gy = check_layout_input(L, 1), *x = check_layout_input(L, 2);
+    cnn_tensor *gy = cnn_check_layout_input(L, 1), *x = cnn_check_layout_input(L, 2);
     int64_t w[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, w);
     cnn_conv2d_params p = conv_opts(L, 4, fname);
-    int with_bias = lua_toboolean(L, 5);
-    CNN_CHECK_STATUS(L, fname, cnn_conv2d_check_backward_weights(&p, gy, x, ndims, w));
-    cnn_tensor *gw = cnn_push_tensor_uninit(L, CNN_FLOAT32, 4, w);
+    bool with_bias = lua_toboolean(L, 5);
+    cnn_conv2d_plan plan;
+    CNN_CHECK_STATUS(
+        L, fname,
+        cnn_conv2d_plan_backward_weights(&plan, &p, gy, x, ndims, w, with_bias));
+    cnn_tensor *gw = cnn_push_plan_output(L, &plan.out[0]);
     cnn_tensor *gb = NULL;
     if (with_bias)
-        gb = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &w[3]);
+        gb = cnn_push_plan_output(L, &plan.out[1]);
     else
         lua_pushnil(L);
-    CNN_CHECK_STATUS(L, fname, cnn_conv2d_backward_weights(&p, gy, x, gw, gb));
+    CNN_CHECK_STATUS(L, fname, cnn_conv2d_run_backward_weights(&plan, gy, x, gw, gb));
     return 2;
 }
 
@@ -250,22 +233,21 @@ static cnn_pool_workspace *push_workspace(lua_State *L)
 static int nn_pool2d(lua_State *L)
 {
     cnn_pool_kind kind = check_pool_kind(L, 1);
-    cnn_tensor *x = check_layout_input(L, 2);
+    cnn_tensor *x = cnn_check_layout_input(L, 2);
     cnn_pool2d_params p = pool_opts(L, kind, 3, "pool2d");
     p.inference = !opt_training(L, 4);
-    int64_t y[4];
-    dnnl_memory_desc_t layout;
-    CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_output_size(&p, x->ndims, x->size, y));
-    CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_forward_layout(&p, x, &layout));
-    cnn_tensor *out = cnn_push_tensor_in_layout(L, 4, y, &layout);
+    cnn_pool2d_plan plan;
+    CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_plan_forward(&plan, &p, x));
+    cnn_tensor *out = cnn_push_plan_output(L, &plan.out);
     cnn_pool_workspace *ws = NULL;
     if (kind == CNN_POOL_MAX && !p.inference)
         ws = push_workspace(L);
     else
         lua_pushnil(L);
-    CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_forward(&p, x, out, ws));
+    CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_run_forward(&plan, x, out, ws));
     if (ws && ws->bytes >= 1024)
-        lua_gc(L, LUA_GCSTEP, (int)(ws->bytes / 1024 > 1 << 20 ? 1 << 20 : ws->bytes / 1024));
+        lua_gc(L, LUA_GCSTEP,
+               (int)(ws->bytes / 1024 > 1 << 20 ? 1 << 20 : ws->bytes / 1024));
     return 2;
 }
 
@@ -282,19 +264,20 @@ static int nn_pool2d_backward(lua_State *L)
 {
     const char *fname = "pool2d_backward";
     cnn_pool_kind kind = check_pool_kind(L, 1);
-    cnn_tensor *gy = check_layout_input(L, 2);
+    cnn_tensor *gy = cnn_check_layout_input(L, 2);
     int64_t x[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, x);
     cnn_pool_workspace *ws = luaL_testudata(L, 4, CNN_POOL_WORKSPACE_MT);
     if (kind == CNN_POOL_MAX && !ws)
-        return luaL_error(L, "%s: max pooling needs the workspace returned by pool2d "
-                             "(argument #4 is %s)", fname, type_name(L, 4));
+        return luaL_error(L,
+                          "%s: max pooling needs the workspace returned by pool2d "
+                          "(argument #4 is %s)",
+                          fname, type_name(L, 4));
     cnn_pool2d_params p = pool_opts(L, kind, 5, fname);
-    dnnl_memory_desc_t layout;
-    CNN_CHECK_STATUS(L, fname, cnn_pool2d_check_backward(&p, gy, ndims, x, ws));
-    CNN_CHECK_STATUS(L, fname, cnn_pool2d_backward_layout(&p, x, ws, &layout));
-    cnn_tensor *gx = cnn_push_tensor_in_layout(L, 4, x, &layout);
-    CNN_CHECK_STATUS(L, fname, cnn_pool2d_backward(&p, gy, ws, gx));
+    cnn_pool2d_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_pool2d_plan_backward(&plan, &p, gy, ndims, x, ws));
+    cnn_tensor *gx = cnn_push_plan_output(L, &plan.out);
+    CNN_CHECK_STATUS(L, fname, cnn_pool2d_run_backward(&plan, gy, ws, gx));
     return 1;
 }
 
@@ -303,11 +286,10 @@ static int nn_dense(lua_State *L)
 {
     cnn_tensor *x = check_input(L, 1), *w = check_input(L, 2);
     cnn_tensor *b = opt_input(L, 3);
-    int ndims;
-    int64_t y[2];
-    CNN_CHECK_STATUS(L, "dense", cnn_dense_check_forward(x, w, b, &ndims, y));
-    cnn_tensor *out = cnn_push_tensor_uninit(L, CNN_FLOAT32, ndims, y);
-    CNN_CHECK_STATUS(L, "dense", cnn_dense_forward(x, w, b, out));
+    cnn_dense_plan plan;
+    CNN_CHECK_STATUS(L, "dense", cnn_dense_plan_forward(&plan, x, w, b));
+    cnn_tensor *y = cnn_push_plan_output(L, &plan.out[0]);
+    CNN_CHECK_STATUS(L, "dense", cnn_dense_run_forward(&plan, x, w, b, y));
     return 1;
 }
 
@@ -316,11 +298,10 @@ static int nn_dense_backward_data(lua_State *L)
 {
     const char *fname = "dense_backward_data";
     cnn_tensor *gy = check_input(L, 1), *w = check_input(L, 2);
-    int ndims;
-    int64_t x[2];
-    CNN_CHECK_STATUS(L, fname, cnn_dense_check_backward_data(gy, w, &ndims, x));
-    cnn_tensor *gx = cnn_push_tensor_uninit(L, CNN_FLOAT32, ndims, x);
-    CNN_CHECK_STATUS(L, fname, cnn_dense_backward_data(gy, w, gx));
+    cnn_dense_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_dense_plan_backward_data(&plan, gy, w));
+    cnn_tensor *gx = cnn_push_plan_output(L, &plan.out[0]);
+    CNN_CHECK_STATUS(L, fname, cnn_dense_run_backward_data(&plan, gy, w, gx));
     return 1;
 }
 
@@ -329,74 +310,17 @@ static int nn_dense_backward_weights(lua_State *L)
 {
     const char *fname = "dense_backward_weights";
     cnn_tensor *gy = check_input(L, 1), *x = check_input(L, 2);
-    int with_bias = lua_toboolean(L, 3);
-    CNN_CHECK_STATUS(L, fname, cnn_dense_check_backward_weights(gy, x));
-    int64_t w[2] = {gy->size[0], x->size[0]};
-    cnn_tensor *gw = cnn_push_tensor_uninit(L, CNN_FLOAT32, 2, w);
+    bool with_bias = lua_toboolean(L, 3);
+    cnn_dense_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_dense_plan_backward_weights(&plan, gy, x, with_bias));
+    cnn_tensor *gw = cnn_push_plan_output(L, &plan.out[0]);
     cnn_tensor *gb = NULL;
     if (with_bias)
-        gb = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, w);
+        gb = cnn_push_plan_output(L, &plan.out[1]);
     else
         lua_pushnil(L);
-    CNN_CHECK_STATUS(L, fname, cnn_dense_backward_weights(gy, x, gw, gb));
+    CNN_CHECK_STATUS(L, fname, cnn_dense_run_backward_weights(&plan, gy, x, gw, gb));
     return 2;
-}
-
-static cnn_eltwise check_eltwise_kind(lua_State *L, int arg)
-{
-    static const char *names[CNN_ELTWISE_COUNT + 1];
-    if (!names[0])
-        for (int k = 0; k < CNN_ELTWISE_COUNT; k++)
-            names[k] = cnn_eltwise_name((cnn_eltwise)k);
-    return (cnn_eltwise)luaL_checkoption(L, arg, NULL, names);
-}
-
-/* A result of the sizes of a, in the layout of the first blocked one of a
- * and b (b may be NULL). */
-static cnn_tensor *push_eltwise_result(lua_State *L, const cnn_tensor *a,
-                                       const cnn_tensor *b)
-{
-    if (!a->blocked && !(b && b->blocked))
-        return cnn_push_uninit_like(L, a);
-    dnnl_memory_desc_t layout;
-    CNN_CHECK_STATUS(L, "eltwise", cnn_eltwise_layout(a, b, &layout));
-    return cnn_push_tensor_in_layout(L, a->ndims, a->size, &layout);
-}
-
-/* eltwise(kind, x, alpha, beta) -> y */
-static int nn_eltwise(lua_State *L)
-{
-    cnn_eltwise kind = check_eltwise_kind(L, 1);
-    cnn_tensor *x = check_layout_input(L, 2);
-    float alpha = (float)luaL_optnumber(L, 3, 0), beta = (float)luaL_optnumber(L, 4, 0);
-    cnn_tensor *y = push_eltwise_result(L, x, NULL);
-    CNN_CHECK_STATUS(L, "eltwise", cnn_eltwise_forward(kind, alpha, beta, x, y));
-    return 1;
-}
-
-/* eltwise_backward(kind, gy, data, alpha, beta) -> gx */
-static int nn_eltwise_backward(lua_State *L)
-{
-    cnn_eltwise kind = check_eltwise_kind(L, 1);
-    cnn_tensor *gy = check_layout_input(L, 2), *data = check_layout_input(L, 3);
-    float alpha = (float)luaL_optnumber(L, 4, 0), beta = (float)luaL_optnumber(L, 5, 0);
-    if (!cnn_tensor_same_size(gy, data)) {
-        cnn_push_shape(L, gy);
-        cnn_push_shape(L, data);
-        return luaL_error(L, "eltwise_backward: gradient is %s, data is %s",
-                          lua_tostring(L, -2), lua_tostring(L, -1));
-    }
-    cnn_tensor *gx = push_eltwise_result(L, data, gy);
-    CNN_CHECK_STATUS(L, "eltwise_backward",
-                     cnn_eltwise_backward(kind, alpha, beta, gy, data, gx));
-    return 1;
-}
-
-/* eltwise_uses_dst(kind) -> whether the backward takes the forward output */
-static int nn_eltwise_uses_dst(lua_State *L)
-{
-    lua_pushboolean(L, cnn_eltwise_backward_uses_dst(check_eltwise_kind(L, 1)));
-    return 1;
 }
 
 /* softmax(x, log) -> y */
@@ -405,9 +329,10 @@ static int nn_softmax(lua_State *L)
     cnn_tensor *x = check_input(L, 1);
     bool log = lua_toboolean(L, 2);
     const char *fname = log ? "logsoftmax" : "softmax";
-    CNN_CHECK_STATUS(L, fname, cnn_softmax_check(x));
-    cnn_tensor *y = cnn_push_uninit_like(L, x);
-    CNN_CHECK_STATUS(L, fname, cnn_softmax_forward(x, log, y));
+    cnn_softmax_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_softmax_plan_forward(&plan, x, log));
+    cnn_tensor *y = cnn_push_plan_output(L, &plan.out);
+    CNN_CHECK_STATUS(L, fname, cnn_softmax_run_forward(&plan, x, y));
     return 1;
 }
 
@@ -417,15 +342,10 @@ static int nn_softmax_backward(lua_State *L)
     cnn_tensor *gy = check_input(L, 1), *y = check_input(L, 2);
     bool log = lua_toboolean(L, 3);
     const char *fname = log ? "logsoftmax_backward" : "softmax_backward";
-    CNN_CHECK_STATUS(L, fname, cnn_softmax_check(y));
-    if (!cnn_tensor_same_size(gy, y)) {
-        cnn_push_shape(L, gy);
-        cnn_push_shape(L, y);
-        return luaL_error(L, "%s: gradient is %s, output is %s", fname,
-                          lua_tostring(L, -2), lua_tostring(L, -1));
-    }
-    cnn_tensor *gx = cnn_push_uninit_like(L, y);
-    CNN_CHECK_STATUS(L, fname, cnn_softmax_backward(gy, y, log, gx));
+    cnn_softmax_plan plan;
+    CNN_CHECK_STATUS(L, fname, cnn_softmax_plan_backward(&plan, gy, y, log));
+    cnn_tensor *gx = cnn_push_plan_output(L, &plan.out);
+    CNN_CHECK_STATUS(L, fname, cnn_softmax_run_backward(&plan, gy, y, gx));
     return 1;
 }
 
@@ -440,25 +360,19 @@ static int nn_batchnorm(lua_State *L)
     bool training = lua_toboolean(L, 6);
     float momentum = (float)luaL_optnumber(L, 7, 0.1);
     float eps = (float)luaL_optnumber(L, 8, 1e-5);
-    int64_t c;
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_check(x, gamma, beta, rmean, rvar));
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_channels(x, &c));
-    if (!(eps > 0))
-        return luaL_error(L, "%s: epsilon must be positive, got %f", fname, (double)eps);
-    if (!(momentum >= 0 && momentum <= 1))
-        return luaL_error(L, "%s: momentum must be in [0, 1], got %f", fname,
-                          (double)momentum);
-    if (training && cnn_tensor_numel(x) > 0 && cnn_tensor_numel(x) / c < 2)
-        return luaL_error(L, "%s: training needs more than one value per channel", fname);
-    cnn_tensor *y = cnn_push_uninit_like(L, x);
+    cnn_batchnorm_plan plan;
+    CNN_CHECK_STATUS(L, fname,
+                     cnn_batchnorm_plan_forward(&plan, x, gamma, beta, rmean, rvar,
+                                                training, momentum, eps));
+    cnn_tensor *y = cnn_push_plan_output(L, &plan.out[0]);
     cnn_tensor *mean = NULL, *var = NULL;
     if (training) {
-        mean = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &c);
-        var = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &c);
+        mean = cnn_push_plan_output(L, &plan.out[1]);
+        var = cnn_push_plan_output(L, &plan.out[2]);
     }
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_forward(x, gamma, beta, rmean, rvar,
-                                                     training, momentum, eps, y,
-                                                     mean, var));
+    CNN_CHECK_STATUS(
+        L, fname,
+        cnn_batchnorm_run_forward(&plan, x, gamma, beta, rmean, rvar, y, mean, var));
     return training ? 3 : 1;
 }
 
@@ -471,22 +385,15 @@ static int nn_batchnorm_backward(lua_State *L)
     cnn_tensor *gamma = check_input(L, 3);
     cnn_tensor *mean = check_input(L, 4), *var = check_input(L, 5);
     float eps = (float)luaL_optnumber(L, 6, 1e-5);
-    int64_t c;
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_check(x, gamma, NULL, mean, var));
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_channels(x, &c));
-    if (!cnn_tensor_same_size(gy, x)) {
-        cnn_push_shape(L, gy);
-        cnn_push_shape(L, x);
-        return luaL_error(L, "%s: gradient is %s, input is %s", fname,
-                          lua_tostring(L, -2), lua_tostring(L, -1));
-    }
-    if (!(eps > 0))
-        return luaL_error(L, "%s: epsilon must be positive, got %f", fname, (double)eps);
-    cnn_tensor *gx = cnn_push_uninit_like(L, x);
-    cnn_tensor *ggamma = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &c);
-    cnn_tensor *gbeta = cnn_push_tensor_uninit(L, CNN_FLOAT32, 1, &c);
-    CNN_CHECK_STATUS(L, fname, cnn_batchnorm_backward(gy, x, gamma, mean, var, eps,
-                                                      gx, ggamma, gbeta));
+    cnn_batchnorm_plan plan;
+    CNN_CHECK_STATUS(L, fname,
+                     cnn_batchnorm_plan_backward(&plan, gy, x, gamma, mean, var, eps));
+    cnn_tensor *gx = cnn_push_plan_output(L, &plan.out[0]);
+    cnn_tensor *ggamma = cnn_push_plan_output(L, &plan.out[1]);
+    cnn_tensor *gbeta = cnn_push_plan_output(L, &plan.out[2]);
+    CNN_CHECK_STATUS(
+        L, fname,
+        cnn_batchnorm_run_backward(&plan, gy, x, gamma, mean, var, gx, ggamma, gbeta));
     return 3;
 }
 
@@ -509,9 +416,6 @@ static const luaL_Reg nn_funcs[] = {
     {"dense", nn_dense},
     {"dense_backward_data", nn_dense_backward_data},
     {"dense_backward_weights", nn_dense_backward_weights},
-    {"eltwise", nn_eltwise},
-    {"eltwise_backward", nn_eltwise_backward},
-    {"eltwise_uses_dst", nn_eltwise_uses_dst},
     {"softmax", nn_softmax},
     {"softmax_backward", nn_softmax_backward},
     {"batchnorm", nn_batchnorm},

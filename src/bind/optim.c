@@ -9,28 +9,28 @@ static cnn_tensor *check_param(lua_State *L, int arg)
     return cnn_check_tensor_type(L, arg, CNN_FLOAT32);
 }
 
-/* descent_step(p, g, lr) */
+/* descent_step(p, g, eta) */
 static int optim_descent_step(lua_State *L)
 {
     cnn_tensor *p = check_param(L, 1);
     cnn_tensor *g = cnn_check_tensor(L, 2);
-    double lr = luaL_checknumber(L, 3);
-    CNN_CHECK_STATUS(L, "descent_step", cnn_descent_step(p, g, lr));
+    double eta = luaL_checknumber(L, 3);
+    CNN_CHECK_STATUS(L, "descent_step", cnn_descent_step(p, g, eta));
     lua_settop(L, 1);
     return 1;
 }
 
-typedef cnn_status (*velocity_fn)(cnn_tensor *p, const cnn_tensor *g,
-                                  cnn_tensor *v, double lr, double rho);
+typedef cnn_status (*velocity_fn)(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
+                                  double eta, double rho);
 
-/* fname(p, g, v, lr, rho) */
+/* fname(p, g, v, eta, rho) */
 static int velocity_step(lua_State *L, const char *fname, velocity_fn step)
 {
     cnn_tensor *p = check_param(L, 1);
     cnn_tensor *g = cnn_check_tensor(L, 2);
     cnn_tensor *v = cnn_check_tensor(L, 3);
-    double lr = luaL_checknumber(L, 4), rho = luaL_checknumber(L, 5);
-    CNN_CHECK_STATUS(L, fname, step(p, g, v, lr, rho));
+    double eta = luaL_checknumber(L, 4), rho = luaL_checknumber(L, 5);
+    CNN_CHECK_STATUS(L, fname, step(p, g, v, eta, rho));
     lua_settop(L, 1);
     return 1;
 }
@@ -45,25 +45,24 @@ static int optim_nesterov_step(lua_State *L)
     return velocity_step(L, "nesterov_step", cnn_nesterov_step);
 }
 
-/* rmsprop_step(p, g, acc, lr, rho, eps) */
+/* rmsprop_step(p, g, acc, eta, rho, eps) */
 static int optim_rmsprop_step(lua_State *L)
 {
     cnn_tensor *p = check_param(L, 1);
     cnn_tensor *g = cnn_check_tensor(L, 2);
     cnn_tensor *acc = cnn_check_tensor(L, 3);
-    double lr = luaL_checknumber(L, 4), rho = luaL_checknumber(L, 5);
+    double eta = luaL_checknumber(L, 4), rho = luaL_checknumber(L, 5);
     double eps = luaL_checknumber(L, 6);
-    CNN_CHECK_STATUS(L, "rmsprop_step",
-                     cnn_rmsprop_step(p, g, acc, lr, rho, eps));
+    CNN_CHECK_STATUS(L, "rmsprop_step", cnn_rmsprop_step(p, g, acc, eta, rho, eps));
     lua_settop(L, 1);
     return 1;
 }
 
-/* Reads lr, b1, b2, eps, t from stack index 'first' on. */
+/* Reads eta, b1, b2, eps, t from stack index 'first' on. */
 static cnn_adam_config check_adam_config(lua_State *L, int first)
 {
     cnn_adam_config c;
-    c.lr = luaL_checknumber(L, first);
+    c.eta = luaL_checknumber(L, first);
     c.beta1 = luaL_checknumber(L, first + 1);
     c.beta2 = luaL_checknumber(L, first + 2);
     c.eps = luaL_checknumber(L, first + 3);
@@ -86,13 +85,10 @@ static int adam_like_step(lua_State *L, const char *fname, bool with_decay)
     return 1;
 }
 
-/* adam_step(p, g, m, v, lr, b1, b2, eps, t) */
-static int optim_adam_step(lua_State *L)
-{
-    return adam_like_step(L, "adam_step", false);
-}
+/* adam_step(p, g, m, v, eta, b1, b2, eps, t) */
+static int optim_adam_step(lua_State *L) { return adam_like_step(L, "adam_step", false); }
 
-/* adamw_step(p, g, m, v, lr, b1, b2, eps, t, decay) */
+/* adamw_step(p, g, m, v, eta, b1, b2, eps, t, decay) */
 static int optim_adamw_step(lua_State *L)
 {
     return adam_like_step(L, "adamw_step", true);
@@ -108,7 +104,4 @@ static const luaL_Reg optim_funcs[] = {
     {NULL, NULL},
 };
 
-void cnn_open_optim(lua_State *L)
-{
-    cnn_register(L, optim_funcs);
-}
+void cnn_open_optim(lua_State *L) { cnn_register(L, optim_funcs); }

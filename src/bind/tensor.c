@@ -26,8 +26,8 @@ static const char *prefix(lua_State *L, const char *fname)
 
 /* Checks a 1-based index along dimension 'dim' (0-based) and returns it
  * 0-based. */
-static int64_t check_index(lua_State *L, const cnn_tensor *t, int dim,
-                           lua_Integer i, const char *fname)
+static int64_t check_index(lua_State *L, const cnn_tensor *t, int dim, lua_Integer i,
+                           const char *fname)
 {
     if (i < 1 || i > t->size[dim]) {
         char what[256];
@@ -44,8 +44,8 @@ static int check_dim(lua_State *L, const cnn_tensor *t, int arg, const char *fna
     lua_Integer d = luaL_checkinteger(L, arg);
     if (d < 1 || d > t->ndims) {
         char what[256];
-        luaL_error(L, "%s: dimension %I out of range 1:%d for %s", fname, d,
-                   t->ndims, describe(t, what, sizeof what));
+        luaL_error(L, "%s: dimension %I out of range 1:%d for %s", fname, d, t->ndims,
+                   describe(t, what, sizeof what));
     }
     return (int)d - 1;
 }
@@ -122,7 +122,8 @@ static double element_value(lua_State *L, int idx, cnn_dtype dtype, const char *
     if (dtype != CNN_INT32)
         return v;
     lua_Integer i = lua_tointeger(L, idx);
-    bool fits = lua_isinteger(L, idx) ? i >= INT32_MIN && i <= INT32_MAX : cnn_int32_holds(v);
+    bool fits =
+        lua_isinteger(L, idx) ? i >= INT32_MIN && i <= INT32_MAX : cnn_int32_holds(v);
     if (!fits)
         luaL_error(L, "%s%s does not fit in an Int32 tensor (" INT32_RANGE ")",
                    prefix(L, fname), luaL_tolstring(L, idx, NULL));
@@ -142,9 +143,11 @@ static void check_int32_source(lua_State *L, cnn_dtype to, const cnn_tensor *src
         return;
     char what[256];
     double v = cnn_tensor_get(src, cnn_tensor_linear_offset(src, k));
-    luaL_error(L, "%s: element %I of the Float32 %s is %f, which does not fit in an "
-                  "Int32 tensor (" INT32_RANGE ")",
-               fname, (lua_Integer)k + 1, describe(src, what, sizeof what), (lua_Number)v);
+    luaL_error(L,
+               "%s: element %I of the Float32 %s is %f, which does not fit in an "
+               "Int32 tensor (" INT32_RANGE ")",
+               fname, (lua_Integer)k + 1, describe(src, what, sizeof what),
+               (lua_Number)v);
 }
 
 /* Element type from an optional trailing string argument. */
@@ -439,14 +442,14 @@ static int tensor_select(lua_State *L)
 
 /* A view of first..last (1-based, inclusive) of dimension 'dim'; last =
  * first - 1 gives an empty view, as Julia's a[3:2]. */
-static int push_range_view(lua_State *L, int dim, lua_Integer first,
-                           lua_Integer last, const char *fname)
+static int push_range_view(lua_State *L, int dim, lua_Integer first, lua_Integer last,
+                           const char *fname)
 {
     cnn_tensor *t = cnn_check_tensor(L, 1);
     if (first < 1 || last > t->size[dim] || last < first - 1) {
         char what[256];
-        luaL_error(L, "%s: range %I:%I out of bounds 1:%I for dimension %d of %s",
-                   fname, first, last, (lua_Integer)t->size[dim], dim + 1,
+        luaL_error(L, "%s: range %I:%I out of bounds 1:%I for dimension %d of %s", fname,
+                   first, last, (lua_Integer)t->size[dim], dim + 1,
                    describe(t, what, sizeof what));
     }
     cnn_tensor_narrow(cnn_push_view(L, 1), dim, first - 1, last - first + 1);
@@ -557,7 +560,8 @@ static int tensor_copy(lua_State *L)
 static int tensor_get(lua_State *L)
 {
     cnn_tensor *t = cnn_check_tensor(L, 1);
-    push_element(L, t, element_offset(L, t, 2, lua_gettop(L) - 1, index_from_stack, "get"));
+    push_element(L, t,
+                 element_offset(L, t, 2, lua_gettop(L) - 1, index_from_stack, "get"));
     return 1;
 }
 
@@ -611,17 +615,14 @@ static int tensor_index(lua_State *L)
         lua_pushvalue(L, 2);
         lua_rawget(L, lua_upvalueindex(1));
         return 1;
-    case LUA_TNUMBER:
-        push_last_dim_select(L, to_index(L, 2, NULL));
-        return 1;
+    case LUA_TNUMBER: push_last_dim_select(L, to_index(L, 2, NULL)); return 1;
     case LUA_TTABLE: {
         cnn_tensor *t = cnn_check_tensor(L, 1);
         int n = cnn_rawlen(L, 2);
         push_element(L, t, element_offset(L, t, 2, n, index_from_table, NULL));
         return 1;
     }
-    default:
-        return luaL_error(L, "cannot index a tensor with a %s", luaL_typename(L, 2));
+    default: return luaL_error(L, "cannot index a tensor with a %s", luaL_typename(L, 2));
     }
 }
 
@@ -659,8 +660,9 @@ static int tensor_newindex(lua_State *L)
         return 0;
     }
     default:
-        return luaL_error(L, "cannot set field %s of a tensor (methods go in "
-                             "cnn.core.Tensor.methods)",
+        return luaL_error(L,
+                          "cannot set field %s of a tensor (methods go in "
+                          "cnn.core.Tensor.methods)",
                           lua_type(L, 2) == LUA_TSTRING
                               ? lua_pushfstring(L, "'%s'", lua_tostring(L, 2))
                               : luaL_typename(L, 2));
@@ -676,15 +678,9 @@ static int tensor_len(lua_State *L)
 /* ============================ registration ============================== */
 
 static const luaL_Reg constructors[] = {
-    {"zeros", tensor_zeros},
-    {"ones", tensor_ones},
-    {"fill", tensor_fill},
-    {"rand", tensor_rand},
-    {"randn", tensor_randn},
-    {"seed", tensor_seed},
-    {"tensor", tensor_from_table},
-    {"range", tensor_range},
-    {NULL, NULL},
+    {"zeros", tensor_zeros},       {"ones", tensor_ones},   {"fill", tensor_fill},
+    {"rand", tensor_rand},         {"randn", tensor_randn}, {"seed", tensor_seed},
+    {"tensor", tensor_from_table}, {"range", tensor_range}, {NULL, NULL},
 };
 
 /* Registered both as module functions (core.size(t)) and as methods

@@ -4,8 +4,8 @@
 #include <limits.h>
 #include <string.h>
 
-#include "dnnl_context.h"
-#include "nn_exec.h"
+#include "context.h"
+#include "exec.h"
 
 /* Tensor bytes live outside Lua's heap, where the collector cannot see
  * them: a loop dropping 1 MiB tensors grows Lua's heap by a few hundred
@@ -69,7 +69,7 @@ static const char *making_tensor(lua_State *L)
     return lua_pushfstring(L, "%s: tensor", cnn_function_name(L));
 }
 
-static size_t live_bytes;          /* allocated and not yet freed */
+static size_t live_bytes; /* allocated and not yet freed */
 static size_t allocated_since_collect;
 static size_t live_after_collect;
 
@@ -94,8 +94,8 @@ static void collect_full(lua_State *L)
 
 static void collect_if_due(lua_State *L, size_t bytes)
 {
-    size_t threshold = live_after_collect > MIN_COLLECT_BYTES ? live_after_collect
-                                                              : MIN_COLLECT_BYTES;
+    size_t threshold =
+        live_after_collect > MIN_COLLECT_BYTES ? live_after_collect : MIN_COLLECT_BYTES;
     if (allocated_since_collect + bytes > threshold)
         collect_full(L);
 }
@@ -175,9 +175,9 @@ cnn_tensor *cnn_check_tensor_type(lua_State *L, int arg, cnn_dtype dtype)
 {
     cnn_tensor *t = cnn_check_tensor(L, arg);
     if (t->dtype != dtype) {
-        const char *msg = lua_pushfstring(L, "%s tensor expected, got %s",
-                                          cnn_dtype_name(dtype),
-                                          cnn_dtype_name(t->dtype));
+        const char *msg =
+            lua_pushfstring(L, "%s tensor expected, got %s", cnn_dtype_name(dtype),
+                            cnn_dtype_name(t->dtype));
         luaL_argerror(L, arg, msg);
     }
     return t;
@@ -225,7 +225,8 @@ cnn_tensor *cnn_push_tensor_in_layout(lua_State *L, int ndims, const int64_t *si
     CNN_CHECK_STATUS(L, making_tensor(L),
                      cnn_tensor_init(&shape, CNN_FLOAT32, ndims, size));
     size_t bytes = dnnl_memory_desc_get_size(md);
-    if (md->ndims != ndims || md->data_type != dnnl_f32 || bytes < cnn_tensor_bytes(&shape))
+    if (md->ndims != ndims || md->data_type != dnnl_f32 ||
+        bytes < cnn_tensor_bytes(&shape))
         luaL_error(L, "%s: a layout that does not fit the sizes", cnn_function_name(L));
     cnn_tensor *t = push_tensor_header(L);
     *t = shape;
@@ -235,6 +236,13 @@ cnn_tensor *cnn_push_tensor_in_layout(lua_State *L, int ndims, const int64_t *si
     t->storage = push_storage(L, bytes, bytes > cnn_tensor_bytes(&shape));
     lua_setiuservalue(L, -2, 1);
     return t;
+}
+
+cnn_tensor *cnn_push_plan_output(lua_State *L, const cnn_plan_output *out)
+{
+    if (out->blocked)
+        return cnn_push_tensor_in_layout(L, out->ndims, out->size, &out->layout);
+    return cnn_push_tensor_uninit(L, CNN_FLOAT32, out->ndims, out->size);
 }
 
 cnn_tensor *cnn_push_tensor_like(lua_State *L, const cnn_tensor *like)
@@ -303,10 +311,7 @@ int cnn_raise_status(lua_State *L, const char *fname, cnn_status status)
     return luaL_error(L, "%s: %s", fname, cnn_error_message());
 }
 
-void cnn_register(lua_State *L, const luaL_Reg *funcs)
-{
-    luaL_setfuncs(L, funcs, 0);
-}
+void cnn_register(lua_State *L, const luaL_Reg *funcs) { luaL_setfuncs(L, funcs, 0); }
 
 /* t:free(): releases the bytes now; every view of the storage then raises
  * "attempt to use a freed tensor". Safe to call twice. */
@@ -368,4 +373,22 @@ void cnn_open_tensor_object(lua_State *L)
      * metamethods (the autodiff-aware operators live in Lua). */
     luaL_getmetatable(L, CNN_TENSOR_MT);
     lua_setfield(L, -2, "Tensor");
+}
+
+/* The Float32 tensor at 'arg' for a kernel that takes oneDNN's blocked
+ * layouts (convolution, pooling, eltwise), replaced on the stack by a
+ * contiguous copy if it is a view with gaps. */
+cnn_tensor *cnn_check_layout_input(lua_State *L, int arg)
+{
+    cnn_tensor *t = cnn_check_tensor_any(L, arg);
+    if (t->dtype != CNN_FLOAT32)
+        luaL_argerror(L, arg,
+                      lua_pushfstring(L, "Float32 tensor expected, got %s",
+                                      cnn_dtype_name(t->dtype)));
+    if (t->blocked || cnn_tensor_is_contiguous(t))
+        return t;
+    cnn_tensor *c = cnn_push_uninit_like(L, t);
+    CNN_CHECK_STATUS(L, cnn_function_name(L), cnn_tensor_copy(c, t));
+    lua_replace(L, arg);
+    return c;
 }

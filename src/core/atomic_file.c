@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TEMP_INFIX ".tmp."
+#define TEMP_INFIX  ".tmp."
 #define TEMP_RANDOM 6 /* characters, as mkstemp's XXXXXX */
 
 static const char temp_alphabet[] =
@@ -148,8 +148,8 @@ static bool lock_new_temp(int fd, const char *name)
     if (r != 0)
         return true;
     struct stat mine, named;
-    return fstat(fd, &mine) == 0 && stat(name, &named) == 0 && mine.st_ino == named.st_ino &&
-           mine.st_dev == named.st_dev;
+    return fstat(fd, &mine) == 0 && stat(name, &named) == 0 &&
+           mine.st_ino == named.st_ino && mine.st_dev == named.st_dev;
 }
 
 static cnn_status cannot_create(const cnn_atomic_file *f, int err)
@@ -186,7 +186,8 @@ static cnn_status create_locked_temp(cnn_atomic_file *f)
         close(fd);
     }
     free(name);
-    return cnn_fail(CNN_ERR_IO, "%s: cannot create a temporary file: every name tried exists",
+    return cnn_fail(CNN_ERR_IO,
+                    "%s: cannot create a temporary file: every name tried exists",
                     f->path);
 }
 
@@ -249,7 +250,8 @@ cnn_status cnn_atomic_commit(cnn_atomic_file *f)
         s = cnn_fail(CNN_ERR_IO, "%s: cannot sync the file to disk: %s", f->path,
                      strerror(errno));
     else if (rename(f->temp, f->target) != 0)
-        s = cnn_fail(CNN_ERR_IO, "%s: cannot replace the file: %s", f->path, strerror(errno));
+        s = cnn_fail(CNN_ERR_IO, "%s: cannot replace the file: %s", f->path,
+                     strerror(errno));
     if (s == CNN_OK) {
         free(f->temp);
         f->temp = NULL;

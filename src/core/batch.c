@@ -4,17 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Offset (in elements) of the element with column-major linear index i. */
-static int64_t linear_offset(const cnn_tensor *t, int64_t i)
-{
-    int64_t off = 0;
-    for (int d = 0; d < t->ndims; d++) {
-        off += (i % t->size[d]) * t->stride[d];
-        i /= t->size[d];
-    }
-    return off;
-}
-
 /* ===== label sets ===== */
 
 static bool is_run(const int32_t *set, int64_t k)
@@ -97,13 +86,14 @@ static cnn_status check_onehot_shapes(const cnn_tensor *labels, int64_t k,
     for (int d = 0; ok && d < labels->ndims; d++)
         ok = out->size[d + 1] == labels->size[d];
     if (!ok)
-        return cnn_fail(CNN_ERR_SHAPE, "output must be a contiguous %lld×(labels' sizes) tensor",
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "output must be a contiguous %lld×(labels' sizes) tensor",
                         (long long)k);
     return CNN_OK;
 }
 
-cnn_status cnn_onehotbatch(const cnn_tensor *labels, const int32_t *labelset,
-                           int64_t k, cnn_tensor *out)
+cnn_status cnn_onehotbatch(const cnn_tensor *labels, const int32_t *labelset, int64_t k,
+                           cnn_tensor *out)
 {
     cnn_status s = check_onehot_shapes(labels, k, out);
     if (s != CNN_OK)
@@ -120,7 +110,7 @@ cnn_status cnn_onehotbatch(const cnn_tensor *labels, const int32_t *labelset,
     int64_t n = cnn_tensor_numel(labels), first_bad = n;
 #pragma omp parallel for if (n > 32768) schedule(static) reduction(min : first_bad)
     for (int64_t j = 0; j < n; j++) {
-        int64_t row = find_row(slots, k, in[linear_offset(labels, j)]);
+        int64_t row = find_row(slots, k, in[cnn_tensor_linear_offset(labels, j)]);
         if (row < 0)
             first_bad = j < first_bad ? j : first_bad;
         else
@@ -128,7 +118,8 @@ cnn_status cnn_onehotbatch(const cnn_tensor *labels, const int32_t *labelset,
     }
     free(slots);
     if (first_bad < n)
-        return unknown_label(in[linear_offset(labels, first_bad)], labelset, k);
+        return unknown_label(in[cnn_tensor_linear_offset(labels, first_bad)], labelset,
+                             k);
     return CNN_OK;
 }
 
@@ -137,21 +128,23 @@ cnn_status cnn_onehotbatch(const cnn_tensor *labels, const int32_t *labelset,
 cnn_status cnn_onecold(const cnn_tensor *y, const int32_t *labelset, cnn_tensor *out)
 {
     if (y->dtype != CNN_FLOAT32 || y->ndims < 1)
-        return cnn_fail(CNN_ERR_ARG, "y must be a Float32 tensor with at least 1 dimension");
+        return cnn_fail(CNN_ERR_ARG,
+                        "y must be a Float32 tensor with at least 1 dimension");
     int64_t k = y->size[0];
     if (k == 0)
         return cnn_fail(CNN_ERR_SHAPE, "y has no classes (size 0 in dimension 1)");
     int64_t columns = cnn_tensor_numel(y) / k;
     if (out->dtype != CNN_INT32 || !cnn_tensor_is_contiguous(out) ||
         cnn_tensor_numel(out) != columns)
-        return cnn_fail(CNN_ERR_SHAPE, "output must be a contiguous Int32 tensor of %lld elements",
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "output must be a contiguous Int32 tensor of %lld elements",
                         (long long)columns);
     const float *src = cnn_tensor_f32(y);
     int32_t *dst = cnn_tensor_i32(out);
     int64_t s0 = y->stride[0];
 #pragma omp parallel for if (columns * k > 32768) schedule(static)
     for (int64_t c = 0; c < columns; c++) {
-        const float *col = src + linear_offset(y, c * k);
+        const float *col = src + cnn_tensor_linear_offset(y, c * k);
         int64_t best = 0;
         for (int64_t r = 1; r < k; r++)
             if (col[r * s0] > col[best * s0])
@@ -171,7 +164,8 @@ static cnn_status check_gather(const cnn_tensor *src, const cnn_tensor *indices,
     if (indices->dtype != CNN_INT32 || indices->ndims != 1)
         return cnn_fail(CNN_ERR_ARG, "indices must be a 1-D Int32 tensor");
     if (first < 0 || count < 0 || first > indices->size[0] - count)
-        return cnn_fail(CNN_ERR_ARG, "positions %lld to %lld are outside the %lld indices",
+        return cnn_fail(CNN_ERR_ARG,
+                        "positions %lld to %lld are outside the %lld indices",
                         (long long)first + 1, (long long)(first + count),
                         (long long)indices->size[0]);
     if (out->storage == src->storage)
@@ -183,10 +177,11 @@ static cnn_status check_gather(const cnn_tensor *src, const cnn_tensor *indices,
         ok = out->size[d] == src->size[d];
     if (!ok) {
         char a[128], b[128];
-        return cnn_fail(CNN_ERR_SHAPE,
-                        "output %s does not fit %lld slices of %s (same type, contiguous)",
-                        cnn_shape_string(out, a, sizeof a), (long long)count,
-                        cnn_shape_string(src, b, sizeof b));
+        return cnn_fail(
+            CNN_ERR_SHAPE,
+            "output %s does not fit %lld slices of %s (same type, contiguous)",
+            cnn_shape_string(out, a, sizeof a), (long long)count,
+            cnn_shape_string(src, b, sizeof b));
     }
     return CNN_OK;
 }
@@ -197,8 +192,8 @@ static cnn_status check_indices(const int32_t *idx, int64_t stride, int64_t coun
     for (int64_t j = 0; j < count; j++) {
         int64_t v = idx[j * stride];
         if (v < base || v - base >= limit)
-            return cnn_fail(CNN_ERR_ARG, "index %lld out of range %d..%lld",
-                            (long long)v, base, (long long)limit - 1 + base);
+            return cnn_fail(CNN_ERR_ARG, "index %lld out of range %d..%lld", (long long)v,
+                            base, (long long)limit - 1 + base);
     }
     return CNN_OK;
 }
@@ -212,8 +207,8 @@ static cnn_tensor slice_of(const cnn_tensor *t, int64_t i)
     return s;
 }
 
-cnn_status cnn_gather(const cnn_tensor *src, const cnn_tensor *indices,
-                      int64_t first, int64_t count, int base, cnn_tensor *out)
+cnn_status cnn_gather(const cnn_tensor *src, const cnn_tensor *indices, int64_t first,
+                      int64_t count, int base, cnn_tensor *out)
 {
     cnn_status s = check_gather(src, indices, first, count, out);
     if (s != CNN_OK)

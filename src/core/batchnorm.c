@@ -2,8 +2,10 @@
 
 #include <string.h>
 
-#include "dnnl_context.h"
-#include "nn_exec.h"
+#include "context.h"
+#include "exec.h"
+#include "operand.h"
+#include "primitive_desc.h"
 
 cnn_status cnn_batchnorm_channels(const cnn_tensor *x, int64_t *channels)
 {
@@ -12,15 +14,16 @@ cnn_status cnn_batchnorm_channels(const cnn_tensor *x, int64_t *channels)
     if (s != CNN_OK)
         return s;
     if (x->ndims < 2 || x->ndims > 5)
-        return cnn_fail(CNN_ERR_SHAPE,
-                        "input must have 2 to 5 dimensions (features×N or W×H×C×N), got %s",
-                        cnn_shape_string(x, xs, sizeof xs));
+        return cnn_fail(
+            CNN_ERR_SHAPE,
+            "input must have 2 to 5 dimensions (features×N or W×H×C×N), got %s",
+            cnn_shape_string(x, xs, sizeof xs));
     *channels = x->size[x->ndims == 2 ? 0 : x->ndims - 2];
     return CNN_OK;
 }
 
-static cnn_status check_vector(const cnn_tensor *v, const char *what,
-                               const cnn_tensor *x, int64_t channels)
+static cnn_status check_vector(const cnn_tensor *v, const char *what, const cnn_tensor *x,
+                               int64_t channels)
 {
     char vs[128], xs[128];
     cnn_status s;
@@ -56,17 +59,17 @@ typedef struct batchnorm_key {
     double eps;
 } batchnorm_key;
 
-static cnn_status forward_pd(const dnnl_memory_desc_t *md, bool training,
-                             float eps, dnnl_primitive_desc_t *pd)
+static cnn_status forward_pd(const dnnl_memory_desc_t *md, bool training, float eps,
+                             dnnl_primitive_desc_t *pd)
 {
     unsigned flags = dnnl_use_scale | dnnl_use_shift;
     if (!training)
         flags |= dnnl_use_global_stats;
     dnnl_batch_normalization_desc_t d;
-    CNN_DNNL_TRY("batchnorm", dnnl_batch_normalization_forward_desc_init(
-                                  &d, training ? dnnl_forward_training
-                                               : dnnl_forward_inference,
-                                  md, eps, flags));
+    CNN_DNNL_TRY("batchnorm",
+                 dnnl_batch_normalization_forward_desc_init(
+                     &d, training ? dnnl_forward_training : dnnl_forward_inference, md,
+                     eps, flags));
     return cnn_pd_create(&d, 0, NULL, "batchnorm", pd);
 }
 
@@ -102,9 +105,8 @@ static cnn_status get_primitive(int op, const dnnl_memory_desc_t *md, float eps,
 
 /* Flux's update; the batch variance oneDNN gives is biased (divided by the
  * count m), the running one takes m / (m - 1) of it. */
-static void update_running(cnn_tensor *rmean, cnn_tensor *rvar,
-                           const cnn_tensor *mean, const cnn_tensor *var,
-                           float momentum, int64_t count)
+static void update_running(cnn_tensor *rmean, cnn_tensor *rvar, const cnn_tensor *mean,
+                           const cnn_tensor *var, float momentum, int64_t count)
 {
     float *rm = cnn_tensor_f32(rmean), *rv = cnn_tensor_f32(rvar);
     const float *m = cnn_tensor_f32(mean), *v = cnn_tensor_f32(var);
@@ -120,12 +122,140 @@ static void vector_md(int64_t channels, dnnl_memory_desc_t *md)
     cnn_md_plain(md, 1, &channels);
 }
 
+/* The plan of either direction: layouts and results of x's sizes and of
+ * the channel count. */
+static void plan_begin(cnn_batchnorm_plan *plan, const cnn_tensor *x, int64_t channels,
+                       float eps)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->channels = channels;
+    plan->eps = eps;
+    cnn_plan_output_like(&plan->out[0], x);
+    for (int i = 1; i < 3; i++) {
+        plan->out[i].ndims = 1;
+        plan->out[i].size[0] = channels;
+    }
+    cnn_md_of_tensor(&plan->md, x);
+    vector_md(channels, &plan->vmd);
+}
+
+cnn_status cnn_batchnorm_plan_forward(cnn_batchnorm_plan *plan, const cnn_tensor *x,
+                                      const cnn_tensor *gamma, const cnn_tensor *beta,
+                                      const cnn_tensor *running_mean,
+                                      const cnn_tensor *running_var, bool training,
+                                      float momentum, float eps)
+{
+    int64_t c;
+    cnn_status s;
+    if ((s = cnn_batchnorm_check(x, gamma, beta, running_mean, running_var)) != CNN_OK ||
+        (s = cnn_batchnorm_channels(x, &c)) != CNN_OK)
+        return s;
+    if (!(eps > 0))
+        return cnn_fail(CNN_ERR_ARG, "epsilon must be positive, got %g", (double)eps);
+    if (!(momentum >= 0 && momentum <= 1))
+        return cnn_fail(CNN_ERR_ARG, "momentum must be in [0, 1], got %g",
+                        (double)momentum);
+    plan_begin(plan, x, c, eps);
+    plan->training = training;
+    plan->momentum = momentum;
+    plan->count = cnn_tensor_numel(x) / (c ? c : 1);
+    if (!cnn_tensor_numel(x))
+        return CNN_OK;
+    if (training && plan->count < 2)
+        return cnn_fail(CNN_ERR_SHAPE, "training needs more than one value per channel");
+    return get_primitive(training ? 'T' : 'I', &plan->md, eps, "batchnorm",
+                         &plan->primitive);
+}
+
+cnn_status cnn_batchnorm_run_forward(const cnn_batchnorm_plan *plan, const cnn_tensor *x,
+                                     const cnn_tensor *gamma, const cnn_tensor *beta,
+                                     cnn_tensor *running_mean, cnn_tensor *running_var,
+                                     cnn_tensor *y, cnn_tensor *saved_mean,
+                                     cnn_tensor *saved_var)
+{
+    if (!plan->primitive)
+        return CNN_OK;
+    const dnnl_memory_desc_t *md = &plan->md, *vmd = &plan->vmd;
+    cnn_exec e;
+    cnn_exec_begin(&e, plan->primitive, "batchnorm");
+    cnn_exec_input(&e, DNNL_ARG_SRC, x, md);
+    cnn_exec_input(&e, DNNL_ARG_SCALE, gamma, vmd);
+    cnn_exec_input(&e, DNNL_ARG_SHIFT, beta, vmd);
+    if (plan->training) {
+        cnn_exec_output(&e, DNNL_ARG_MEAN, saved_mean, vmd);
+        cnn_exec_output(&e, DNNL_ARG_VARIANCE, saved_var, vmd);
+    } else {
+        cnn_exec_input(&e, DNNL_ARG_MEAN, running_mean, vmd);
+        cnn_exec_input(&e, DNNL_ARG_VARIANCE, running_var, vmd);
+    }
+    cnn_exec_output(&e, DNNL_ARG_DST, y, md);
+    cnn_status s = cnn_exec_finish(&e);
+    if (s == CNN_OK && plan->training)
+        update_running(running_mean, running_var, saved_mean, saved_var, plan->momentum,
+                       plan->count);
+    return s;
+}
+
+cnn_status cnn_batchnorm_plan_backward(cnn_batchnorm_plan *plan, const cnn_tensor *gy,
+                                       const cnn_tensor *x, const cnn_tensor *gamma,
+                                       const cnn_tensor *saved_mean,
+                                       const cnn_tensor *saved_var, float eps)
+{
+    int64_t c;
+    cnn_status s;
+    if ((s = cnn_batchnorm_check(x, gamma, NULL, saved_mean, saved_var)) != CNN_OK ||
+        (s = cnn_batchnorm_channels(x, &c)) != CNN_OK ||
+        (s = cnn_check_operand(gy, "gradient", 0, NULL)) != CNN_OK)
+        return s;
+    if (!gamma || !saved_mean || !saved_var)
+        return cnn_fail(CNN_ERR_ARG, "every operand is needed");
+    if (!cnn_tensor_same_size(gy, x)) {
+        char gs[128], xs[128];
+        return cnn_fail(CNN_ERR_SHAPE, "gradient is %s, input is %s",
+                        cnn_shape_string(gy, gs, sizeof gs),
+                        cnn_shape_string(x, xs, sizeof xs));
+    }
+    if (!(eps > 0))
+        return cnn_fail(CNN_ERR_ARG, "epsilon must be positive, got %g", (double)eps);
+    plan_begin(plan, x, c, eps);
+    if (!cnn_tensor_numel(x))
+        return CNN_OK;
+    return get_primitive('B', &plan->md, eps, "batchnorm_backward", &plan->primitive);
+}
+
+cnn_status cnn_batchnorm_run_backward(const cnn_batchnorm_plan *plan,
+                                      const cnn_tensor *gy, const cnn_tensor *x,
+                                      const cnn_tensor *gamma,
+                                      const cnn_tensor *saved_mean,
+                                      const cnn_tensor *saved_var, cnn_tensor *gx,
+                                      cnn_tensor *ggamma, cnn_tensor *gbeta)
+{
+    if (!plan->primitive) {
+        cnn_zero_outputs(gx, ggamma, gbeta);
+        return CNN_OK;
+    }
+    const dnnl_memory_desc_t *md = &plan->md, *vmd = &plan->vmd;
+    cnn_exec e;
+    cnn_exec_begin(&e, plan->primitive, "batchnorm_backward");
+    cnn_exec_input(&e, DNNL_ARG_SRC, x, md);
+    cnn_exec_input(&e, DNNL_ARG_MEAN, saved_mean, vmd);
+    cnn_exec_input(&e, DNNL_ARG_VARIANCE, saved_var, vmd);
+    cnn_exec_input(&e, DNNL_ARG_DIFF_DST, gy, md);
+    cnn_exec_input(&e, DNNL_ARG_SCALE, gamma, vmd);
+    /* oneDNN insists on a shift argument here although no gradient depends
+     * on beta; any vector of the right size will do */
+    cnn_exec_input(&e, DNNL_ARG_SHIFT, gamma, vmd);
+    cnn_exec_output(&e, DNNL_ARG_DIFF_SRC, gx, md);
+    cnn_exec_output(&e, DNNL_ARG_DIFF_SCALE, ggamma, vmd);
+    cnn_exec_output(&e, DNNL_ARG_DIFF_SHIFT, gbeta, vmd);
+    return cnn_exec_finish(&e);
+}
+
 cnn_status cnn_batchnorm_forward(const cnn_tensor *x, const cnn_tensor *gamma,
-                                 const cnn_tensor *beta,
-                                 cnn_tensor *running_mean,
-                                 cnn_tensor *running_var, bool training,
-                                 float momentum, float eps, cnn_tensor *y,
-                                 cnn_tensor *saved_mean, cnn_tensor *saved_var)
+                                 const cnn_tensor *beta, cnn_tensor *running_mean,
+                                 cnn_tensor *running_var, bool training, float momentum,
+                                 float eps, cnn_tensor *y, cnn_tensor *saved_mean,
+                                 cnn_tensor *saved_var)
 {
     int64_t c;
     cnn_status s;
@@ -140,49 +270,18 @@ cnn_status cnn_batchnorm_forward(const cnn_tensor *x, const cnn_tensor *gamma,
     if (training && ((s = check_vector(saved_mean, "mean", x, c)) != CNN_OK ||
                      (s = check_vector(saved_var, "variance", x, c)) != CNN_OK))
         return s;
-    if (!(eps > 0))
-        return cnn_fail(CNN_ERR_ARG, "epsilon must be positive, got %g", (double)eps);
-    if (!(momentum >= 0 && momentum <= 1))
-        return cnn_fail(CNN_ERR_ARG, "momentum must be in [0, 1], got %g", (double)momentum);
-    int64_t count = cnn_tensor_numel(x) / (c ? c : 1);
-    if (!cnn_tensor_numel(x))
-        return CNN_OK;
-    if (training && count < 2)
-        return cnn_fail(CNN_ERR_SHAPE, "training needs more than one value per channel");
-    const char *name = "batchnorm";
-    dnnl_memory_desc_t md, vmd;
-    cnn_md_of_tensor(&md, x);
-    vector_md(c, &vmd);
-    cnn_primitive *prim;
-    if ((s = get_primitive(training ? 'T' : 'I', &md, eps, name, &prim)) != CNN_OK)
+    cnn_batchnorm_plan plan;
+    if ((s = cnn_batchnorm_plan_forward(&plan, x, gamma, beta, running_mean, running_var,
+                                        training, momentum, eps)) != CNN_OK)
         return s;
-    cnn_exec e;
-    cnn_exec_begin(&e, prim, name);
-    cnn_exec_input(&e, DNNL_ARG_SRC, x, &md);
-    cnn_exec_input(&e, DNNL_ARG_SCALE, gamma, &vmd);
-    cnn_exec_input(&e, DNNL_ARG_SHIFT, beta, &vmd);
-    if (training) {
-        cnn_exec_output(&e, DNNL_ARG_MEAN, saved_mean, &vmd);
-        cnn_exec_output(&e, DNNL_ARG_VARIANCE, saved_var, &vmd);
-    } else {
-        cnn_exec_input(&e, DNNL_ARG_MEAN, running_mean, &vmd);
-        cnn_exec_input(&e, DNNL_ARG_VARIANCE, running_var, &vmd);
-    }
-    cnn_exec_output(&e, DNNL_ARG_DST, y, &md);
-    if ((s = cnn_exec_finish(&e)) != CNN_OK)
-        return s;
-    if (training)
-        update_running(running_mean, running_var, saved_mean, saved_var,
-                       momentum, count);
-    return CNN_OK;
+    return cnn_batchnorm_run_forward(&plan, x, gamma, beta, running_mean, running_var, y,
+                                     saved_mean, saved_var);
 }
 
 cnn_status cnn_batchnorm_backward(const cnn_tensor *gy, const cnn_tensor *x,
-                                  const cnn_tensor *gamma,
-                                  const cnn_tensor *saved_mean,
-                                  const cnn_tensor *saved_var, float eps,
-                                  cnn_tensor *gx, cnn_tensor *ggamma,
-                                  cnn_tensor *gbeta)
+                                  const cnn_tensor *gamma, const cnn_tensor *saved_mean,
+                                  const cnn_tensor *saved_var, float eps, cnn_tensor *gx,
+                                  cnn_tensor *ggamma, cnn_tensor *gbeta)
 {
     int64_t c;
     cnn_status s;
@@ -195,37 +294,16 @@ cnn_status cnn_batchnorm_backward(const cnn_tensor *gy, const cnn_tensor *x,
         return s;
     if (!gamma || !saved_mean || !saved_var || !ggamma || !gbeta)
         return cnn_fail(CNN_ERR_ARG, "every operand is needed");
-    if (!cnn_tensor_same_size(gy, x) || !cnn_tensor_same_size(gx, x)) {
+    if (!cnn_tensor_same_size(gx, x)) {
         char gs[128], xs[128];
         return cnn_fail(CNN_ERR_SHAPE, "gradient is %s, input is %s",
-                        cnn_shape_string(gy, gs, sizeof gs),
+                        cnn_shape_string(gx, gs, sizeof gs),
                         cnn_shape_string(x, xs, sizeof xs));
     }
-    if (!(eps > 0))
-        return cnn_fail(CNN_ERR_ARG, "epsilon must be positive, got %g", (double)eps);
-    if (!cnn_tensor_numel(x)) {
-        cnn_zero_outputs(gx, ggamma, gbeta);
-        return CNN_OK;
-    }
-    const char *name = "batchnorm_backward";
-    dnnl_memory_desc_t md, vmd;
-    cnn_md_of_tensor(&md, x);
-    vector_md(c, &vmd);
-    cnn_primitive *prim;
-    if ((s = get_primitive('B', &md, eps, name, &prim)) != CNN_OK)
+    cnn_batchnorm_plan plan;
+    if ((s = cnn_batchnorm_plan_backward(&plan, gy, x, gamma, saved_mean, saved_var,
+                                         eps)) != CNN_OK)
         return s;
-    cnn_exec e;
-    cnn_exec_begin(&e, prim, name);
-    cnn_exec_input(&e, DNNL_ARG_SRC, x, &md);
-    cnn_exec_input(&e, DNNL_ARG_MEAN, saved_mean, &vmd);
-    cnn_exec_input(&e, DNNL_ARG_VARIANCE, saved_var, &vmd);
-    cnn_exec_input(&e, DNNL_ARG_DIFF_DST, gy, &md);
-    cnn_exec_input(&e, DNNL_ARG_SCALE, gamma, &vmd);
-    /* oneDNN insists on a shift argument here although no gradient depends
-     * on beta; any vector of the right size will do */
-    cnn_exec_input(&e, DNNL_ARG_SHIFT, gamma, &vmd);
-    cnn_exec_output(&e, DNNL_ARG_DIFF_SRC, gx, &md);
-    cnn_exec_output(&e, DNNL_ARG_DIFF_SCALE, ggamma, &vmd);
-    cnn_exec_output(&e, DNNL_ARG_DIFF_SHIFT, gbeta, &vmd);
-    return cnn_exec_finish(&e);
+    return cnn_batchnorm_run_backward(&plan, gy, x, gamma, saved_mean, saved_var, gx,
+                                      ggamma, gbeta);
 }

@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 
+#include "context.h"
+#include "plan.h"
 #include "tensor.h"
 
 /* The channel count of x (which must have 2 to 5 dimensions). */
@@ -21,24 +23,57 @@ cnn_status cnn_batchnorm_check(const cnn_tensor *x, const cnn_tensor *gamma,
                                const cnn_tensor *beta, const cnn_tensor *mean,
                                const cnn_tensor *var);
 
-/* Training: normalises with the batch statistics, writes them (variance
+/* A planned batch normalisation: layouts, the primitive (NULL for no
+ * elements) and the results: y (x's sizes), saved mean and variance (the
+ * channel count); or gx, ggamma and gbeta. */
+typedef struct cnn_batchnorm_plan {
+    bool training;
+    float momentum, eps;
+    int64_t channels, count; /* count: values per channel */
+    dnnl_memory_desc_t md, vmd;
+    cnn_primitive *primitive;
+    cnn_plan_output out[3];
+} cnn_batchnorm_plan;
+
+/* The forward's rules: operands of one channel count, eps > 0, momentum in
+ * [0, 1], and in training more than one value per channel. */
+cnn_status cnn_batchnorm_plan_forward(cnn_batchnorm_plan *plan, const cnn_tensor *x,
+                                      const cnn_tensor *gamma, const cnn_tensor *beta,
+                                      const cnn_tensor *running_mean,
+                                      const cnn_tensor *running_var, bool training,
+                                      float momentum, float eps);
+cnn_status cnn_batchnorm_run_forward(const cnn_batchnorm_plan *plan, const cnn_tensor *x,
+                                     const cnn_tensor *gamma, const cnn_tensor *beta,
+                                     cnn_tensor *running_mean, cnn_tensor *running_var,
+                                     cnn_tensor *y, cnn_tensor *saved_mean,
+                                     cnn_tensor *saved_var);
+cnn_status cnn_batchnorm_plan_backward(cnn_batchnorm_plan *plan, const cnn_tensor *gy,
+                                       const cnn_tensor *x, const cnn_tensor *gamma,
+                                       const cnn_tensor *saved_mean,
+                                       const cnn_tensor *saved_var, float eps);
+cnn_status cnn_batchnorm_run_backward(const cnn_batchnorm_plan *plan,
+                                      const cnn_tensor *gy, const cnn_tensor *x,
+                                      const cnn_tensor *gamma,
+                                      const cnn_tensor *saved_mean,
+                                      const cnn_tensor *saved_var, cnn_tensor *gx,
+                                      cnn_tensor *ggamma, cnn_tensor *gbeta);
+
+/* Plan and run in one call, on results the caller has.
+ * Training: normalises with the batch statistics, writes them (variance
  * biased, as used) to saved_mean and saved_var, and updates the running
  * statistics in place as Flux does: r = (1 - momentum) r + momentum batch,
  * the running variance taking the unbiased batch variance.
  * Inference: normalises with the running statistics; saved_* may be NULL. */
 cnn_status cnn_batchnorm_forward(const cnn_tensor *x, const cnn_tensor *gamma,
-                                 const cnn_tensor *beta,
-                                 cnn_tensor *running_mean,
-                                 cnn_tensor *running_var, bool training,
-                                 float momentum, float eps, cnn_tensor *y,
-                                 cnn_tensor *saved_mean, cnn_tensor *saved_var);
+                                 const cnn_tensor *beta, cnn_tensor *running_mean,
+                                 cnn_tensor *running_var, bool training, float momentum,
+                                 float eps, cnn_tensor *y, cnn_tensor *saved_mean,
+                                 cnn_tensor *saved_var);
 
 /* Gradients of a training forward from its saved statistics. */
 cnn_status cnn_batchnorm_backward(const cnn_tensor *gy, const cnn_tensor *x,
-                                  const cnn_tensor *gamma,
-                                  const cnn_tensor *saved_mean,
-                                  const cnn_tensor *saved_var, float eps,
-                                  cnn_tensor *gx, cnn_tensor *ggamma,
-                                  cnn_tensor *gbeta);
+                                  const cnn_tensor *gamma, const cnn_tensor *saved_mean,
+                                  const cnn_tensor *saved_var, float eps, cnn_tensor *gx,
+                                  cnn_tensor *ggamma, cnn_tensor *gbeta);
 
 #endif

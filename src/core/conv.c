@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dnnl_context.h"
-#include "nn_exec.h"
+#include "context.h"
+#include "exec.h"
+#include "operand.h"
+#include "primitive_desc.h"
+#include "window.h"
 
 cnn_conv2d_params cnn_conv2d_default_params(void)
 {
@@ -30,8 +33,8 @@ static cnn_window window_of(const cnn_conv2d_params *p, const int64_t *w)
 }
 
 cnn_status cnn_conv2d_output_size(const cnn_conv2d_params *p, int x_ndims,
-                                  const int64_t *x, int w_ndims,
-                                  const int64_t *w, int64_t y[4])
+                                  const int64_t *x, int w_ndims, const int64_t *w,
+                                  int64_t y[4])
 {
     char xs[128], ws[128];
     cnn_sizes_string(x, x_ndims, xs, sizeof xs);
@@ -58,15 +61,16 @@ cnn_status cnn_conv2d_output_size(const cnn_conv2d_params *p, int x_ndims,
     return CNN_OK;
 }
 
-cnn_status cnn_conv2d_check_forward(const cnn_conv2d_params *p,
-                                    const cnn_tensor *x, const cnn_tensor *w,
-                                    const cnn_tensor *b, int64_t y[4])
+cnn_status cnn_conv2d_check_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
+                                    const cnn_tensor *w, const cnn_tensor *b,
+                                    int64_t y[4])
 {
     cnn_status s;
     if ((s = cnn_check_operand(x, "input", 0, NULL)) != CNN_OK ||
         (s = cnn_check_operand(w, "weight", 0, NULL)) != CNN_OK ||
         (b && (s = cnn_check_operand(b, "bias", 0, NULL)) != CNN_OK) ||
-        (s = cnn_conv2d_output_size(p, x->ndims, x->size, w->ndims, w->size, y)) != CNN_OK)
+        (s = cnn_conv2d_output_size(p, x->ndims, x->size, w->ndims, w->size, y)) !=
+            CNN_OK)
         return s;
     if (b && (b->ndims != 1 || b->size[0] != w->size[3])) {
         char bs[128], ws[128];
@@ -89,9 +93,8 @@ static cnn_status check_gradient(const cnn_tensor *gy, const int64_t y[4],
 }
 
 cnn_status cnn_conv2d_check_backward_data(const cnn_conv2d_params *p,
-                                          const cnn_tensor *gy,
-                                          const cnn_tensor *w, int x_ndims,
-                                          const int64_t *x)
+                                          const cnn_tensor *gy, const cnn_tensor *w,
+                                          int x_ndims, const int64_t *x)
 {
     int64_t y[4];
     char from[300], xs[128], ws[128];
@@ -107,9 +110,8 @@ cnn_status cnn_conv2d_check_backward_data(const cnn_conv2d_params *p,
 }
 
 cnn_status cnn_conv2d_check_backward_weights(const cnn_conv2d_params *p,
-                                             const cnn_tensor *gy,
-                                             const cnn_tensor *x, int w_ndims,
-                                             const int64_t *w)
+                                             const cnn_tensor *gy, const cnn_tensor *x,
+                                             int w_ndims, const int64_t *w)
 {
     int64_t y[4];
     char from[300], xs[128], ws[128];
@@ -157,8 +159,8 @@ typedef struct conv_geometry {
     dnnl_dims_t strides, kernel, dilates, pad_l, pad_r;
 } conv_geometry;
 
-static void geometry(const cnn_conv2d_params *p, const int64_t *x,
-                     const int64_t *w, conv_geometry *g)
+static void geometry(const cnn_conv2d_params *p, const int64_t *x, const int64_t *w,
+                     conv_geometry *g)
 {
     cnn_window win = window_of(p, w);
     int64_t out[2];
@@ -175,17 +177,17 @@ static void geometry(const cnn_conv2d_params *p, const int64_t *x,
 
 /* Backward primitives take a training forward as hint whatever p says. */
 static cnn_status forward_pd(const cnn_conv2d_params *p, const int64_t *x,
-                             const int64_t *w, bool bias, bool inference,
-                             int fuse, dnnl_primitive_desc_t *pd)
+                             const int64_t *w, bool bias, bool inference, int fuse,
+                             dnnl_primitive_desc_t *pd)
 {
     conv_geometry g;
     geometry(p, x, w, &g);
     dnnl_convolution_desc_t d;
-    CNN_DNNL_TRY("conv2d", dnnl_dilated_convolution_forward_desc_init(
-                               &d, inference ? dnnl_forward_inference : dnnl_forward_training,
-                               dnnl_convolution_direct,
-                               &g.src, &g.wei, bias ? &g.bias : NULL, &g.dst,
-                               g.strides, g.dilates, g.pad_l, g.pad_r));
+    CNN_DNNL_TRY("conv2d",
+                 dnnl_dilated_convolution_forward_desc_init(
+                     &d, inference ? dnnl_forward_inference : dnnl_forward_training,
+                     dnnl_convolution_direct, &g.src, &g.wei, bias ? &g.bias : NULL,
+                     &g.dst, g.strides, g.dilates, g.pad_l, g.pad_r));
     return cnn_pd_create(&d, fuse, NULL, "conv2d", pd);
 }
 
@@ -194,9 +196,9 @@ static int fused(const cnn_conv2d_params *p)
     return p->relu ? CNN_FUSE_RELU : CNN_FUSE_NONE;
 }
 
-static cnn_status forward_primitive(const cnn_conv2d_params *p,
-                                    const int64_t *x, const int64_t *w,
-                                    bool bias, int fuse, cnn_primitive **out)
+static cnn_status forward_primitive(const cnn_conv2d_params *p, const int64_t *x,
+                                    const int64_t *w, bool bias, int fuse,
+                                    cnn_primitive **out)
 {
     conv_key key = make_key('F', p, x, w, bias, fuse);
     if ((*out = cnn_primitive_find(&key, sizeof key)))
@@ -209,9 +211,8 @@ static cnn_status forward_primitive(const cnn_conv2d_params *p,
 /* Backward descriptors take a forward pd as hint, so they agree with the
  * forward on layouts; the hint itself is only a descriptor, never a
  * primitive. */
-static cnn_status backward_primitive(int op, const cnn_conv2d_params *p,
-                                     const int64_t *x, const int64_t *w,
-                                     bool bias, const char *name,
+static cnn_status backward_primitive(int op, const cnn_conv2d_params *p, const int64_t *x,
+                                     const int64_t *w, bool bias, const char *name,
                                      cnn_primitive **out)
 {
     conv_key key = make_key(op, p, x, w, bias, fused(p));
@@ -220,15 +221,13 @@ static cnn_status backward_primitive(int op, const cnn_conv2d_params *p,
     conv_geometry g;
     geometry(p, x, w, &g);
     dnnl_convolution_desc_t d;
-    dnnl_status_t st =
-        op == 'D'
-            ? dnnl_dilated_convolution_backward_data_desc_init(
-                  &d, dnnl_convolution_direct, &g.src, &g.wei, &g.dst,
-                  g.strides, g.dilates, g.pad_l, g.pad_r)
-            : dnnl_dilated_convolution_backward_weights_desc_init(
-                  &d, dnnl_convolution_direct, &g.src, &g.wei,
-                  bias ? &g.bias : NULL, &g.dst, g.strides, g.dilates,
-                  g.pad_l, g.pad_r);
+    dnnl_status_t st = op == 'D' ? dnnl_dilated_convolution_backward_data_desc_init(
+                                       &d, dnnl_convolution_direct, &g.src, &g.wei,
+                                       &g.dst, g.strides, g.dilates, g.pad_l, g.pad_r)
+                                 : dnnl_dilated_convolution_backward_weights_desc_init(
+                                       &d, dnnl_convolution_direct, &g.src, &g.wei,
+                                       bias ? &g.bias : NULL, &g.dst, g.strides,
+                                       g.dilates, g.pad_l, g.pad_r);
     if (st != dnnl_success)
         return cnn_fail(CNN_ERR_DNNL, "%s: describing the convolution: %s", name,
                         cnn_dnnl_status_string(st));
@@ -249,51 +248,13 @@ static bool any_empty(const int64_t *a, const int64_t *b, const int64_t *c)
     return false;
 }
 
-/* Empty operands run no primitive: their results stay plain. */
-static cnn_status plain_layout(const int64_t *size, dnnl_memory_desc_t *md)
-{
-    int64_t dims[4] = {size[3], size[2], size[1], size[0]};
-    cnn_md_plain(md, 4, dims);
-    return CNN_OK;
-}
-
-cnn_status cnn_conv2d_forward_layout(const cnn_conv2d_params *p,
-                                     const cnn_tensor *x, const cnn_tensor *w,
-                                     const cnn_tensor *b, dnnl_memory_desc_t *y)
-{
-    int64_t ysize[4];
-    cnn_status s = cnn_conv2d_output_size(p, x->ndims, x->size, w->ndims, w->size, ysize);
-    if (s != CNN_OK || any_empty(x->size, w->size, ysize))
-        return s != CNN_OK ? s : plain_layout(ysize, y);
-    cnn_primitive *prim;
-    s = forward_primitive(p, x->size, w->size, b != NULL, fused(p), &prim);
-    if (s == CNN_OK)
-        *y = *cnn_exec_arg_md(prim, DNNL_ARG_DST);
-    return s;
-}
-
-cnn_status cnn_conv2d_backward_data_layout(const cnn_conv2d_params *p,
-                                           const cnn_tensor *w, const int64_t *x,
-                                           dnnl_memory_desc_t *gx)
-{
-    int64_t y[4];
-    cnn_status s = cnn_conv2d_output_size(p, 4, x, w->ndims, w->size, y);
-    if (s != CNN_OK || any_empty(x, w->size, y))
-        return s != CNN_OK ? s : plain_layout(x, gx);
-    cnn_primitive *prim;
-    s = backward_primitive('D', p, x, w->size, false, "conv2d_backward_data", &prim);
-    if (s == CNN_OK)
-        *gx = *cnn_exec_arg_md(prim, DNNL_ARG_DIFF_SRC);
-    return s;
-}
-
 /* The largest magnitude of a tensor's elements, +inf if one is NaN or
  * infinite. A blocked tensor is read whole, its zero padding included.
  * Without its sign bit a float's bits order as its magnitude does, NaN
  * and inf above every number: an integer maximum, vector code of the
  * CPU's widest kind, serves. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-static float largest_magnitude(const cnn_tensor *t)
+__attribute__((target_clones("avx512f", "avx2", "default"))) static float
+largest_magnitude(const cnn_tensor *t)
 {
     const uint32_t *v = cnn_tensor_data(t);
     int64_t n = t->blocked ? (int64_t)(dnnl_memory_desc_get_size(&t->layout) / sizeof *v)
@@ -327,29 +288,62 @@ static int relu_fusion(const cnn_conv2d_params *p, const cnn_tensor *x,
     return bound < FLT_MAX / 2 ? CNN_FUSE_RELU : CNN_FUSE_RELU_KEEP_NAN;
 }
 
-static bool nothing_to_do(const cnn_tensor *a, const cnn_tensor *b,
-                          const cnn_tensor *c)
+static void plan_begin(cnn_conv2d_plan *plan, const cnn_conv2d_params *p,
+                       const int64_t *x, const int64_t *w, bool bias)
 {
-    return !cnn_tensor_numel(a) || !cnn_tensor_numel(b) || !cnn_tensor_numel(c);
+    memset(plan, 0, sizeof *plan);
+    plan->params = *p;
+    memcpy(plan->x, x, sizeof plan->x);
+    memcpy(plan->w, w, sizeof plan->w);
+    plan->bias = bias;
 }
 
-cnn_status cnn_conv2d_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
-                              const cnn_tensor *w, const cnn_tensor *b,
-                              cnn_tensor *y)
+/* A result of 4 sizes; in the primitive's layout for 'arg' unless the op
+ * is empty (no primitive runs, the result stays plain). */
+static void plan_output(cnn_plan_output *out, const int64_t *size,
+                        const cnn_primitive *prim, int arg)
 {
-    int64_t ysize[4];
-    cnn_status s;
-    if ((s = cnn_conv2d_check_forward(p, x, w, b, ysize)) != CNN_OK ||
-        (s = cnn_check_operand(y, "output", 0, NULL)) != CNN_OK ||
-        (s = check_gradient(y, ysize, "of the convolution")) != CNN_OK)
+    memset(out, 0, sizeof *out);
+    out->ndims = 4;
+    memcpy(out->size, size, 4 * sizeof *size);
+    if (prim) {
+        out->blocked = true;
+        out->layout = *cnn_exec_arg_md(prim, arg);
+    }
+}
+
+cnn_status cnn_conv2d_plan_forward(cnn_conv2d_plan *plan, const cnn_conv2d_params *p,
+                                   const cnn_tensor *x, const cnn_tensor *w,
+                                   const cnn_tensor *b)
+{
+    int64_t y[4];
+    cnn_status s = cnn_conv2d_check_forward(p, x, w, b, y);
+    if (s != CNN_OK)
         return s;
-    if (nothing_to_do(x, w, y)) {
+    plan_begin(plan, p, x->size, w->size, b != NULL);
+    plan->empty = any_empty(x->size, w->size, y);
+    if (!plan->empty && (s = forward_primitive(p, x->size, w->size, b != NULL, fused(p),
+                                               &plan->primitive)) != CNN_OK)
+        return s;
+    plan_output(&plan->out[0], y, plan->primitive, DNNL_ARG_DST);
+    return CNN_OK;
+}
+
+cnn_status cnn_conv2d_run_forward(const cnn_conv2d_plan *plan, const cnn_tensor *x,
+                                  const cnn_tensor *w, const cnn_tensor *b, cnn_tensor *y)
+{
+    if (plan->empty) {
         cnn_zero_outputs(y, NULL, NULL);
         return CNN_OK;
     }
-    cnn_primitive *prim;
-    if ((s = forward_primitive(p, x->size, w->size, b != NULL,
-                               relu_fusion(p, x, w, b), &prim)) != CNN_OK)
+    /* the plan holds the fast relu's primitive; operands that could
+     * overflow to NaN take the one that keeps NaN */
+    cnn_primitive *prim = plan->primitive;
+    int fuse = relu_fusion(&plan->params, x, w, b);
+    cnn_status s;
+    if (fuse != fused(&plan->params) &&
+        (s = forward_primitive(&plan->params, plan->x, plan->w, plan->bias, fuse,
+                               &prim)) != CNN_OK)
         return s;
     cnn_exec e;
     cnn_exec_begin(&e, prim, "conv2d");
@@ -361,59 +355,121 @@ cnn_status cnn_conv2d_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
     return cnn_exec_finish(&e);
 }
 
-cnn_status cnn_conv2d_backward_data(const cnn_conv2d_params *p,
-                                    const cnn_tensor *gy, const cnn_tensor *w,
-                                    cnn_tensor *gx)
+cnn_status cnn_conv2d_plan_backward_data(cnn_conv2d_plan *plan,
+                                         const cnn_conv2d_params *p, const cnn_tensor *gy,
+                                         const cnn_tensor *w, int x_ndims,
+                                         const int64_t *x)
 {
-    cnn_status s;
-    if ((s = cnn_check_operand(gx, "input gradient", 0, NULL)) != CNN_OK ||
-        (s = cnn_conv2d_check_backward_data(p, gy, w, gx->ndims, gx->size)) != CNN_OK)
+    cnn_status s = cnn_conv2d_check_backward_data(p, gy, w, x_ndims, x);
+    if (s != CNN_OK)
         return s;
-    if (nothing_to_do(gy, w, gx)) {
+    plan_begin(plan, p, x, w->size, false);
+    plan->empty = any_empty(x, w->size, gy->size);
+    if (!plan->empty &&
+        (s = backward_primitive('D', p, x, w->size, false, "conv2d_backward_data",
+                                &plan->primitive)) != CNN_OK)
+        return s;
+    plan_output(&plan->out[0], x, plan->primitive, DNNL_ARG_DIFF_SRC);
+    return CNN_OK;
+}
+
+cnn_status cnn_conv2d_run_backward_data(const cnn_conv2d_plan *plan, const cnn_tensor *gy,
+                                        const cnn_tensor *w, cnn_tensor *gx)
+{
+    if (plan->empty) {
         cnn_zero_outputs(gx, NULL, NULL);
         return CNN_OK;
     }
-    cnn_primitive *prim;
-    s = backward_primitive('D', p, gx->size, w->size, false,
-                           "conv2d_backward_data", &prim);
-    if (s != CNN_OK)
-        return s;
     cnn_exec e;
-    cnn_exec_begin(&e, prim, "conv2d_backward_data");
+    cnn_exec_begin(&e, plan->primitive, "conv2d_backward_data");
     cnn_exec_plain_input(&e, DNNL_ARG_DIFF_DST, gy);
     cnn_exec_plain_input(&e, DNNL_ARG_WEIGHTS, w);
     cnn_exec_plain_output(&e, DNNL_ARG_DIFF_SRC, gx);
     return cnn_exec_finish(&e);
 }
 
-cnn_status cnn_conv2d_backward_weights(const cnn_conv2d_params *p,
-                                       const cnn_tensor *gy,
-                                       const cnn_tensor *x, cnn_tensor *gw,
-                                       cnn_tensor *gb)
+cnn_status cnn_conv2d_plan_backward_weights(cnn_conv2d_plan *plan,
+                                            const cnn_conv2d_params *p,
+                                            const cnn_tensor *gy, const cnn_tensor *x,
+                                            int w_ndims, const int64_t *w, bool bias)
 {
-    cnn_status s;
-    if ((s = cnn_check_operand(gw, "weight gradient", 0, NULL)) != CNN_OK ||
-        (s = cnn_conv2d_check_backward_weights(p, gy, x, gw->ndims, gw->size)) != CNN_OK ||
-        (gb && (s = cnn_check_operand(gb, "bias gradient", 0, NULL)) != CNN_OK))
+    cnn_status s = cnn_conv2d_check_backward_weights(p, gy, x, w_ndims, w);
+    if (s != CNN_OK)
         return s;
-    if (gb && (gb->ndims != 1 || gb->size[0] != gw->size[3]))
-        return cnn_fail(CNN_ERR_SHAPE, "bias gradient must have %lld elements",
-                        (long long)gw->size[3]);
-    if (nothing_to_do(gy, x, gw)) {
+    plan_begin(plan, p, x->size, w, bias);
+    plan->empty = any_empty(x->size, w, gy->size);
+    if (!plan->empty &&
+        (s = backward_primitive('W', p, x->size, w, bias, "conv2d_backward_weights",
+                                &plan->primitive)) != CNN_OK)
+        return s;
+    /* the weight gradients stay plain: the optimiser reads them */
+    plan_output(&plan->out[0], w, NULL, 0);
+    memset(&plan->out[1], 0, sizeof plan->out[1]);
+    plan->out[1].ndims = 1;
+    plan->out[1].size[0] = w[3];
+    return CNN_OK;
+}
+
+cnn_status cnn_conv2d_run_backward_weights(const cnn_conv2d_plan *plan,
+                                           const cnn_tensor *gy, const cnn_tensor *x,
+                                           cnn_tensor *gw, cnn_tensor *gb)
+{
+    if (plan->empty) {
         cnn_zero_outputs(gw, gb, NULL);
         return CNN_OK;
     }
-    cnn_primitive *prim;
-    s = backward_primitive('W', p, x->size, gw->size, gb != NULL,
-                           "conv2d_backward_weights", &prim);
-    if (s != CNN_OK)
-        return s;
     cnn_exec e;
-    cnn_exec_begin(&e, prim, "conv2d_backward_weights");
+    cnn_exec_begin(&e, plan->primitive, "conv2d_backward_weights");
     cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
     cnn_exec_plain_input(&e, DNNL_ARG_DIFF_DST, gy);
     cnn_exec_plain_output(&e, DNNL_ARG_DIFF_WEIGHTS, gw);
     if (gb)
         cnn_exec_plain_output(&e, DNNL_ARG_DIFF_BIAS, gb);
     return cnn_exec_finish(&e);
+}
+
+cnn_status cnn_conv2d_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
+                              const cnn_tensor *w, const cnn_tensor *b, cnn_tensor *y)
+{
+    int64_t ysize[4];
+    cnn_status s;
+    cnn_conv2d_plan plan;
+    if ((s = cnn_conv2d_check_forward(p, x, w, b, ysize)) != CNN_OK ||
+        (s = cnn_check_operand(y, "output", 0, NULL)) != CNN_OK ||
+        (s = check_gradient(y, ysize, "of the convolution")) != CNN_OK ||
+        (s = cnn_conv2d_plan_forward(&plan, p, x, w, b)) != CNN_OK)
+        return s;
+    return cnn_conv2d_run_forward(&plan, x, w, b, y);
+}
+
+cnn_status cnn_conv2d_backward_data(const cnn_conv2d_params *p, const cnn_tensor *gy,
+                                    const cnn_tensor *w, cnn_tensor *gx)
+{
+    cnn_status s;
+    cnn_conv2d_plan plan;
+    if ((s = cnn_check_operand(gx, "input gradient", 0, NULL)) != CNN_OK ||
+        (s = cnn_conv2d_plan_backward_data(&plan, p, gy, w, gx->ndims, gx->size)) !=
+            CNN_OK)
+        return s;
+    return cnn_conv2d_run_backward_data(&plan, gy, w, gx);
+}
+
+cnn_status cnn_conv2d_backward_weights(const cnn_conv2d_params *p, const cnn_tensor *gy,
+                                       const cnn_tensor *x, cnn_tensor *gw,
+                                       cnn_tensor *gb)
+{
+    cnn_status s;
+    cnn_conv2d_plan plan;
+    if ((s = cnn_check_operand(gw, "weight gradient", 0, NULL)) != CNN_OK ||
+        (s = cnn_conv2d_check_backward_weights(p, gy, x, gw->ndims, gw->size)) !=
+            CNN_OK ||
+        (gb && (s = cnn_check_operand(gb, "bias gradient", 0, NULL)) != CNN_OK))
+        return s;
+    if (gb && (gb->ndims != 1 || gb->size[0] != gw->size[3]))
+        return cnn_fail(CNN_ERR_SHAPE, "bias gradient must have %lld elements",
+                        (long long)gw->size[3]);
+    if ((s = cnn_conv2d_plan_backward_weights(&plan, p, gy, x, gw->ndims, gw->size,
+                                              gb != NULL)) != CNN_OK)
+        return s;
+    return cnn_conv2d_run_backward_weights(&plan, gy, x, gw, gb);
 }

@@ -4,13 +4,16 @@
  * Layouts: input W×H×Cin×N (oneDNN nchw), weight kW×kH×Cin×Cout (oihw),
  * bias Cout, output W'×H'×Cout×N. Tensors are contiguous Float32. Every
  * function checks its operands first; the cnn_conv2d_check_* functions do
- * only that (no oneDNN object is created), so a binding can reject bad
- * input before it allocates anything. */
+ * only that (no oneDNN object is created). A binding plans the op, which
+ * checks, sizes the results and finds the primitive, allocates the results
+ * as the plan says and runs it. */
 #ifndef CNN_CONV_H
 #define CNN_CONV_H
 
 #include <stdbool.h>
 
+#include "context.h"
+#include "plan.h"
 #include "tensor.h"
 
 typedef struct cnn_conv2d_params {
@@ -26,45 +29,65 @@ cnn_conv2d_params cnn_conv2d_default_params(void);
 
 /* Output sizes of input sizes x and weight sizes w (both 4-D). */
 cnn_status cnn_conv2d_output_size(const cnn_conv2d_params *p, int x_ndims,
-                                  const int64_t *x, int w_ndims,
-                                  const int64_t *w, int64_t y[4]);
+                                  const int64_t *x, int w_ndims, const int64_t *w,
+                                  int64_t y[4]);
 
-cnn_status cnn_conv2d_check_forward(const cnn_conv2d_params *p,
-                                    const cnn_tensor *x, const cnn_tensor *w,
-                                    const cnn_tensor *b, int64_t y[4]);
+cnn_status cnn_conv2d_check_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
+                                    const cnn_tensor *w, const cnn_tensor *b,
+                                    int64_t y[4]);
 cnn_status cnn_conv2d_check_backward_data(const cnn_conv2d_params *p,
-                                          const cnn_tensor *gy,
-                                          const cnn_tensor *w, int x_ndims,
-                                          const int64_t *x);
+                                          const cnn_tensor *gy, const cnn_tensor *w,
+                                          int x_ndims, const int64_t *x);
 cnn_status cnn_conv2d_check_backward_weights(const cnn_conv2d_params *p,
-                                             const cnn_tensor *gy,
-                                             const cnn_tensor *x, int w_ndims,
-                                             const int64_t *w);
+                                             const cnn_tensor *gy, const cnn_tensor *x,
+                                             int w_ndims, const int64_t *w);
 
-/* The layouts the convolution writes its results in, its own (blocked)
- * choice: a tensor made with it takes the result without a reorder. The
- * operands must have passed the checks above. */
-cnn_status cnn_conv2d_forward_layout(const cnn_conv2d_params *p,
-                                     const cnn_tensor *x, const cnn_tensor *w,
-                                     const cnn_tensor *b, dnnl_memory_desc_t *y);
-cnn_status cnn_conv2d_backward_data_layout(const cnn_conv2d_params *p,
-                                           const cnn_tensor *w, const int64_t *x,
-                                           dnnl_memory_desc_t *gx);
+/* A planned convolution: the checked sizes and the primitive. Results are
+ * allocated as out[] says (y; gx; gw and gb): the forward output and the
+ * input gradient in the convolution's own (blocked) layout, so that it
+ * writes them without a reorder. */
+typedef struct cnn_conv2d_plan {
+    cnn_conv2d_params params;
+    int64_t x[4], w[4];
+    bool bias;
+    bool empty; /* an operand without elements: results are zeroed */
+    cnn_primitive *primitive;
+    cnn_plan_output out[2];
+} cnn_conv2d_plan;
 
+cnn_status cnn_conv2d_plan_forward(cnn_conv2d_plan *plan, const cnn_conv2d_params *p,
+                                   const cnn_tensor *x, const cnn_tensor *w,
+                                   const cnn_tensor *b);
+cnn_status cnn_conv2d_run_forward(const cnn_conv2d_plan *plan, const cnn_tensor *x,
+                                  const cnn_tensor *w, const cnn_tensor *b,
+                                  cnn_tensor *y);
+cnn_status cnn_conv2d_plan_backward_data(cnn_conv2d_plan *plan,
+                                         const cnn_conv2d_params *p, const cnn_tensor *gy,
+                                         const cnn_tensor *w, int x_ndims,
+                                         const int64_t *x);
+cnn_status cnn_conv2d_run_backward_data(const cnn_conv2d_plan *plan, const cnn_tensor *gy,
+                                        const cnn_tensor *w, cnn_tensor *gx);
+cnn_status cnn_conv2d_plan_backward_weights(cnn_conv2d_plan *plan,
+                                            const cnn_conv2d_params *p,
+                                            const cnn_tensor *gy, const cnn_tensor *x,
+                                            int w_ndims, const int64_t *w, bool bias);
+cnn_status cnn_conv2d_run_backward_weights(const cnn_conv2d_plan *plan,
+                                           const cnn_tensor *gy, const cnn_tensor *x,
+                                           cnn_tensor *gw, cnn_tensor *gb);
+
+/* Plan and run in one call, on results the caller has (checked against the
+ * plan; they may be in any layout). */
 /* y = act(conv(x, w) + b); b may be NULL. */
 cnn_status cnn_conv2d_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
-                              const cnn_tensor *w, const cnn_tensor *b,
-                              cnn_tensor *y);
+                              const cnn_tensor *w, const cnn_tensor *b, cnn_tensor *y);
 
 /* gx from gy (the gradient of the output before the activation: the
  * caller applies the activation's backward first). */
-cnn_status cnn_conv2d_backward_data(const cnn_conv2d_params *p,
-                                    const cnn_tensor *gy, const cnn_tensor *w,
-                                    cnn_tensor *gx);
+cnn_status cnn_conv2d_backward_data(const cnn_conv2d_params *p, const cnn_tensor *gy,
+                                    const cnn_tensor *w, cnn_tensor *gx);
 
 /* gw (and gb unless NULL) from gy and the forward input x. */
-cnn_status cnn_conv2d_backward_weights(const cnn_conv2d_params *p,
-                                       const cnn_tensor *gy,
+cnn_status cnn_conv2d_backward_weights(const cnn_conv2d_params *p, const cnn_tensor *gy,
                                        const cnn_tensor *x, cnn_tensor *gw,
                                        cnn_tensor *gb);
 

@@ -2,18 +2,17 @@
 
 #include <string.h>
 
-#include "dnnl_context.h"
-#include "nn_exec.h"
+#include "context.h"
+#include "exec.h"
+#include "operand.h"
+#include "primitive_desc.h"
 
 static int is_matrix_or_vector(const cnn_tensor *t)
 {
     return t->ndims == 1 || t->ndims == 2;
 }
 
-static int64_t batch_of(const cnn_tensor *t)
-{
-    return t->ndims == 2 ? t->size[1] : 1;
-}
+static int64_t batch_of(const cnn_tensor *t) { return t->ndims == 2 ? t->size[1] : 1; }
 
 static cnn_status check_operands(const cnn_tensor *a, const char *a_name,
                                  const cnn_tensor *w, const char *w_name)
@@ -24,14 +23,14 @@ static cnn_status check_operands(const cnn_tensor *a, const char *a_name,
         (s = cnn_check_operand(w, w_name, 2, "out×in")) != CNN_OK)
         return s;
     if (!is_matrix_or_vector(a))
-        return cnn_fail(CNN_ERR_SHAPE, "%s must be a matrix (features×N) or a vector, got %s",
-                        a_name, cnn_shape_string(a, as, sizeof as));
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "%s must be a matrix (features×N) or a vector, got %s", a_name,
+                        cnn_shape_string(a, as, sizeof as));
     return CNN_OK;
 }
 
 cnn_status cnn_dense_check_forward(const cnn_tensor *x, const cnn_tensor *w,
-                                   const cnn_tensor *b, int *y_ndims,
-                                   int64_t y[2])
+                                   const cnn_tensor *b, int *y_ndims, int64_t y[2])
 {
     char xs[128], ws[128], bs[128];
     cnn_status s;
@@ -53,9 +52,8 @@ cnn_status cnn_dense_check_forward(const cnn_tensor *x, const cnn_tensor *w,
     return CNN_OK;
 }
 
-cnn_status cnn_dense_check_backward_data(const cnn_tensor *gy,
-                                         const cnn_tensor *w, int *x_ndims,
-                                         int64_t x[2])
+cnn_status cnn_dense_check_backward_data(const cnn_tensor *gy, const cnn_tensor *w,
+                                         int *x_ndims, int64_t x[2])
 {
     char gs[128], ws[128];
     cnn_status s;
@@ -72,8 +70,7 @@ cnn_status cnn_dense_check_backward_data(const cnn_tensor *gy,
     return CNN_OK;
 }
 
-cnn_status cnn_dense_check_backward_weights(const cnn_tensor *gy,
-                                            const cnn_tensor *x)
+cnn_status cnn_dense_check_backward_weights(const cnn_tensor *gy, const cnn_tensor *x)
 {
     char gs[128], xs[128];
     cnn_status s;
@@ -82,10 +79,10 @@ cnn_status cnn_dense_check_backward_weights(const cnn_tensor *gy,
         return s;
     if (!is_matrix_or_vector(gy) || !is_matrix_or_vector(x) ||
         batch_of(gy) != batch_of(x))
-        return cnn_fail(CNN_ERR_SHAPE,
-                        "gradient %s and input %s must be matrices with the same batch size",
-                        cnn_shape_string(gy, gs, sizeof gs),
-                        cnn_shape_string(x, xs, sizeof xs));
+        return cnn_fail(
+            CNN_ERR_SHAPE,
+            "gradient %s and input %s must be matrices with the same batch size",
+            cnn_shape_string(gy, gs, sizeof gs), cnn_shape_string(x, xs, sizeof xs));
     return CNN_OK;
 }
 
@@ -99,17 +96,18 @@ typedef struct dense_geometry {
 } dense_geometry;
 
 /* Plain layouts: Flux's out×in column-major weight is oneDNN's io. */
-static void geometry(int64_t in, int64_t out, int64_t batch, dense_geometry *g)
+static cnn_status geometry(int64_t in, int64_t out, int64_t batch, dense_geometry *g,
+                           const char *name)
 {
     dnnl_dims_t src = {batch, in}, wei = {out, in}, bias = {out}, dst = {batch, out};
-    dnnl_memory_desc_init_by_tag(&g->src, 2, src, dnnl_f32, dnnl_ab);
-    dnnl_memory_desc_init_by_tag(&g->wei, 2, wei, dnnl_f32, dnnl_ba);
-    dnnl_memory_desc_init_by_tag(&g->bias, 1, bias, dnnl_f32, dnnl_a);
-    dnnl_memory_desc_init_by_tag(&g->dst, 2, dst, dnnl_f32, dnnl_ab);
+    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->src, 2, src, dnnl_f32, dnnl_ab));
+    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->wei, 2, wei, dnnl_f32, dnnl_ba));
+    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->bias, 1, bias, dnnl_f32, dnnl_a));
+    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->dst, 2, dst, dnnl_f32, dnnl_ab));
+    return CNN_OK;
 }
 
-static cnn_status forward_pd(const dense_geometry *g, int bias,
-                             dnnl_primitive_desc_t *pd)
+static cnn_status forward_pd(const dense_geometry *g, int bias, dnnl_primitive_desc_t *pd)
 {
     dnnl_inner_product_desc_t d;
     CNN_DNNL_TRY("dense", dnnl_inner_product_forward_desc_init(
@@ -118,8 +116,8 @@ static cnn_status forward_pd(const dense_geometry *g, int bias,
     return cnn_pd_create(&d, 0, NULL, "dense", pd);
 }
 
-static cnn_status get_primitive(int op, int64_t in, int64_t out, int64_t batch,
-                                int bias, const char *name, cnn_primitive **prim)
+static cnn_status get_primitive(int op, int64_t in, int64_t out, int64_t batch, int bias,
+                                const char *name, cnn_primitive **prim)
 {
     dense_key key;
     memset(&key, 0, sizeof key);
@@ -131,21 +129,23 @@ static cnn_status get_primitive(int op, int64_t in, int64_t out, int64_t batch,
     if ((*prim = cnn_primitive_find(&key, sizeof key)))
         return CNN_OK;
     dense_geometry g;
-    geometry(in, out, batch, &g);
     dnnl_primitive_desc_t pd, hint;
-    cnn_status s = forward_pd(&g, bias, op == 'F' ? &pd : &hint);
+    cnn_status s = geometry(in, out, batch, &g, name);
+    if (s == CNN_OK)
+        s = forward_pd(&g, bias, op == 'F' ? &pd : &hint);
     if (s != CNN_OK)
         return s;
     if (op != 'F') {
         dnnl_inner_product_desc_t d;
         dnnl_status_t st =
-            op == 'D' ? dnnl_inner_product_backward_data_desc_init(&d, &g.src, &g.wei, &g.dst)
-                      : dnnl_inner_product_backward_weights_desc_init(
-                            &d, &g.src, &g.wei, bias ? &g.bias : NULL, &g.dst);
+            op == 'D'
+                ? dnnl_inner_product_backward_data_desc_init(&d, &g.src, &g.wei, &g.dst)
+                : dnnl_inner_product_backward_weights_desc_init(
+                      &d, &g.src, &g.wei, bias ? &g.bias : NULL, &g.dst);
         s = st == dnnl_success
                 ? cnn_pd_create(&d, 0, hint, name, &pd)
-                : cnn_fail(CNN_ERR_DNNL, "%s: describing the inner product: %s",
-                           name, cnn_dnnl_status_string(st));
+                : cnn_fail(CNN_ERR_DNNL, "%s: describing the inner product: %s", name,
+                           cnn_dnnl_status_string(st));
         dnnl_primitive_desc_destroy(hint);
         if (s != CNN_OK)
             return s;
@@ -154,8 +154,8 @@ static cnn_status get_primitive(int op, int64_t in, int64_t out, int64_t batch,
 }
 
 /* The user layouts are the plain geometry of the tensors' sizes. */
-static void arg(cnn_exec *e, int which, const cnn_tensor *t,
-                const dnnl_memory_desc_t *md, int is_output)
+static void arg(cnn_exec *e, int which, const cnn_tensor *t, const dnnl_memory_desc_t *md,
+                int is_output)
 {
     if (is_output)
         cnn_exec_output(e, which, (cnn_tensor *)t, md);
@@ -163,41 +163,64 @@ static void arg(cnn_exec *e, int which, const cnn_tensor *t,
         cnn_exec_input(e, which, t, md);
 }
 
-/* Starts running the cached primitive of 'op' on geometry g. */
-static cnn_status begin(char op, int64_t in, int64_t out, int64_t batch,
-                        int bias, const char *name, dense_geometry *g,
+/* Starts running a planned primitive on geometry g. */
+static cnn_status begin(const cnn_dense_plan *plan, const char *name, dense_geometry *g,
                         cnn_exec *e)
 {
-    cnn_primitive *prim;
-    cnn_status s = get_primitive(op, in, out, batch, bias, name, &prim);
-    if (s != CNN_OK)
-        return s;
-    geometry(in, out, batch, g);
-    cnn_exec_begin(e, prim, name);
-    return CNN_OK;
+    cnn_status s = geometry(plan->in, plan->out_features, plan->batch, g, name);
+    if (s == CNN_OK)
+        cnn_exec_begin(e, plan->primitive, name);
+    return s;
 }
 
-cnn_status cnn_dense_forward(const cnn_tensor *x, const cnn_tensor *w,
-                             const cnn_tensor *b, cnn_tensor *y)
+static void plan_begin(cnn_dense_plan *plan, int64_t in, int64_t out, int64_t batch,
+                       bool bias)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->in = in;
+    plan->out_features = out;
+    plan->batch = batch;
+    plan->bias = bias;
+}
+
+static void plan_output(cnn_plan_output *out, int ndims, int64_t first, int64_t second)
+{
+    memset(out, 0, sizeof *out);
+    out->ndims = ndims;
+    out->size[0] = first;
+    out->size[1] = second;
+}
+
+cnn_status cnn_dense_plan_forward(cnn_dense_plan *plan, const cnn_tensor *x,
+                                  const cnn_tensor *w, const cnn_tensor *b)
 {
     int ndims;
-    int64_t ysize[2];
-    cnn_status s;
-    if ((s = cnn_dense_check_forward(x, w, b, &ndims, ysize)) != CNN_OK ||
-        (s = cnn_check_operand(y, "output", ndims, "out×N")) != CNN_OK)
+    int64_t y[2];
+    cnn_status s = cnn_dense_check_forward(x, w, b, &ndims, y);
+    if (s != CNN_OK)
         return s;
-    if (y->size[0] != ysize[0] || batch_of(y) != ysize[1])
-        return cnn_fail(CNN_ERR_SHAPE, "output has the wrong size");
-    if (!cnn_tensor_numel(x) || !cnn_tensor_numel(y)) {
-        cnn_zero_outputs(y, NULL, NULL);
-        if (b && cnn_tensor_numel(y))
-            return cnn_fail(CNN_ERR_ARG, "input has no features");
+    plan_begin(plan, x->size[0], w->size[0], batch_of(x), b != NULL);
+    plan_output(&plan->out[0], ndims, y[0], y[1]);
+    plan->empty = !cnn_tensor_numel(x) || y[0] * y[1] == 0;
+    plan->featureless = plan->empty && b && y[0] * y[1] != 0;
+    if (plan->empty)
         return CNN_OK;
+    return get_primitive('F', plan->in, plan->out_features, plan->batch, plan->bias,
+                         "dense", &plan->primitive);
+}
+
+cnn_status cnn_dense_run_forward(const cnn_dense_plan *plan, const cnn_tensor *x,
+                                 const cnn_tensor *w, const cnn_tensor *b, cnn_tensor *y)
+{
+    if (plan->empty) {
+        cnn_zero_outputs(y, NULL, NULL);
+        return plan->featureless ? cnn_fail(CNN_ERR_ARG, "input has no features")
+                                 : CNN_OK;
     }
     dense_geometry g;
     cnn_exec e;
-    if ((s = begin('F', x->size[0], w->size[0], batch_of(x), b != NULL, "dense",
-                   &g, &e)) != CNN_OK)
+    cnn_status s = begin(plan, "dense", &g, &e);
+    if (s != CNN_OK)
         return s;
     arg(&e, DNNL_ARG_SRC, x, &g.src, 0);
     arg(&e, DNNL_ARG_WEIGHTS, w, &g.wei, 0);
@@ -207,25 +230,34 @@ cnn_status cnn_dense_forward(const cnn_tensor *x, const cnn_tensor *w,
     return cnn_exec_finish(&e);
 }
 
-cnn_status cnn_dense_backward_data(const cnn_tensor *gy, const cnn_tensor *w,
-                                   cnn_tensor *gx)
+cnn_status cnn_dense_plan_backward_data(cnn_dense_plan *plan, const cnn_tensor *gy,
+                                        const cnn_tensor *w)
 {
     int ndims;
-    int64_t xsize[2];
-    cnn_status s;
-    if ((s = cnn_dense_check_backward_data(gy, w, &ndims, xsize)) != CNN_OK ||
-        (s = cnn_check_operand(gx, "input gradient", ndims, "in×N")) != CNN_OK)
+    int64_t x[2];
+    cnn_status s = cnn_dense_check_backward_data(gy, w, &ndims, x);
+    if (s != CNN_OK)
         return s;
-    if (gx->size[0] != xsize[0] || batch_of(gx) != xsize[1])
-        return cnn_fail(CNN_ERR_SHAPE, "input gradient has the wrong size");
-    if (!cnn_tensor_numel(gy) || !cnn_tensor_numel(gx)) {
+    plan_begin(plan, w->size[1], w->size[0], batch_of(gy), false);
+    plan_output(&plan->out[0], ndims, x[0], x[1]);
+    plan->empty = !cnn_tensor_numel(gy) || x[0] * x[1] == 0;
+    if (plan->empty)
+        return CNN_OK;
+    return get_primitive('D', plan->in, plan->out_features, plan->batch, 0,
+                         "dense_backward_data", &plan->primitive);
+}
+
+cnn_status cnn_dense_run_backward_data(const cnn_dense_plan *plan, const cnn_tensor *gy,
+                                       const cnn_tensor *w, cnn_tensor *gx)
+{
+    if (plan->empty) {
         cnn_zero_outputs(gx, NULL, NULL);
         return CNN_OK;
     }
     dense_geometry g;
     cnn_exec e;
-    if ((s = begin('D', w->size[1], w->size[0], batch_of(gy), 0,
-                   "dense_backward_data", &g, &e)) != CNN_OK)
+    cnn_status s = begin(plan, "dense_backward_data", &g, &e);
+    if (s != CNN_OK)
         return s;
     arg(&e, DNNL_ARG_DIFF_DST, gy, &g.dst, 0);
     arg(&e, DNNL_ARG_WEIGHTS, w, &g.wei, 0);
@@ -233,26 +265,34 @@ cnn_status cnn_dense_backward_data(const cnn_tensor *gy, const cnn_tensor *w,
     return cnn_exec_finish(&e);
 }
 
-cnn_status cnn_dense_backward_weights(const cnn_tensor *gy,
-                                      const cnn_tensor *x, cnn_tensor *gw,
-                                      cnn_tensor *gb)
+cnn_status cnn_dense_plan_backward_weights(cnn_dense_plan *plan, const cnn_tensor *gy,
+                                           const cnn_tensor *x, bool bias)
 {
-    cnn_status s;
-    if ((s = cnn_dense_check_backward_weights(gy, x)) != CNN_OK ||
-        (s = cnn_check_operand(gw, "weight gradient", 2, "out×in")) != CNN_OK ||
-        (gb && (s = cnn_check_operand(gb, "bias gradient", 1, "out")) != CNN_OK))
+    cnn_status s = cnn_dense_check_backward_weights(gy, x);
+    if (s != CNN_OK)
         return s;
-    if (gw->size[0] != gy->size[0] || gw->size[1] != x->size[0] ||
-        (gb && gb->size[0] != gy->size[0]))
-        return cnn_fail(CNN_ERR_SHAPE, "weight gradient has the wrong size");
-    if (!cnn_tensor_numel(gy) || !cnn_tensor_numel(x)) {
+    plan_begin(plan, x->size[0], gy->size[0], batch_of(x), bias);
+    plan_output(&plan->out[0], 2, gy->size[0], x->size[0]);
+    plan_output(&plan->out[1], 1, gy->size[0], 0);
+    plan->empty = !cnn_tensor_numel(gy) || !cnn_tensor_numel(x);
+    if (plan->empty)
+        return CNN_OK;
+    return get_primitive('W', plan->in, plan->out_features, plan->batch, bias,
+                         "dense_backward_weights", &plan->primitive);
+}
+
+cnn_status cnn_dense_run_backward_weights(const cnn_dense_plan *plan,
+                                          const cnn_tensor *gy, const cnn_tensor *x,
+                                          cnn_tensor *gw, cnn_tensor *gb)
+{
+    if (plan->empty) {
         cnn_zero_outputs(gw, gb, NULL);
         return CNN_OK;
     }
     dense_geometry g;
     cnn_exec e;
-    if ((s = begin('W', x->size[0], gy->size[0], batch_of(x), gb != NULL,
-                   "dense_backward_weights", &g, &e)) != CNN_OK)
+    cnn_status s = begin(plan, "dense_backward_weights", &g, &e);
+    if (s != CNN_OK)
         return s;
     arg(&e, DNNL_ARG_SRC, x, &g.src, 0);
     arg(&e, DNNL_ARG_DIFF_DST, gy, &g.dst, 0);
@@ -260,4 +300,46 @@ cnn_status cnn_dense_backward_weights(const cnn_tensor *gy,
     if (gb)
         arg(&e, DNNL_ARG_DIFF_BIAS, gb, &g.bias, 1);
     return cnn_exec_finish(&e);
+}
+
+cnn_status cnn_dense_forward(const cnn_tensor *x, const cnn_tensor *w,
+                             const cnn_tensor *b, cnn_tensor *y)
+{
+    cnn_dense_plan plan;
+    cnn_status s;
+    if ((s = cnn_dense_plan_forward(&plan, x, w, b)) != CNN_OK ||
+        (s = cnn_check_operand(y, "output", plan.out[0].ndims, "out×N")) != CNN_OK)
+        return s;
+    if (y->size[0] != plan.out[0].size[0] || batch_of(y) != plan.batch)
+        return cnn_fail(CNN_ERR_SHAPE, "output has the wrong size");
+    return cnn_dense_run_forward(&plan, x, w, b, y);
+}
+
+cnn_status cnn_dense_backward_data(const cnn_tensor *gy, const cnn_tensor *w,
+                                   cnn_tensor *gx)
+{
+    cnn_dense_plan plan;
+    cnn_status s;
+    if ((s = cnn_dense_plan_backward_data(&plan, gy, w)) != CNN_OK ||
+        (s = cnn_check_operand(gx, "input gradient", plan.out[0].ndims, "in×N")) !=
+            CNN_OK)
+        return s;
+    if (gx->size[0] != plan.out[0].size[0] || batch_of(gx) != plan.batch)
+        return cnn_fail(CNN_ERR_SHAPE, "input gradient has the wrong size");
+    return cnn_dense_run_backward_data(&plan, gy, w, gx);
+}
+
+cnn_status cnn_dense_backward_weights(const cnn_tensor *gy, const cnn_tensor *x,
+                                      cnn_tensor *gw, cnn_tensor *gb)
+{
+    cnn_dense_plan plan;
+    cnn_status s;
+    if ((s = cnn_dense_plan_backward_weights(&plan, gy, x, gb != NULL)) != CNN_OK ||
+        (s = cnn_check_operand(gw, "weight gradient", 2, "out×in")) != CNN_OK ||
+        (gb && (s = cnn_check_operand(gb, "bias gradient", 1, "out")) != CNN_OK))
+        return s;
+    if (gw->size[0] != gy->size[0] || gw->size[1] != x->size[0] ||
+        (gb && gb->size[0] != gy->size[0]))
+        return cnn_fail(CNN_ERR_SHAPE, "weight gradient has the wrong size");
+    return cnn_dense_run_backward_weights(&plan, gy, x, gw, gb);
 }

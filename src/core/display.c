@@ -187,8 +187,8 @@ static void choose_rows(const matrix *m, int max_rows, layout *lay)
 }
 
 /* Widths left and right of the alignment point over the shown rows. */
-static void measure_column(const matrix *m, const layout *lay, int64_t c,
-                           int *left, int *right)
+static void measure_column(const matrix *m, const layout *lay, int64_t c, int *left,
+                           int *right)
 {
     char buf[CNN_FORMAT_LEN];
     *left = *right = 0;
@@ -206,8 +206,8 @@ static void measure_column(const matrix *m, const layout *lay, int64_t c,
 
 /* Adds columns while the line stays within 'width'. Returns false (adding
  * nothing) when column c does not fit. */
-static bool try_add_column(const matrix *m, const layout *lay, int64_t c,
-                           int *used, int width, int sep, int *l, int *r)
+static bool try_add_column(const matrix *m, const layout *lay, int64_t c, int *used,
+                           int width, int sep, int *l, int *r)
 {
     measure_column(m, lay, c, l, r);
     int need = *l + *r + sep;
@@ -365,8 +365,7 @@ static void print_slices(const cnn_tensor *t, int width, int max_rows, cnn_text 
     }
 }
 
-cnn_status cnn_tensor_display(const cnn_tensor *t, int width, int height,
-                              cnn_text *out)
+cnn_status cnn_tensor_display(const cnn_tensor *t, int width, int height, cnn_text *out)
 {
     char buf[CNN_FORMAT_LEN];
     int max_rows = height - 4 < 5 ? 5 : height - 4;
@@ -380,8 +379,12 @@ cnn_status cnn_tensor_display(const cnn_tensor *t, int width, int height,
         if (cnn_tensor_numel(t) > 0) {
             text_puts(out, ":\n");
             if (t->ndims <= 2) {
-                matrix m = {t, 0, t->size[0], t->ndims == 2 ? t->size[1] : 1,
-                            t->stride[0], t->ndims == 2 ? t->stride[1] : 0};
+                matrix m = {t,
+                            0,
+                            t->size[0],
+                            t->ndims == 2 ? t->size[1] : 1,
+                            t->stride[0],
+                            t->ndims == 2 ? t->stride[1] : 0};
                 print_matrix(&m, width, max_rows, out);
             } else {
                 print_slices(t, width, max_rows, out);

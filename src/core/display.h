@@ -44,7 +44,6 @@ void cnn_display_header(const cnn_tensor *t, cnn_text *out);
 /* Appends the display of t for a terminal of width × height characters
  * (80 × 24 is the usual one). A 0-dim tensor shows only its number; a freed
  * one its header and "(freed)". CNN_ERR_NOMEM if the text could not grow. */
-cnn_status cnn_tensor_display(const cnn_tensor *t, int width, int height,
-                              cnn_text *out);
+cnn_status cnn_tensor_display(const cnn_tensor *t, int width, int height, cnn_text *out);
 
 #endif

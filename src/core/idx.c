@@ -16,9 +16,11 @@
 static size_t element_size(int type)
 {
     switch (type) {
-    case CNN_IDX_UBYTE: case CNN_IDX_SBYTE: return 1;
+    case CNN_IDX_UBYTE:
+    case CNN_IDX_SBYTE: return 1;
     case CNN_IDX_INT16: return 2;
-    case CNN_IDX_INT32: case CNN_IDX_FLOAT32: return 4;
+    case CNN_IDX_INT32:
+    case CNN_IDX_FLOAT32: return 4;
     case CNN_IDX_FLOAT64: return 8;
     default: return 0;
     }
@@ -66,8 +68,7 @@ static cnn_status check_magic(const uint8_t *h, size_t len, const char *name)
 }
 
 /* Reads the dimensions after a valid magic; 'len' bytes are available. */
-static cnn_status parse_dims(const uint8_t *h, size_t len, const char *name,
-                             cnn_idx *idx)
+static cnn_status parse_dims(const uint8_t *h, size_t len, const char *name, cnn_idx *idx)
 {
     int ndims = h[3];
     size_t header = 4 + 4 * (size_t)ndims;
@@ -103,8 +104,8 @@ static size_t declared_bytes(const cnn_idx *idx)
     return (size_t)idx->count * idx->elem_size;
 }
 
-static cnn_status check_data_length(const cnn_idx *idx, const char *name,
-                                    size_t actual, bool more)
+static cnn_status check_data_length(const cnn_idx *idx, const char *name, size_t actual,
+                                    bool more)
 {
     size_t declared = declared_bytes(idx);
     if (actual == declared && !more)
@@ -128,8 +129,7 @@ static cnn_status gz_error(inflater *in, int ret)
     if (ret == Z_MEM_ERROR)
         return cnn_fail(CNN_ERR_NOMEM, "%s: gzip: out of memory", in->name);
     if (ret == Z_BUF_ERROR)
-        return cnn_fail(CNN_ERR_FORMAT, "%s: gzip: compressed data ends early",
-                        in->name);
+        return cnn_fail(CNN_ERR_FORMAT, "%s: gzip: compressed data ends early", in->name);
     return cnn_fail(CNN_ERR_FORMAT, "%s: gzip: %s", in->name,
                     in->zs.msg ? in->zs.msg : "corrupt data");
 }
@@ -268,8 +268,7 @@ static bool is_gzip(const uint8_t *buf, size_t len)
     return len >= 2 && buf[0] == 0x1f && buf[1] == 0x8b;
 }
 
-cnn_status cnn_idx_parse(const uint8_t *buf, size_t len, const char *name,
-                         cnn_idx *idx)
+cnn_status cnn_idx_parse(const uint8_t *buf, size_t len, const char *name, cnn_idx *idx)
 {
     memset(idx, 0, sizeof *idx);
     if (is_gzip(buf, len))
@@ -299,8 +298,7 @@ static cnn_status read_exactly(FILE *f, void *dst, size_t n, const char *path)
     return CNN_OK;
 }
 
-static cnn_status read_gzip_file(FILE *f, size_t size, const char *path,
-                                 cnn_idx *idx)
+static cnn_status read_gzip_file(FILE *f, size_t size, const char *path, cnn_idx *idx)
 {
     uint8_t *packed = malloc(size);
     if (!packed)
@@ -314,8 +312,7 @@ static cnn_status read_gzip_file(FILE *f, size_t size, const char *path,
 
 /* Raw files are checked from the header and the file size before the data
  * is read, so a wrong file costs nothing. */
-static cnn_status read_raw_file(FILE *f, size_t size, const char *path,
-                                cnn_idx *idx)
+static cnn_status read_raw_file(FILE *f, size_t size, const char *path, cnn_idx *idx)
 {
     uint8_t head[IDX_MAX_HEADER];
     size_t n = size < sizeof head ? size : sizeof head;
@@ -331,7 +328,8 @@ static cnn_status read_raw_file(FILE *f, size_t size, const char *path,
     size_t bytes = declared_bytes(idx);
     idx->owned = malloc(bytes);
     if (!idx->owned)
-        return cnn_fail(CNN_ERR_NOMEM, "%s: out of memory reading %zu bytes", path, bytes);
+        return cnn_fail(CNN_ERR_NOMEM, "%s: out of memory reading %zu bytes", path,
+                        bytes);
     idx->data = idx->owned;
     if (fseek(f, (long)header_bytes(idx), SEEK_SET) != 0)
         return cnn_fail(CNN_ERR_IO, "%s: seek failed: %s", path, strerror(errno));
@@ -430,11 +428,13 @@ cnn_status cnn_idx_to_tensor(const cnn_idx *idx, double scale, cnn_tensor *out)
 {
     if (!cnn_tensor_is_contiguous(out) || cnn_tensor_numel(out) != idx->count ||
         !cnn_tensor_data(out))
-        return cnn_fail(CNN_ERR_SHAPE, "output must be a contiguous tensor of %lld elements",
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "output must be a contiguous tensor of %lld elements",
                         (long long)idx->count);
     if (out->dtype == CNN_INT32) {
         if (idx->type == CNN_IDX_FLOAT32 || idx->type == CNN_IDX_FLOAT64)
-            return cnn_fail(CNN_ERR_ARG, "Int32 output needs integer data, the file has %s",
+            return cnn_fail(CNN_ERR_ARG,
+                            "Int32 output needs integer data, the file has %s",
                             cnn_idx_type_name(idx->type));
         if (scale != 1.0)
             return cnn_fail(CNN_ERR_ARG, "Int32 output cannot be scaled");

@@ -28,21 +28,20 @@ enum {
 };
 
 typedef struct cnn_idx {
-    int type;                      /* one of CNN_IDX_* */
-    int ndims;                     /* 1 .. CNN_MAX_DIMS */
-    int64_t dims[CNN_MAX_DIMS];    /* as in the file: slowest first */
-    int64_t count;                 /* number of elements */
-    size_t elem_size;              /* bytes per element */
-    const uint8_t *data;           /* count * elem_size big-endian bytes */
-    uint8_t *owned;                /* what cnn_idx_free releases, or NULL */
+    int type;                   /* one of CNN_IDX_* */
+    int ndims;                  /* 1 .. CNN_MAX_DIMS */
+    int64_t dims[CNN_MAX_DIMS]; /* as in the file: slowest first */
+    int64_t count;              /* number of elements */
+    size_t elem_size;           /* bytes per element */
+    const uint8_t *data;        /* count * elem_size big-endian bytes */
+    uint8_t *owned;             /* what cnn_idx_free releases, or NULL */
 } cnn_idx;
 
 /* Parses an IDX image in memory, raw or gzip (detected by 1f 8b). 'name'
  * (usually the path) starts every error message. For raw input idx->data
  * points into buf, which must outlive idx; gzip input is inflated into a
  * buffer idx owns. Release with cnn_idx_free either way. */
-cnn_status cnn_idx_parse(const uint8_t *buf, size_t len, const char *name,
-                         cnn_idx *idx);
+cnn_status cnn_idx_parse(const uint8_t *buf, size_t len, const char *name, cnn_idx *idx);
 
 /* Reads and parses a file; for raw files the sizes are checked against the
  * header before the data is read. */

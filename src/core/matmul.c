@@ -2,7 +2,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
-#include "dnnl_context.h"
+#include "context.h"
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
@@ -22,10 +22,13 @@ static cnn_status check_matrix(const cnn_tensor *t)
 
 static int64_t rows_of(const cnn_tensor *t) { return t->size[0]; }
 static int64_t cols_of(const cnn_tensor *t) { return t->ndims == 2 ? t->size[1] : 1; }
-static int64_t col_stride(const cnn_tensor *t) { return t->ndims == 2 ? t->stride[1] : 0; }
+static int64_t col_stride(const cnn_tensor *t)
+{
+    return t->ndims == 2 ? t->stride[1] : 0;
+}
 
-cnn_status cnn_matmul_sizes(const cnn_tensor *a, const cnn_tensor *b,
-                            int *ndims, int64_t *size)
+cnn_status cnn_matmul_sizes(const cnn_tensor *a, const cnn_tensor *b, int *ndims,
+                            int64_t *size)
 {
     cnn_status s;
     if ((s = check_matrix(a)) != CNN_OK || (s = check_matrix(b)) != CNN_OK)
@@ -34,8 +37,9 @@ cnn_status cnn_matmul_sizes(const cnn_tensor *a, const cnn_tensor *b,
         char x[128], y[128];
         return cnn_fail(CNN_ERR_SHAPE,
                         "sizes %s and %s do not match (inner dimensions %lld and %lld)",
-                        cnn_shape_string(a, x, sizeof x), cnn_shape_string(b, y, sizeof y),
-                        (long long)cols_of(a), (long long)rows_of(b));
+                        cnn_shape_string(a, x, sizeof x),
+                        cnn_shape_string(b, y, sizeof y), (long long)cols_of(a),
+                        (long long)rows_of(b));
     }
     size[0] = rows_of(a);
     size[1] = cols_of(b);
@@ -142,7 +146,8 @@ cnn_status cnn_matmul(const cnn_tensor *a, const cnn_tensor *b, cnn_tensor *out)
     }
     gemm_operand ga, gb;
     gb.temp.data = NULL;
-    if ((s = gemm_operand_of(a, &ga)) == CNN_OK && (s = gemm_operand_of(b, &gb)) == CNN_OK) {
+    if ((s = gemm_operand_of(a, &ga)) == CNN_OK &&
+        (s = gemm_operand_of(b, &gb)) == CNN_OK) {
         /* out^T (n×m, row-major) = b^T (n×k) * a^T (k×m) */
         dnnl_status_t ds = dnnl_sgemm(gb.trans, ga.trans, n, m, k, 1.0f, gb.data, gb.ld,
                                       ga.data, ga.ld, 0.0f, cnn_tensor_f32(out), m);

@@ -9,8 +9,8 @@
 /* Sizes of a*b: m×n, or m when b is 1-D. Fails with "sizes 2×3 and 4×5 do
  * not match (inner dimensions 3 and 4)" or on tensors that are not 1-D or
  * 2-D Float32. */
-cnn_status cnn_matmul_sizes(const cnn_tensor *a, const cnn_tensor *b,
-                            int *ndims, int64_t *size);
+cnn_status cnn_matmul_sizes(const cnn_tensor *a, const cnn_tensor *b, int *ndims,
+                            int64_t *size);
 
 /* out = a * b. a and b may be strided views (a transposed view is used as
  * it is); out is contiguous with the sizes cnn_matmul_sizes gives and may

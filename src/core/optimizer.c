@@ -17,8 +17,8 @@ static cnn_status check_operand(const cnn_tensor *p, const cnn_tensor *t,
     if (!cnn_tensor_data(t))
         return cnn_fail(CNN_ERR_ARG, "%s was freed", what);
     if (!cnn_tensor_same_size(p, t))
-        return cnn_fail(CNN_ERR_SHAPE, "%s %s does not match parameter %s",
-                        what, cnn_shape_string(t, tbuf, sizeof tbuf),
+        return cnn_fail(CNN_ERR_SHAPE, "%s %s does not match parameter %s", what,
+                        cnn_shape_string(t, tbuf, sizeof tbuf),
                         cnn_shape_string(p, pbuf, sizeof pbuf));
     if (!cnn_tensor_is_contiguous(t))
         return cnn_fail(CNN_ERR_ARG, "%s must be contiguous", what);
@@ -26,8 +26,7 @@ static cnn_status check_operand(const cnn_tensor *p, const cnn_tensor *t,
 }
 
 /* Checks the parameter itself, then each of 'n' further operands. */
-static cnn_status check_operands(const cnn_tensor *p, int n,
-                                 const cnn_tensor *const *ts,
+static cnn_status check_operands(const cnn_tensor *p, int n, const cnn_tensor *const *ts,
                                  const char *const *names)
 {
     cnn_status s = check_operand(p, p, "parameter");
@@ -39,12 +38,11 @@ static cnn_status check_operands(const cnn_tensor *p, int n,
 static cnn_status check_finite_positive(double x, const char *what)
 {
     if (!isfinite(x) || x <= 0)
-        return cnn_fail(CNN_ERR_ARG, "%s must be a positive number, got %g",
-                        what, x);
+        return cnn_fail(CNN_ERR_ARG, "%s must be a positive number, got %g", what, x);
     return CNN_OK;
 }
 
-cnn_status cnn_descent_step(cnn_tensor *p, const cnn_tensor *g, double lr)
+cnn_status cnn_descent_step(cnn_tensor *p, const cnn_tensor *g, double eta)
 {
     const cnn_tensor *ops[] = {g};
     const char *names[] = {"gradient"};
@@ -54,19 +52,18 @@ cnn_status cnn_descent_step(cnn_tensor *p, const cnn_tensor *g, double lr)
     float *pd = cnn_tensor_f32(p);
     const float *gd = cnn_tensor_f32(g);
     const int64_t n = cnn_tensor_numel(p);
-    const float eta = (float)lr;
+    const float eta_f = (float)eta;
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++)
-        pd[i] -= eta * gd[i];
+        pd[i] -= eta_f * gd[i];
     return CNN_OK;
 }
 
-/* v = rho v - lr g, and the parameter moves by d = d_rho v - d_lr g with
- * v before its update: momentum has d_rho = rho, d_lr = lr (so d is the
- * new v); Nesterov looks ahead with rho² and (1 + rho) lr. */
-static cnn_status velocity_step(cnn_tensor *p, const cnn_tensor *g,
-                                cnn_tensor *v, double lr, double rho,
-                                double d_rho, double d_lr)
+/* v = rho v - eta g, and the parameter moves by d = d_rho v - d_eta g with
+ * v before its update: momentum has d_rho = rho, d_eta = eta (so d is the
+ * new v); Nesterov looks ahead with rho² and (1 + rho) eta. */
+static cnn_status velocity_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
+                                double eta, double rho, double d_rho, double d_eta)
 {
     const cnn_tensor *ops[] = {g, v};
     const char *names[] = {"gradient", "velocity"};
@@ -76,31 +73,31 @@ static cnn_status velocity_step(cnn_tensor *p, const cnn_tensor *g,
     float *pd = cnn_tensor_f32(p), *vd = cnn_tensor_f32(v);
     const float *gd = cnn_tensor_f32(g);
     const int64_t n = cnn_tensor_numel(p);
-    const float eta = (float)lr, r = (float)rho;
-    const float dr = (float)d_rho, dl = (float)d_lr;
+    const float eta_f = (float)eta, r = (float)rho;
+    const float dr = (float)d_rho, dl = (float)d_eta;
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) {
         const float d = dr * vd[i] - dl * gd[i];
-        vd[i] = r * vd[i] - eta * gd[i];
+        vd[i] = r * vd[i] - eta_f * gd[i];
         pd[i] += d;
     }
     return CNN_OK;
 }
 
 cnn_status cnn_momentum_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
-                             double lr, double rho)
+                             double eta, double rho)
 {
-    return velocity_step(p, g, v, lr, rho, rho, lr);
+    return velocity_step(p, g, v, eta, rho, rho, eta);
 }
 
 cnn_status cnn_nesterov_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
-                             double lr, double rho)
+                             double eta, double rho)
 {
-    return velocity_step(p, g, v, lr, rho, rho * rho, (1 + rho) * lr);
+    return velocity_step(p, g, v, eta, rho, rho * rho, (1 + rho) * eta);
 }
 
-cnn_status cnn_rmsprop_step(cnn_tensor *p, const cnn_tensor *g,
-                            cnn_tensor *acc, double lr, double rho, double eps)
+cnn_status cnn_rmsprop_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *acc,
+                            double eta, double rho, double eps)
 {
     const cnn_tensor *ops[] = {g, acc};
     const char *names[] = {"gradient", "accumulator"};
@@ -112,12 +109,12 @@ cnn_status cnn_rmsprop_step(cnn_tensor *p, const cnn_tensor *g,
     float *pd = cnn_tensor_f32(p), *ad = cnn_tensor_f32(acc);
     const float *gd = cnn_tensor_f32(g);
     const int64_t n = cnn_tensor_numel(p);
-    const float eta = (float)lr, r = (float)rho, e = (float)eps;
+    const float eta_f = (float)eta, r = (float)rho, e = (float)eps;
     const float keep = (float)(1 - rho);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) {
         ad[i] = r * ad[i] + keep * gd[i] * gd[i];
-        pd[i] -= eta * gd[i] / (sqrtf(ad[i]) + e);
+        pd[i] -= eta_f * gd[i] / (sqrtf(ad[i]) + e);
     }
     return CNN_OK;
 }
@@ -128,13 +125,13 @@ static cnn_status check_adam_config(const cnn_adam_config *c)
         return cnn_fail(CNN_ERR_ARG, "step must be at least 1, got %lld",
                         (long long)c->step);
     if (!(c->beta1 >= 0 && c->beta1 < 1) || !(c->beta2 >= 0 && c->beta2 < 1))
-        return cnn_fail(CNN_ERR_ARG, "betas must lie in [0, 1), got %g and %g",
-                        c->beta1, c->beta2);
+        return cnn_fail(CNN_ERR_ARG, "betas must lie in [0, 1), got %g and %g", c->beta1,
+                        c->beta2);
     return check_finite_positive(c->eps, "eps");
 }
 
-cnn_status cnn_adam_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *m,
-                         cnn_tensor *v, const cnn_adam_config *c)
+cnn_status cnn_adam_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *m, cnn_tensor *v,
+                         const cnn_adam_config *c)
 {
     const cnn_tensor *ops[] = {g, m, v};
     const char *names[] = {"gradient", "first moment", "second moment"};
@@ -150,7 +147,7 @@ cnn_status cnn_adam_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *m,
     const double t = (double)c->step;
     const float b1 = (float)c->beta1, b2 = (float)c->beta2;
     const float k1 = (float)(1 - c->beta1), k2 = (float)(1 - c->beta2);
-    const float step_size = (float)(c->lr / (1 - pow(c->beta1, t)));
+    const float step_size = (float)(c->eta / (1 - pow(c->beta1, t)));
     const float inv_sqrt_bc2 = (float)(1 / sqrt(1 - pow(c->beta2, t)));
     const float eps = (float)c->eps, decay = (float)c->decay;
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)

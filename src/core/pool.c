@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dnnl_context.h"
-#include "nn_exec.h"
+#include "context.h"
+#include "exec.h"
+#include "operand.h"
+#include "primitive_desc.h"
+#include "window.h"
 #include "pool_max.h"
 
 void cnn_pool_workspace_free(cnn_pool_workspace *ws)
@@ -16,8 +19,7 @@ void cnn_pool_workspace_free(cnn_pool_workspace *ws)
     ws->bytes = 0;
 }
 
-cnn_pool2d_params cnn_pool2d_default_params(cnn_pool_kind kind, int64_t w,
-                                            int64_t h)
+cnn_pool2d_params cnn_pool2d_default_params(cnn_pool_kind kind, int64_t w, int64_t h)
 {
     cnn_pool2d_params p;
     memset(&p, 0, sizeof p);
@@ -56,26 +58,27 @@ cnn_status cnn_pool2d_output_size(const cnn_pool2d_params *p, int x_ndims,
     /* a window wholly inside the padding would have no maximum */
     for (int i = 0; i < 4; i++)
         if (p->pad[i] >= p->window[i / 2])
-            return cnn_fail(CNN_ERR_ARG,
-                            "padding %lld,%lld,%lld,%lld must be smaller than the window %lld×%lld",
-                            (long long)p->pad[0], (long long)p->pad[1],
-                            (long long)p->pad[2], (long long)p->pad[3],
-                            (long long)p->window[0], (long long)p->window[1]);
+            return cnn_fail(
+                CNN_ERR_ARG,
+                "padding %lld,%lld,%lld,%lld must be smaller than the window %lld×%lld",
+                (long long)p->pad[0], (long long)p->pad[1], (long long)p->pad[2],
+                (long long)p->pad[3], (long long)p->window[0], (long long)p->window[1]);
     y[2] = x[2];
     y[3] = x[3];
     return CNN_OK;
 }
 
-static const char *params_string(const cnn_pool2d_params *p, const int64_t *x,
-                                 char *buf, size_t len)
+static const char *params_string(const cnn_pool2d_params *p, const int64_t *x, char *buf,
+                                 size_t len)
 {
     char xs[128];
-    snprintf(buf, len, "%s pooling of %s, window %lld×%lld, stride %lld×%lld, pad %lld,%lld,%lld,%lld",
-             p->kind == CNN_POOL_MAX ? "max" : "mean",
-             cnn_sizes_string(x, 4, xs, sizeof xs), (long long)p->window[0],
-             (long long)p->window[1], (long long)p->stride[0],
-             (long long)p->stride[1], (long long)p->pad[0], (long long)p->pad[1],
-             (long long)p->pad[2], (long long)p->pad[3]);
+    snprintf(
+        buf, len,
+        "%s pooling of %s, window %lld×%lld, stride %lld×%lld, pad %lld,%lld,%lld,%lld",
+        p->kind == CNN_POOL_MAX ? "max" : "mean", cnn_sizes_string(x, 4, xs, sizeof xs),
+        (long long)p->window[0], (long long)p->window[1], (long long)p->stride[0],
+        (long long)p->stride[1], (long long)p->pad[0], (long long)p->pad[1],
+        (long long)p->pad[2], (long long)p->pad[3]);
     return buf;
 }
 
@@ -103,9 +106,8 @@ static cnn_status check_workspace(const cnn_pool2d_params *p, const int64_t *x,
     return CNN_OK;
 }
 
-cnn_status cnn_pool2d_check_backward(const cnn_pool2d_params *p,
-                                     const cnn_tensor *gy, int x_ndims,
-                                     const int64_t *x,
+cnn_status cnn_pool2d_check_backward(const cnn_pool2d_params *p, const cnn_tensor *gy,
+                                     int x_ndims, const int64_t *x,
                                      const cnn_pool_workspace *ws)
 {
     int64_t y[4];
@@ -164,7 +166,8 @@ static void geometry(const cnn_pool2d_params *p, const int64_t *x,
     g->src = *src;
     cnn_md_any(&g->dst, 4, dst);
     cnn_window_dnnl(&win, g->strides, g->kernel, g->dilates, g->pad_l, g->pad_r);
-    g->alg = p->kind == CNN_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
+    g->alg =
+        p->kind == CNN_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
 }
 
 static void plain_src(const int64_t *x, dnnl_memory_desc_t *md)
@@ -173,9 +176,8 @@ static void plain_src(const int64_t *x, dnnl_memory_desc_t *md)
     cnn_md_plain(md, 4, src);
 }
 
-static cnn_status forward_primitive(const cnn_pool2d_params *p,
-                                    const int64_t *x, const dnnl_memory_desc_t *src,
-                                    cnn_primitive **out)
+static cnn_status forward_primitive(const cnn_pool2d_params *p, const int64_t *x,
+                                    const dnnl_memory_desc_t *src, cnn_primitive **out)
 {
     pool_key key = make_key(p->inference ? 'I' : 'F', p, x, src);
     if ((*out = cnn_primitive_find(&key, sizeof key)))
@@ -185,8 +187,8 @@ static cnn_status forward_primitive(const cnn_pool2d_params *p,
     dnnl_pooling_v2_desc_t d;
     dnnl_prop_kind_t prop = p->inference ? dnnl_forward_inference : dnnl_forward_training;
     CNN_DNNL_TRY("pool2d", dnnl_pooling_v2_forward_desc_init(
-                               &d, prop, g.alg, &g.src, &g.dst,
-                               g.strides, g.kernel, g.dilates, g.pad_l, g.pad_r));
+                               &d, prop, g.alg, &g.src, &g.dst, g.strides, g.kernel,
+                               g.dilates, g.pad_l, g.pad_r));
     dnnl_primitive_desc_t pd;
     cnn_status s = cnn_pd_create(&d, 0, NULL, "pool2d", &pd);
     return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, "pool2d", out);
@@ -195,9 +197,8 @@ static cnn_status forward_primitive(const cnn_pool2d_params *p,
 /* The backward takes the gradient in the forward output's layout and gives
  * the input gradient in the forward input's, with the cached forward as
  * its hint. */
-static cnn_status backward_primitive(const cnn_pool2d_params *p,
-                                     const int64_t *x, const dnnl_memory_desc_t *src,
-                                     cnn_primitive **out)
+static cnn_status backward_primitive(const cnn_pool2d_params *p, const int64_t *x,
+                                     const dnnl_memory_desc_t *src, cnn_primitive **out)
 {
     pool_key key = make_key('B', p, x, src);
     if ((*out = cnn_primitive_find(&key, sizeof key)))
@@ -213,17 +214,17 @@ static cnn_status backward_primitive(const cnn_pool2d_params *p,
     g.dst = *cnn_exec_arg_md(forward, DNNL_ARG_DST);
     dnnl_pooling_v2_desc_t d;
     CNN_DNNL_TRY("pool2d_backward", dnnl_pooling_v2_backward_desc_init(
-                                        &d, g.alg, &g.src, &g.dst, g.strides,
-                                        g.kernel, g.dilates, g.pad_l, g.pad_r));
+                                        &d, g.alg, &g.src, &g.dst, g.strides, g.kernel,
+                                        g.dilates, g.pad_l, g.pad_r));
     dnnl_primitive_desc_t pd;
     s = cnn_pd_create(&d, 0, forward->pd, "pool2d_backward", &pd);
-    return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, "pool2d_backward", out);
+    return s != CNN_OK ? s
+                       : cnn_primitive_add(&key, sizeof key, pd, "pool2d_backward", out);
 }
 
 static cnn_status prepare_workspace(size_t bytes, const cnn_pool2d_params *p,
                                     const int64_t *x, const dnnl_memory_desc_t *src,
-                                    const dnnl_memory_desc_t *dst,
-                                    cnn_pool_workspace *ws)
+                                    const dnnl_memory_desc_t *dst, cnn_pool_workspace *ws)
 {
     cnn_pool_workspace_free(ws);
     cnn_storage block;
@@ -257,41 +258,6 @@ static bool any_empty(const int64_t *x, const int64_t *y)
     return false;
 }
 
-cnn_status cnn_pool2d_forward_layout(const cnn_pool2d_params *p,
-                                     const cnn_tensor *x, dnnl_memory_desc_t *y)
-{
-    int64_t ysize[4];
-    cnn_status s = cnn_pool2d_output_size(p, x->ndims, x->size, ysize);
-    if (s != CNN_OK)
-        return s;
-    if (any_empty(x->size, ysize)) {
-        plain_src(ysize, y);
-        return CNN_OK;
-    }
-    dnnl_memory_desc_t src;
-    cnn_md_of_layout(&src, x);
-    cnn_primitive *prim;
-    if ((s = forward_primitive(p, x->size, &src, &prim)) == CNN_OK)
-        *y = *cnn_exec_arg_md(prim, DNNL_ARG_DST);
-    return s;
-}
-
-cnn_status cnn_pool2d_backward_layout(const cnn_pool2d_params *p, const int64_t *x,
-                                      const cnn_pool_workspace *ws,
-                                      dnnl_memory_desc_t *gx)
-{
-    int64_t y[4];
-    cnn_status s = cnn_pool2d_output_size(p, 4, x, y);
-    if (s != CNN_OK)
-        return s;
-    if (any_empty(x, y)) {
-        plain_src(x, gx);
-        return CNN_OK;
-    }
-    backward_src(p, x, ws, gx);
-    return CNN_OK;
-}
-
 static cnn_status max_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
                               cnn_tensor *y, cnn_pool_workspace *ws)
 {
@@ -302,7 +268,8 @@ static cnn_status max_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
     if (s != CNN_OK)
         return s;
     if (ws) {
-        size_t bytes = (size_t)cnn_max_pool_buffer_elements(&ymd) * cnn_max_pool_index_size(p);
+        size_t bytes =
+            (size_t)cnn_max_pool_buffer_elements(&ymd) * cnn_max_pool_index_size(p);
         if ((s = prepare_workspace(bytes, p, x->size, &xmd, &ymd, ws)) != CNN_OK)
             return s;
     }
@@ -313,15 +280,9 @@ static cnn_status max_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
     return s;
 }
 
-static cnn_status mean_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
+static cnn_status mean_forward(const cnn_primitive *prim, const cnn_tensor *x,
                                cnn_tensor *y)
 {
-    dnnl_memory_desc_t src;
-    cnn_md_of_layout(&src, x);
-    cnn_primitive *prim;
-    cnn_status s = forward_primitive(p, x->size, &src, &prim);
-    if (s != CNN_OK)
-        return s;
     cnn_exec e;
     cnn_exec_begin(&e, prim, "pool2d");
     cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
@@ -329,28 +290,70 @@ static cnn_status mean_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
     return cnn_exec_finish(&e);
 }
 
-cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
-                              cnn_tensor *y, cnn_pool_workspace *ws)
+static void plan_begin(cnn_pool2d_plan *plan, const cnn_pool2d_params *p,
+                       const int64_t *x, const int64_t *out)
 {
-    int64_t ysize[4];
+    memset(plan, 0, sizeof *plan);
+    plan->params = *p;
+    memcpy(plan->x, x, sizeof plan->x);
+    plan->out.ndims = 4;
+    memcpy(plan->out.size, out, 4 * sizeof *out);
+}
+
+cnn_status cnn_pool2d_plan_forward(cnn_pool2d_plan *plan, const cnn_pool2d_params *p,
+                                   const cnn_tensor *x)
+{
+    int64_t y[4];
     cnn_status s;
     if ((s = cnn_check_operand(x, "input", 0, NULL)) != CNN_OK ||
-        (s = cnn_check_operand(y, "output", 0, NULL)) != CNN_OK ||
-        (s = cnn_pool2d_output_size(p, x->ndims, x->size, ysize)) != CNN_OK)
+        (s = cnn_pool2d_output_size(p, x->ndims, x->size, y)) != CNN_OK)
         return s;
-    if (y->ndims != 4 || memcmp(y->size, ysize, sizeof ysize))
-        return cnn_fail(CNN_ERR_SHAPE, "output has the wrong size");
+    plan_begin(plan, p, x->size, y);
+    if (any_empty(x->size, y))
+        return CNN_OK;
+    /* max pooling runs the core's kernels, in the layout oneDNN's would */
+    dnnl_memory_desc_t src;
+    cnn_md_of_layout(&src, x);
+    cnn_primitive *prim;
+    if ((s = forward_primitive(p, x->size, &src, &prim)) != CNN_OK)
+        return s;
+    plan->out.blocked = true;
+    plan->out.layout = *cnn_exec_arg_md(prim, DNNL_ARG_DST);
+    if (p->kind == CNN_POOL_MEAN)
+        plan->primitive = prim;
+    return CNN_OK;
+}
+
+cnn_status cnn_pool2d_run_forward(const cnn_pool2d_plan *plan, const cnn_tensor *x,
+                                  cnn_tensor *y, cnn_pool_workspace *ws)
+{
+    const cnn_pool2d_params *p = &plan->params;
     bool keeps_workspace = p->kind == CNN_POOL_MAX && !p->inference;
     if (keeps_workspace && !ws)
         return cnn_fail(CNN_ERR_ARG, "max pooling needs a workspace");
     if (!cnn_tensor_numel(y)) {
         dnnl_memory_desc_t src;
         plain_src(x->size, &src);
-        return keeps_workspace ? prepare_workspace(0, p, x->size, &src, &src, ws) : CNN_OK;
+        return keeps_workspace ? prepare_workspace(0, p, x->size, &src, &src, ws)
+                               : CNN_OK;
     }
     if (p->kind == CNN_POOL_MAX)
         return max_forward(p, x, y, keeps_workspace ? ws : NULL);
-    return mean_forward(p, x, y);
+    return mean_forward(plan->primitive, x, y);
+}
+
+cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
+                              cnn_tensor *y, cnn_pool_workspace *ws)
+{
+    cnn_status s;
+    cnn_pool2d_plan plan;
+    if ((s = cnn_check_operand(x, "input", 0, NULL)) != CNN_OK ||
+        (s = cnn_check_operand(y, "output", 0, NULL)) != CNN_OK ||
+        (s = cnn_pool2d_plan_forward(&plan, p, x)) != CNN_OK)
+        return s;
+    if (y->ndims != 4 || memcmp(y->size, plan.out.size, 4 * sizeof *y->size))
+        return cnn_fail(CNN_ERR_SHAPE, "output has the wrong size");
+    return cnn_pool2d_run_forward(&plan, x, y, ws);
 }
 
 /* The gradient in the forward output's layout: gy itself, or a copy of it
@@ -391,15 +394,9 @@ static cnn_status max_backward(const cnn_pool2d_params *p, const cnn_tensor *gy,
     return s;
 }
 
-static cnn_status mean_backward(const cnn_pool2d_params *p, const cnn_tensor *gy,
+static cnn_status mean_backward(const cnn_primitive *prim, const cnn_tensor *gy,
                                 cnn_tensor *gx)
 {
-    dnnl_memory_desc_t src;
-    backward_src(p, gx->size, NULL, &src);
-    cnn_primitive *prim;
-    cnn_status s = backward_primitive(p, gx->size, &src, &prim);
-    if (s != CNN_OK)
-        return s;
     cnn_exec e;
     cnn_exec_begin(&e, prim, "pool2d_backward");
     cnn_exec_plain_input(&e, DNNL_ARG_DIFF_DST, gy);
@@ -407,17 +404,42 @@ static cnn_status mean_backward(const cnn_pool2d_params *p, const cnn_tensor *gy
     return cnn_exec_finish(&e);
 }
 
-cnn_status cnn_pool2d_backward(const cnn_pool2d_params *p,
-                               const cnn_tensor *gy,
-                               const cnn_pool_workspace *ws, cnn_tensor *gx)
+cnn_status cnn_pool2d_plan_backward(cnn_pool2d_plan *plan, const cnn_pool2d_params *p,
+                                    const cnn_tensor *gy, int x_ndims, const int64_t *x,
+                                    const cnn_pool_workspace *ws)
 {
-    cnn_status s;
-    if ((s = cnn_check_operand(gx, "input gradient", 0, NULL)) != CNN_OK ||
-        (s = cnn_pool2d_check_backward(p, gy, gx->ndims, gx->size, ws)) != CNN_OK)
+    cnn_status s = cnn_pool2d_check_backward(p, gy, x_ndims, x, ws);
+    if (s != CNN_OK)
         return s;
+    plan_begin(plan, p, x, x);
+    if (any_empty(x, gy->size))
+        return CNN_OK;
+    plan->out.blocked = true;
+    backward_src(p, x, ws, &plan->out.layout);
+    if (p->kind == CNN_POOL_MAX)
+        return CNN_OK;
+    return backward_primitive(p, x, &plan->out.layout, &plan->primitive);
+}
+
+cnn_status cnn_pool2d_run_backward(const cnn_pool2d_plan *plan, const cnn_tensor *gy,
+                                   const cnn_pool_workspace *ws, cnn_tensor *gx)
+{
     if (!cnn_tensor_numel(gy)) {
         cnn_zero_outputs(gx, NULL, NULL);
         return CNN_OK;
     }
-    return p->kind == CNN_POOL_MAX ? max_backward(p, gy, ws, gx) : mean_backward(p, gy, gx);
+    if (plan->params.kind == CNN_POOL_MAX)
+        return max_backward(&plan->params, gy, ws, gx);
+    return mean_backward(plan->primitive, gy, gx);
+}
+
+cnn_status cnn_pool2d_backward(const cnn_pool2d_params *p, const cnn_tensor *gy,
+                               const cnn_pool_workspace *ws, cnn_tensor *gx)
+{
+    cnn_status s;
+    cnn_pool2d_plan plan;
+    if ((s = cnn_check_operand(gx, "input gradient", 0, NULL)) != CNN_OK ||
+        (s = cnn_pool2d_plan_backward(&plan, p, gy, gx->ndims, gx->size, ws)) != CNN_OK)
+        return s;
+    return cnn_pool2d_run_backward(&plan, gy, ws, gx);
 }

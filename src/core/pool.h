@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 
+#include "context.h"
+#include "plan.h"
 #include "tensor.h"
 
 typedef enum cnn_pool_kind {
@@ -20,8 +22,8 @@ typedef struct cnn_pool2d_params {
     cnn_pool_kind kind;
     int64_t window[2]; /* W, H */
     int64_t stride[2];
-    int64_t pad[4];    /* w_lo, w_hi, h_lo, h_hi; each smaller than the window */
-    bool inference;    /* no backward follows: no workspace is kept */
+    int64_t pad[4]; /* w_lo, w_hi, h_lo, h_hi; each smaller than the window */
+    bool inference; /* no backward follows: no workspace is kept */
 } cnn_pool2d_params;
 
 /* The workspace of one max pooling forward. It remembers the forward's
@@ -40,8 +42,7 @@ typedef struct cnn_pool_workspace {
 void cnn_pool_workspace_free(cnn_pool_workspace *ws);
 
 /* Window of w×h, stride = window, no padding (Flux's MaxPool defaults). */
-cnn_pool2d_params cnn_pool2d_default_params(cnn_pool_kind kind, int64_t w,
-                                            int64_t h);
+cnn_pool2d_params cnn_pool2d_default_params(cnn_pool_kind kind, int64_t w, int64_t h);
 
 /* Checks the parameters and input sizes and gives the output sizes. */
 cnn_status cnn_pool2d_output_size(const cnn_pool2d_params *p, int x_ndims,
@@ -50,26 +51,38 @@ cnn_status cnn_pool2d_output_size(const cnn_pool2d_params *p, int x_ndims,
 /* Checks a backward's operands: gy must have the forward output's sizes,
  * and max pooling needs the workspace of a forward with the same input
  * sizes and parameters. */
-cnn_status cnn_pool2d_check_backward(const cnn_pool2d_params *p,
-                                     const cnn_tensor *gy, int x_ndims,
-                                     const int64_t *x,
+cnn_status cnn_pool2d_check_backward(const cnn_pool2d_params *p, const cnn_tensor *gy,
+                                     int x_ndims, const int64_t *x,
                                      const cnn_pool_workspace *ws);
 
-/* The layouts of the results: the output follows the input's layout, the
- * input gradient the forward input's (from the workspace). */
-cnn_status cnn_pool2d_forward_layout(const cnn_pool2d_params *p,
-                                     const cnn_tensor *x, dnnl_memory_desc_t *y);
-cnn_status cnn_pool2d_backward_layout(const cnn_pool2d_params *p, const int64_t *x,
-                                      const cnn_pool_workspace *ws,
-                                      dnnl_memory_desc_t *gx);
+/* A planned pooling: the checked sizes, the result (y, in the layout
+ * oneDNN's pooling gives for x's; gx in the forward input's) and mean
+ * pooling's primitive (max pooling runs the core's kernels). */
+typedef struct cnn_pool2d_plan {
+    cnn_pool2d_params params;
+    int64_t x[4];
+    cnn_primitive *primitive;
+    cnn_plan_output out;
+} cnn_pool2d_plan;
 
+cnn_status cnn_pool2d_plan_forward(cnn_pool2d_plan *plan, const cnn_pool2d_params *p,
+                                   const cnn_tensor *x);
+/* ws as for cnn_pool2d_forward. */
+cnn_status cnn_pool2d_run_forward(const cnn_pool2d_plan *plan, const cnn_tensor *x,
+                                  cnn_tensor *y, cnn_pool_workspace *ws);
+cnn_status cnn_pool2d_plan_backward(cnn_pool2d_plan *plan, const cnn_pool2d_params *p,
+                                    const cnn_tensor *gy, int x_ndims, const int64_t *x,
+                                    const cnn_pool_workspace *ws);
+cnn_status cnn_pool2d_run_backward(const cnn_pool2d_plan *plan, const cnn_tensor *gy,
+                                   const cnn_pool_workspace *ws, cnn_tensor *gx);
+
+/* Plan and run in one call, on results the caller has. */
 /* y = pool(x). For max pooling in training ws receives the workspace (its
  * old buffer, if any, is released); otherwise ws may be NULL. */
 cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
                               cnn_tensor *y, cnn_pool_workspace *ws);
 
-cnn_status cnn_pool2d_backward(const cnn_pool2d_params *p,
-                               const cnn_tensor *gy,
+cnn_status cnn_pool2d_backward(const cnn_pool2d_params *p, const cnn_tensor *gy,
                                const cnn_pool_workspace *ws, cnn_tensor *gx);
 
 #endif

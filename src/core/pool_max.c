@@ -23,8 +23,8 @@ typedef struct layout {
 
 static bool read_layout(const dnnl_memory_desc_t *md, layout *l)
 {
-    if (md->ndims != 4 || md->format_kind != dnnl_blocked ||
-        md->data_type != dnnl_f32 || md->offset0 != 0)
+    if (md->ndims != 4 || md->format_kind != dnnl_blocked || md->data_type != dnnl_f32 ||
+        md->offset0 != 0)
         return false;
     const dnnl_blocking_desc_t *b = &md->format_desc.blocking;
     int64_t block = 1;
@@ -61,16 +61,18 @@ int64_t cnn_max_pool_buffer_elements(const dnnl_memory_desc_t *md)
 }
 
 cnn_status cnn_max_pool_check_layouts(const dnnl_memory_desc_t *x,
-                                      const dnnl_memory_desc_t *y,
-                                      const char *op)
+                                      const dnnl_memory_desc_t *y, const char *op)
 {
     layout xl, yl;
     if (!read_layout(x, &xl) || !read_layout(y, &yl))
-        return cnn_fail(CNN_ERR_ARG, "%s: max pooling takes plain layouts and "
-                                     "layouts that block the channels only", op);
+        return cnn_fail(CNN_ERR_ARG,
+                        "%s: max pooling takes plain layouts and "
+                        "layouts that block the channels only",
+                        op);
     if (xl.block != yl.block || xl.groups != yl.groups || xl.n != yl.n || xl.c != yl.c)
-        return cnn_fail(CNN_ERR_ARG, "%s: max pooling input and output block "
-                                     "the channels differently (%d and %d)",
+        return cnn_fail(CNN_ERR_ARG,
+                        "%s: max pooling input and output block "
+                        "the channels differently (%d and %d)",
                         op, xl.block, yl.block);
     return CNN_OK;
 }
@@ -81,8 +83,8 @@ typedef struct span {
     int64_t origin, first, end;
 } span;
 
-static span window_span(int64_t out, int64_t stride, int64_t pad_lo,
-                        int64_t window, int64_t size)
+static span window_span(int64_t out, int64_t stride, int64_t pad_lo, int64_t window,
+                        int64_t size)
 {
     span s;
     s.origin = out * stride - pad_lo;
@@ -97,8 +99,8 @@ typedef struct range {
     int64_t lo, hi;
 } range;
 
-static range outputs_reaching(int64_t kw, int64_t stride, int64_t pad_lo,
-                              int64_t size, int64_t outputs)
+static range outputs_reaching(int64_t kw, int64_t stride, int64_t pad_lo, int64_t size,
+                              int64_t outputs)
 {
     int64_t before = pad_lo - kw, limit = size + pad_lo - kw;
     range r;
@@ -137,14 +139,13 @@ static row_at row_of(const layout *y, int64_t row)
 
 /* Starts each output of a row at -inf, its maximum at the first position
  * of its window inside the image (where an all -inf window keeps it). */
-KERNEL void start_row(const cnn_pool2d_params *p, const layout *xl,
-                      const layout *yl, span rows, float *y, int32_t *where,
-                      int block)
+KERNEL void start_row(const cnn_pool2d_params *p, const layout *xl, const layout *yl,
+                      span rows, float *y, int32_t *where, int block)
 {
     for (int64_t ow = 0; ow < yl->w; ow++) {
         span cols = window_span(ow, p->stride[0], p->pad[0], p->window[0], xl->w);
-        int32_t k0 = (int32_t)((rows.first - rows.origin) * p->window[0] +
-                               cols.first - cols.origin);
+        int32_t k0 = (int32_t)((rows.first - rows.origin) * p->window[0] + cols.first -
+                               cols.origin);
         float *b = y + ow * yl->stride_w;
         int32_t *at = where + ow * block;
 #pragma omp simd
@@ -157,9 +158,9 @@ KERNEL void start_row(const cnn_pool2d_params *p, const layout *xl,
 
 /* Folds window position (h, kw) into the running maxima of a row: a NaN
  * beats every number, and the first NaN stays. */
-KERNEL void fold_position(const cnn_pool2d_params *p, const layout *xl,
-                          const layout *yl, const float *xrow, int64_t kw,
-                          int32_t k, float *y, int32_t *where, int block)
+KERNEL void fold_position(const cnn_pool2d_params *p, const layout *xl, const layout *yl,
+                          const float *xrow, int64_t kw, int32_t k, float *y,
+                          int32_t *where, int block)
 {
     range r = outputs_reaching(kw, p->stride[0], p->pad[0], xl->w, yl->w);
     for (int64_t ow = r.lo; ow < r.hi; ow++) {
@@ -177,8 +178,8 @@ KERNEL void fold_position(const cnn_pool2d_params *p, const layout *xl,
     }
 }
 
-KERNEL void store_where(const layout *yl, const int32_t *where, void *ws,
-                        bool wide, int block)
+KERNEL void store_where(const layout *yl, const int32_t *where, void *ws, bool wide,
+                        int block)
 {
     for (int64_t ow = 0; ow < yl->w; ow++) {
         const int32_t *from = where + ow * block;
@@ -192,9 +193,9 @@ KERNEL void store_where(const layout *yl, const int32_t *where, void *ws,
     }
 }
 
-KERNEL void forward_row(const cnn_pool2d_params *p, const layout *xl,
-                        const layout *yl, const float *x, float *y, void *ws,
-                        int32_t *where, int64_t row, int block)
+KERNEL void forward_row(const cnn_pool2d_params *p, const layout *xl, const layout *yl,
+                        const float *x, float *y, void *ws, int32_t *where, int64_t row,
+                        int block)
 {
     row_at at = row_of(yl, row);
     span rows = window_span(at.oh, p->stride[1], p->pad[2], p->window[1], xl->h);
@@ -275,9 +276,9 @@ KERNEL void unfold_position(const cnn_pool2d_params *p, const layout *xl,
     }
 }
 
-KERNEL void backward_plane(const cnn_pool2d_params *p, const layout *xl,
-                           const layout *yl, const float *gy, const void *ws,
-                           float *gx, int64_t n, int64_t g, bool tiles, int lanes)
+KERNEL void backward_plane(const cnn_pool2d_params *p, const layout *xl, const layout *yl,
+                           const float *gy, const void *ws, float *gx, int64_t n,
+                           int64_t g, bool tiles, int lanes)
 {
     bool wide = cnn_max_pool_index_size(p) == 4;
     for (int64_t oh = 0; oh < yl->h; oh++) {
@@ -298,9 +299,9 @@ KERNEL void backward_plane(const cnn_pool2d_params *p, const layout *xl,
 /* Whether every input element lies in exactly one window. */
 static bool windows_tile(const cnn_pool2d_params *p, const layout *xl, const layout *yl)
 {
-    return p->stride[0] == p->window[0] && p->stride[1] == p->window[1] &&
-           !p->pad[0] && !p->pad[1] && !p->pad[2] && !p->pad[3] &&
-           yl->w * p->window[0] == xl->w && yl->h * p->window[1] == xl->h;
+    return p->stride[0] == p->window[0] && p->stride[1] == p->window[1] && !p->pad[0] &&
+           !p->pad[1] && !p->pad[2] && !p->pad[3] && yl->w * p->window[0] == xl->w &&
+           yl->h * p->window[1] == xl->h;
 }
 
 CLONES void cnn_max_pool_run_backward(const cnn_pool2d_params *p,
@@ -318,7 +319,8 @@ CLONES void cnn_max_pool_run_backward(const cnn_pool2d_params *p,
     /* One group of one image per iteration: no two write the same element.
      * Adding leaves the channel padding at zero; writing covers it with
      * the gradient's own padding, zero too. */
-#pragma omp parallel for if (planes * yl.h * yl.w * yl.block > PARALLEL_MIN) schedule(static)
+#pragma omp parallel for if (planes * yl.h * yl.w * yl.block > PARALLEL_MIN)             \
+    schedule(static)
     for (int64_t plane = 0; plane < planes; plane++) {
         int64_t g = plane % yl.groups, n = plane / yl.groups;
         int64_t left = yl.c - g * yl.block;

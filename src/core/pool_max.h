@@ -29,20 +29,18 @@ int64_t cnn_max_pool_buffer_elements(const dnnl_memory_desc_t *md);
 /* Fails, naming the op, unless the kernels can read an input in layout x
  * and write an output in layout y (both 4-D, the same channel blocking). */
 cnn_status cnn_max_pool_check_layouts(const dnnl_memory_desc_t *x,
-                                      const dnnl_memory_desc_t *y,
-                                      const char *op);
+                                      const dnnl_memory_desc_t *y, const char *op);
 
 /* y = maxpool(x) for layouts checked above; ws (NULL when no backward
  * follows) receives the positions of the maxima. */
 cnn_status cnn_max_pool_run_forward(const cnn_pool2d_params *p,
-                              const dnnl_memory_desc_t *xmd, const float *x,
-                              const dnnl_memory_desc_t *ymd, float *y, void *ws);
+                                    const dnnl_memory_desc_t *xmd, const float *x,
+                                    const dnnl_memory_desc_t *ymd, float *y, void *ws);
 
 /* gx = gy sent back to the maxima that ws recorded (gx zeroed first); gy
  * in the forward output's layout ymd, gx in the input's xmd. */
-void cnn_max_pool_run_backward(const cnn_pool2d_params *p,
-                               const dnnl_memory_desc_t *ymd, const float *gy,
-                               const void *ws, const dnnl_memory_desc_t *xmd,
-                               float *gx);
+void cnn_max_pool_run_backward(const cnn_pool2d_params *p, const dnnl_memory_desc_t *ymd,
+                               const float *gy, const void *ws,
+                               const dnnl_memory_desc_t *xmd, float *gx);
 
 #endif

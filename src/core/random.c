@@ -39,10 +39,7 @@ uint64_t cnn_rng_bits(uint64_t seed, uint64_t counter)
 
 /* 24 bits, the precision of a float: every result is exactly representable
  * and strictly below 1. */
-static float uniform_of(uint64_t bits)
-{
-    return (float)(bits >> 40) * 0x1.0p-24f;
-}
+static float uniform_of(uint64_t bits) { return (float)(bits >> 40) * 0x1.0p-24f; }
 
 /* Box-Muller on one 64-bit draw: u1 from the high 32 bits in (0, 1], so
  * the logarithm is finite; u2 from the low 32 bits. */
@@ -88,12 +85,6 @@ static void fill(cnn_tensor *t, distribution dist)
                        value_of(dist, draw(key, base + (uint64_t)k)));
 }
 
-void cnn_rng_uniform(cnn_tensor *t)
-{
-    fill(t, UNIFORM);
-}
+void cnn_rng_uniform(cnn_tensor *t) { fill(t, UNIFORM); }
 
-void cnn_rng_normal(cnn_tensor *t)
-{
-    fill(t, NORMAL);
-}
+void cnn_rng_normal(cnn_tensor *t) { fill(t, NORMAL); }

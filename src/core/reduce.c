@@ -4,7 +4,7 @@
 #include <omp.h>
 #include <stdlib.h>
 
-#include "elementwise.h"
+#include "broadcast.h"
 
 #define PARALLEL_MIN 32768
 
@@ -48,24 +48,24 @@ static void combine(acc_kind kind, acc *a, const acc *later)
     }
 }
 
-#define ACCUMULATE_ROW(T)                                                    \
-    do {                                                                     \
-        const T *x = (const T *)base + off;                                  \
-        if (kind == ACC_SUM) {                                               \
-            /* four running sums hide the latency of each addition */        \
-            double s[4] = {0.0, 0.0, 0.0, 0.0};                              \
-            int64_t j = i;                                                   \
-            for (; j + 4 <= end; j += 4)                                     \
-                for (int u = 0; u < 4; u++)                                  \
-                    s[u] += x[(j + u) * s0];                                 \
-            for (; j < end; j++)                                             \
-                s[0] += x[j * s0];                                           \
-            a->value += (s[0] + s[1]) + (s[2] + s[3]);                       \
-            a->index = 0;                                                    \
-        } else {                                                             \
-            for (int64_t j = i; j < end; j++)                                \
-                take(kind, a, x[j * s0], row * width + j);                   \
-        }                                                                    \
+#define ACCUMULATE_ROW(T)                                                                \
+    do {                                                                                 \
+        const T *x = (const T *)base + off;                                              \
+        if (kind == ACC_SUM) {                                                           \
+            /* four running sums hide the latency of each addition */                    \
+            double s[4] = {0.0, 0.0, 0.0, 0.0};                                          \
+            int64_t j = i;                                                               \
+            for (; j + 4 <= end; j += 4)                                                 \
+                for (int u = 0; u < 4; u++)                                              \
+                    s[u] += x[(j + u) * s0];                                             \
+            for (; j < end; j++)                                                         \
+                s[0] += x[j * s0];                                                       \
+            a->value += (s[0] + s[1]) + (s[2] + s[3]);                                   \
+            a->index = 0;                                                                \
+        } else {                                                                         \
+            for (int64_t j = i; j < end; j++)                                            \
+                take(kind, a, x[j * s0], row *width + j);                                \
+        }                                                                                \
     } while (0)
 
 /* Accumulates reduction positions [p0, p1) of the loop 'red' over the
@@ -141,8 +141,8 @@ static int64_t loop_offset(const cnn_loop *loop, int64_t index)
 
 /* Reduces t over the dimensions where keep[d] is false, calling 'store'
  * for every kept element. */
-static cnn_status reduce_over(acc_kind kind, const cnn_tensor *t,
-                              const bool *keep, acc_store store, void *ctx)
+static cnn_status reduce_over(acc_kind kind, const cnn_tensor *t, const bool *keep,
+                              acc_store store, void *ctx)
 {
     int64_t kept[CNN_MAX_DIMS], reduced[CNN_MAX_DIMS];
     int64_t nkept = 1, nreduced = 1;
@@ -342,15 +342,14 @@ static cnn_status prepare_dim(const cnn_tensor *t, int dim, const cnn_tensor *ou
     return CNN_OK;
 }
 
-cnn_status cnn_reduce_dim(cnn_reduce_op op, const cnn_tensor *t, int dim,
-                          cnn_tensor *out)
+cnn_status cnn_reduce_dim(cnn_reduce_op op, const cnn_tensor *t, int dim, cnn_tensor *out)
 {
     if ((unsigned)op >= CNN_REDUCE_COUNT)
         return cnn_fail(CNN_ERR_ARG, "unknown reduction %d", (int)op);
     bool keep[CNN_MAX_DIMS];
     bool extreme = op == CNN_REDUCE_MAX || op == CNN_REDUCE_MIN;
-    cnn_status s = prepare_dim(t, dim, out, cnn_reduce_result_dtype(op, t->dtype),
-                               extreme, keep);
+    cnn_status s =
+        prepare_dim(t, dim, out, cnn_reduce_result_dtype(op, t->dtype), extreme, keep);
     if (s != CNN_OK)
         return s;
     tensor_sink sink = {op, cnn_tensor_data(out), 0};
@@ -362,15 +361,15 @@ cnn_status cnn_argreduce_all(cnn_arg_op op, const cnn_tensor *t, int64_t *index)
 {
     bool keep[CNN_MAX_DIMS] = {false};
     acc a = acc_empty;
-    cnn_status s = reduce_over(op == CNN_ARGMIN ? ACC_MIN : ACC_MAX, t, keep,
-                               store_acc, &a);
+    cnn_status s =
+        reduce_over(op == CNN_ARGMIN ? ACC_MIN : ACC_MAX, t, keep, store_acc, &a);
     if (s == CNN_OK)
         *index = a.index;
     return s;
 }
 
-cnn_status cnn_argreduce_dim(cnn_arg_op op, const cnn_tensor *t, int dim,
-                             int32_t base, cnn_tensor *out)
+cnn_status cnn_argreduce_dim(cnn_arg_op op, const cnn_tensor *t, int dim, int32_t base,
+                             cnn_tensor *out)
 {
     bool keep[CNN_MAX_DIMS];
     cnn_status s = prepare_dim(t, dim, out, CNN_INT32, true, keep);
@@ -380,6 +379,5 @@ cnn_status cnn_argreduce_dim(cnn_arg_op op, const cnn_tensor *t, int dim,
         return cnn_fail(CNN_ERR_ARG, "dimension %d is too long for Int32 indices",
                         dim + 1);
     tensor_sink sink = {CNN_REDUCE_MAX, cnn_tensor_data(out), base};
-    return reduce_over(op == CNN_ARGMIN ? ACC_MIN : ACC_MAX, t, keep,
-                       store_index, &sink);
+    return reduce_over(op == CNN_ARGMIN ? ACC_MIN : ACC_MAX, t, keep, store_index, &sink);
 }

@@ -59,7 +59,7 @@ cnn_status cnn_argreduce_all(cnn_arg_op op, const cnn_tensor *t, int64_t *index)
 /* out (Int32, contiguous, sizes from cnn_reduce_dim_sizes) = the index
  * along 'dim' of the first maximum (minimum), plus 'base' (1 gives Julia's
  * 1-based indices). */
-cnn_status cnn_argreduce_dim(cnn_arg_op op, const cnn_tensor *t, int dim,
-                             int32_t base, cnn_tensor *out);
+cnn_status cnn_argreduce_dim(cnn_arg_op op, const cnn_tensor *t, int dim, int32_t base,
+                             cnn_tensor *out);
 
 #endif

@@ -52,9 +52,12 @@ static cnn_status expect(parser *ps, char c)
 
 static int hex_digit(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -75,18 +78,25 @@ static bool read_hex4(parser *ps, unsigned *v)
 
 static size_t put_utf8(char *out, unsigned cp)
 {
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
     if (cp < 0x800) {
-        out[0] = (char)(0xC0 | cp >> 6); out[1] = (char)(0x80 | (cp & 0x3F));
+        out[0] = (char)(0xC0 | cp >> 6);
+        out[1] = (char)(0x80 | (cp & 0x3F));
         return 2;
     }
     if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | cp >> 12); out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        out[0] = (char)(0xE0 | cp >> 12);
+        out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
         out[2] = (char)(0x80 | (cp & 0x3F));
         return 3;
     }
-    out[0] = (char)(0xF0 | cp >> 18); out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    out[2] = (char)(0x80 | (cp >> 6 & 0x3F)); out[3] = (char)(0x80 | (cp & 0x3F));
+    out[0] = (char)(0xF0 | cp >> 18);
+    out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+    out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
     return 4;
 }
 
@@ -311,16 +321,19 @@ static cnn_status parse_entry_field(parser *ps, cnn_safetensor_entry *e, int *se
     cnn_status s = parse_string(ps, &key);
     if (s == CNN_OK)
         s = expect(ps, ':');
-    int field = !key ? 0 : strcmp(key, "dtype") == 0 ? HAS_DTYPE
-                        : strcmp(key, "shape") == 0 ? HAS_SHAPE
-                        : strcmp(key, "data_offsets") == 0 ? HAS_OFFSETS : 0;
+    int field = !key                               ? 0
+                : strcmp(key, "dtype") == 0        ? HAS_DTYPE
+                : strcmp(key, "shape") == 0        ? HAS_SHAPE
+                : strcmp(key, "data_offsets") == 0 ? HAS_OFFSETS
+                                                   : 0;
     if (s == CNN_OK && (field == 0 || (*seen & field))) {
         s = cnn_fail(CNN_ERR_FORMAT, "%s: tensor '%s': %s field '%.64s'", ps->name,
                      e->name, field ? "repeated" : "unknown", key);
     } else if (s == CNN_OK) {
         *seen |= field;
-        s = field == HAS_DTYPE ? parse_dtype(ps, e)
-            : field == HAS_SHAPE ? parse_shape(ps, e) : parse_offsets(ps, e);
+        s = field == HAS_DTYPE   ? parse_dtype(ps, e)
+            : field == HAS_SHAPE ? parse_shape(ps, e)
+                                 : parse_offsets(ps, e);
     }
     free(key);
     return s;
@@ -368,7 +381,8 @@ static cnn_status parse_metadata_pair(parser *ps, cnn_safetensors *st)
     char **keys = with_room(st->meta_keys, &ps->key_cap, st->meta_count, sizeof *keys);
     if (keys)
         st->meta_keys = keys;
-    char **values = with_room(st->meta_values, &ps->value_cap, st->meta_count, sizeof *values);
+    char **values =
+        with_room(st->meta_values, &ps->value_cap, st->meta_count, sizeof *values);
     if (values)
         st->meta_values = values;
     if (!keys || !values)
@@ -505,7 +519,8 @@ static const char *repeated(char **sorted, int n)
 
 /* Every name and every metadata key once; 'scratch' holds max(count,
  * meta_count) pointers. */
-static cnn_status check_unique(const cnn_safetensors *st, const char *name, char **scratch)
+static cnn_status check_unique(const cnn_safetensors *st, const char *name,
+                               char **scratch)
 {
     for (int i = 0; i < st->count; i++)
         scratch[i] = st->entries[i].name;
@@ -516,7 +531,8 @@ static cnn_status check_unique(const cnn_safetensors *st, const char *name, char
         memcpy(scratch, st->meta_keys, (size_t)st->meta_count * sizeof *scratch);
     twice = repeated(scratch, st->meta_count);
     if (twice)
-        return cnn_fail(CNN_ERR_FORMAT, "%s: metadata key '%s' appears twice", name, twice);
+        return cnn_fail(CNN_ERR_FORMAT, "%s: metadata key '%s' appears twice", name,
+                        twice);
     return CNN_OK;
 }
 
@@ -548,7 +564,8 @@ static cnn_status check_tiling(const cnn_safetensors *st, const char *name,
                             "'%s' ([%llu, %llu])",
                             name, e->name, (unsigned long long)e->begin,
                             (unsigned long long)e->end, prev->name,
-                            (unsigned long long)prev->begin, (unsigned long long)prev->end);
+                            (unsigned long long)prev->begin,
+                            (unsigned long long)prev->end);
         if (e->begin > covered)
             return cnn_fail(CNN_ERR_FORMAT,
                             "%s: bytes [%llu, %llu) of the data belong to no tensor "
@@ -598,8 +615,8 @@ cnn_status cnn_safetensors_parse(const uint8_t *buf, size_t len, const char *nam
 {
     memset(st, 0, sizeof *st);
     if (len < 8)
-        return cnn_fail(CNN_ERR_FORMAT, "%s: too short for a safetensors file (%zu bytes)",
-                        name, len);
+        return cnn_fail(CNN_ERR_FORMAT,
+                        "%s: too short for a safetensors file (%zu bytes)", name, len);
     uint64_t header = read_le64(buf);
     if (header > len - 8)
         return cnn_fail(CNN_ERR_FORMAT,
@@ -661,14 +678,12 @@ cnn_status cnn_safetensors_copy(const cnn_safetensors *st, int i, cnn_tensor *ou
     if (i < 0 || i >= st->count)
         return cnn_fail(CNN_ERR_ARG, "no entry %d", i);
     const cnn_safetensor_entry *e = &st->entries[i];
-    if (out->dtype != e->dtype ||
-        !cnn_tensor_is_contiguous(out) || cnn_tensor_bytes(out) != e->end - e->begin ||
-        !cnn_tensor_data(out))
+    if (out->dtype != e->dtype || !cnn_tensor_is_contiguous(out) ||
+        cnn_tensor_bytes(out) != e->end - e->begin || !cnn_tensor_data(out))
         return cnn_fail(CNN_ERR_ARG, "output tensor does not match entry %d", i);
     memcpy(cnn_tensor_data(out), st->data + e->begin, e->end - e->begin);
     return CNN_OK;
 }
-
 
 /* Tested on the bits, so that no compiler option about floating point can
  * change the answer: all exponent bits set is an infinity or a NaN. */

@@ -36,8 +36,8 @@ typedef struct cnn_safetensor_entry {
     char *name;
     cnn_dtype dtype;
     int ndims;
-    int64_t size[CNN_MAX_DIMS];  /* our sizes: the file's shape reversed */
-    uint64_t begin, end;         /* byte range in the data section */
+    int64_t size[CNN_MAX_DIMS]; /* our sizes: the file's shape reversed */
+    uint64_t begin, end;        /* byte range in the data section */
 } cnn_safetensor_entry;
 
 typedef struct cnn_safetensors {
@@ -45,9 +45,9 @@ typedef struct cnn_safetensors {
     cnn_safetensor_entry *entries; /* in the order of the file */
     int meta_count;
     char **meta_keys, **meta_values;
-    const uint8_t *data;  /* the data section */
+    const uint8_t *data; /* the data section */
     size_t data_len;
-    uint8_t *owned;       /* the file contents, when read from a file */
+    uint8_t *owned; /* the file contents, when read from a file */
 } cnn_safetensors;
 
 /* Parses and checks a file image in memory; st->data points into buf.

@@ -15,7 +15,8 @@ typedef struct meta_pair {
 
 static int compare_items(const void *a, const void *b)
 {
-    return strcmp(((const cnn_named_tensor *)a)->name, ((const cnn_named_tensor *)b)->name);
+    return strcmp(((const cnn_named_tensor *)a)->name,
+                  ((const cnn_named_tensor *)b)->name);
 }
 
 static int compare_pairs(const void *a, const void *b)
@@ -28,7 +29,8 @@ static bool is_utf8(const char *s) { return cnn_utf8_valid(s, strlen(s)); }
 static cnn_status check_item(const cnn_named_tensor *item)
 {
     if (!is_utf8(item->name))
-        return cnn_fail(CNN_ERR_ARG, "tensor name '%.64s' is not valid UTF-8", item->name);
+        return cnn_fail(CNN_ERR_ARG, "tensor name '%.64s' is not valid UTF-8",
+                        item->name);
     if (strcmp(item->name, "__metadata__") == 0)
         return cnn_fail(CNN_ERR_ARG, "the name __metadata__ is reserved");
     if (!cnn_tensor_data(item->tensor))
@@ -53,7 +55,8 @@ static cnn_status sorted_items(const cnn_named_tensor *items, int count,
     for (int i = 0; s == CNN_OK && i < count; i++) {
         s = check_item(&(*sorted)[i]);
         if (s == CNN_OK && i > 0 && strcmp((*sorted)[i - 1].name, (*sorted)[i].name) == 0)
-            s = cnn_fail(CNN_ERR_ARG, "tensor name '%s' appears twice", (*sorted)[i].name);
+            s = cnn_fail(CNN_ERR_ARG, "tensor name '%s' appears twice",
+                         (*sorted)[i].name);
     }
     if (s != CNN_OK) {
         free(*sorted);
@@ -144,7 +147,7 @@ static void append_entry(text *t, const cnn_named_tensor *item, uint64_t begin)
     char num[64];
     append_json_string(t, item->name);
     append_str(t, x->dtype == CNN_INT32 ? ":{\"dtype\":\"I32\",\"shape\":["
-                                         : ":{\"dtype\":\"F32\",\"shape\":[");
+                                        : ":{\"dtype\":\"F32\",\"shape\":[");
     for (int d = x->ndims - 1; d >= 0; d--) {
         snprintf(num, sizeof num, "%s%lld", d < x->ndims - 1 ? "," : "",
                  (long long)x->size[d]);
@@ -190,8 +193,10 @@ static cnn_status build_header(text *t, const cnn_named_tensor *items, int count
     if (t->failed)
         return cnn_fail(CNN_ERR_NOMEM, "out of memory building the header");
     if (t->len > CNN_SAFETENSORS_MAX_HEADER)
-        return cnn_fail(CNN_ERR_ARG, "the header would be %zu bytes, over the format's "
-                        "limit of %u", t->len, CNN_SAFETENSORS_MAX_HEADER);
+        return cnn_fail(CNN_ERR_ARG,
+                        "the header would be %zu bytes, over the format's "
+                        "limit of %u",
+                        t->len, CNN_SAFETENSORS_MAX_HEADER);
     return CNN_OK;
 }
 

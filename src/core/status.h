@@ -7,12 +7,12 @@
 
 typedef enum cnn_status {
     CNN_OK = 0,
-    CNN_ERR_NOMEM,    /* allocation failed */
-    CNN_ERR_SHAPE,    /* sizes that do not fit together */
-    CNN_ERR_ARG,      /* an argument out of its range */
-    CNN_ERR_DNNL,     /* oneDNN returned an error */
-    CNN_ERR_IO,       /* a file could not be read or written */
-    CNN_ERR_FORMAT,   /* a file's contents are not what its format says */
+    CNN_ERR_NOMEM,  /* allocation failed */
+    CNN_ERR_SHAPE,  /* sizes that do not fit together */
+    CNN_ERR_ARG,    /* an argument out of its range */
+    CNN_ERR_DNNL,   /* oneDNN returned an error */
+    CNN_ERR_IO,     /* a file could not be read or written */
+    CNN_ERR_FORMAT, /* a file's contents are not what its format says */
 } cnn_status;
 
 /* Records a printf-style message and returns 'status', so that a failure is

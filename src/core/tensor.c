@@ -35,10 +35,7 @@ const char *cnn_dtype_name(cnn_dtype dtype)
  * raises "out of memory"); AddressSanitizer would abort the process on the
  * failed allocation instead, so sanitized builds fail it the ordinary way. */
 const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-    return "allocator_may_return_null=1";
-}
+const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
 #endif
 #define CACHE_SLOTS 96
 
@@ -137,10 +134,7 @@ void cnn_storage_cache_clear(void)
  * requests (AddressSanitizer's stop at 1 TiB) never overflow or abort. */
 #define MAX_ELEMENTS ((int64_t)1 << 37)
 
-static const char *sizes_string(int ndims, const int64_t *size, char *buf, size_t len);
-
-cnn_status cnn_tensor_init(cnn_tensor *t, cnn_dtype dtype, int ndims,
-                           const int64_t *size)
+cnn_status cnn_tensor_init(cnn_tensor *t, cnn_dtype dtype, int ndims, const int64_t *size)
 {
     char text[256];
     if (ndims < 0 || ndims > CNN_MAX_DIMS)
@@ -153,7 +147,7 @@ cnn_status cnn_tensor_init(cnn_tensor *t, cnn_dtype dtype, int ndims,
                             (long long)size[d], d + 1);
         if (size[d] > MAX_ELEMENTS || (size[d] > 0 && numel > MAX_ELEMENTS / size[d]))
             return cnn_fail(CNN_ERR_ARG, "tensor too large: %s (at most 2^37 elements)",
-                            sizes_string(ndims, size, text, sizeof text));
+                            cnn_sizes_string(size, ndims, text, sizeof text));
         numel *= size[d];
     }
     t->dtype = dtype;
@@ -211,18 +205,26 @@ void *cnn_tensor_data(const cnn_tensor *t)
     return (char *)t->storage->data + t->offset * (int64_t)cnn_dtype_size(t->dtype);
 }
 
-const char *cnn_shape_string(const cnn_tensor *t, char *buf, size_t len)
+const char *cnn_sizes_string(const int64_t *size, int ndims, char *buf, size_t len)
 {
-    if (t->ndims == 0) {
-        snprintf(buf, len, "0-dim");
-        return buf;
-    }
     size_t used = 0;
     buf[0] = '\0';
-    for (int d = 0; d < t->ndims && used < len; d++)
-        used += snprintf(buf + used, len - used, "%s%lld", d ? "×" : "",
-                         (long long)t->size[d]);
+    for (int d = 0; d < ndims && used < len; d++) {
+        const char *sep = d ? "×" : "";
+        /* -1 is the free dimension of a reshape */
+        if (size[d] == -1)
+            used += snprintf(buf + used, len - used, "%s:", sep);
+        else
+            used += snprintf(buf + used, len - used, "%s%lld", sep, (long long)size[d]);
+    }
+    if (ndims == 0)
+        snprintf(buf, len, "0-dim");
     return buf;
+}
+
+const char *cnn_shape_string(const cnn_tensor *t, char *buf, size_t len)
+{
+    return cnn_sizes_string(t->size, t->ndims, buf, len);
 }
 
 int64_t cnn_tensor_offset_of(const cnn_tensor *t, const int64_t *index)
@@ -237,12 +239,7 @@ int64_t cnn_tensor_offset_of(const cnn_tensor *t, const int64_t *index)
  * higher indices. */
 static int64_t row_offset(const cnn_tensor *t, int64_t r)
 {
-    int64_t off = 0;
-    for (int d = 1; d < t->ndims; d++) {
-        off += (r % t->size[d]) * t->stride[d];
-        r /= t->size[d];
-    }
-    return off;
+    return cnn_tensor_offset_from(t, 1, r);
 }
 
 static double load_element(const cnn_tensor *t, const char *base, int64_t off)
@@ -355,21 +352,6 @@ void cnn_tensor_narrow(cnn_tensor *t, int dim, int64_t first, int64_t len)
 }
 
 /* Sizes as "4×2", with ":" for an unresolved -1 (Julia's colon). */
-static const char *sizes_string(int ndims, const int64_t *size, char *buf, size_t len)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int d = 0; d < ndims && used < len; d++) {
-        const char *sep = d ? "×" : "";
-        if (size[d] == -1)
-            used += snprintf(buf + used, len - used, "%s:", sep);
-        else
-            used += snprintf(buf + used, len - used, "%s%lld", sep, (long long)size[d]);
-    }
-    if (ndims == 0)
-        snprintf(buf, len, "0-dim");
-    return buf;
-}
 
 cnn_status cnn_reshape_sizes(const cnn_tensor *t, int ndims, int64_t *size)
 {
@@ -388,22 +370,24 @@ cnn_status cnn_reshape_sizes(const cnn_tensor *t, int ndims, int64_t *size)
                             (long long)size[d], d + 1);
         if (size[d] > MAX_ELEMENTS || (size[d] > 0 && known > MAX_ELEMENTS / size[d]))
             return cnn_fail(CNN_ERR_ARG, "tensor too large: %s (at most 2^37 elements)",
-                            sizes_string(ndims, size, to, sizeof to));
+                            cnn_sizes_string(size, ndims, to, sizeof to));
         known *= size[d];
     }
-    sizes_string(ndims, size, to, sizeof to);
+    cnn_sizes_string(size, ndims, to, sizeof to);
     cnn_shape_string(t, from, sizeof from);
     if (inferred >= 0) {
         if (known == 0 || numel % known != 0)
-            return cnn_fail(CNN_ERR_SHAPE,
-                            "cannot reshape %s (%lld elements) to %s (not a multiple of %lld)",
-                            from, (long long)numel, to, (long long)known);
+            return cnn_fail(
+                CNN_ERR_SHAPE,
+                "cannot reshape %s (%lld elements) to %s (not a multiple of %lld)", from,
+                (long long)numel, to, (long long)known);
         size[inferred] = numel / known;
         return CNN_OK;
     }
     if (known != numel)
-        return cnn_fail(CNN_ERR_SHAPE, "cannot reshape %s (%lld elements) to %s (%lld elements)",
-                        from, (long long)numel, to, (long long)known);
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "cannot reshape %s (%lld elements) to %s (%lld elements)", from,
+                        (long long)numel, to, (long long)known);
     return CNN_OK;
 }
 
@@ -436,14 +420,19 @@ cnn_status cnn_tensor_broadcast_to(cnn_tensor *t, int ndims, const int64_t *size
     return CNN_OK;
 }
 
-int64_t cnn_tensor_linear_offset(const cnn_tensor *t, int64_t k)
+int64_t cnn_tensor_offset_from(const cnn_tensor *t, int first, int64_t k)
 {
     int64_t off = 0;
-    for (int d = 0; d < t->ndims; d++) {
+    for (int d = first; d < t->ndims; d++) {
         off += (k % t->size[d]) * t->stride[d];
         k /= t->size[d];
     }
     return off;
+}
+
+int64_t cnn_tensor_linear_offset(const cnn_tensor *t, int64_t k)
+{
+    return cnn_tensor_offset_from(t, 0, k);
 }
 
 double cnn_tensor_get(const cnn_tensor *t, int64_t offset)

@@ -19,7 +19,7 @@
 
 #include "status.h"
 
-#define CNN_MAX_DIMS 8
+#define CNN_MAX_DIMS  8
 #define CNN_ALIGNMENT 64
 
 typedef enum cnn_dtype {
@@ -28,7 +28,7 @@ typedef enum cnn_dtype {
 } cnn_dtype;
 
 typedef struct cnn_storage {
-    void *data;   /* CNN_ALIGNMENT-aligned; NULL once freed */
+    void *data; /* CNN_ALIGNMENT-aligned; NULL once freed */
     size_t bytes;
 } cnn_storage;
 
@@ -36,7 +36,7 @@ typedef struct cnn_tensor {
     cnn_storage *storage;
     int64_t offset; /* in elements, from storage->data */
     cnn_dtype dtype;
-    int ndims;      /* 0 (a scalar) to CNN_MAX_DIMS */
+    int ndims; /* 0 (a scalar) to CNN_MAX_DIMS */
     int64_t size[CNN_MAX_DIMS];
     int64_t stride[CNN_MAX_DIMS]; /* in elements */
     /* Set when the storage holds the elements in the oneDNN layout
@@ -85,6 +85,9 @@ static inline int32_t *cnn_tensor_i32(const cnn_tensor *t)
 
 /* Writes sizes as "28×28×1×128" ("0-dim" for a scalar) into buf. */
 const char *cnn_shape_string(const cnn_tensor *t, char *buf, size_t len);
+/* The same for a sizes array, the one way sizes are written in messages
+ * (-1, a reshape's free dimension, as ":"). */
+const char *cnn_sizes_string(const int64_t *size, int ndims, char *buf, size_t len);
 
 /* Element offset (in elements, relative to the first element) of a 0-based
  * multi-index. */
@@ -121,6 +124,10 @@ cnn_status cnn_tensor_broadcast_to(cnn_tensor *t, int ndims, const int64_t *size
 /* Offset (relative to the first element) of the k-th element in column-major
  * order, 0 <= k < numel. */
 int64_t cnn_tensor_linear_offset(const cnn_tensor *t, int64_t k);
+/* The same over dimensions first, first + 1, ... only (1: the start of
+ * the k-th column of dimension 1): the one way a linear index becomes an
+ * offset. */
+int64_t cnn_tensor_offset_from(const cnn_tensor *t, int first, int64_t k);
 double cnn_tensor_get(const cnn_tensor *t, int64_t offset);
 void cnn_tensor_set(cnn_tensor *t, int64_t offset, double value);
 

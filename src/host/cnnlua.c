@@ -88,8 +88,8 @@ int host_report(lua_State *L, int status)
 static void print_version(void)
 {
     const dnnl_version_t *v = dnnl_version();
-    printf("%s %s (%s, oneDNN %d.%d.%d)\n", CNNLUA_PROGNAME, CNNLUA_VERSION,
-           LUA_RELEASE, v->major, v->minor, v->patch);
+    printf("%s %s (%s, oneDNN %d.%d.%d)\n", CNNLUA_PROGNAME, CNNLUA_VERSION, LUA_RELEASE,
+           v->major, v->minor, v->patch);
     fflush(stdout);
 }
 
@@ -119,8 +119,7 @@ static void print_usage(const char *badoption)
     if (badoption[1] == 'e' || badoption[1] == 'l')
         fprintf(stderr, "%s: '%s' needs argument\n", CNNLUA_PROGNAME, badoption);
     else
-        fprintf(stderr, "%s: unrecognized option '%s'\n", CNNLUA_PROGNAME,
-                badoption);
+        fprintf(stderr, "%s: unrecognized option '%s'\n", CNNLUA_PROGNAME, badoption);
     print_help(stderr);
 }
 
@@ -177,8 +176,7 @@ static int message_handler(lua_State *L)
     if (msg == NULL) {
         if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
             return 1;
-        msg = lua_pushfstring(L, "(error object is a %s value)",
-                              luaL_typename(L, 1));
+        msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
     luaL_traceback(L, L, msg, 1);
     return 1;
@@ -343,8 +341,7 @@ static void scan_options(char **argv, struct options *opt)
 static void create_arg_table(lua_State *L, char **argv, int argc, int script)
 {
     int i;
-    lua_createtable(L, argc - script - 1 > 0 ? argc - script - 1 : 0,
-                    script + 1);
+    lua_createtable(L, argc - script - 1 > 0 ? argc - script - 1 : 0, script + 1);
     for (i = 0; i < argc; i++) {
         lua_pushstring(L, argv[i]);
         lua_rawseti(L, -2, i - script);
@@ -397,7 +394,8 @@ static void prepend_lua_path(lua_State *L)
                     prefix, prefix, prefix, share, prefix, share);
 #ifdef CNNLUA_SOURCE_DIR
     if (strcmp(prefix, CNNLUA_SOURCE_DIR) != 0)
-        lua_pushliteral(L, CNNLUA_SOURCE_DIR "/lua/?.lua;" CNNLUA_SOURCE_DIR "/lua/?/init.lua;");
+        lua_pushliteral(L, CNNLUA_SOURCE_DIR "/lua/?.lua;" CNNLUA_SOURCE_DIR
+                                             "/lua/?/init.lua;");
     else
         lua_pushliteral(L, "");
 #else
@@ -424,8 +422,8 @@ static void define_cnn_global(lua_State *L)
         lua_setglobal(L, "cnn");
         return;
     }
-    fprintf(stderr, "%s: warning: global 'cnn' is not defined: %s\n",
-            CNNLUA_PROGNAME, error_text(L, -1));
+    fprintf(stderr, "%s: warning: global 'cnn' is not defined: %s\n", CNNLUA_PROGNAME,
+            error_text(L, -1));
     fflush(stderr);
     lua_pop(L, 1);
 }
@@ -462,8 +460,8 @@ static int starts_prompt(const struct options *opt)
 {
     if (opt->flags & OPT_INTERACTIVE)
         return 1;
-    return opt->script == 0 && !(opt->flags & (OPT_EXEC | OPT_VERSION))
-        && isatty(STDIN_FILENO);
+    return opt->script == 0 && !(opt->flags & (OPT_EXEC | OPT_VERSION)) &&
+           isatty(STDIN_FILENO);
 }
 
 /* }================================================================== */
@@ -510,8 +508,8 @@ static int pmain(lua_State *L)
         return 0;
     if (prompt)
         repl_run(L);
-    else if (opt.script == 0 && !(opt.flags & (OPT_EXEC | OPT_VERSION))
-             && run_file(L, NULL) != LUA_OK)
+    else if (opt.script == 0 && !(opt.flags & (OPT_EXEC | OPT_VERSION)) &&
+             run_file(L, NULL) != LUA_OK)
         return 0;
     lua_pushboolean(L, 1);
     return 1;

@@ -35,9 +35,9 @@
 #include "repl.h"
 #include "signals.h"
 
-#define CHUNKNAME "=stdin"
-#define EOFMARK "<eof>"
-#define HISTORY_FILE "/.cnnlua_history"
+#define CHUNKNAME     "=stdin"
+#define EOFMARK       "<eof>"
+#define HISTORY_FILE  "/.cnnlua_history"
 #define HISTORY_LINES 1000
 
 /* What reading a line or a chunk can end in, besides a load status. */
@@ -247,15 +247,9 @@ static void remember_line(struct input *in, const char *line)
     (void)line;
 }
 
-static void start_editing(struct input *in)
-{
-    in->history_path = NULL;
-}
+static void start_editing(struct input *in) { in->history_path = NULL; }
 
-static void stop_editing(struct input *in)
-{
-    (void)in;
-}
+static void stop_editing(struct input *in) { (void)in; }
 
 #endif /* CNNLUA_NO_READLINE */
 
@@ -281,8 +275,7 @@ static const char *push_prompt(lua_State *L, int first)
 static int read_line(lua_State *L, struct input *in, int first)
 {
     const char *prompt = push_prompt(L, first);
-    int result = in->edited ? read_edited_line(L, prompt)
-                            : read_plain_line(L, prompt);
+    int result = in->edited ? read_edited_line(L, prompt) : read_plain_line(L, prompt);
     if (result == READ_LINE) {
         lua_remove(L, -2);
         remember_line(in, lua_tostring(L, -1));
@@ -301,8 +294,8 @@ static int is_incomplete(lua_State *L, int status)
     if (status != LUA_ERRSYNTAX)
         return 0;
     msg = lua_tolstring(L, -1, &len);
-    return msg != NULL && len >= sizeof EOFMARK - 1
-        && strcmp(msg + len - (sizeof EOFMARK - 1), EOFMARK) == 0;
+    return msg != NULL && len >= sizeof EOFMARK - 1 &&
+           strcmp(msg + len - (sizeof EOFMARK - 1), EOFMARK) == 0;
 }
 
 /* With the line on the stack, tries to compile "return <line>;". On
@@ -373,8 +366,8 @@ static void describe_tables(lua_State *L, int n)
 {
     int first = lua_gettop(L) - n + 1;
     lua_getglobal(L, "cnn");
-    int repr_found = lua_type(L, -1) == LUA_TTABLE &&
-                     lua_getfield(L, -1, "repr") == LUA_TFUNCTION;
+    int repr_found =
+        lua_type(L, -1) == LUA_TTABLE && lua_getfield(L, -1, "repr") == LUA_TFUNCTION;
     if (!repr_found) {
         lua_settop(L, first + n - 1);
         return;

@@ -1,13 +1,13 @@
-#include "elementwise.h"
+#include "broadcast.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "eltwise.h"
+#include "activation.h"
 
 /* Elements per parallel work item: long enough to amortise the offset
  * computation, short enough that one long row still spreads over threads. */
-#define BLOCK 8192
+#define BLOCK        8192
 #define PARALLEL_MIN 32768
 
 static int64_t dim_size(const cnn_tensor *t, int d)
@@ -23,8 +23,8 @@ static cnn_status shape_mismatch(const char *fmt, const cnn_tensor *a,
                     cnn_shape_string(b, y, sizeof y));
 }
 
-cnn_status cnn_broadcast_sizes(const cnn_tensor *a, const cnn_tensor *b,
-                               int *ndims, int64_t *size)
+cnn_status cnn_broadcast_sizes(const cnn_tensor *a, const cnn_tensor *b, int *ndims,
+                               int64_t *size)
 {
     int n = a->ndims > b->ndims ? a->ndims : b->ndims;
     for (int d = 0; d < n; d++) {
@@ -50,8 +50,8 @@ static bool sizes_match(const cnn_tensor *t, int ndims, const int64_t *size)
     return true;
 }
 
-void cnn_loop_plan(cnn_loop *loop, int ndims, const int64_t *size,
-                   int noperands, const cnn_tensor *const *operands)
+void cnn_loop_plan(cnn_loop *loop, int ndims, const int64_t *size, int noperands,
+                   const cnn_tensor *const *operands)
 {
     int n = 0;
     loop->noperands = noperands;
@@ -105,13 +105,13 @@ static int64_t loop_numel(const cnn_loop *loop)
 }
 
 /* A row kernel: n elements of output o (stride so) from inputs a and b. */
-typedef void (*row_kernel)(int64_t n, void *o, int64_t so, const void *a,
-                           int64_t sa, const void *b, int64_t sb);
+typedef void (*row_kernel)(int64_t n, void *o, int64_t so, const void *a, int64_t sa,
+                           const void *b, int64_t sb);
 
 /* Runs 'kernel' over blocks of the loop's rows; base[i] points at operand
  * i's first element, esize[i] is its element size. Operand 0 is written. */
-static void run_loop(const cnn_loop *loop, char *const *base,
-                     const size_t *esize, row_kernel kernel)
+static void run_loop(const cnn_loop *loop, char *const *base, const size_t *esize,
+                     row_kernel kernel)
 {
     int64_t total = loop_numel(loop);
     if (total == 0)
@@ -138,43 +138,43 @@ static void run_loop(const cnn_loop *loop, char *const *base,
 
 /* Loops specialised for the common layouts (contiguous, scalar on either
  * side) so that the compiler vectorises them. */
-#define ROW_LOOP(EXPR)                                                       \
-    if (so == 1 && sa == 1 && sb == 1) {                                     \
-        for (int64_t i = 0; i < n; i++) {                                    \
-            TA x = a[i];                                                     \
-            TB y = b[i];                                                     \
-            o[i] = (EXPR);                                                   \
-        }                                                                    \
-    } else if (so == 1 && sa == 1 && sb == 0) {                              \
-        TB y = b[0];                                                         \
-        for (int64_t i = 0; i < n; i++) {                                    \
-            TA x = a[i];                                                     \
-            o[i] = (EXPR);                                                   \
-        }                                                                    \
-    } else if (so == 1 && sa == 0 && sb == 1) {                              \
-        TA x = a[0];                                                         \
-        for (int64_t i = 0; i < n; i++) {                                    \
-            TB y = b[i];                                                     \
-            o[i] = (EXPR);                                                   \
-        }                                                                    \
-    } else {                                                                 \
-        for (int64_t i = 0; i < n; i++) {                                    \
-            TA x = a[i * sa];                                                \
-            TB y = b[i * sb];                                                \
-            o[i * so] = (EXPR);                                              \
-        }                                                                    \
+#define ROW_LOOP(EXPR)                                                                   \
+    if (so == 1 && sa == 1 && sb == 1) {                                                 \
+        for (int64_t i = 0; i < n; i++) {                                                \
+            TA x = a[i];                                                                 \
+            TB y = b[i];                                                                 \
+            o[i] = (EXPR);                                                               \
+        }                                                                                \
+    } else if (so == 1 && sa == 1 && sb == 0) {                                          \
+        TB y = b[0];                                                                     \
+        for (int64_t i = 0; i < n; i++) {                                                \
+            TA x = a[i];                                                                 \
+            o[i] = (EXPR);                                                               \
+        }                                                                                \
+    } else if (so == 1 && sa == 0 && sb == 1) {                                          \
+        TA x = a[0];                                                                     \
+        for (int64_t i = 0; i < n; i++) {                                                \
+            TB y = b[i];                                                                 \
+            o[i] = (EXPR);                                                               \
+        }                                                                                \
+    } else {                                                                             \
+        for (int64_t i = 0; i < n; i++) {                                                \
+            TA x = a[i * sa];                                                            \
+            TB y = b[i * sb];                                                            \
+            o[i * so] = (EXPR);                                                          \
+        }                                                                                \
     }
 
-#define DEFINE_KERNEL(NAME, TO_, TA_, TB_, EXPR)                             \
-    static void NAME(int64_t n, void *o_, int64_t so, const void *a_,        \
-                     int64_t sa, const void *b_, int64_t sb)                 \
-    {                                                                        \
-        typedef TA_ TA;                                                      \
-        typedef TB_ TB;                                                      \
-        TO_ *o = o_;                                                         \
-        const TA *a = a_;                                                    \
-        const TB *b = b_;                                                    \
-        ROW_LOOP(EXPR)                                                       \
+#define DEFINE_KERNEL(NAME, TO_, TA_, TB_, EXPR)                                         \
+    static void NAME(int64_t n, void *o_, int64_t so, const void *a_, int64_t sa,        \
+                     const void *b_, int64_t sb)                                         \
+    {                                                                                    \
+        typedef TA_ TA;                                                                  \
+        typedef TB_ TB;                                                                  \
+        TO_ *o = o_;                                                                     \
+        const TA *a = a_;                                                                \
+        const TB *b = b_;                                                                \
+        ROW_LOOP(EXPR)                                                                   \
     }
 
 /* Julia's max and min: a NaN on either side wins. */
@@ -200,7 +200,7 @@ static int32_t pow_i32(int32_t x, int32_t y)
 
 DEFINE_KERNEL(add_f32, float, float, float, x + y)
 DEFINE_KERNEL(sub_f32, float, float, float, x - y)
-DEFINE_KERNEL(mul_f32, float, float, float, x * y)
+DEFINE_KERNEL(mul_f32, float, float, float, x *y)
 DEFINE_KERNEL(div_f32, float, float, float, x / y)
 DEFINE_KERNEL(pow_f32, float, float, float, powf(x, y))
 DEFINE_KERNEL(max_f32_row, float, float, float, max_f32(x, y))
@@ -214,7 +214,7 @@ DEFINE_KERNEL(ge_f32, float, float, float, x >= y ? 1.0f : 0.0f)
 
 DEFINE_KERNEL(add_i32, int32_t, int32_t, int32_t, wrap((uint32_t)x + (uint32_t)y))
 DEFINE_KERNEL(sub_i32, int32_t, int32_t, int32_t, wrap((uint32_t)x - (uint32_t)y))
-DEFINE_KERNEL(mul_i32, int32_t, int32_t, int32_t, wrap((uint32_t)x * (uint32_t)y))
+DEFINE_KERNEL(mul_i32, int32_t, int32_t, int32_t, wrap((uint32_t)x *(uint32_t)y))
 DEFINE_KERNEL(div_i32, float, int32_t, int32_t, (float)((double)x / (double)y))
 DEFINE_KERNEL(pow_i32_row, int32_t, int32_t, int32_t, pow_i32(x, y))
 DEFINE_KERNEL(max_i32, int32_t, int32_t, int32_t, x > y ? x : y)
@@ -228,12 +228,12 @@ DEFINE_KERNEL(ge_i32, float, int32_t, int32_t, x >= y ? 1.0f : 0.0f)
 
 static const row_kernel f32_kernels[CNN_BINARY_COUNT] = {
     add_f32, sub_f32, mul_f32, div_f32, pow_f32, max_f32_row, min_f32_row,
-    eq_f32, ne_f32, lt_f32, le_f32, gt_f32, ge_f32,
+    eq_f32,  ne_f32,  lt_f32,  le_f32,  gt_f32,  ge_f32,
 };
 
 static const row_kernel i32_kernels[CNN_BINARY_COUNT] = {
     add_i32, sub_i32, mul_i32, div_i32, pow_i32_row, max_i32, min_i32,
-    eq_i32, ne_i32, lt_i32, le_i32, gt_i32, ge_i32,
+    eq_i32,  ne_i32,  lt_i32,  le_i32,  gt_i32,      ge_i32,
 };
 
 static bool is_comparison(cnn_binary_op op)
@@ -296,8 +296,8 @@ static void release(operand *p)
         cnn_storage_free(&p->temp);
 }
 
-static cnn_status check_out(const cnn_tensor *out, int ndims,
-                            const int64_t *size, cnn_dtype dtype)
+static cnn_status check_out(const cnn_tensor *out, int ndims, const int64_t *size,
+                            cnn_dtype dtype)
 {
     if (!cnn_tensor_data(out))
         return cnn_fail(CNN_ERR_ARG, "attempt to use a freed tensor");
@@ -315,8 +315,8 @@ static cnn_status check_out(const cnn_tensor *out, int ndims,
 static void run_kernel(row_kernel kernel, cnn_tensor *out, int ninputs,
                        const cnn_tensor *inputs)
 {
-    const cnn_tensor *ops[CNN_LOOP_MAX_OPERANDS] = {out, &inputs[0],
-                                                     ninputs > 1 ? &inputs[1] : &inputs[0]};
+    const cnn_tensor *ops[CNN_LOOP_MAX_OPERANDS] = {
+        out, &inputs[0], ninputs > 1 ? &inputs[1] : &inputs[0]};
     cnn_loop loop;
     cnn_loop_plan(&loop, out->ndims, out->size, 1 + ninputs, ops);
     char *base[CNN_LOOP_MAX_OPERANDS];
@@ -333,8 +333,8 @@ static void run_kernel(row_kernel kernel, cnn_tensor *out, int ninputs,
     run_loop(&loop, base, esize, kernel);
 }
 
-cnn_status cnn_binary(cnn_binary_op op, const cnn_tensor *a,
-                      const cnn_tensor *b, cnn_tensor *out)
+cnn_status cnn_binary(cnn_binary_op op, const cnn_tensor *a, const cnn_tensor *b,
+                      cnn_tensor *out)
 {
     if ((unsigned)op >= CNN_BINARY_COUNT)
         return cnn_fail(CNN_ERR_ARG, "unknown binary operation %d", (int)op);
@@ -360,25 +360,25 @@ cnn_status cnn_binary(cnn_binary_op op, const cnn_tensor *a,
 }
 
 /* Unary kernels: the same row loop with b unused. */
-#define DEFINE_UNARY(NAME, TO_, TA_, EXPR)                                   \
-    static void NAME(int64_t n, void *o_, int64_t so, const void *a_,        \
-                     int64_t sa, const void *b_, int64_t sb)                 \
-    {                                                                        \
-        (void)b_;                                                            \
-        (void)sb;                                                            \
-        TO_ *o = o_;                                                         \
-        const TA_ *a = a_;                                                   \
-        if (so == 1 && sa == 1) {                                            \
-            for (int64_t i = 0; i < n; i++) {                                \
-                TA_ x = a[i];                                                \
-                o[i] = (EXPR);                                               \
-            }                                                                \
-        } else {                                                             \
-            for (int64_t i = 0; i < n; i++) {                                \
-                TA_ x = a[i * sa];                                           \
-                o[i * so] = (EXPR);                                          \
-            }                                                                \
-        }                                                                    \
+#define DEFINE_UNARY(NAME, TO_, TA_, EXPR)                                               \
+    static void NAME(int64_t n, void *o_, int64_t so, const void *a_, int64_t sa,        \
+                     const void *b_, int64_t sb)                                         \
+    {                                                                                    \
+        (void)b_;                                                                        \
+        (void)sb;                                                                        \
+        TO_ *o = o_;                                                                     \
+        const TA_ *a = a_;                                                               \
+        if (so == 1 && sa == 1) {                                                        \
+            for (int64_t i = 0; i < n; i++) {                                            \
+                TA_ x = a[i];                                                            \
+                o[i] = (EXPR);                                                           \
+            }                                                                            \
+        } else {                                                                         \
+            for (int64_t i = 0; i < n; i++) {                                            \
+                TA_ x = a[i * sa];                                                       \
+                o[i * so] = (EXPR);                                                      \
+            }                                                                            \
+        }                                                                                \
     }
 
 static inline float relu_f32(float x) { return x != x ? x : x > 0 ? x : 0.0f; }
@@ -397,8 +397,7 @@ DEFINE_UNARY(abs_i32, int32_t, int32_t, x < 0 ? wrap(0u - (uint32_t)x) : x)
 DEFINE_UNARY(relu_i32, int32_t, int32_t, x > 0 ? x : 0)
 
 static const row_kernel unary_f32_kernels[CNN_UNARY_COUNT] = {
-    neg_f32, exp_f32, log_f32, sqrt_f32, abs_f32, relu_f32_row, sigmoid_f32,
-    tanh_f32,
+    neg_f32, exp_f32, log_f32, sqrt_f32, abs_f32, relu_f32_row, sigmoid_f32, tanh_f32,
 };
 
 /* Integer results only where Julia keeps the integer type. */
@@ -410,7 +409,7 @@ static const row_kernel unary_i32_kernels[CNN_UNARY_COUNT] = {
 
 typedef struct eltwise_form {
     bool available;
-    cnn_eltwise kind;
+    cnn_activation kind;
     float alpha;
 } eltwise_form;
 
@@ -418,14 +417,14 @@ typedef struct eltwise_form {
  * relative error (log(1.0001f) comes out 1.4% low); logf keeps Julia's
  * accuracy, so log always takes the loop. */
 static const eltwise_form eltwise_forms[CNN_UNARY_COUNT] = {
-    [CNN_UNARY_NEG] = {true, CNN_ELTWISE_LINEAR, -1.0f},
-    [CNN_UNARY_EXP] = {true, CNN_ELTWISE_EXP, 0.0f},
-    [CNN_UNARY_LOG] = {false, CNN_ELTWISE_LOG, 0.0f},
-    [CNN_UNARY_SQRT] = {true, CNN_ELTWISE_SQRT, 0.0f},
-    [CNN_UNARY_ABS] = {true, CNN_ELTWISE_ABS, 0.0f},
-    [CNN_UNARY_RELU] = {true, CNN_ELTWISE_RELU, 0.0f},
-    [CNN_UNARY_SIGMOID] = {true, CNN_ELTWISE_SIGMOID, 0.0f},
-    [CNN_UNARY_TANH] = {true, CNN_ELTWISE_TANH, 0.0f},
+    [CNN_UNARY_NEG] = {true, CNN_ACTIVATION_LINEAR, -1.0f},
+    [CNN_UNARY_EXP] = {true, CNN_ACTIVATION_EXP, 0.0f},
+    [CNN_UNARY_LOG] = {false, CNN_ACTIVATION_LOG, 0.0f},
+    [CNN_UNARY_SQRT] = {true, CNN_ACTIVATION_SQRT, 0.0f},
+    [CNN_UNARY_ABS] = {true, CNN_ACTIVATION_ABS, 0.0f},
+    [CNN_UNARY_RELU] = {true, CNN_ACTIVATION_RELU, 0.0f},
+    [CNN_UNARY_SIGMOID] = {true, CNN_ACTIVATION_SIGMOID, 0.0f},
+    [CNN_UNARY_TANH] = {true, CNN_ACTIVATION_TANH, 0.0f},
 };
 
 cnn_dtype cnn_unary_result_dtype(cnn_unary_op op, cnn_dtype x)
@@ -448,7 +447,7 @@ cnn_status cnn_unary(cnn_unary_op op, const cnn_tensor *x, cnn_tensor *out)
     const eltwise_form *f = &eltwise_forms[op];
     if (f->available && x->dtype == CNN_FLOAT32 && cnn_tensor_is_contiguous(x) &&
         cnn_tensor_is_contiguous(out) && !overlaps(x, out))
-        return cnn_eltwise_forward(f->kind, f->alpha, 0.0f, x, out);
+        return cnn_activation_forward(f->kind, f->alpha, 0.0f, x, out);
     operand px;
     if ((s = prepare(&px, x, dtype, out)) == CNN_OK) {
         row_kernel k = dtype == CNN_INT32 ? unary_i32_kernels[op] : unary_f32_kernels[op];
@@ -479,8 +478,7 @@ static bool pair_ok(const pair_test *t, double x, double y)
 }
 
 /* Whether every pair of elements of a and b (same sizes) passes 'test'. */
-static bool all_pairs(const cnn_tensor *a, const cnn_tensor *b,
-                      const pair_test *test)
+static bool all_pairs(const cnn_tensor *a, const cnn_tensor *b, const pair_test *test)
 {
     const cnn_tensor *ops[2] = {a, b};
     cnn_loop loop;

@@ -12,8 +12,8 @@
  *
  * Every function accepts an output that aliases an input: inputs that share
  * the output's storage with a different layout are copied first. */
-#ifndef CNN_ELEMENTWISE_H
-#define CNN_ELEMENTWISE_H
+#ifndef CNN_BROADCAST_H
+#define CNN_BROADCAST_H
 
 #include <stdbool.h>
 
@@ -50,16 +50,16 @@ typedef enum cnn_unary_op {
 
 /* Sizes of the broadcast of a and b; fails with "sizes 2×3 and 4×3 do not
  * broadcast". *ndims is the larger of the two ndims. */
-cnn_status cnn_broadcast_sizes(const cnn_tensor *a, const cnn_tensor *b,
-                               int *ndims, int64_t *size);
+cnn_status cnn_broadcast_sizes(const cnn_tensor *a, const cnn_tensor *b, int *ndims,
+                               int64_t *size);
 
 cnn_dtype cnn_binary_result_dtype(cnn_binary_op op, cnn_dtype a, cnn_dtype b);
 cnn_dtype cnn_unary_result_dtype(cnn_unary_op op, cnn_dtype x);
 
 /* out = a op b, broadcasting. out must have the broadcast sizes (trailing
  * dimensions of size 1 aside) and the result element type. */
-cnn_status cnn_binary(cnn_binary_op op, const cnn_tensor *a,
-                      const cnn_tensor *b, cnn_tensor *out);
+cnn_status cnn_binary(cnn_binary_op op, const cnn_tensor *a, const cnn_tensor *b,
+                      cnn_tensor *out);
 
 /* out = f(x); out has x's sizes and the result element type. Contiguous
  * Float32 goes through oneDNN's eltwise primitive. */
@@ -90,8 +90,8 @@ typedef struct cnn_loop {
 
 /* Operands must broadcast to the 'ndims' sizes 'size' (checked by the
  * caller). */
-void cnn_loop_plan(cnn_loop *loop, int ndims, const int64_t *size,
-                   int noperands, const cnn_tensor *const *operands);
+void cnn_loop_plan(cnn_loop *loop, int ndims, const int64_t *size, int noperands,
+                   const cnn_tensor *const *operands);
 
 /* Element offsets of the start of row 'row' (a row spans dimension 1 of the
  * loop) for each operand. */

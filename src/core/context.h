@@ -1,5 +1,7 @@
-/* The process-wide oneDNN engine and stream, the primitive cache, and the
- * counters that tests and the profiler read.
+/* The core's context: the oneDNN engine and stream, the primitive cache,
+ * the scratch buffers of reorders and the counters that tests and the
+ * profiler read. It is process-wide and single-threaded (context.c says
+ * why).
  *
  * Primitives are created once per distinct key (op kind, shapes, attributes)
  * and reused on every later call: a training step on known shapes creates
@@ -18,13 +20,12 @@ dnnl_stream_t cnn_stream(void);
 
 /* Turns a failed oneDNN call into a core failure that names the op and the
  * call: "conv forward: dnnl_primitive_desc_create: unimplemented". */
-#define CNN_DNNL_TRY(op, call)                                              \
-    do {                                                                    \
-        dnnl_status_t dnnl_status_ = (call);                                \
-        if (dnnl_status_ != dnnl_success)                                   \
-            return cnn_fail(CNN_ERR_DNNL, "%s: %s: %s", (op),               \
-                            cnn_dnnl_call_name(#call),                      \
-                            cnn_dnnl_status_string(dnnl_status_));          \
+#define CNN_DNNL_TRY(op, call)                                                           \
+    do {                                                                                 \
+        dnnl_status_t dnnl_status_ = (call);                                             \
+        if (dnnl_status_ != dnnl_success)                                                \
+            return cnn_fail(CNN_ERR_DNNL, "%s: %s: %s", (op), cnn_dnnl_call_name(#call), \
+                            cnn_dnnl_status_string(dnnl_status_));                       \
     } while (0)
 
 const char *cnn_dnnl_status_string(dnnl_status_t s);
@@ -41,20 +42,39 @@ typedef struct cnn_primitive {
     dnnl_primitive_desc_t pd;
     int kind; /* cnn_profile_kind, from the pd's primitive and prop kinds */
     /* Memory objects of the last execution, by the order the exec helper
-     * (nn_exec.h) made them: a later execution re-points them at its data
+     * (exec.h) made them: a later execution re-points them at its data
      * instead of creating new ones. */
     dnnl_memory_t memories[CNN_PRIMITIVE_MEMORIES];
 } cnn_primitive;
 
 /* Looks a primitive up by key (any bytes; callers zero their key structs
- * before filling them so padding compares equal). */
+ * before filling them so padding compares equal) and the current OpenMP
+ * thread count. The pointer stays valid until the entry is evicted, that
+ * is for the rest of the op's call. */
 cnn_primitive *cnn_primitive_find(const void *key, size_t key_len);
+
+/* The cache keeps at most this many primitives (oneDNN's own cache holds
+ * 1024 too), dropping the least recently used one to make room. */
+#define CNN_PRIMITIVE_CACHE_DEFAULT 1024
+/* An execution holds its primitive and up to one reorder per argument:
+ * they must all stay cached until it finishes. */
+#define CNN_PRIMITIVE_CACHE_MIN (CNN_SCRATCH_SLOTS + 4)
+void cnn_primitive_cache_set_capacity(size_t n); /* raised to the minimum */
+size_t cnn_primitive_cache_capacity(void);
+size_t cnn_primitive_cache_size(void);
 
 /* Creates the primitive of 'pd' (taking ownership of pd, even on failure)
  * and stores it under key. */
-cnn_status cnn_primitive_add(const void *key, size_t key_len,
-                             dnnl_primitive_desc_t pd, const char *op,
-                             cnn_primitive **out);
+cnn_status cnn_primitive_add(const void *key, size_t key_len, dnnl_primitive_desc_t pd,
+                             const char *op, cnn_primitive **out);
+
+/* An execution passes at most this many arguments (exec.h). */
+#define CNN_SCRATCH_SLOTS 12
+
+/* The scratch buffer of argument position 'slot' of an execution, grown to
+ * at least 'bytes' (aligned) and kept: ops run one at a time, so a position
+ * is never used by two executions at once. NULL when out of memory. */
+void *cnn_scratch(int slot, size_t bytes);
 
 /* Runs a primitive with arguments on the stream and waits for it. */
 cnn_status cnn_primitive_run(const cnn_primitive *p, int nargs,
@@ -63,8 +83,8 @@ cnn_status cnn_primitive_run(const cnn_primitive *p, int nargs,
 /* Memory object wrapping user data (no copy) for a descriptor. The handle
  * is created once per call site and only re-pointed is cheaper, but memory
  * creation in oneDNN is a small struct allocation: callers destroy it. */
-cnn_status cnn_memory_wrap(const dnnl_memory_desc_t *md, void *data,
-                           dnnl_memory_t *out, const char *op);
+cnn_status cnn_memory_wrap(const dnnl_memory_desc_t *md, void *data, dnnl_memory_t *out,
+                           const char *op);
 
 /* What the profiler tells apart: one row per kind of primitive execution. */
 typedef enum cnn_profile_kind {
@@ -92,6 +112,7 @@ const char *cnn_profile_kind_name(int kind);
 
 typedef struct cnn_stats {
     int64_t primitives_created;
+    int64_t primitives_evicted;
     int64_t primitive_executions;
     int64_t reorders;
     int64_t tensor_allocations;

@@ -1,0 +1,62 @@
+#include "memory_desc.h"
+
+#include <string.h>
+
+void cnn_md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dims)
+{
+    /* one tag per rank, 0 to CNN_MAX_DIMS */
+    static const dnnl_format_tag_t tags[CNN_MAX_DIMS + 1] = {dnnl_format_tag_undef,
+                                                             dnnl_a,
+                                                             dnnl_ab,
+                                                             dnnl_abc,
+                                                             dnnl_abcd,
+                                                             dnnl_abcde,
+                                                             dnnl_abcdef,
+                                                             dnnl_abcdefg,
+                                                             dnnl_abcdefgh};
+    dnnl_dims_t d;
+    for (int i = 0; i < ndims; i++)
+        d[i] = dims[i];
+    /* A descriptor oneDNN refuses is left zero: every primitive or memory
+     * made from it then fails with a checked status naming the op. */
+    if (ndims < 0 || ndims > CNN_MAX_DIMS ||
+        dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, tags[ndims]) != dnnl_success)
+        memset(md, 0, sizeof *md);
+}
+
+void cnn_md_of_tensor(dnnl_memory_desc_t *md, const cnn_tensor *t)
+{
+    int64_t dims[CNN_MAX_DIMS];
+    for (int i = 0; i < t->ndims; i++)
+        dims[i] = t->size[t->ndims - 1 - i];
+    cnn_md_plain(md, t->ndims, dims);
+}
+
+void cnn_md_of_layout(dnnl_memory_desc_t *md, const cnn_tensor *t)
+{
+    if (t->blocked)
+        *md = t->layout;
+    else
+        cnn_md_of_tensor(md, t);
+}
+
+bool cnn_md_is_plain(const dnnl_memory_desc_t *md, int ndims, const int64_t *size)
+{
+    cnn_tensor shape;
+    if (cnn_tensor_init(&shape, CNN_FLOAT32, ndims, size) != CNN_OK)
+        return false;
+    dnnl_memory_desc_t plain;
+    cnn_md_of_tensor(&plain, &shape);
+    return dnnl_memory_desc_equal(md, &plain);
+}
+
+void cnn_md_any(dnnl_memory_desc_t *md, int ndims, const int64_t *dims)
+{
+    dnnl_dims_t d;
+    for (int i = 0; i < ndims; i++)
+        d[i] = dims[i];
+    /* refused: left zero, so the primitive creation fails, checked */
+    if (dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, dnnl_format_tag_any) !=
+        dnnl_success)
+        memset(md, 0, sizeof *md);
+}
