@@ -160,10 +160,6 @@ local function bytes_string(bytes)
   return ("%.3f MiB"):format(bytes / (1024 * 1024))
 end
 
-local function layer_line(l)
-  if type(l) == "function" then return base.function_name(l) end
-  return tostring(l)
-end
 
 -- Appends {text, comment} rows for a Chain's lines at an indentation; a
 -- Chain inside itself shows as <cycle> (on_path: the Chains above).
@@ -177,12 +173,9 @@ local function chain_rows(chain, indent, rows, on_path)
       chain_rows(l, indent .. "  ", rows, on_path)
       rows[#rows + 1] = {indent .. "),"}
     else
-      local comment
-      if base.is_layer(l) then
-        local fixed = l.nontrainable and base.numel_of(l:nontrainable()) or 0
-        comment = counts_comment(base.numel_of(l:parameters()), fixed)
-      end
-      rows[#rows + 1] = {indent .. layer_line(l) .. ",", comment}
+      local fixed = walk.nontrainable_count(l)
+      local comment = counts_comment(base.numel_of(walk.params_shown(l)), fixed)
+      rows[#rows + 1] = {indent .. base.layer_text(l) .. ",", comment}
     end
   end
   on_path[chain] = nil
