@@ -143,3 +143,31 @@ describe("a layer written as a Lua table", function()
     assert.same({}, cnn.params(m))
   end)
 end)
+
+describe("a Chain with named layers", function()
+  local enc, dec = cnn.Dense(4, 2, cnn.relu), cnn.Dense(2, 4)
+
+  it("reaches each by its name and its place, and prints the names", function()
+    local m = cnn.Chain({enc = enc}, {dec = dec})
+    assert.equal(enc, m.enc)
+    assert.equal(dec, m.dec)
+    assert.equal(enc, m[1])
+    assert.equal(2, #m)
+    assert.same({enc.weight, enc.bias, dec.weight, dec.bias}, cnn.params(m))
+    local x = cnn.randn(4, 3)
+    helpers.assert_tensor_near(m(x), dec(enc(x)), 1e-6, 1e-6)
+    assert.truthy(tostring(m):find("\n  enc = Dense(4 => 2, relu),", 1, true))
+    assert.equal(dec, m[{2}].dec)
+    assert.is_nil(m[{2}].enc)
+  end)
+
+  it("refuses names it cannot keep in order or that are its own fields", function()
+    assert.equal("Chain: entry 1 names several layers in one table, whose order Lua does not keep;"
+      .. " give one name a table: cnn.Chain({enc = ...}, {dec = ...})",
+      helpers.error_message(cnn.Chain, {enc = enc, dec = dec}))
+    assert.equal("Chain: entry 2 is named 'forward', which is a Chain's own field; choose another name",
+      helpers.error_message(cnn.Chain, {enc = enc}, {forward = dec}))
+    assert.equal("Chain: the name 'enc' is given twice",
+      helpers.error_message(cnn.Chain, {enc = enc}, {enc = dec}))
+  end)
+end)
