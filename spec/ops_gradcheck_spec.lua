@@ -183,3 +183,32 @@ describe("layer kernels", function()
     assert.has_error(function() cnn.dropout(x, 1.5) end)
   end)
 end)
+
+describe("maxima and minima", function()
+  it("maximum and minimum, whole and along a dimension, and the methods", function()
+    -- apart by more than the finite differences' step along every row and column
+    local a = cnn.tensor{{0.1, 0.9, -0.5, 0.3}, {-1.2, 0.6, 1.5, -0.8}, {0.7, -0.2, 0.4, 1.1}}
+    for _, f in ipairs{cnn.maximum, cnn.minimum} do
+      check(function(x) return f(x) * 2 end, {a})
+      check(function(x) return wsum(f(x, 1)) end, {a})
+      check(function(x) return wsum(f(x, 2)) end, {a})
+    end
+    check(function(x) return x:max() + x:min(2)[{2, 1}] end, {a})
+  end)
+
+  it("split the gradient evenly among equal extremes", function()
+    local x = cnn.tensor{{1, 5, 3}, {4, 5, 2}}
+    assert.same({{0, 0.5, 0}, {0, 0.5, 0}}, cnn.gradient(cnn.maximum, x):totable())
+    local g = cnn.gradient(function(t) return cnn.sum(cnn.minimum(t, 1)) end, cnn.tensor{{2, 1}, {2, 3}})
+    assert.same({{0.5, 1}, {0.5, 0}}, g:totable())
+  end)
+
+  it("elementwise max and min with broadcasting and numbers", function()
+    local a, b = data({3, 2}, 4), data({3}, 5)
+    for _, f in ipairs{cnn.max, cnn.min} do
+      check(function(x, y) return wsum(f(x, y)) end, {a, b})
+      check(function(x) return wsum(f(x, 0.3)) end, {a})
+      check(function(x) return wsum(f(-0.3, x)) end, {a})
+    end
+  end)
+end)

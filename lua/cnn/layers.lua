@@ -1,9 +1,18 @@
 --- Layers and models, as in Flux: Chain, Conv, MaxPool, MeanPool,
--- GlobalMaxPool, GlobalMeanPool, Dense, Dropout, BatchNorm, Flatten, and
+-- GlobalMaxPool, GlobalMeanPool, Dense, Dropout, BatchNorm, Flatten,
+-- SkipConnection, Parallel, and
 -- the functions that walk a model: params, trainmode, testmode, summary,
 -- outputsize.
 --
--- A layer is a callable table: `y = layer(x)`. It computes with the
+-- A layer is a callable table: `y = layer(x)`. A layer written in a
+-- script needs nothing more: a table with its trainable tensors in its
+-- fields (directly or in tables inside them) and a `__call`, e.g.
+-- `setmetatable({scale = cnn.ones(1, 1, 8, 1)}, {__call = function(self,
+-- x) return x * self.scale end})`, is found by params, printed ("Layer(scale)",
+-- or its own `__tostring`), summarised, saved and loaded, as Flux's
+-- functors are. A Lua function in a Chain is looked into the same way,
+-- through its upvalues: the layers and tensors it uses are the model's
+-- (modules, the globals and the library's own functions are not). It computes with the
 -- differentiable ops, so `cnn.gradient` sees through it. Each layer lives
 -- in its own file under `cnn/layers/`, what they share in
 -- cnn.layers.base; this file gathers the public names.
@@ -34,6 +43,8 @@ local layers = {
   Dense = require "cnn.layers.Dense",
   Dropout = require "cnn.layers.Dropout",
   BatchNorm = require "cnn.layers.BatchNorm",
+  SkipConnection = require "cnn.layers.SkipConnection",
+  Parallel = require "cnn.layers.Parallel",
   Flatten = flatten.Flatten,
   flatten = flatten.flatten,
 }

@@ -26,6 +26,7 @@
 -- @usage local ops = cnn.ops
 -- ops.add(a, b)
 local core = require "cnn.core"
+local autograd = require "cnn.autograd"
 
 -- The parts, each a table of ops; cnn.ops is all of them in one table.
 local PARTS = {"algebra", "shapes", "reductions", "kernels", "compare"}
@@ -64,6 +65,34 @@ mt.__pow = ops.pow
 -- Lua passes the operand twice to __unm; neg's second argument is `out`.
 mt.__unm = function(x) return ops.neg(x) end
 
+-- Indexing inside a gradient call: `t[i]` and `t[{i, j}]` of a tracked
+-- tensor are views made by select, recorded, so that the gradient reaches
+-- t (an element is then a 0-dim tensor rather than a number, for the same
+-- reason). The C indexing runs first: its error (an index out of range)
+-- is raised at the line that indexes.
+local c_index = rawget(mt, "__cnn_raw_index") or rawget(mt, "__index")
+rawset(mt, "__cnn_raw_index", c_index)
+
+local function recorded_element(t, key)
+  local y = t
+  for d = #key, 1, -1 do y = ops.select(y, d, key[d]) end
+  return y
+end
+
+mt.__index = function(t, k)
+  if type(k) == "string" then return c_index(t, k) end -- methods: the hot path
+  local ok, plain = pcall(c_index, t, k)
+  if not ok then
+    -- called through pcall the C function has no name; as a metamethod it is 'index'
+    error((tostring(plain):gsub("^[^\n]-:%d+: ", ""):gsub("to '%?'", "to 'index'")), 2)
+  end
+  local kind = math.type(k) == "integer" and "index" or type(k) == "table" and "element"
+  if not (kind and autograd.istracked(t)) then return plain end
+  if kind == "index" then return ops.select(t, t:ndims(), k) end
+  if type(plain) == "number" then return recorded_element(t, k) end
+  return plain
+end
+
 -- Tensor methods that are ops, so that t:sum() inside a loss is
 -- recorded like cnn.sum(t).
 local methods = method_table(mt)
@@ -72,5 +101,8 @@ for _, name in ipairs{"add", "sub", "mul", "div", "pow", "neg", "matmul", "trans
                       "clone", "contiguous", "select", "slice", "narrow"} do
   methods[name] = ops[name]
 end
+-- t:max() and t:min() are the reductions, as core's methods are.
+local extremum = require "cnn.ops.extremum"
+methods.max, methods.min = extremum("max", "max"), extremum("min", "min")
 ops.method_table = methods
 return ops

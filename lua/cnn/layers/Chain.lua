@@ -17,13 +17,37 @@ local function refuse_cycle(fname, model)
   if cycle then errors.raise(("%s: the model contains itself: %s"):format(fname, cycle)) end
 end
 
-local function new(list)
-  local layers = {}
-  for i = 1, list.n or #list do
-    check_layer(list[i], i)
-    layers[i] = list[i]
+-- A named entry is a plain table of one field, {enc = layer}; a plain
+-- table of several cannot be one, as Lua keeps no order among them.
+local function named_entry(entry, i)
+  if type(entry) ~= "table" or getmetatable(entry) ~= nil or #entry > 0 then return nil end
+  local name, layer = next(entry)
+  if type(name) ~= "string" then return nil end
+  if next(entry, name) ~= nil then
+    errors.raise(("Chain: entry %d names several layers in one table, whose order Lua does not keep;"
+      .. " give one name a table: cnn.Chain({enc = ...}, {dec = ...})"):format(i))
   end
-  return setmetatable({layers = layers}, Chain)
+  if methods[name] or name == "layers" or name == "names" or name == "evalchunk" then
+    errors.raise(("Chain: entry %d is named '%s', which is a Chain's own field; choose another name")
+      :format(i, name))
+  end
+  return name, layer
+end
+
+local function new(list)
+  local layers, names = {}, {}
+  for i = 1, list.n or #list do
+    local name, layer = named_entry(list[i], i)
+    if name then
+      if names[name] then errors.raise(("Chain: the name '%s' is given twice"):format(name)) end
+      names[name], names[i] = i, name
+    else
+      layer = list[i]
+    end
+    check_layer(layer, i)
+    layers[i] = layer
+  end
+  return setmetatable({layers = layers, names = names}, Chain)
 end
 
 -- Runs layers first..last in order; returns y, or nil and the message of
@@ -160,29 +184,24 @@ local function bytes_string(bytes)
   return ("%.3f MiB"):format(bytes / (1024 * 1024))
 end
 
-local function layer_line(l)
-  if type(l) == "function" then return base.function_name(l) end
-  return tostring(l)
-end
 
 -- Appends {text, comment} rows for a Chain's lines at an indentation; a
 -- Chain inside itself shows as <cycle> (on_path: the Chains above).
-local function chain_rows(chain, indent, rows, on_path)
+local function chain_rows(chain, outer, rows, on_path)
   on_path[chain] = true
-  for _, l in ipairs(chain.layers) do
+  for i, l in ipairs(chain.layers) do
+    local name = chain.names[i]
+    local indent = name and outer .. name .. " = " or outer
     if on_path[l] then
       rows[#rows + 1] = {indent .. "<cycle>,"}
     elseif is_chain(l) then
       rows[#rows + 1] = {indent .. "Chain("}
-      chain_rows(l, indent .. "  ", rows, on_path)
-      rows[#rows + 1] = {indent .. "),"}
+      chain_rows(l, outer .. "  ", rows, on_path)
+      rows[#rows + 1] = {outer .. "),"}
     else
-      local comment
-      if base.is_layer(l) then
-        local fixed = l.nontrainable and base.numel_of(l:nontrainable()) or 0
-        comment = counts_comment(base.numel_of(l:parameters()), fixed)
-      end
-      rows[#rows + 1] = {indent .. layer_line(l) .. ",", comment}
+      local fixed = walk.nontrainable_count(l)
+      local comment = counts_comment(base.numel_of(walk.params_shown(l)), fixed)
+      rows[#rows + 1] = {indent .. base.layer_text(l) .. ",", comment}
     end
   end
   on_path[chain] = nil
@@ -236,7 +255,12 @@ local function slice(self, range)
     errors.raise(("Chain: layers %d to %d are out of range for a Chain of %d layers")
       :format(first, last, n))
   end
-  return new(table.move(self.layers, i, j, 1, {}))
+  local list = {n = j - i + 1}
+  for k = i, j do
+    local name = self.names[k]
+    list[k - i + 1] = name and {[name] = self.layers[k]} or self.layers[k]
+  end
+  return new(list)
 end
 
 Chain.__index = function(self, k)
@@ -245,6 +269,8 @@ Chain.__index = function(self, k)
     return layers[absolute(k, #layers)]
   end
   if type(k) == "table" then return slice(self, k) end
+  local at = rawget(self, "names")[k]
+  if math.type(at) == "integer" then return rawget(self, "layers")[at] end
   return methods[k]
 end
 Chain.__len = function(self) return #self.layers end
@@ -254,6 +280,10 @@ Chain.__tostring = function(self) return self:describe() end
 --- Chain(l1, l2, ...): applies its layers in order, like Flux's Chain.
 -- A layer is a cnn layer, a nested Chain or any Lua function of one tensor
 -- (`cnn.softmax`, `function(x) return x:reshape(-1, x:size(4)) end`).
+-- A layer given as a table of one name, `cnn.Chain({enc = encoder},
+-- {dec = decoder})`, is reachable by it, `m.enc`, as well as `m[1]`
+-- (Flux's `Chain(enc = ..., dec = ...)`; one table per name, as a Lua
+-- table keeps no order among its fields).
 -- `m[i]` is the i-th layer, `#m` their number, `m[{i, j}]` a Chain of
 -- layers i..j (sharing them; j defaults to the last); negative indices
 -- count from the end, so `m[-1]` is the last layer and `m[{1, -2}]` all
@@ -272,6 +302,7 @@ Chain.__tostring = function(self) return self:describe() end
 -- @return the Chain
 -- @usage local model = cnn.Chain(cnn.Conv({3, 3}, 1, 16, cnn.relu), cnn.MaxPool({2, 2}),
 --   cnn.flatten, cnn.Dense(2704, 10))
+-- local ae = cnn.Chain({enc = cnn.Dense(4, 2)}, {dec = cnn.Dense(2, 4)})
 return function(...)
   return new(table.pack(...))
 end

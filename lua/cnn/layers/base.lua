@@ -178,6 +178,33 @@ function base.function_name(f)
   return "function"
 end
 
+--- A layer's text in a printed model: its own (`__tostring`), a
+-- function's name, else for a layer table without one its kind and
+-- fields, "Layer(scale)" (or its metatable's `__name`).
+local function is_chain_mt(x)
+  return getmetatable(x) == base.Chain
+end
+
+function base.layer_text(l)
+  if type(l) ~= "table" then return base.function_name(l) end
+  local mt = getmetatable(l)
+  if type(mt) == "table" and mt.__tostring then return tostring(l) end
+  local names = {}
+  for k in pairs(l) do names[#names + 1] = tostring(k) end
+  table.sort(names)
+  local kind = type(mt) == "table" and type(mt.__name) == "string" and mt.__name or "Layer"
+  return ("%s(%s)"):format(kind, table.concat(names, ", "))
+end
+
+--- A layer's text on one line, a Chain's included: "Chain(Dense(2 => 2),
+-- relu)", for layers that print the layers inside them.
+function base.short_text(l)
+  if not is_chain_mt(l) then return base.layer_text(l) end
+  local parts = {}
+  for i, sub in ipairs(rawget(l, "layers")) do parts[i] = base.short_text(sub) end
+  return "Chain(" .. table.concat(parts, ", ") .. ")"
+end
+
 --- The activation argument of constructor fname: nil for none, else a
 -- callable.
 function base.activation(fname, act)
@@ -229,7 +256,7 @@ end
 -- what its children() gives.
 function base.sublayers(l)
   if is_chain(l) then return rawget(l, "layers") end
-  return l:children()
+  return l.children and l:children() or {}
 end
 
 --- Where a model contains itself, as "m[2][1] is m" (m being the model),

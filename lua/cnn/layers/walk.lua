@@ -4,17 +4,33 @@
 local core = require "cnn.core"
 local errors = require "cnn.errors"
 local base = require "cnn.layers.base"
+local traverse = require "cnn.layers.traverse"
 
 local walk = {}
 
--- Calls visit(layer) on every layer of the models, depth first in order.
--- A model that contains itself would make the walk endless: it raises
--- "<fname>: the model contains itself: m[2] is m", or, with no fname
--- (for display), leaves out the layer that closes the cycle.
-local function each_layer(models, visit, fname)
-  local on_path, root = {}, nil
-  local function go(l)
-    if type(l) == "function" or not base.is_layer(l) then return end
+-- Calls visit(layer) on every layer of the models, depth first in order,
+-- and found(t) on every tensor held by what is not a built-in layer: a
+-- user's layer table (its fields), a Lua closure (its upvalues), a plain
+-- table inside those (see cnn.layers.traverse). A model that contains
+-- itself would make the walk endless: it raises "<fname>: the model
+-- contains itself: m[2] is m", or, with no fname (for display), leaves
+-- out the layer that closes the cycle.
+local function each_layer(models, visit, fname, found)
+  local on_path, seen, root = {}, {}, nil
+  local go
+  local function go_inside(node)
+    if seen[node] then return end
+    seen[node] = true
+    for _, v in ipairs(traverse.contents(node)) do
+      if base.is_tensor(v) then
+        if found then found(v) end
+      else
+        go(v)
+      end
+    end
+  end
+  go = function(l)
+    if not base.is_layer(l) then return go_inside(l) end
     if on_path[l] then
       if fname then
         errors.raise(("%s: the model contains itself: %s"):format(fname, base.find_cycle(root)))
@@ -32,22 +48,25 @@ local function each_layer(models, visit, fname)
   end
 end
 
-local function collect(models, getter, fname)
+-- The tensors getter(layer) gives for every layer, and, when `loose`,
+-- those found in user layers and closures, each once in walk order.
+local function collect(models, getter, fname, loose)
   local list, seen = {}, {}
-  each_layer(models, function(l)
-    for _, p in ipairs(getter(l)) do
-      if not seen[p] then
-        seen[p] = true
-        list[#list + 1] = p
-      end
+  local function add(p)
+    if not seen[p] then
+      seen[p] = true
+      list[#list + 1] = p
     end
-  end, fname)
+  end
+  each_layer(models, function(l)
+    for _, p in ipairs(getter(l)) do add(p) end
+  end, fname, loose and add or nil)
   return list
 end
 
 -- A Chain's parameters are those of its layers, collected from them.
 local function own_parameters(l)
-  if base.is_chain(l) then return {} end
+  if base.is_chain(l) or not l.parameters then return {} end
   return l:parameters()
 end
 
@@ -58,13 +77,13 @@ end
 -- @return an array of tensors
 -- @usage local ps = cnn.params(model)
 function walk.params(...)
-  return collect(table.pack(...), own_parameters, "params")
+  return collect(table.pack(...), own_parameters, "params", true)
 end
 
 -- The parameters a printed model counts: those it can reach, a cycle
 -- left out.
 function walk.params_shown(model)
-  return collect(table.pack(model), own_parameters, nil)
+  return collect(table.pack(model), own_parameters, nil, true)
 end
 
 --- The non-trainable tensors of a model (BatchNorm's running statistics)
@@ -115,9 +134,8 @@ local function pad_to(s, width)
 end
 
 local function layer_text(l)
-  if type(l) == "function" then return base.function_name(l) end
   if base.is_chain(l) then return "Chain(" end
-  return tostring(l)
+  return base.layer_text(l)
 end
 
 -- A layer's output in the summary: a tensor's sizes, else its Lua type
@@ -137,7 +155,7 @@ local function summary_rows(model, x)
       if y ~= nil then rows[#rows + 1] = {indent .. ")", output_text(y), ""} end
       return
     end
-    local n = base.is_layer(l) and base.numel_of(l:parameters()) or 0
+    local n = base.numel_of(walk.params_shown(l))
     rows[#rows + 1] = {indent .. layer_text(l), output_text(y), n > 0 and base.count_string(n) or ""}
   end
   if base.is_chain(model) then

@@ -1,5 +1,5 @@
---- The ops without a gradient: comparisons (masks of 0 and 1), argmax and
--- argmin, and the elementwise max and min.
+--- The comparisons (masks of 0 and 1, without a gradient), argmax and
+-- argmin, and the elementwise max and min (with one).
 -- @module cnn.ops.compare
 
 local core = require "cnn.core"
@@ -29,27 +29,42 @@ end
 -- Julia's elementwise max.(a, b) and min.(a, b), under Julia's names:
 -- cnn.maximum and cnn.minimum are the reductions, as in Julia, while
 -- core calls these two maximum and minimum.
-local function elementwise(name, from)
-  return nondifferentiable(name, function(...) return errors.call_renamed(name, from, core[from], ...) end)
+-- The gradient of max(a, b) goes to the larger, half to each where they
+-- are equal (as PyTorch's maximum); `wins` is gt for max, lt for min.
+local function elementwise(name, from, wins)
+  return op{
+    name = name,
+    forward = function(ctx, ...)
+      if ctx.recording then ctx:save(...) end
+      return errors.call_renamed(name, from, core[from], ...)
+    end,
+    backward = function(ctx, gy)
+      local a, b = ctx.saved[1], ctx.saved[2]
+      local to_a = core.add(core[wins](a, b), core.mul(core.eq(a, b), 0.5))
+      local ga = ctx.needs[1] and core.mul(gy, to_a) or nil
+      local gb = ctx.needs[2] and core.mul(gy, core.sub(1, to_a)) or nil
+      return ga, gb
+    end,
+  }
 end
 --- The larger of a and b, element by element, with broadcasting (Julia's
--- max.(a, b)); not differentiable. The largest element of one tensor is
--- cnn.maximum.
+-- max.(a, b)); its gradient goes to the larger, half to each where they
+-- are equal. The largest element of one tensor is cnn.maximum.
 -- @function max
 -- @param a a tensor or a number
 -- @param b a tensor or a number
 -- @treturn Tensor
 -- @usage cnn.max(cnn.tensor{1, 5, 3}, cnn.tensor{4, 2, 3}) -- 4, 5, 3
--- cnn.max(x, 0) -- relu's values, without its gradient
-ops.max = elementwise("max", "maximum")
+-- cnn.max(x, 0) -- relu
+ops.max = elementwise("max", "maximum", "gt")
 --- The smaller of a and b, element by element, with broadcasting (Julia's
--- min.(a, b)); not differentiable. The smallest element of one tensor is
--- cnn.minimum.
+-- min.(a, b)); its gradient goes to the smaller, half to each where
+-- they are equal. The smallest element of one tensor is cnn.minimum.
 -- @function min
 -- @param a a tensor or a number
 -- @param b a tensor or a number
 -- @treturn Tensor
 -- @usage cnn.min(x, 1)
-ops.min = elementwise("min", "minimum")
+ops.min = elementwise("min", "minimum", "lt")
 
 return ops

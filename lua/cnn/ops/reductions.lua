@@ -1,8 +1,10 @@
---- Sums and means, of all elements or along one dimension.
+--- Sums, means, maxima and minima, of all elements or along one
+-- dimension.
 -- @module cnn.ops.reductions
 
 local core = require "cnn.core"
 local autograd = require "cnn.autograd"
+local extremum = require "cnn.ops.extremum"
 
 local op = autograd.op
 
@@ -46,5 +48,24 @@ ops.mean = op{
     return spread(core.div(gy, count(ctx.sizes, ctx.dim)), ctx.sizes)
   end,
 }
+
+--- maximum(x [, dim]): the largest element (NaN if there is one), or
+-- the largest along dimension dim. Its gradient goes to the largest
+-- elements, split evenly among equal ones (PyTorch splits so for the
+-- whole tensor; along a dimension it picks one).
+-- @function maximum
+-- @tparam Tensor x
+-- @param[opt] dim the dimension reduced
+-- @return a number, or a tensor
+-- @usage cnn.maximum(cnn.range(1, 4)) --> 4.0
+ops.maximum = extremum("maximum", "max")
+--- minimum(x [, dim]): the smallest element, or the smallest along
+-- dimension dim; its gradient as maximum's.
+-- @function minimum
+-- @tparam Tensor x
+-- @param[opt] dim the dimension reduced
+-- @return a number, or a tensor
+-- @usage cnn.minimum(cnn.range(1, 4)) --> 1.0
+ops.minimum = extremum("minimum", "min")
 
 return ops
