@@ -155,10 +155,7 @@ static void on_interrupt(int sig)
     errno = saved_errno;
 }
 
-void host_set_repeat_interrupt_ends(int ends)
-{
-    repeat_interrupt_ends = ends != 0;
-}
+void host_set_repeat_interrupt_ends(int ends) { repeat_interrupt_ends = ends != 0; }
 
 /* A Ctrl-C that lands just as a chunk returns must not interrupt the next
  * one; a hook the user set with debug.sethook stays. */
@@ -521,8 +518,10 @@ static void prepare_signals(void)
 {
     if (signals_init() == 0)
         return;
-    fprintf(stderr, "%s: warning: no alternate signal stack (%s); "
-            "Ctrl-C during a computation may crash\n", CNNLUA_PROGNAME, strerror(errno));
+    fprintf(stderr,
+            "%s: warning: no alternate signal stack (%s); "
+            "Ctrl-C during a computation may crash\n",
+            CNNLUA_PROGNAME, strerror(errno));
     fflush(stderr);
 }
 

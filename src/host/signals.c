@@ -28,7 +28,8 @@ int signals_init(void)
 {
     stack_t ss;
     size_t size = alt_stack_size();
-    void *base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *base =
+        mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED)
         return -1;
     ss.ss_sp = base;

@@ -37,8 +37,8 @@ static create_fn next_create(void)
     return f;
 }
 
-int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
-                   void *(*start)(void *), void *arg)
+int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+                   void *arg)
 {
     create_fn create = next_create();
     sigset_t sigint, previous;
