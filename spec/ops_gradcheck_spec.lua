@@ -115,6 +115,9 @@ describe("elementwise functions", function()
     check(function(y) return wsum(cnn.leakyrelu(y, 0.2)) end, {x})
     check(function(y) return wsum(cnn.elu(y)) end, {x})
     check(function(y) return wsum(cnn.elu(y, 0.5)) end, {x})
+    -- the data keep a distance from the bounds, where the gradient jumps
+    check(function(y) return wsum(cnn.hardtanh(y * 0.5)) end, {x})
+    check(function(y) return wsum(cnn.hardtanh(y, -0.7, 0.5)) end, {x})
   end)
 end)
 

@@ -106,6 +106,38 @@ act.softmax = softmax_op("softmax", false)
 -- @usage cnn.logsoftmax(logits)
 act.logsoftmax = softmax_op("logsoftmax", true)
 
+local hardtanh_op = autograd.op{
+  name = "hardtanh",
+  forward = function(ctx, x, lo, hi)
+    x = core.contiguous(x)
+    if ctx.recording then
+      ctx:save(x)
+      ctx.lo, ctx.hi = lo, hi
+    end
+    return core.hardtanh(x, lo, hi)
+  end,
+  backward = function(ctx, gy)
+    return core.hardtanh_backward(core.contiguous(gy), ctx.saved[1], ctx.lo, ctx.hi)
+  end,
+}
+--- min(max(x, lo), hi), as Flux's hardtanh (lo = -1, hi = 1); the
+-- gradient is 1 strictly between the bounds and 0 elsewhere.
+-- @function hardtanh
+-- @tparam Tensor x
+-- @tparam[opt=-1] number lo the lower bound
+-- @tparam[opt=1] number hi the upper bound, at least lo
+-- @treturn Tensor
+-- @usage cnn.hardtanh(cnn.tensor{-2, 0.5, 3}) -- -1, 0.5, 1
+function act.hardtanh(x, lo, hi)
+  argcheck.tensor("hardtanh", "x", x, "Float32")
+  lo = argcheck.optional_number("hardtanh", "lo", lo, -1)
+  hi = argcheck.optional_number("hardtanh", "hi", hi, 1)
+  if lo > hi then
+    argcheck.raise(("hardtanh: lo must be at most hi, got lo = %g and hi = %g"):format(lo, hi))
+  end
+  return hardtanh_op(x, lo, hi)
+end
+
 local methods = ops.method_table
 for name, f in pairs(act) do
   ops[name] = f
