@@ -275,3 +275,20 @@ describe("utilities", function()
     assert.equal("onehotbatch: the label set holds NaN at position 1", message("cnn.onehotbatch({1}, {0/0, 1})"))
   end)
 end)
+
+describe("softmax and logsoftmax dims", function()
+  it("refuses a dimension beyond x's, naming the function", function()
+    assert.are.equal("softmax: dims = 3, but x has 2 dimensions",
+      helpers.error_message(cnn.softmax, cnn.rand(3, 2), 3))
+  end)
+
+  it("refuses a dimension it does not compute instead of ignoring it", function()
+    assert.are.equal("logsoftmax: dims = 2 is not supported; only dims = 1 (the classes of a "
+      .. "classes×N tensor)", helpers.error_message(cnn.logsoftmax, cnn.rand(3, 2), 2))
+  end)
+
+  it("takes dims = 1, the default", function()
+    local x = cnn.rand(3, 2)
+    assert.are.equal(0, (cnn.softmax(x, 1) - cnn.softmax(x)):abs():max())
+  end)
+end)

@@ -77,6 +77,22 @@ function act.logsigmoid(x)
   return ops.neg(softplus(ops.neg(x)))
 end
 
+-- Flux's `dims` of softmax: 1 (the default, the classes of a classes×N
+-- tensor) is the one computed; another dimension of x is refused as not
+-- supported, one beyond x's dimensions as wrong. Returns nothing, so the
+-- op sees x alone.
+local function softmax_dims(fname, x, dims)
+  if dims == nil or dims == 1 then return end
+  local n = argcheck.is_tensor(x) and not x:isfreed() and x:ndims() or 0
+  argcheck.integer(fname, "dims", dims, 1)
+  if dims > n then
+    argcheck.raise(("%s: dims = %d, but x has %d dimension%s"):format(fname, dims, n,
+      n == 1 and "" or "s"))
+  end
+  argcheck.raise(("%s: dims = %d is not supported; only dims = 1 (the classes of a "
+    .. "classes×N tensor)"):format(fname, dims))
+end
+
 local function softmax_op(name, log)
   return autograd.op{
     name = name,
@@ -96,15 +112,23 @@ end
 --- exp.(x) ./ sum(exp.(x), dims=1)
 -- @function softmax
 -- @tparam Tensor x classes×N
+-- @tparam[opt=1] integer dims the dimension normalised (only 1 is supported)
 -- @treturn Tensor each column sums to 1
 -- @usage local p = cnn.softmax(model(x))
-act.softmax = softmax_op("softmax", false)
+local softmax = softmax_op("softmax", false)
+function act.softmax(x, dims)
+  return softmax(x, softmax_dims("softmax", x, dims))
+end
 --- x .- log.(sum(exp.(x), dims=1)), computed stably.
 -- @function logsoftmax
 -- @tparam Tensor x classes×N
+-- @tparam[opt=1] integer dims the dimension normalised (only 1 is supported)
 -- @treturn Tensor
 -- @usage cnn.logsoftmax(logits)
-act.logsoftmax = softmax_op("logsoftmax", true)
+local logsoftmax = softmax_op("logsoftmax", true)
+function act.logsoftmax(x, dims)
+  return logsoftmax(x, softmax_dims("logsoftmax", x, dims))
+end
 
 local hardtanh_op = autograd.op{
   name = "hardtanh",
