@@ -121,6 +121,41 @@ local function naive_pool(kind, x, opts)
   return core.tensor(yv):reshape(ys)
 end
 
+-- Max pooling's values and input gradient (for output gradient gy) as the
+-- core defines them with NaN: a window holding a NaN gives NaN and sends
+-- its gradient to its first NaN, else to its first maximum; windows are
+-- read row by row.
+local function naive_max_pool(x, opts, gy)
+  local xs, xv, gv = x:size(), flat(x), flat(gy)
+  local win, stride, pad = opts.window, opts.stride or opts.window, opts.pad or {0, 0, 0, 0}
+  local ys = gy:size()
+  local yv, gx = {}, {}
+  for i = 1, #xv do gx[i] = 0 end
+  for n = 0, ys[4] - 1 do
+    for c = 0, ys[3] - 1 do
+      for oh = 0, ys[2] - 1 do
+        for ow = 0, ys[1] - 1 do
+          local best, where = -math.huge, nil
+          for kh = 0, win[2] - 1 do
+            for kw = 0, win[1] - 1 do
+              local ih, iw = oh * stride[2] - pad[3] + kh, ow * stride[1] - pad[1] + kw
+              if ih >= 0 and ih < xs[2] and iw >= 0 and iw < xs[1] then
+                local i = at(xs, iw, ih, c, n)
+                local v = xv[i]
+                if where == nil or v > best or (v ~= v and best == best) then best, where = v, i end
+              end
+            end
+          end
+          local o = at(ys, ow, oh, c, n)
+          yv[o] = best
+          gx[where] = gx[where] + gv[o]
+        end
+      end
+    end
+  end
+  return core.tensor(yv):reshape(ys), core.tensor(gx):reshape(xs)
+end
+
 local conv_variants = {
   {name = "plain", w = {3, 3, 2, 3}, opts = {}},
   {name = "padded", w = {3, 3, 2, 3}, opts = {pad = 1}},
@@ -300,6 +335,38 @@ describe("pool2d", function()
       core.pool2d_backward("mean", core.ones(3, 2, 1, 1), {4, 4, 1, 1}, nil, {window = 2})
     end, "pool2d_backward: gradient is 3×2×1×1, output of input 4×4×1×1 is 2×2×1×1")
   end)
+
+  -- The elements as text, where a NaN equals a NaN.
+  local function texts(t)
+    local v = flat(t)
+    for i = 1, #v do v[i] = tostring(v[i]) end
+    return v
+  end
+
+  -- An inference convolution writes its result in a layout of its own
+  -- (channels next to each other, or blocked by 8 or 16), which max
+  -- pooling reads as it is: values, NaN and gradients as from a plain copy.
+  for _, channels in ipairs{3, 16, 32, 40} do
+    for _, case in ipairs(pool_variants) do
+      it("max reads a convolution's layout with " .. channels .. " channels: " .. case.name, function()
+        local x = data({8, 6, 2, 3}, 21)
+        local y = core.conv2d(x, data({3, 3, 2, channels}, 22), nil, {pad = 1}, false)
+        assert.are.equal("blocked", core.layout(y))
+        -- a NaN in one pixel, spread over every channel by a 1×1 convolution
+        local poisoned = core.tensor(flat(core.contiguous(y))):reshape(y:size())
+        poisoned[{2, 3, channels, 2}] = 0 / 0
+        local nan = core.conv2d(poisoned, core.ones(1, 1, channels, channels), nil, {}, false)
+        for _, input in ipairs{y, nan} do
+          local z, ws = core.pool2d("max", input, case.opts, true)
+          local gy = data(z:size(), 23)
+          local gx = core.pool2d_backward("max", gy, input:size(), ws, case.opts)
+          local rz, rgx = naive_max_pool(core.contiguous(input), case.opts, gy)
+          assert.are.same(texts(rz), texts(core.contiguous(z)))
+          near(core.contiguous(gx), rgx, 1e-6, 1e-6)
+        end
+      end)
+    end
+  end
 
   it("creates its primitives once per shape", function()
     local x = distinct({6, 6, 2, 2})

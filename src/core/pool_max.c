@@ -21,7 +21,7 @@ typedef struct layout {
     int64_t n, c, h, w;
 } layout;
 
-static bool read_layout(const dnnl_memory_desc_t *md, layout *l)
+static bool read_layout(const dnnl_memory_desc_t *md, layout *l, bool channels_last)
 {
     if (md->ndims != 4 || md->format_kind != dnnl_blocked || md->data_type != dnnl_f32 ||
         md->offset0 != 0)
@@ -43,10 +43,28 @@ static bool read_layout(const dnnl_memory_desc_t *md, layout *l)
     l->stride_w = b->strides[3];
     l->block = (int)block;
     l->groups = md->padded_dims[1] / block;
+    /* Channels stored next to each other (nhwc, as an inference
+     * convolution writes) are one group of as many lanes. */
+    if (channels_last && block == 1 && b->strides[1] == 1 && md->dims[1] > 1) {
+        l->block = (int)md->dims[1];
+        l->groups = 1;
+    }
     l->n = md->dims[0];
     l->c = md->dims[1];
     l->h = md->dims[2];
     l->w = md->dims[3];
+    return true;
+}
+
+/* Reads the layouts of input and output, the channels of both as lanes
+ * when both store them next to each other. */
+static bool read_layouts(const dnnl_memory_desc_t *x, const dnnl_memory_desc_t *y,
+                         layout *xl, layout *yl)
+{
+    if (!read_layout(x, xl, true) || !read_layout(y, yl, true))
+        return false;
+    if (xl->block != yl->block)
+        return read_layout(x, xl, false) && read_layout(y, yl, false);
     return true;
 }
 
@@ -64,7 +82,7 @@ cnn_status cnn_max_pool_check_layouts(const dnnl_memory_desc_t *x,
                                       const dnnl_memory_desc_t *y, const char *op)
 {
     layout xl, yl;
-    if (!read_layout(x, &xl) || !read_layout(y, &yl))
+    if (!read_layouts(x, y, &xl, &yl))
         return cnn_fail(CNN_ERR_ARG,
                         "%s: max pooling takes plain layouts and "
                         "layouts that block the channels only",
@@ -214,14 +232,96 @@ KERNEL void forward_row(const cnn_pool2d_params *p, const layout *xl, const layo
     }
 }
 
+/* A plain layout holds one channel per group, so that a row of outputs is
+ * too short for the per-row work above to pay (it cost 30 ns an output).
+ * These kernels take one channel of one image per iteration and run the
+ * innermost loop over the outputs of a row, the input read with a stride;
+ * which outputs each window column reaches is worked out once per call. */
+KERNEL void fold_position_plain(const cnn_pool2d_params *p, const layout *xl,
+                                const layout *yl, const float *xrow, int64_t kw,
+                                int32_t k, float *y, int32_t *where, range r)
+{
+    const float *v = xrow + (kw - p->pad[0]) * xl->stride_w;
+    int64_t step = p->stride[0] * xl->stride_w, ys = yl->stride_w;
+#pragma omp simd
+    for (int64_t ow = r.lo; ow < r.hi; ow++) {
+        float a = v[ow * step], m = y[ow * ys];
+        int take = (a > m) | ((a != a) & (m == m));
+        y[ow * ys] = take ? a : m;
+        where[ow] = take ? k : where[ow];
+    }
+}
+
+KERNEL void forward_plane_plain(const cnn_pool2d_params *p, const layout *xl,
+                                const layout *yl, const float *x, float *y, void *ws,
+                                int32_t *where, int64_t plane, const range *reach)
+{
+    int64_t n = plane / yl->groups, c = plane % yl->groups;
+    bool wide = cnn_max_pool_index_size(p) == 4;
+    for (int64_t oh = 0; oh < yl->h; oh++) {
+        span rows = window_span(oh, p->stride[1], p->pad[2], p->window[1], xl->h);
+        int64_t out = offset_of(yl, n, c, oh, 0);
+        start_row(p, xl, yl, rows, y + out, where, 1);
+        for (int64_t h = rows.first; h < rows.end; h++) {
+            const float *xrow = x + offset_of(xl, n, c, h, 0);
+            for (int64_t kw = 0; kw < p->window[0]; kw++)
+                fold_position_plain(p, xl, yl, xrow, kw,
+                                    (int32_t)((h - rows.origin) * p->window[0] + kw),
+                                    y + out, where, reach[kw]);
+        }
+        if (!ws)
+            continue;
+        for (int64_t ow = 0; ow < yl->w; ow++) {
+            int64_t to = out + ow * yl->stride_w;
+            if (wide)
+                ((int32_t *)ws)[to] = where[ow];
+            else
+                ((uint8_t *)ws)[to] = (uint8_t)where[ow];
+        }
+    }
+}
+
+/* Which outputs of a row each column of the window reaches. */
+static range *reaches(const cnn_pool2d_params *p, const layout *xl, const layout *yl)
+{
+    range *r = malloc((size_t)p->window[0] * sizeof *r);
+    if (r)
+        for (int64_t kw = 0; kw < p->window[0]; kw++)
+            r[kw] = outputs_reaching(kw, p->stride[0], p->pad[0], xl->w, yl->w);
+    return r;
+}
+
+static cnn_status forward_plain(const cnn_pool2d_params *p, const layout *xl,
+                                const layout *yl, const float *x, float *y, void *ws)
+{
+    int64_t planes = yl->n * yl->groups;
+    int threads = omp_get_max_threads();
+    int32_t *where = malloc((size_t)(threads * yl->w + 1) * sizeof *where);
+    range *reach = reaches(p, xl, yl);
+    if (!where || !reach) {
+        free(where);
+        free(reach);
+        return cnn_fail(CNN_ERR_NOMEM, "pool2d: out of memory");
+    }
+#pragma omp parallel for if (planes * yl->h * yl->w > PARALLEL_MIN) schedule(static)
+    for (int64_t plane = 0; plane < planes; plane++)
+        forward_plane_plain(p, xl, yl, x, y, ws, where + omp_get_thread_num() * yl->w,
+                            plane, reach);
+    free(where);
+    free(reach);
+    return CNN_OK;
+}
+
 CLONES cnn_status cnn_max_pool_run_forward(const cnn_pool2d_params *p,
                                            const dnnl_memory_desc_t *xmd, const float *x,
                                            const dnnl_memory_desc_t *ymd, float *y,
                                            void *ws)
 {
     layout xl, yl;
-    if (!read_layout(xmd, &xl) || !read_layout(ymd, &yl))
+    if (!read_layouts(xmd, ymd, &xl, &yl))
         return cnn_fail(CNN_ERR_ARG, "pool2d: unsupported layout");
+    if (yl.block == 1)
+        return forward_plain(p, &xl, &yl, x, y, ws);
     int64_t rows = yl.n * yl.groups * yl.h, row_size = yl.w * yl.block;
     int threads = omp_get_max_threads();
     int32_t *where = malloc((size_t)(threads * row_size + 1) * sizeof *where);
@@ -310,7 +410,7 @@ CLONES void cnn_max_pool_run_backward(const cnn_pool2d_params *p,
                                       float *gx)
 {
     layout xl, yl;
-    if (!read_layout(xmd, &xl) || !read_layout(ymd, &yl))
+    if (!read_layouts(xmd, ymd, &xl, &yl))
         return;
     bool tiles = windows_tile(p, &xl, &yl);
     if (!tiles)

@@ -8,7 +8,10 @@
  *
  * The kernels take the layouts the core hands to pooling: plain ones (any
  * order of n, c, h, w) and oneDNN's layouts that block the channels alone
- * (nChw8c, nChw16c), as a convolution picks them. The workspace holds, per
+ * (nChw8c, nChw16c), as a convolution picks them. The innermost loop runs
+ * over channels stored next to each other (a block, or all channels of
+ * nhwc, the layout of an inference convolution's result), else over the
+ * outputs of a row. The workspace holds, per
  * element of the output's buffer, the position of its maximum in the window
  * (kh * window width + kw): one byte when the window has at most 256
  * positions, else four. */
