@@ -173,10 +173,11 @@ describe("layers", function()
 
     it("reject bad layer arguments", function()
       assert.has_error(function() cnn.Conv({3}, 1, 2) end,
-        "Conv: kernel must be an integer or a table of 2 integers")
-      assert.has_error(function() cnn.Conv({3, 3}, 0, 2) end, "Conv: channels must be positive integers")
-      assert.has_error(function() cnn.Conv({3, 3}, 1, 2, {stride = 0}) end, "Conv: stride must be at least 1")
-      assert.has_error(function() cnn.Dense(2.5, 3) end, "Dense: sizes must be positive integers")
+        "Conv: kernel must be a positive integer or a table of 2 positive integers, got {3}")
+      assert.has_error(function() cnn.Conv({3, 3}, 0, 2) end, "Conv: cin must be a positive integer, got 0")
+      assert.has_error(function() cnn.Conv({3, 3}, 1, 2, {stride = 0}) end,
+        "Conv: stride must be a positive integer or a table of 2 positive integers, got 0")
+      assert.has_error(function() cnn.Dense(2.5, 3) end, "Dense: in must be a positive integer, got 2.5")
       assert.has_error(function() cnn.Dropout(2) end, "Dropout: p must be a number in [0, 1), got 2")
       assert.has_error(function() cnn.Chain(cnn.relu, 42) end, "Chain: layer 2 is a number, not a layer or a function")
     end)
