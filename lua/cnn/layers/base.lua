@@ -7,6 +7,7 @@ local errors = require "cnn.errors"
 local argcheck = require "cnn.argcheck"
 local tensorcheck = require "cnn.tensorcheck"
 local autograd = require "cnn.autograd"
+local activations = require "cnn.activations"
 
 local base = {}
 
@@ -186,9 +187,11 @@ function base.activation(fname, act)
   return argcheck.callable(fname, "activation", act, "cnn.relu")
 end
 
--- The activation's part of a layer's text: ", relu", or "" for none.
+-- The activation's part of a layer's text: ", relu", or "" for none
+-- (identity included, as Flux prints it).
 function base.act_string(act)
-  return act and ", " .. base.function_name(act) or ""
+  if act == nil or act == activations.identity then return "" end
+  return ", " .. base.function_name(act)
 end
 
 -- Dropout and BatchNorm are active in "train" mode, inactive in "test"
