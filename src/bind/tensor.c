@@ -554,11 +554,12 @@ static int tensor_copy(lua_State *L)
     cnn_tensor *src = cnn_check_tensor(L, 2);
     if (!cnn_tensor_same_size(dst, src)) {
         char from[200], to[200];
-        luaL_error(L,
-                   "copy: the source is %s but the destination is %s; copy takes a source "
-                   "of the same sizes (fill(dst, v) sets every element to one number)",
-                   cnn_shape_string(src, from, sizeof from),
-                   cnn_shape_string(dst, to, sizeof to));
+        luaL_error(
+            L,
+            "copy: the source is %s but the destination is %s; copy takes a source "
+            "of the same sizes (fill(dst, v) sets every element to one number)",
+            cnn_shape_string(src, from, sizeof from),
+            cnn_shape_string(dst, to, sizeof to));
     }
     assign(L, 1, 2, "copy");
     lua_settop(L, 1);
