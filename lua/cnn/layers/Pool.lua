@@ -3,11 +3,12 @@
 --
 -- `window` is `{kw, kh}` (or an integer for a square window). Options:
 -- `stride` (an integer or `{sw, sh}`, default the window) and `pad` (an
--- integer, `{pw, ph}` or `{w_lo, w_hi, h_lo, h_hi}`, default 0, each
--- smaller than the window along its dimension, as oneDNN requires;
--- PyTorch asks for at most half the window). The
--- output size rounds down: 7×7 → 3×3 with a 2×2 window. MeanPool counts
--- the padding in the mean, as Flux and PyTorch do by default.
+-- integer, `{pw, ph}` or `{w_lo, w_hi, h_lo, h_hi}`, default 0). Each pad
+-- must be smaller than the window along its dimension, as oneDNN
+-- requires (PyTorch asks for at most half the window); a larger one is
+-- refused when the layer is made. The output size rounds down: 7×7 →
+-- 3×3 with a 2×2 window. MeanPool counts the padding in the mean, as
+-- Flux and PyTorch do by default.
 -- @module cnn.layers.Pool
 
 local argcheck = require "cnn.argcheck"
