@@ -194,7 +194,8 @@ describe("layers", function()
     assert.equal("Flatten: expected at most 0 arguments (), got 1", message("cnn.Flatten(5)"))
     assert.equal("Dense: expected at most 4 arguments (in, out, act, opts), got 5",
       message("cnn.Dense(3, 2, cnn.relu, {}, 1)"))
-    assert.equal("Conv: kernel must be an integer or a table of 2 integers", message("cnn.Conv({'a', 'b'}, 1, 2)"))
+    assert.equal('Conv: kernel must be a positive integer or a table of 2 positive integers, got {"a", "b"}',
+      message("cnn.Conv({'a', 'b'}, 1, 2)"))
     assert.equal('set_mode: mode must be one of "train", "test", "auto", got "on"',
       message("cnn.Dropout(0.5):set_mode('on')"))
     assert.equal('trainmode: flag must be one of true, false, "auto", got "yes"',
@@ -214,6 +215,104 @@ describe("layers", function()
       assert.is_false(ok)
       assert.matches("Dense%(3 => 2%): input is Int32 %(3×2%), expected Float32$", e)
     end
+  end)
+end)
+
+describe("layer constructors", function()
+  it("say the expected order when the activation and the options are swapped", function()
+    assert.equal("Conv: activation must come before the options table: Conv(kernel, cin, cout [, act] [, opts]); "
+      .. "got a table then a function", message("cnn.Conv({3, 3}, 1, 16, {pad = 1}, cnn.relu)"))
+    assert.equal("Conv: activation must come before the options table: Conv(kernel, {cin, cout} [, act] [, opts]); "
+      .. "got a table then a function", message("cnn.Conv({3, 3}, {1, 16}, {pad = 1}, cnn.relu)"))
+    assert.equal("Dense: activation must come before the options table: Dense(in, out [, act] [, opts]); "
+      .. "got a table then a function", message("cnn.Dense(4, 2, {bias = false}, cnn.relu)"))
+    assert.equal("Dense: activation must come before the options table: Dense({in, out} [, act] [, opts]); "
+      .. "got a table then a Dense", message("cnn.Dense({4, 2}, {bias = false}, cnn.Dense(2, 2))"))
+    assert.equal("BatchNorm: activation must come before the options table: BatchNorm(channels [, act] [, opts]); "
+      .. "got a table then a function", message("cnn.BatchNorm(16, {eps = 1e-3}, cnn.relu)"))
+    assert.equal("Conv: expected one options table, got two tables: Conv(kernel, cin, cout [, act] [, opts])",
+      message("cnn.Conv({3, 3}, 1, 16, {pad = 1}, {stride = 2})"))
+  end)
+
+  it("say the expected order for other misorderings", function()
+    assert.equal("Conv: the kernel comes first: Conv(kernel, cin, cout [, act] [, opts]); got 1, 16, {3, 3}",
+      message("cnn.Conv(1, 16, {3, 3})"))
+    assert.equal("MaxPool: the stride goes in the options table: MaxPool(window [, opts]), such as "
+      .. "MaxPool(2, {stride = 2}); got 2", message("cnn.MaxPool(2, 2)"))
+    assert.equal("MeanPool: takes no activation: MeanPool(window [, opts]); got a function",
+      message("cnn.MeanPool({2, 2}, cnn.relu)"))
+    assert.equal("MaxPool: the window comes first: MaxPool(window [, opts]), such as MaxPool({2, 2}); "
+      .. "got an options table", message("cnn.MaxPool({stride = 2})"))
+    assert.equal("Parallel: the connection comes first: Parallel(connection, layer1, layer2, ...), such as "
+      .. "Parallel(function(a, b) return a + b end, ...); got a Dense first",
+      message("cnn.Parallel(cnn.Dense(2, 2), cnn.Dense(2, 2), function(a, b) return a + b end)"))
+    assert.equal("SkipConnection: the layer comes first: SkipConnection(layer [, connection]); "
+      .. "got a function then a Dense", message("cnn.SkipConnection(function(a, b) return a + b end, cnn.Dense(2, 2))"))
+    assert.equal("Chain: layer 1 is a list of 2 values; give the layers as arguments: cnn.Chain(l1, l2, ...), "
+      .. "or cnn.Chain(table.unpack(list))", message("cnn.Chain({cnn.Dense(2, 2), cnn.relu})"))
+  end)
+
+  it("accept what the messages offer instead", function()
+    assert.equal("Conv((3, 3), 1 => 16, relu, pad=1)", tostring(cnn.Conv({3, 3}, 1, 16, cnn.relu, {pad = 1})))
+    assert.equal("Conv((3, 3), 1 => 16)", tostring(cnn.Conv(3, {1, 16})))
+    assert.equal("MaxPool((2, 2), stride=1)", tostring(cnn.MaxPool(2, {stride = 1})))
+    assert.equal("SkipConnection(Dense(2 => 2), +)", tostring(cnn.SkipConnection(cnn.Dense(2, 2))))
+  end)
+
+  it("refuse sizes that are not positive integers, naming the argument and a float", function()
+    assert.equal("Conv: cin must be a positive integer, got 1.0 (a float: compute sizes with //)",
+      message("cnn.Conv({3, 3}, 1.0, 16)"))
+    assert.equal("Conv: cout must be a positive integer, got 0", message("cnn.Conv({3, 3}, 1, 0)"))
+    assert.equal("Conv: cin must be a positive integer, got -2", message("cnn.Conv({3, 3}, {-2, 4})"))
+    assert.equal("Conv: the channels must be cin, cout or a pair {cin, cout}, got {1, 2, 3}",
+      message("cnn.Conv({3, 3}, {1, 2, 3})"))
+    assert.equal("Dense: in must be a positive integer, got 288.0 (a float: compute sizes with //)",
+      message("cnn.Dense(32 * 3 * 3 / 1, 10)"))
+    assert.equal("Dense: out must be a positive integer, got -1", message("cnn.Dense(4, -1)"))
+    assert.equal("Dense: out must be a positive integer, got 0.5", message("cnn.Dense({4, 0.5})"))
+    assert.equal("Dense: the sizes must be in, out or a pair {in, out}, got {4, 2, 1}", message("cnn.Dense({4, 2, 1})"))
+    assert.equal("BatchNorm: channels must be a positive integer, got 16.0 (a float: compute sizes with //)",
+      message("cnn.BatchNorm(16.0)"))
+    assert.equal("BatchNorm: channels must be a positive integer, got 0", message("cnn.BatchNorm(0)"))
+  end)
+
+  it("refuse kernels, windows, strides, dilations and pads out of range, with the range", function()
+    local tuple = "must be a positive integer or a table of 2 positive integers, got "
+    assert.equal("Conv: kernel " .. tuple .. "{0, 3}", message("cnn.Conv({0, 3}, 1, 2)"))
+    assert.equal("Conv: kernel " .. tuple .. "{3, 3, 3}", message("cnn.Conv({3, 3, 3}, 1, 2)"))
+    assert.equal("Conv: kernel " .. tuple .. "3.0", message("cnn.Conv(3.0, 1, 2)"))
+    assert.equal("Conv: stride " .. tuple .. "-1", message("cnn.Conv({3, 3}, 1, 2, {stride = -1})"))
+    assert.equal("Conv: stride " .. tuple .. "{1, 0}", message("cnn.Conv({3, 3}, 1, 2, {stride = {1, 0}})"))
+    assert.equal("Conv: dilation " .. tuple .. "1.5", message("cnn.Conv({3, 3}, 1, 2, {dilation = 1.5})"))
+    local pad = 'must be a non-negative integer or a table of 2 or 4 non-negative integers or "same", got '
+    assert.equal("Conv: pad " .. pad .. "-1", message("cnn.Conv({3, 3}, 1, 2, {pad = -1})"))
+    assert.equal("Conv: pad " .. pad .. "{1, 2, 3}", message("cnn.Conv({3, 3}, 1, 2, {pad = {1, 2, 3}})"))
+    assert.equal("Conv: pad " .. pad .. '"valid"', message("cnn.Conv({3, 3}, 1, 2, {pad = 'valid'})"))
+    assert.equal("MaxPool: window " .. tuple .. "0", message("cnn.MaxPool(0)"))
+    assert.equal("MeanPool: stride " .. tuple .. "0", message("cnn.MeanPool(2, {stride = 0})"))
+    assert.equal("MaxPool: pad must be a non-negative integer or a table of 2 or 4 non-negative integers, got 0.5",
+      message("cnn.MaxPool(2, {pad = 0.5})"))
+  end)
+
+  it("refuse a pooling pad as large as the window when the layer is made", function()
+    assert.equal("MaxPool: pad (2, 2, 2, 2) must be smaller than the window (2, 2): along W, pad must be in 0..1",
+      message("cnn.MaxPool(2, {pad = 2})"))
+    assert.equal("MeanPool: pad (0, 0, 1, 3) must be smaller than the window (3, 3): along H, pad must be in 0..2",
+      message("cnn.MeanPool({3, 3}, {pad = {0, 0, 1, 3}})"))
+    assert.equal("MaxPool: pad (1, 1, 2, 2) must be smaller than the window (3, 2): along H, pad must be in 0..1",
+      message("cnn.MaxPool({3, 2}, {pad = {1, 2}})"))
+    -- the largest pads allowed run, each window holding a pixel of the image
+    local y = cnn.MaxPool({3, 2}, {pad = {2, 1}, stride = 1})(-cnn.ones(2, 2, 1, 1))
+    assert.same({4, 3, 1, 1}, y:size())
+    assert.equal(-1, cnn.maximum(y))
+    assert.same({3, 3, 1, 1}, cnn.MeanPool(2, {pad = 1})(cnn.ones(4, 4, 1, 1)):size())
+  end)
+
+  it("let a Conv pad beyond its kernel, which the convolution computes", function()
+    local conv = cnn.Conv({3, 3}, 1, 1, {pad = 5, bias = false})
+    local y = conv(cnn.ones(4, 4, 1, 1))
+    assert.same({12, 12, 1, 1}, y:size())
+    assert.equal(0, y[{1, 1, 1, 1}])
   end)
 end)
 

@@ -43,7 +43,7 @@ cnn.train(loss, cnn.params(m), {{cnn.ones(4, 2), cnn.ones(2, 2)}}, cnn.ADAM(), {
       raised("local r = cnn.summary(cnn.Chain(cnn.Dense(3, 2)), {4, 4})"))
     assert.equal("user:1: Chain layer 2, Chain layer 1, Dense(2 => 2): input has 3 features (3×4), expected 2",
       raised("local r = cnn.summary(cnn.Chain(cnn.Dense(3, 3), cnn.Chain(cnn.Dense(2, 2))), {3, 4})"))
-    assert.equal("user:1: Conv: channels must be positive integers",
+    assert.equal("user:1: Conv: cout must be a positive integer, got nil",
       raised("local r = cnn.Conv({3, 3}, 1)"))
   end)
 

@@ -217,10 +217,10 @@ describe("views", function()
     local b = core.tensor{{1, 2, 3}, {4, 5, 6}}
     assert.equal(a, a:copy(b))
     assert.same(b:totable(), a:totable())
-    a:copy(core.tensor{10, 20})
-    assert.same({{10, 10, 10}, {20, 20, 20}}, a:totable())
-    a:copy(core.tensor{{1, 2, 3}})
-    assert.same({{1, 2, 3}, {1, 2, 3}}, a:totable())
+    assert.equal(a, core.copy(a, core.tensor{{10, 20, 30}, {40, 50, 60}}))
+    assert.same({{10, 20, 30}, {40, 50, 60}}, a:totable())
+    assert.equal(a, a:fill(7))
+    assert.same({{7, 7, 7}, {7, 7, 7}}, a:totable())
     local c = b:clone()
     c[{1, 1}] = 100
     assert.equal(1, b[{1, 1}])
@@ -239,7 +239,23 @@ describe("views", function()
 
   it("copy errors name both shapes", function()
     local a = core.zeros(2, 3)
-    assert.equal("copy: sizes 4×3 and 2×3 do not broadcast", err(a.copy, a, core.zeros(4, 3)))
+    local tail = "; copy takes a source of the same sizes (fill(dst, v) sets every element to one number)"
+    assert.equal("copy: the source is 4×3 but the destination is 2×3" .. tail, err(a.copy, a, core.zeros(4, 3)))
+  end)
+
+  it("copy refuses a source that would broadcast, and leaves the destination as it was", function()
+    local a = core.tensor{{1, 2, 3}, {4, 5, 6}}
+    local tail = "; copy takes a source of the same sizes (fill(dst, v) sets every element to one number)"
+    assert.equal("copy: the source is 2 but the destination is 2×3" .. tail, err(a.copy, a, core.tensor{10, 20}))
+    assert.equal("copy: the source is 1×3 but the destination is 2×3" .. tail, err(core.copy, a, core.ones(1, 3)))
+    assert.equal("copy: the source is 0-dim but the destination is 2×3" .. tail, err(a.copy, a, core.tensor(5)))
+    assert.equal("copy: the source is 6 but the destination is 2×3" .. tail, err(a.copy, a, core.range(1, 6)))
+    assert.equal("copy: the source is 2×3 but the destination is 3×2" .. tail,
+      err(core.copy, core.zeros(3, 2), a))
+    assert.same({{1, 2, 3}, {4, 5, 6}}, a:totable())
+    -- indexing still assigns with broadcasting, as Julia's a[:, j] .= v
+    a[1] = core.tensor{7, 8}
+    assert.same({{7, 2, 3}, {8, 5, 6}}, a:totable())
     assert_error_has("bad argument #1 to 'copy' (cnn.Tensor expected, got number)",
       function() return a:copy(1) end)
   end)

@@ -1,5 +1,5 @@
 --- Activation functions: plain functions of a tensor, differentiable, as
--- Flux's (relu, leakyrelu, elu, sigmoid (σ), tanh, gelu, softplus,
+-- Flux's (identity, relu, leakyrelu, elu, sigmoid (σ), tanh, gelu, softplus,
 -- logsigmoid (Flux's logσ), softmax, logsoftmax). Elementwise ones run on
 -- oneDNN's eltwise primitive; softmax and logsoftmax work over dimension 1
 -- (the classes of a classes×N tensor).
@@ -12,6 +12,16 @@ local ops = require "cnn.ops"
 
 local eltwise_op = ops.eltwise_op
 local act = {}
+
+--- x itself, as Flux's identity: the activation of a layer that has
+-- none, usable wherever an activation or a layer goes (a layer with it
+-- prints as one without an activation, as in Flux).
+-- @function identity
+-- @param x any value
+-- @return x
+-- @usage cnn.Dense(4, 2, cnn.identity)
+-- cnn.Chain(cnn.Dense(4, 2), cnn.identity)
+function act.identity(x) return x end
 
 --- max(x, 0)
 -- @function relu

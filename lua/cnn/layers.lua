@@ -2,7 +2,7 @@
 -- GlobalMaxPool, GlobalMeanPool, Dense, Dropout, BatchNorm, Flatten,
 -- SkipConnection, Parallel, and
 -- the functions that walk a model: params, trainmode, testmode, summary,
--- outputsize.
+-- outputsize, loadparams.
 --
 -- A layer is a callable table: `y = layer(x)`. A layer written in a
 -- script needs nothing more: a table with its trainable tensors in its
@@ -47,6 +47,7 @@ local layers = {
   Parallel = require "cnn.layers.Parallel",
   Flatten = flatten.Flatten,
   flatten = flatten.flatten,
+  loadparams = require "cnn.layers.loadparams",
 }
 for k, v in pairs(models) do layers[k] = v end
 

@@ -42,6 +42,19 @@ return {
   -- @usage cnn.fill(0.5, 2, 2)
   -- cnn.fill(t, 0)
   fill = core.fill,
+  --- copy(dst, src), or dst:copy(src): copies the elements of src into
+  -- dst, in place, and returns dst. src must have exactly the sizes of
+  -- dst (an Int32 dst takes whole numbers only); sizes that differ are an
+  -- error naming both, never a silent broadcast. `fill(dst, v)` sets every
+  -- element to one number; `dst[i] = v` assigns a slice with broadcasting.
+  -- @function copy
+  -- @tparam Tensor dst the destination
+  -- @tparam Tensor src the source, of the same sizes
+  -- @treturn Tensor dst
+  -- @usage local w = cnn.zeros(2, 3)
+  -- cnn.copy(w, cnn.ones(2, 3))
+  -- w:copy(cnn.rand(2, 3))
+  copy = core.copy,
   --- rand(sizes...): uniform in [0, 1).
   -- @function rand
   -- @param ... the sizes

@@ -545,11 +545,22 @@ static int tensor_reshape(lua_State *L)
     return 1;
 }
 
-/* dst:copy(src) copies src (broadcasting) into dst; returns dst. */
+/* dst:copy(src) copies src, of exactly the sizes of dst, into dst; returns
+ * dst. Sizes that differ are refused rather than broadcast: fill(dst, v)
+ * sets every element to one number. */
 static int tensor_copy(lua_State *L)
 {
-    cnn_check_tensor(L, 1);
-    cnn_check_tensor(L, 2);
+    cnn_tensor *dst = cnn_check_tensor(L, 1);
+    cnn_tensor *src = cnn_check_tensor(L, 2);
+    if (!cnn_tensor_same_size(dst, src)) {
+        char from[200], to[200];
+        luaL_error(
+            L,
+            "copy: the source is %s but the destination is %s; copy takes a source "
+            "of the same sizes (fill(dst, v) sets every element to one number)",
+            cnn_shape_string(src, from, sizeof from),
+            cnn_shape_string(dst, to, sizeof to));
+    }
     assign(L, 1, 2, "copy");
     lua_settop(L, 1);
     return 1;

@@ -5,6 +5,7 @@ local argcheck = require "cnn.argcheck"
 local core = require "cnn.core"
 local ops = require "cnn.ops"
 local base = require "cnn.layers.base"
+local arguments = require "cnn.layers.arguments"
 local errors = require "cnn.errors"
 
 local OPTIONS = {momentum = true, eps = true}
@@ -30,11 +31,9 @@ local BatchNorm = base.class("BatchNorm")
 -- @usage cnn.Chain(cnn.Conv({3, 3}, 1, 16), cnn.BatchNorm(16, cnn.relu))
 local function build(channels, act, opts, ...)
   argcheck.arity("BatchNorm", 3, "channels, act, opts", channels, act, opts, ...)
-  act, opts = base.act_and_options(act, opts)
+  act, opts = arguments.act_and_options("BatchNorm", "BatchNorm(channels [, act] [, opts])", act, opts)
   opts = argcheck.options("BatchNorm", opts, OPTIONS)
-  if math.type(channels) ~= "integer" or channels < 1 then
-    error("BatchNorm: channels must be a positive integer", 0)
-  end
+  channels = arguments.size("BatchNorm", "channels", channels)
   act = base.activation("BatchNorm", act)
   local momentum = argcheck.optional_number("BatchNorm", "momentum", opts.momentum, 0.1, "[0, 1]")
   local eps = argcheck.optional_number("BatchNorm", "eps", opts.eps, 1e-5, "(0, inf)")

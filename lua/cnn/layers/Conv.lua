@@ -7,23 +7,14 @@ local ops = require "cnn.ops"
 local activations = require "cnn.activations"
 local initialisers = require "cnn.initialisers"
 local base = require "cnn.layers.base"
+local arguments = require "cnn.layers.arguments"
 
 local OPTIONS = {pad = true, stride = true, dilation = true, bias = true, init = true}
 
 local Conv = base.class("Conv")
 
-local function fail(msg)
-  error("Conv: " .. msg, 0)
-end
-
-local function checked_tuple(value, n, what, minimum)
-  local t, msg = base.tuple(value, n, what)
-  if not t then fail(msg) end
-  for i = 1, n do
-    if t[i] < minimum then fail(("%s must be at least %d"):format(what, minimum)) end
-  end
-  return t
-end
+local USAGE = "Conv(kernel, cin, cout [, act] [, opts])"
+local PAIR_USAGE = "Conv(kernel, {cin, cout} [, act] [, opts])"
 
 -- Flux's SamePad: the padding that keeps W×H at stride 1, the odd pixel
 -- on the low side.
@@ -40,22 +31,35 @@ end
 local function parse_pad(value, kernel, dilation)
   if value == nil then return {0, 0, 0, 0} end
   if value == "same" then return same_pad(kernel, dilation) end
-  if type(value) == "table" and #value == 2 then
-    local p = checked_tuple(value, 2, "pad", 0)
-    return {p[1], p[1], p[2], p[2]}
+  local p, n = arguments.tuple("Conv", "pad", value, {2, 4}, 0, ' or "same"')
+  if n == 2 then return {p[1], p[1], p[2], p[2]} end
+  return p
+end
+
+-- The kernel after the channels, as PyTorch's Conv2d(cin, cout, k):
+-- Conv(1, 16, {3, 3}).
+local function refuse_kernel_last(kernel, cin, cout)
+  local pair = argcheck.is_list(cout) and #cout == 2 and math.type(cout[1]) == "integer"
+    and math.type(cout[2]) == "integer"
+  if math.type(kernel) == "integer" and math.type(cin) == "integer" and pair then
+    argcheck.raise(("Conv: the kernel comes first: %s; got %s, %s, %s")
+      :format(USAGE, argcheck.describe(kernel), argcheck.describe(cin), argcheck.describe(cout)))
   end
-  return checked_tuple(value, 4, "pad", 0)
 end
 
 local function parse_channels(cin, cout, act, opts)
+  local usage = USAGE
   if type(cin) == "table" then -- the pair form Conv(k, {cin, cout}, act, opts)
+    if not (argcheck.is_list(cin) and #cin == 2) then
+      argcheck.fail("Conv", "the channels", "cin, cout or a pair {cin, cout}", cin)
+    end
     cin, cout, act, opts = cin[1], cin[2], cout, act
+    usage = PAIR_USAGE
   end
-  act, opts = base.act_and_options(act, opts)
+  act, opts = arguments.act_and_options("Conv", usage, act, opts)
   opts = argcheck.options("Conv", opts, OPTIONS)
-  if math.type(cin) ~= "integer" or math.type(cout) ~= "integer" or cin < 1 or cout < 1 then
-    fail("channels must be positive integers")
-  end
+  cin = arguments.size("Conv", "cin", cin)
+  cout = arguments.size("Conv", "cout", cout)
   return cin, cout, base.activation("Conv", act), opts
 end
 
@@ -90,10 +94,11 @@ local function build(kernel, cin, cout, act, opts, ...)
   else
     argcheck.arity("Conv", 5, "kernel, cin, cout, act, opts", kernel, cin, cout, act, opts, ...)
   end
+  refuse_kernel_last(kernel, cin, cout)
   cin, cout, act, opts = parse_channels(cin, cout, act, opts)
-  kernel = checked_tuple(kernel, 2, "kernel", 1)
-  local stride = checked_tuple(opts.stride or 1, 2, "stride", 1)
-  local dilation = checked_tuple(opts.dilation or 1, 2, "dilation", 1)
+  kernel = arguments.tuple("Conv", "kernel", kernel, 2, 1)
+  local stride = arguments.tuple("Conv", "stride", opts.stride or 1, 2, 1)
+  local dilation = arguments.tuple("Conv", "dilation", opts.dilation or 1, 2, 1)
   local pad = parse_pad(opts.pad, kernel, dilation)
   local bias = base.bias_option("Conv", opts.bias)
   local self = setmetatable({

@@ -6,6 +6,7 @@ local core = require "cnn.core"
 local ops = require "cnn.ops"
 local initialisers = require "cnn.initialisers"
 local base = require "cnn.layers.base"
+local arguments = require "cnn.layers.arguments"
 
 local OPTIONS = {bias = true, init = true}
 
@@ -28,17 +29,21 @@ local Dense = base.class("Dense")
 -- @usage local head = cnn.Dense(288, 10)
 -- local hidden = cnn.Dense(784, 128, cnn.relu, {bias = false})
 local function build(nin, nout, act, opts, ...)
+  local usage = "Dense(in, out [, act] [, opts])"
   if type(nin) == "table" then -- the pair form Dense({in, out}, act, opts)
     argcheck.arity("Dense", 3, "{in, out}, act, opts", nin, nout, act, opts, ...)
+    if not (argcheck.is_list(nin) and #nin == 2) then
+      argcheck.fail("Dense", "the sizes", "in, out or a pair {in, out}", nin)
+    end
     nin, nout, act, opts = nin[1], nin[2], nout, act
+    usage = "Dense({in, out} [, act] [, opts])"
   else
     argcheck.arity("Dense", 4, "in, out, act, opts", nin, nout, act, opts, ...)
   end
-  act, opts = base.act_and_options(act, opts)
+  act, opts = arguments.act_and_options("Dense", usage, act, opts)
   opts = argcheck.options("Dense", opts, OPTIONS)
-  if math.type(nin) ~= "integer" or math.type(nout) ~= "integer" or nin < 1 or nout < 1 then
-    error("Dense: sizes must be positive integers", 0)
-  end
+  nin = arguments.size("Dense", "in", nin)
+  nout = arguments.size("Dense", "out", nout)
   act = base.activation("Dense", act)
   local bias = base.bias_option("Dense", opts.bias)
   return setmetatable({

@@ -18,6 +18,10 @@ local Parallel = base.class("Parallel")
 -- @usage local two = cnn.Parallel(function(a, b) return a + b end,
 --   cnn.Dense(4, 2), cnn.Dense(4, 2))
 local function build(connection, ...)
+  if base.is_layer(connection) then
+    errors.raise(("Parallel: the connection comes first: Parallel(connection, layer1, layer2, ...), "
+      .. "such as Parallel(function(a, b) return a + b end, ...); got %s first"):format(argcheck.describe(connection)))
+  end
   argcheck.callable("Parallel", "connection", connection, "function(a, b) return a + b end")
   local layers = table.pack(...)
   if layers.n == 0 then

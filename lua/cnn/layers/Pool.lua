@@ -3,37 +3,60 @@
 --
 -- `window` is `{kw, kh}` (or an integer for a square window). Options:
 -- `stride` (an integer or `{sw, sh}`, default the window) and `pad` (an
--- integer, `{pw, ph}` or `{w_lo, w_hi, h_lo, h_hi}`, default 0). The
--- output size rounds down: 7×7 → 3×3 with a 2×2 window. MeanPool counts
--- the padding in the mean, as Flux and PyTorch do by default.
+-- integer, `{pw, ph}` or `{w_lo, w_hi, h_lo, h_hi}`, default 0). Each pad
+-- must be smaller than the window along its dimension, as oneDNN
+-- requires (PyTorch asks for at most half the window); a larger one is
+-- refused when the layer is made. The output size rounds down: 7×7 →
+-- 3×3 with a 2×2 window. MeanPool counts the padding in the mean, as
+-- Flux and PyTorch do by default.
 -- @module cnn.layers.Pool
 
 local argcheck = require "cnn.argcheck"
 local ops = require "cnn.ops"
 local base = require "cnn.layers.base"
+local arguments = require "cnn.layers.arguments"
 
 local OPTIONS = {stride = true, pad = true}
 
-local function fail(name, msg)
-  error(name .. ": " .. msg, 0)
-end
-
-local function checked_tuple(name, value, n, what, minimum)
-  local t, msg = base.tuple(value, n, what)
-  if not t then fail(name, msg) end
-  for i = 1, n do
-    if t[i] < minimum then fail(name, ("%s must be at least %d"):format(what, minimum)) end
-  end
-  return t
-end
-
 local function parse_pad(name, value)
   if value == nil then return {0, 0, 0, 0} end
-  if type(value) == "table" and #value == 2 then
-    local p = checked_tuple(name, value, 2, "pad", 0)
-    return {p[1], p[1], p[2], p[2]}
+  local p, n = arguments.tuple(name, "pad", value, {2, 4}, 0)
+  if n == 2 then return {p[1], p[1], p[2], p[2]} end
+  return p
+end
+
+-- A pad as large as the window would make windows of padding alone, which
+-- the kernels refuse: refused here, when the layer is made.
+local function check_pad(name, pad, window)
+  for d = 1, 2 do
+    local lo, hi = pad[2 * d - 1], pad[2 * d]
+    if math.max(lo, hi) >= window[d] then
+      argcheck.raise(("%s: pad %s must be smaller than the window %s: along %s, pad must be in 0..%d")
+        :format(name, base.tuple_string(pad, false), base.tuple_string(window, false), d == 1 and "W" or "H",
+          window[d] - 1))
+    end
   end
-  return checked_tuple(name, value, 4, "pad", 0)
+end
+
+-- The second argument where the options table goes, when it is not one:
+-- a stride or an activation, as other libraries take them.
+local function check_second(name, opts)
+  local usage = ("%s(window [, opts])"):format(name)
+  if type(opts) == "number" then
+    argcheck.raise(("%s: the stride goes in the options table: %s, such as %s(2, {stride = 2}); got %s")
+      :format(name, usage, name, argcheck.describe(opts)))
+  end
+  if argcheck.is_callable(opts) then
+    argcheck.raise(("%s: takes no activation: %s; got %s"):format(name, usage, argcheck.describe(opts)))
+  end
+end
+
+-- The options table where the window goes: MaxPool({stride = 2}).
+local function check_first(name, window)
+  if arguments.is_plain_table(window) and not argcheck.is_list(window) then
+    argcheck.raise(("%s: the window comes first: %s(window [, opts]), such as %s({2, 2}); got an options table")
+      :format(name, name, name))
+  end
 end
 
 local function pool_class(name, kind)
@@ -41,10 +64,13 @@ local function pool_class(name, kind)
 
   local function build(window, opts, ...)
     argcheck.arity(name, 2, "window, opts", window, opts, ...)
+    check_first(name, window)
+    check_second(name, opts)
     opts = argcheck.options(name, opts, OPTIONS)
-    window = checked_tuple(name, window, 2, "window", 1)
-    local stride = checked_tuple(name, opts.stride or window, 2, "stride", 1)
+    window = arguments.tuple(name, "window", window, 2, 1)
+    local stride = arguments.tuple(name, "stride", opts.stride or window, 2, 1)
     local pad = parse_pad(name, opts.pad)
+    check_pad(name, pad, window)
     return setmetatable({
       window = window, stride = stride, pad = pad,
       options = {window = window, stride = stride, pad = pad},

@@ -22,6 +22,10 @@ local function add(mx, x) return mx + x end
 local function build(layer, connection, ...)
   argcheck.arity("SkipConnection", 2, "layer, connection", layer, connection, ...)
   argcheck.callable("SkipConnection", "layer", layer, "cnn.Chain(...)")
+  if base.is_layer(connection) and not base.is_layer(layer) then
+    argcheck.raise(("SkipConnection: the layer comes first: SkipConnection(layer [, connection]); got %s then %s")
+      :format(argcheck.describe(layer), argcheck.describe(connection)))
+  end
   if connection ~= nil then
     argcheck.callable("SkipConnection", "connection", connection, "function(mx, x) return mx + x end")
   end

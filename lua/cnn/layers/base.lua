@@ -7,6 +7,7 @@ local errors = require "cnn.errors"
 local argcheck = require "cnn.argcheck"
 local tensorcheck = require "cnn.tensorcheck"
 local autograd = require "cnn.autograd"
+local activations = require "cnn.activations"
 
 local base = {}
 
@@ -67,13 +68,6 @@ function base.check_tensor(x, dtype)
   return nil
 end
 
---- act and opts from a constructor's trailing arguments: a plain table
--- where the activation goes is the options.
-function base.act_and_options(act, opts)
-  if type(act) == "table" and getmetatable(act) == nil and opts == nil then return nil, act end
-  return act, opts
-end
-
 --- `bias` option: true (the default) or false.
 function base.bias_option(fname, bias)
   return argcheck.optional_boolean(fname, "bias", bias, true)
@@ -107,25 +101,6 @@ function base.check_ndims(x, ndims, layout)
       :format(x:ndims(), base.shape(x), ndims, layout)
   end
   return nil
-end
-
---- Integers n, for a layer option given as a number or a table of n.
--- @return the table, or nil and a message
-function base.tuple(value, n, what)
-  if math.type(value) == "integer" then
-    local t = {}
-    for i = 1, n do t[i] = value end
-    return t
-  end
-  if type(value) == "table" and #value == n then
-    local t, all = {}, true
-    for i = 1, n do
-      all = all and math.type(value[i]) == "integer"
-      t[i] = value[i]
-    end
-    if all then return t end
-  end
-  return nil, ("%s must be an integer or a table of %d integers"):format(what, n)
 end
 
 --- Flux's text for a tuple: "1" if all entries agree, else "(1, 0, 1, 0)".
@@ -212,9 +187,11 @@ function base.activation(fname, act)
   return argcheck.callable(fname, "activation", act, "cnn.relu")
 end
 
--- The activation's part of a layer's text: ", relu", or "" for none.
+-- The activation's part of a layer's text: ", relu", or "" for none
+-- (identity included, as Flux prints it).
 function base.act_string(act)
-  return act and ", " .. base.function_name(act) or ""
+  if act == nil or act == activations.identity then return "" end
+  return ", " .. base.function_name(act)
 end
 
 -- Dropout and BatchNorm are active in "train" mode, inactive in "test"
@@ -248,6 +225,10 @@ function base.check_layer(l, i)
   if type(l) == "function" or base.is_layer(l) then return end
   local mt = getmetatable(l)
   if type(mt) == "table" and mt.__call then return end
+  if argcheck.is_list(l) and #l > 0 then
+    error(("Chain: layer %d is a list of %d values; give the layers as arguments: "
+      .. "cnn.Chain(l1, l2, ...), or cnn.Chain(table.unpack(list))"):format(i, #l), 3)
+  end
   error(("Chain: layer %d is a %s, not a layer or a function"):format(i, type(l)), 3)
 end
 
