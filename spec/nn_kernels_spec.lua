@@ -217,7 +217,8 @@ describe("conv2d", function()
     end, "conv2d_backward_data: weight has 4 output channels (3×3×2×4), not divisible by 3 groups")
     assert.has_error(function()
       core.conv2d_backward_weights(core.ones(6, 6, 6, 2), x, {3, 3, 3, 6}, {groups = 3}, true)
-    end, "conv2d_backward_weights: input has 6 channels (8×8×6×2) in 3 groups of 2, weight expects 3 per group (3×3×3×6)")
+    end, "conv2d_backward_weights: input has 6 channels (8×8×6×2) in 3 groups of 2, "
+      .. "weight expects 3 per group (3×3×3×6)")
   end)
 
   it("rejects groups that are not an integer at least 1", function()
