@@ -134,6 +134,18 @@ describe("Conv with groups", function()
     assert.is_true(core.sum(core.eq(y, 0)) > 0 and core.sum(core.gt(y, 0)) > 0)
   end)
 
+  it("keeps a NaN in its own group, with the relu fused", function()
+    local c = cnn.Conv({3, 3}, 4, 8, cnn.relu, {pad = 1, groups = 4})
+    local x = data({5, 5, 4, 1}, 10)
+    x[{1, 1, 3, 1}] = 0 / 0
+    local nan = core.ne(c(x), c(x))
+    -- the outputs of group 3 (channels 5 and 6) whose window holds (1, 1)
+    for ch = 1, 8 do
+      local expected = (ch == 5 or ch == 6) and 4 or 0
+      assert.are.equal(expected, core.sum(nan:narrow(3, ch, 1)))
+    end
+  end)
+
   it("goes through savemodel and loadmodel", function()
     local function build()
       return cnn.Chain(cnn.Conv({3, 3}, 2, 8, cnn.relu, {pad = 1, groups = 2}),
