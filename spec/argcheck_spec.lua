@@ -169,7 +169,7 @@ describe("layers", function()
   end)
 
   it("refuse unknown options, listing the valid ones", function()
-    assert.equal('Conv: unknown option "strides" (valid options: bias, dilation, init, pad, stride)',
+    assert.equal('Conv: unknown option "strides" (valid options: bias, dilation, groups, init, pad, stride)',
       message("cnn.Conv({3, 3}, 1, 2, {strides = 2})"))
     assert.equal('Dense: unknown option "use_bias" (valid options: bias, init)',
       message("cnn.Dense(3, 2, cnn.relu, {use_bias = false})"))

@@ -59,10 +59,13 @@ local function out_size(n, k, stride, lo, hi, dil)
   return (n + lo + hi - dil * (k - 1) - 1) // stride + 1
 end
 
+-- Output channel co of group co // (Cout/g) reads the ws[3] input
+-- channels of that group.
 local function naive_conv(x, w, b, opts)
   local xs, ws = x:size(), w:size()
   local xv, wv, bv = flat(x), flat(w), b and flat(b)
   local stride, pad, dil = conv_geometry(opts)
+  local per_group = ws[4] // (opts.groups or 1)
   local ys = {out_size(xs[1], ws[1], stride[1], pad[1], pad[2], dil[1]),
               out_size(xs[2], ws[2], stride[2], pad[3], pad[4], dil[2]), ws[4], xs[4]}
   local yv = {}
@@ -77,7 +80,8 @@ local function naive_conv(x, w, b, opts)
                 local ih = oh * stride[2] - pad[3] + kh * dil[2]
                 local iw = ow * stride[1] - pad[1] + kw * dil[1]
                 if ih >= 0 and ih < xs[2] and iw >= 0 and iw < xs[1] then
-                  acc = acc + xv[at(xs, iw, ih, ci, n)] * wv[at(ws, kw, kh, ci, co)]
+                  local xc = co // per_group * ws[3] + ci
+                  acc = acc + xv[at(xs, iw, ih, xc, n)] * wv[at(ws, kw, kh, ci, co)]
                 end
               end
             end
@@ -162,12 +166,17 @@ local conv_variants = {
   {name = "asymmetric padding and stride", w = {3, 2, 2, 4}, opts = {pad = {1, 0, 0, 1}, stride = {2, 1}}},
   {name = "dilated", w = {2, 2, 2, 3}, opts = {dilation = {2, 1}, pad = {1, 1}}},
   {name = "relu", w = {3, 3, 2, 3}, opts = {pad = 1, activation = "relu"}},
+  {name = "2 groups", c = 4, w = {3, 3, 2, 6}, opts = {pad = 1, groups = 2}},
+  {name = "depthwise, strided and dilated", c = 3, w = {3, 2, 1, 3},
+   opts = {pad = {1, 2, 1, 0}, stride = {2, 1}, dilation = {1, 2}, groups = 3}},
+  {name = "depthwise, 2 outputs per channel", c = 2, w = {2, 3, 1, 4}, opts = {stride = 2, groups = 2}},
+  {name = "depthwise with relu", c = 3, w = {3, 3, 1, 3}, opts = {pad = 1, groups = 3, activation = "relu"}},
 }
 
 describe("conv2d", function()
   for _, case in ipairs(conv_variants) do
     it("matches a naive cross-correlation: " .. case.name, function()
-      local x = data({5, 4, 2, 2}, 1)
+      local x = data({5, 4, case.c or 2, 2}, 1)
       local w = data(case.w, 2)
       local b = data({case.w[4]}, 3)
       near(core.conv2d(x, w, b, case.opts), naive_conv(x, w, b, case.opts), 1e-5, 1e-5)
@@ -178,7 +187,7 @@ describe("conv2d", function()
   for _, case in ipairs(conv_variants) do
     if not case.opts.activation then
       it("backward agrees with finite differences: " .. case.name, function()
-        local x = data({5, 4, 2, 2}, 4)
+        local x = data({5, 4, case.c or 2, 2}, 4)
         local w = data(case.w, 5)
         local b = data({case.w[4]}, 6)
         local r = data(core.conv2d(x, w, b, case.opts):size(), 7)
@@ -228,6 +237,36 @@ describe("conv2d", function()
     assert.has_error(function()
       core.conv2d(core.ones(28, 28, 3, 4), core.ones(3, 3, 1, 16), nil, {})
     end, "conv2d: input has 3 channels (28×28×3×4), weight expects 1 (3×3×1×16)")
+  end)
+
+  it("names the sizes and groups when channels do not split into groups", function()
+    local x = core.ones(8, 8, 6, 2)
+    assert.has_error(function() core.conv2d(x, core.ones(3, 3, 1, 6), nil, {groups = 4}) end,
+      "conv2d: input has 6 channels (8×8×6×2), not divisible by 4 groups")
+    assert.has_error(function() core.conv2d(x, core.ones(3, 3, 2, 6), nil, {groups = 2}) end,
+      "conv2d: input has 6 channels (8×8×6×2) in 2 groups of 3, weight expects 2 per group (3×3×2×6)")
+    assert.has_error(function() core.conv2d(x, core.ones(3, 3, 2, 4), nil, {groups = 3}) end,
+      "conv2d: weight has 4 output channels (3×3×2×4), not divisible by 3 groups")
+    assert.has_error(function()
+      core.conv2d_backward_data(core.ones(6, 6, 4, 2), core.ones(3, 3, 2, 4), {8, 8, 6, 2}, {groups = 3})
+    end, "conv2d_backward_data: weight has 4 output channels (3×3×2×4), not divisible by 3 groups")
+    assert.has_error(function()
+      core.conv2d_backward_weights(core.ones(6, 6, 6, 2), x, {3, 3, 3, 6}, {groups = 3}, true)
+    end, "conv2d_backward_weights: input has 6 channels (8×8×6×2) in 3 groups of 2, "
+      .. "weight expects 3 per group (3×3×3×6)")
+  end)
+
+  it("rejects groups that are not an integer at least 1", function()
+    local x, w = core.ones(5, 5, 2, 1), core.ones(3, 3, 1, 2)
+    for _, case in ipairs{{0, "0"}, {-2, "-2"}, {1.5, "1.5"}, {"2", "string"}, {true, "boolean"}} do
+      assert.has_error(function() core.conv2d(x, w, nil, {groups = case[1]}) end,
+        "conv2d: groups must be an integer at least 1, got " .. case[2])
+    end
+    assert.has_error(function()
+      core.conv2d_backward_data(core.ones(3, 3, 2, 1), w, {5, 5, 2, 1}, {groups = 0})
+    end, "conv2d_backward_data: groups must be an integer at least 1, got 0")
+    -- 2.0 is the integer 2, as for the other options
+    assert.are.same({3, 3, 2, 1}, core.conv2d(x, w, nil, {groups = 2.0}):size())
   end)
 
   it("rejects a window larger than the padded input", function()

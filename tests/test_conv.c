@@ -1,5 +1,5 @@
-/* Convolution forward and backward against a naive reference, the
- * primitive cache, and shape errors. */
+/* Convolution forward and backward against a naive reference (grouped
+ * and depthwise too), the primitive cache, and shape errors. */
 #include "conv.h"
 #include "context.h"
 #include "test_util.h"
@@ -20,7 +20,9 @@ static int64_t tap(int64_t o, int64_t k, int64_t stride, int64_t dil, int64_t lo
 
 #define AT4(t, s, a, b, c, d) (t)[(a) + (s)[0] * ((b) + (s)[1] * ((c) + (s)[2] * (d)))]
 
-/* Visits every (output, weight, input) triple of the convolution. */
+/* Visits every (output, weight, input) triple of the convolution: output
+ * channel co of group co / (Cout/g) reads weight channel ci of its group,
+ * which is input channel xc. */
 #define FOR_EACH_TAP(x, w, y, p, BODY)                                                   \
     for (int64_t n = 0; n < x[3]; n++)                                                   \
         for (int64_t co = 0; co < w[3]; co++)                                            \
@@ -29,6 +31,7 @@ static int64_t tap(int64_t o, int64_t k, int64_t stride, int64_t dil, int64_t lo
                     for (int64_t ci = 0; ci < w[2]; ci++)                                \
                         for (int64_t kh = 0; kh < w[1]; kh++)                            \
                             for (int64_t kw = 0; kw < w[0]; kw++) {                      \
+                                int64_t xc = co / (w[3] / p->groups) * w[2] + ci;        \
                                 int64_t ih = tap(oh, kh, p->stride[1], p->dilation[1],   \
                                                  p->pad[2], x[1]);                       \
                                 int64_t iw = tap(ow, kw, p->stride[0], p->dilation[0],   \
@@ -47,7 +50,7 @@ static void naive_forward(const conv_case *c, const float *x, const float *w,
         out[i] = 0;
     FOR_EACH_TAP(xs, ws, y, p,
                  AT4(out, y, ow, oh, co, n) +=
-                 AT4(x, xs, iw, ih, ci, n) * AT4(w, ws, kw, kh, ci, co);)
+                 AT4(x, xs, iw, ih, xc, n) * AT4(w, ws, kw, kh, ci, co);)
     for (int64_t i = 0; i < y[0] * y[1] * y[2] * y[3]; i++) {
         int64_t co = i / (y[0] * y[1]) % y[2];
         out[i] += b ? b[co] : 0;
@@ -67,8 +70,8 @@ static void naive_backward(const conv_case *c, const float *x, const float *w,
     memset(gb, 0, sizeof *gb * ws[3]);
     FOR_EACH_TAP(xs, ws, y, p, {
         float g = AT4(gy, y, ow, oh, co, n);
-        AT4(gx, xs, iw, ih, ci, n) += g * AT4(w, ws, kw, kh, ci, co);
-        AT4(gw, ws, kw, kh, ci, co) += g * AT4(x, xs, iw, ih, ci, n);
+        AT4(gx, xs, iw, ih, xc, n) += g * AT4(w, ws, kw, kh, ci, co);
+        AT4(gw, ws, kw, kh, ci, co) += g * AT4(x, xs, iw, ih, xc, n);
     })
     for (int64_t i = 0; i < y[0] * y[1] * y[2] * y[3]; i++)
         gb[i / (y[0] * y[1]) % y[2]] += gy[i];
@@ -106,8 +109,9 @@ static void check_case(const conv_case *c)
         free_tensor(all[i]);
 }
 
-static conv_case make_case(int64_t xw, int64_t xh, int64_t cin, int64_t n, int64_t kw,
-                           int64_t kh, int64_t cout)
+/* A convolution of cin input channels in 'groups' groups. */
+static conv_case make_grouped_case(int64_t xw, int64_t xh, int64_t cin, int64_t n,
+                                   int64_t kw, int64_t kh, int64_t cout, int64_t groups)
 {
     conv_case c;
     memset(&c, 0, sizeof c);
@@ -117,11 +121,18 @@ static conv_case make_case(int64_t xw, int64_t xh, int64_t cin, int64_t n, int64
     c.x[3] = n;
     c.w[0] = kw;
     c.w[1] = kh;
-    c.w[2] = cin;
+    c.w[2] = cin / groups;
     c.w[3] = cout;
     c.p = cnn_conv2d_default_params();
+    c.p.groups = groups;
     c.bias = 1;
     return c;
+}
+
+static conv_case make_case(int64_t xw, int64_t xh, int64_t cin, int64_t n, int64_t kw,
+                           int64_t kh, int64_t cout)
+{
+    return make_grouped_case(xw, xh, cin, n, kw, kh, cout, 1);
 }
 
 static void test_against_naive(void)
@@ -147,6 +158,58 @@ static void test_against_naive(void)
     c = make_case(14, 14, 16, 2, 3, 3, 32);
     c.p.pad[0] = c.p.pad[1] = c.p.pad[2] = c.p.pad[3] = 1;
     check_case(&c);
+}
+
+static void set_pad(conv_case *c, int64_t pad)
+{
+    for (int d = 0; d < 4; d++)
+        c->p.pad[d] = pad;
+}
+
+static void test_grouped_against_naive(void)
+{
+    conv_case c = make_grouped_case(5, 4, 4, 2, 3, 3, 6, 2); /* 2 inputs, 3 outputs */
+    check_case(&c);
+    set_pad(&c, 1);
+    c.p.relu = true;
+    check_case(&c);
+    c = make_grouped_case(9, 7, 6, 2, 3, 2, 6, 3);
+    c.p.stride[0] = 2;
+    c.p.dilation[1] = 2;
+    c.p.pad[1] = 2;
+    c.bias = 0;
+    check_case(&c);
+    c = make_grouped_case(8, 8, 5, 2, 3, 3, 5, 5); /* depthwise */
+    set_pad(&c, 1);
+    check_case(&c);
+    c = make_grouped_case(11, 10, 3, 2, 3, 3, 6, 3); /* depthwise, 2 outputs each */
+    c.p.stride[0] = c.p.stride[1] = 2;
+    c.p.dilation[0] = 2;
+    c.p.pad[0] = 2;
+    c.p.pad[3] = 1;
+    c.p.relu = true;
+    check_case(&c);
+    c = make_grouped_case(14, 14, 32, 2, 3, 3, 32, 32); /* blocked depthwise kernels */
+    set_pad(&c, 1);
+    c.p.relu = true;
+    check_case(&c);
+    c = make_grouped_case(7, 7, 32, 2, 3, 3, 64, 2); /* blocked grouped kernels */
+    set_pad(&c, 1);
+    check_case(&c);
+}
+
+/* With groups the sizes of x and w differ from those of one group, but
+ * the key holds the groups as well: each case has its own primitive. */
+static void test_groups_in_cache_key(void)
+{
+    conv_case one = make_case(6, 5, 4, 2, 3, 3, 4);
+    conv_case two = make_grouped_case(6, 5, 4, 2, 3, 3, 4, 2);
+    check_case(&one);
+    check_case(&two);
+    int64_t created = cnn_global_stats()->primitives_created;
+    check_case(&one);
+    check_case(&two);
+    EXPECT(cnn_global_stats()->primitives_created == created);
 }
 
 static void test_primitives_are_reused(void)
@@ -178,10 +241,38 @@ static void test_shape_errors(void)
                 "stride must be at least 1, got 1×0 (input 28×28×1×4, weight 3×3×1×16)"));
 }
 
+static void test_group_shape_errors(void)
+{
+    cnn_conv2d_params p = cnn_conv2d_default_params();
+    int64_t x[4] = {8, 8, 6, 2}, w[4] = {3, 3, 2, 6}, y[4];
+    p.groups = 0;
+    EXPECT(cnn_conv2d_output_size(&p, 4, x, 4, w, y) == CNN_ERR_ARG);
+    EXPECT(!strcmp(cnn_error_message(), "groups must be at least 1, got 0"));
+    p.groups = 4;
+    EXPECT(cnn_conv2d_output_size(&p, 4, x, 4, w, y) == CNN_ERR_SHAPE);
+    EXPECT(!strcmp(cnn_error_message(),
+                   "input has 6 channels (8×8×6×2), not divisible by 4 groups"));
+    p.groups = 2;
+    EXPECT(cnn_conv2d_output_size(&p, 4, x, 4, w, y) == CNN_ERR_SHAPE);
+    EXPECT(!strcmp(cnn_error_message(), "input has 6 channels (8×8×6×2) in 2 groups of "
+                                        "3, weight expects 2 per group (3×3×2×6)"));
+    p.groups = 3;
+    w[3] = 4;
+    EXPECT(cnn_conv2d_output_size(&p, 4, x, 4, w, y) == CNN_ERR_SHAPE);
+    EXPECT(!strcmp(cnn_error_message(),
+                   "weight has 4 output channels (3×3×2×4), not divisible by 3 groups"));
+    w[3] = 9;
+    EXPECT_OK(cnn_conv2d_output_size(&p, 4, x, 4, w, y));
+    EXPECT(y[0] == 6 && y[1] == 6 && y[2] == 9 && y[3] == 2);
+}
+
 int main(void)
 {
     test_against_naive();
+    test_grouped_against_naive();
+    test_groups_in_cache_key();
     test_primitives_are_reused();
     test_shape_errors();
+    test_group_shape_errors();
     return test_report();
 }

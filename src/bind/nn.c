@@ -90,6 +90,24 @@ static void check_opts_table(lua_State *L, int opts)
         luaL_checktype(L, opts, LUA_TTABLE);
 }
 
+/* The `groups` option: absent (one group) or an integer >= 1. */
+static int64_t opt_groups(lua_State *L, int opts, const char *fname)
+{
+    lua_pushliteral(L, "groups");
+    if (lua_rawget(L, opts) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return 1;
+    }
+    int isint = 0;
+    bool number = lua_type(L, -1) == LUA_TNUMBER;
+    lua_Integer g = number ? lua_tointegerx(L, -1, &isint) : 0;
+    if (!isint || g < 1)
+        luaL_error(L, "%s: groups must be an integer at least 1, got %s", fname,
+                   number ? lua_tostring(L, -1) : luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return g;
+}
+
 static cnn_conv2d_params conv_opts(lua_State *L, int opts, const char *fname)
 {
     cnn_conv2d_params p = cnn_conv2d_default_params();
@@ -99,6 +117,7 @@ static cnn_conv2d_params conv_opts(lua_State *L, int opts, const char *fname)
     opt_ints(L, opts, fname, "dilation", 2, 0, p.dilation);
     if (lua_isnoneornil(L, opts))
         return p;
+    p.groups = opt_groups(L, opts, fname);
     lua_pushliteral(L, "activation");
     lua_rawget(L, opts);
     if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "relu"))

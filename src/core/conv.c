@@ -18,6 +18,7 @@ cnn_conv2d_params cnn_conv2d_default_params(void)
     memset(&p, 0, sizeof p);
     p.stride[0] = p.stride[1] = 1;
     p.dilation[0] = p.dilation[1] = 1;
+    p.groups = 1;
     return p;
 }
 
@@ -30,6 +31,35 @@ static cnn_window window_of(const cnn_conv2d_params *p, const int64_t *w)
     win.kernel[0] = w[0];
     win.kernel[1] = w[1];
     return win;
+}
+
+/* The channel rules: with g groups, Cin and Cout divisible by g and the
+ * weight's third size Cin/g (Cin itself for one group). */
+static cnn_status check_groups(int64_t g, const int64_t *x, const char *xs,
+                               const int64_t *w, const char *ws)
+{
+    if (g < 1)
+        return cnn_fail(CNN_ERR_ARG, "groups must be at least 1, got %lld", (long long)g);
+    if (g == 1 && x[2] != w[2])
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "input has %lld channels (%s), weight expects %lld (%s)",
+                        (long long)x[2], xs, (long long)w[2], ws);
+    if (x[2] % g)
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "input has %lld channels (%s), not divisible by %lld groups",
+                        (long long)x[2], xs, (long long)g);
+    if (x[2] / g != w[2])
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "input has %lld channels (%s) in %lld groups of %lld, weight "
+                        "expects %lld per group (%s)",
+                        (long long)x[2], xs, (long long)g, (long long)(x[2] / g),
+                        (long long)w[2], ws);
+    if (w[3] % g)
+        return cnn_fail(CNN_ERR_SHAPE,
+                        "weight has %lld output channels (%s), not divisible by %lld "
+                        "groups",
+                        (long long)w[3], ws, (long long)g);
+    return CNN_OK;
 }
 
 cnn_status cnn_conv2d_output_size(const cnn_conv2d_params *p, int x_ndims,
@@ -45,12 +75,11 @@ cnn_status cnn_conv2d_output_size(const cnn_conv2d_params *p, int x_ndims,
         return cnn_fail(CNN_ERR_SHAPE, "weight must be 4-D (kW×kH×Cin×Cout), got %s", ws);
     if (x[2] < 1)
         return cnn_fail(CNN_ERR_SHAPE, "input has no channels (%s)", xs);
-    if (x[2] != w[2])
-        return cnn_fail(CNN_ERR_SHAPE,
-                        "input has %lld channels (%s), weight expects %lld (%s)",
-                        (long long)x[2], xs, (long long)w[2], ws);
+    cnn_status s = check_groups(p->groups, x, xs, w, ws);
+    if (s != CNN_OK)
+        return s;
     cnn_window win = window_of(p, w);
-    cnn_status s = cnn_window_output(&win, x, y);
+    s = cnn_window_output(&win, x, y);
     if (s != CNN_OK) {
         char why[256];
         snprintf(why, sizeof why, "%s", cnn_error_message());
@@ -131,7 +160,7 @@ cnn_status cnn_conv2d_check_backward_weights(const cnn_conv2d_params *p,
 typedef struct conv_key {
     int64_t op; /* 'F' forward, 'D' backward data, 'W' backward weights */
     int64_t x[4], w[4];
-    int64_t stride[2], pad[4], dilation[2];
+    int64_t stride[2], pad[4], dilation[2], groups;
     int64_t relu, bias, inference; /* relu: the CNN_FUSE_ kind */
 } conv_key;
 
@@ -146,6 +175,7 @@ static conv_key make_key(int op, const cnn_conv2d_params *p, const int64_t *x,
     memcpy(k.stride, p->stride, sizeof k.stride);
     memcpy(k.pad, p->pad, sizeof k.pad);
     memcpy(k.dilation, p->dilation, sizeof k.dilation);
+    k.groups = p->groups;
     k.relu = fuse;
     k.inference = op == 'F' && p->inference;
     k.bias = bias;
@@ -166,10 +196,14 @@ static void geometry(const cnn_conv2d_params *p, const int64_t *x, const int64_t
     int64_t out[2];
     cnn_window_output(&win, x, out);
     int64_t src[4] = {x[3], x[2], x[1], x[0]};
-    int64_t wei[4] = {w[3], w[2], w[1], w[0]};
+    int64_t wei[5] = {p->groups, w[3] / p->groups, w[2], w[1], w[0]};
     int64_t dst[4] = {x[3], w[3], out[1], out[0]};
     cnn_md_any(&g->src, 4, src);
-    cnn_md_any(&g->wei, 4, wei);
+    /* oihw, or goihw with groups */
+    if (p->groups > 1)
+        cnn_md_any(&g->wei, 5, wei);
+    else
+        cnn_md_any(&g->wei, 4, wei + 1);
     cnn_md_any(&g->bias, 1, &w[3]);
     cnn_md_any(&g->dst, 4, dst);
     cnn_window_dnnl(&win, g->strides, g->kernel, g->dilates, g->pad_l, g->pad_r);
@@ -329,6 +363,28 @@ cnn_status cnn_conv2d_plan_forward(cnn_conv2d_plan *plan, const cnn_conv2d_param
     return CNN_OK;
 }
 
+/* The descriptor of a weight tensor (or its gradient) as the primitive
+ * sees it: its own layout, and with g groups the same bytes as goihw.
+ * kW×kH×(Cin/g)×Cout reversed is Cout×(Cin/g)×kH×kW; splitting Cout into
+ * g×(Cout/g), g slowest, gives g×(Cout/g)×(Cin/g)×kH×kW, whose row-major
+ * order is the same, group j holding output channels j·Cout/g onwards.
+ * A reshape that a blocked layout does not allow fails, naming the op. */
+static void weight_md(cnn_exec *e, const cnn_conv2d_params *p, const cnn_tensor *w,
+                      dnnl_memory_desc_t *md)
+{
+    dnnl_memory_desc_t own;
+    cnn_md_of_layout(&own, w);
+    *md = own;
+    if (p->groups == 1)
+        return;
+    dnnl_dims_t dims = {p->groups, w->size[3] / p->groups, w->size[2], w->size[1],
+                        w->size[0]};
+    dnnl_status_t st = dnnl_memory_desc_reshape(md, &own, 5, dims);
+    if (st != dnnl_success && e->status == CNN_OK)
+        e->status = cnn_fail(CNN_ERR_DNNL, "%s: weight layout in %lld groups: %s", e->op,
+                             (long long)p->groups, cnn_dnnl_status_string(st));
+}
+
 cnn_status cnn_conv2d_run_forward(const cnn_conv2d_plan *plan, const cnn_tensor *x,
                                   const cnn_tensor *w, const cnn_tensor *b, cnn_tensor *y)
 {
@@ -348,7 +404,9 @@ cnn_status cnn_conv2d_run_forward(const cnn_conv2d_plan *plan, const cnn_tensor 
     cnn_exec e;
     cnn_exec_begin(&e, prim, "conv2d");
     cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
-    cnn_exec_plain_input(&e, DNNL_ARG_WEIGHTS, w);
+    dnnl_memory_desc_t wmd;
+    weight_md(&e, &plan->params, w, &wmd);
+    cnn_exec_input(&e, DNNL_ARG_WEIGHTS, w, &wmd);
     if (b)
         cnn_exec_plain_input(&e, DNNL_ARG_BIAS, b);
     cnn_exec_plain_output(&e, DNNL_ARG_DST, y);
@@ -383,7 +441,9 @@ cnn_status cnn_conv2d_run_backward_data(const cnn_conv2d_plan *plan, const cnn_t
     cnn_exec e;
     cnn_exec_begin(&e, plan->primitive, "conv2d_backward_data");
     cnn_exec_plain_input(&e, DNNL_ARG_DIFF_DST, gy);
-    cnn_exec_plain_input(&e, DNNL_ARG_WEIGHTS, w);
+    dnnl_memory_desc_t wmd;
+    weight_md(&e, &plan->params, w, &wmd);
+    cnn_exec_input(&e, DNNL_ARG_WEIGHTS, w, &wmd);
     cnn_exec_plain_output(&e, DNNL_ARG_DIFF_SRC, gx);
     return cnn_exec_finish(&e);
 }
@@ -422,7 +482,9 @@ cnn_status cnn_conv2d_run_backward_weights(const cnn_conv2d_plan *plan,
     cnn_exec_begin(&e, plan->primitive, "conv2d_backward_weights");
     cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
     cnn_exec_plain_input(&e, DNNL_ARG_DIFF_DST, gy);
-    cnn_exec_plain_output(&e, DNNL_ARG_DIFF_WEIGHTS, gw);
+    dnnl_memory_desc_t wmd;
+    weight_md(&e, &plan->params, gw, &wmd);
+    cnn_exec_output(&e, DNNL_ARG_DIFF_WEIGHTS, gw, &wmd);
     if (gb)
         cnn_exec_plain_output(&e, DNNL_ARG_DIFF_BIAS, gb);
     return cnn_exec_finish(&e);

@@ -1,8 +1,12 @@
 /* 2-D convolution (cross-correlation, as oneDNN and PyTorch) on oneDNN,
  * forward and backward.
  *
- * Layouts: input W×H×Cin×N (oneDNN nchw), weight kW×kH×Cin×Cout (oihw),
- * bias Cout, output W'×H'×Cout×N. Tensors are contiguous Float32. Every
+ * Layouts: input W×H×Cin×N (oneDNN nchw), weight kW×kH×(Cin/groups)×Cout
+ * (oihw, or goihw with groups), bias Cout, output W'×H'×Cout×N. With
+ * groups g the channels split into g groups, each output channel seeing
+ * only the Cin/g input channels of its group (output channels j·Cout/g
+ * to (j+1)·Cout/g - 1 see inputs j·Cin/g to (j+1)·Cin/g - 1, as Flux and
+ * PyTorch); g = Cin is the depthwise convolution. Tensors are contiguous Float32. Every
  * function checks its operands first; the cnn_conv2d_check_* functions do
  * only that (no oneDNN object is created). A binding plans the op, which
  * checks, sizes the results and finds the primitive, allocates the results
@@ -20,14 +24,17 @@ typedef struct cnn_conv2d_params {
     int64_t stride[2];   /* W, H */
     int64_t pad[4];      /* w_lo, w_hi, h_lo, h_hi */
     int64_t dilation[2]; /* 1 = none */
+    int64_t groups;      /* >= 1, dividing Cin and Cout; 1 = none */
     bool relu;           /* relu fused into the forward as a post-op */
     bool inference;      /* no backward follows: oneDNN's forward_inference */
 } cnn_conv2d_params;
 
-/* Stride 1, no padding, no dilation, no activation. */
+/* Stride 1, no padding, no dilation, one group, no activation. */
 cnn_conv2d_params cnn_conv2d_default_params(void);
 
-/* Output sizes of input sizes x and weight sizes w (both 4-D). */
+/* Output sizes of input sizes x and weight sizes w (both 4-D): the shape
+ * rules (Cin and Cout divisible by groups, the weight's third size
+ * Cin/groups) and the window's. */
 cnn_status cnn_conv2d_output_size(const cnn_conv2d_params *p, int x_ndims,
                                   const int64_t *x, int w_ndims, const int64_t *w,
                                   int64_t y[4]);

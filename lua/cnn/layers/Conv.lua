@@ -9,7 +9,7 @@ local initialisers = require "cnn.initialisers"
 local base = require "cnn.layers.base"
 local arguments = require "cnn.layers.arguments"
 
-local OPTIONS = {pad = true, stride = true, dilation = true, bias = true, init = true}
+local OPTIONS = {pad = true, stride = true, dilation = true, groups = true, bias = true, init = true}
 
 local Conv = base.class("Conv")
 
@@ -63,6 +63,19 @@ local function parse_channels(cin, cout, act, opts)
   return cin, cout, base.activation("Conv", act), opts
 end
 
+-- Flux's `groups`: cin and cout split into that many groups, each output
+-- channel seeing the cin/groups inputs of its group.
+local function parse_groups(value, cin, cout)
+  local groups = argcheck.integer("Conv", "groups", value == nil and 1 or value, 1)
+  for _, c in ipairs{{"cin", cin}, {"cout", cout}} do
+    if c[2] % groups ~= 0 then
+      fail(("%s = %d is not divisible by groups = %d (cin and cout must be multiples of groups)")
+        :format(c[1], c[2], groups))
+    end
+  end
+  return groups
+end
+
 --- Conv(kernel, cin, cout [, act] [, opts]): 2-D convolution layer, as
 -- Flux's `Conv((3,3), 1=>16, relu; pad=1)`, on W×H×C×N images.
 --
@@ -74,20 +87,27 @@ end
 --   `{w_lo, w_hi, h_lo, h_hi}` or `"same"` (output size = input size at
 --   stride 1); default 0
 -- - `stride`, `dilation`: an integer or `{w, h}`; default 1
+-- - `groups`: an integer dividing `cin` and `cout`, default 1: the
+--   channels split into that many groups, output channels
+--   `(j-1)·cout/groups + 1` to `j·cout/groups` seeing only input channels
+--   `(j-1)·cin/groups + 1` to `j·cin/groups` (Flux's and PyTorch's
+--   `groups`); `groups = cin` is a depthwise convolution
 -- - `bias`: true (zeros, the default) or false (no bias)
 -- - `init`: the weight initialiser, default `cnn.glorot_uniform`
 --
--- Fields: `weight` (kW×kH×Cin×Cout), `bias` (Cout, or nil), `act`,
--- `pad`, `stride`, `dilation`. Convolution is cross-correlation (as in
+-- Fields: `weight` (kW×kH×(Cin/groups)×Cout, drawn by `init` with the
+-- fan-in of one group, as in Flux), `bias` (Cout, or nil), `act`, `pad`,
+-- `stride`, `dilation`, `groups`. Convolution is cross-correlation (as in
 -- PyTorch); weights from Flux's Conv need a 180° rotation.
 -- @function Conv
 -- @param kernel {kw, kh}
 -- @param cin the input channels (or the pair {cin, cout})
 -- @param cout the output channels
 -- @param[opt] act the activation (identity if nil)
--- @tparam[opt] table opts pad (0), stride (1), dilation (1), bias (true), init (cnn.glorot_uniform)
+-- @tparam[opt] table opts pad (0), stride (1), dilation (1), groups (1), bias (true), init (cnn.glorot_uniform)
 -- @return the layer
 -- @usage cnn.Conv({3, 3}, 1, 16, cnn.relu, {pad = 1})
+-- cnn.Conv({3, 3}, 32, 32, cnn.relu, {pad = 1, groups = 32}) -- depthwise
 local function build(kernel, cin, cout, act, opts, ...)
   if type(cin) == "table" then
     argcheck.arity("Conv", 4, "kernel, {cin, cout}, act, opts", kernel, cin, cout, act, opts, ...)
@@ -100,16 +120,18 @@ local function build(kernel, cin, cout, act, opts, ...)
   local stride = arguments.tuple("Conv", "stride", opts.stride or 1, 2, 1)
   local dilation = arguments.tuple("Conv", "dilation", opts.dilation or 1, 2, 1)
   local pad = parse_pad(opts.pad, kernel, dilation)
+  local groups = parse_groups(opts.groups, cin, cout)
   local bias = base.bias_option("Conv", opts.bias)
   local self = setmetatable({
-    weight = base.initialised("Conv", opts.init or initialisers.glorot_uniform, kernel[1], kernel[2], cin, cout),
+    weight = base.initialised("Conv", opts.init or initialisers.glorot_uniform,
+      kernel[1], kernel[2], cin // groups, cout),
     bias = bias and base.zeros("Conv", core, cout) or nil,
     act = act,
     kernel = kernel, cin = cin, cout = cout,
-    pad = pad, stride = stride, dilation = dilation,
+    pad = pad, stride = stride, dilation = dilation, groups = groups,
   }, Conv)
   self.fused = self.act ~= nil and self.act == activations.relu
-  self.options = {stride = stride, pad = pad, dilation = dilation,
+  self.options = {stride = stride, pad = pad, dilation = dilation, groups = groups,
                   activation = self.fused and "relu" or nil}
   return self
 end
@@ -155,6 +177,7 @@ function Conv:describe()
   if not all_equal(self.pad, 0) then s = s .. ", pad=" .. base.tuple_string(self.pad) end
   if not all_equal(self.stride, 1) then s = s .. ", stride=" .. base.tuple_string(self.stride) end
   if not all_equal(self.dilation, 1) then s = s .. ", dilation=" .. base.tuple_string(self.dilation) end
+  if self.groups ~= 1 then s = s .. ", groups=" .. self.groups end
   if not self.bias then s = s .. ", bias=false" end
   return s .. ")"
 end
