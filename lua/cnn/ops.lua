@@ -98,11 +98,15 @@ end
 local methods = method_table(mt)
 for _, name in ipairs{"add", "sub", "mul", "div", "pow", "neg", "matmul", "transpose",
                       "reshape", "flatten", "sum", "mean", "exp", "log", "sqrt", "abs",
-                      "clone", "contiguous", "select", "slice", "narrow"} do
+                      "clone", "contiguous", "float", "select", "slice", "narrow", "sum_to"} do
   methods[name] = ops[name]
 end
--- t:max() and t:min() are the reductions, as core's methods are.
+-- t:max() and t:min() are the reductions, as core's methods are, and
+-- t:maximum(b) and t:minimum(b) the elementwise max.(t, b) and min.(t, b).
 local extremum = require "cnn.ops.extremum"
 methods.max, methods.min = extremum("max", "max"), extremum("min", "min")
+local elementwise = require "cnn.ops.elementwise"
+methods.maximum = elementwise("maximum", "maximum", "gt")
+methods.minimum = elementwise("minimum", "minimum", "lt")
 ops.method_table = methods
 return ops
