@@ -56,6 +56,18 @@ function autograd.istracked(x)
   return tape ~= nil and tracked[x] == true
 end
 
+-- Raises "<fname>: not differentiable (...)" when x is a tensor tracked
+-- by the running gradient call: for the functions that read a tracked
+-- tensor's numbers out of the tape (item, totable) or write into one in
+-- place (fill, set, copy, free), whose results would silently carry no
+-- gradient, or whose writes would change values a backward reads.
+function autograd.refuse_tracked(fname, x, why)
+  if tape ~= nil and tracked[x] == true then
+    errors.raise(("%s: not differentiable (%s)"):format(fname,
+      why or "a tracked tensor's numbers would carry no gradient; return the tensor itself"))
+  end
+end
+
 -- Context of an op that is being recorded: the forward leaves on it what
 -- the backward needs.
 local Ctx = {}
@@ -399,7 +411,9 @@ function autograd.withgradient_reached(fname, f, ...)
   return value, gs, reached
 end
 
---- The number in a number or a 1-element tensor (tracked or not).
+--- The number in a number or a 1-element tensor. Inside a gradient call
+-- a tracked tensor is refused: the number would carry no gradient, and
+-- the result would silently not depend on it.
 -- @function item
 -- @param x a number or a 1-element tensor
 -- @treturn number
@@ -407,6 +421,7 @@ end
 function autograd.item(x)
   if type(x) == "number" then return x end
   if is_tensor(x) then
+    autograd.refuse_tracked("item", x)
     local ok, v = pcall(x.item, x)
     if not ok then errors.relocate(v, "item") end
     return v

@@ -73,11 +73,8 @@ mt.__unm = function(x) return ops.neg(x) end
 local c_index = rawget(mt, "__cnn_raw_index") or rawget(mt, "__index")
 rawset(mt, "__cnn_raw_index", c_index)
 
-local function recorded_element(t, key)
-  local y = t
-  for d = #key, 1, -1 do y = ops.select(y, d, key[d]) end
-  return y
-end
+local elements = require "cnn.ops.elements"
+local recorded_element = elements.recorded_element
 
 mt.__index = function(t, k)
   if type(k) == "string" then return c_index(t, k) end -- methods: the hot path
@@ -108,5 +105,8 @@ methods.max, methods.min = extremum("max", "max"), extremum("min", "min")
 local elementwise = require "cnn.ops.elementwise"
 methods.maximum = elementwise("maximum", "maximum", "gt")
 methods.minimum = elementwise("minimum", "minimum", "lt")
+-- Reading numbers out of tracked tensors and writing into them: recorded
+-- (get) or refused (item, totable, set, fill, copy, free, t[i] = v).
+elements.install(mt, methods)
 ops.method_table = methods
 return ops

@@ -15,6 +15,7 @@
 -- @module cnn.tensor
 
 local core = require "cnn.core"
+local elements = require "cnn.ops.elements"
 
 return {
   --- The Tensor metatable (`cnn.Tensor.methods` holds the methods).
@@ -35,13 +36,14 @@ return {
   -- @treturn Tensor a new tensor of ones
   -- @usage cnn.ones(2, 3)
   ones = core.ones,
-  --- fill(value, sizes... [, dtype]); fill(t, value) sets t in place.
+  --- fill(value, sizes... [, dtype]); fill(t, value) sets t in place
+  -- (refused on a tensor tracked by a gradient call).
   -- @function fill
   -- @param ... the value and the sizes (then optionally the dtype), or a tensor and a value
   -- @treturn Tensor the new tensor, or t
   -- @usage cnn.fill(0.5, 2, 2)
   -- cnn.fill(t, 0)
-  fill = core.fill,
+  fill = elements.fill,
   --- rand(sizes...): uniform in [0, 1).
   -- @function rand
   -- @param ... the sizes
