@@ -17,7 +17,11 @@
 -- that names it (`@function`, `@param`, `@usage`). Every op of kernels and
 -- reductions is public; in the other parts init.lua lists the public ones.
 -- spec/ops_gradcheck_spec.lua checks its gradient with helpers.gradcheck,
--- spec/docs_spec.lua that it is documented.
+-- spec/docs_spec.lua that it is documented, and spec/ops_coverage_spec.lua
+-- fails until every public function, method and metamethod is in one of
+-- its lists: differentiable (checked by finite differences), refused
+-- inside a gradient call, untracked (constant near its input), or not an
+-- op.
 -- @module cnn.ops
 
 --- The differentiable ops behind `cnn`, operators and methods:
