@@ -5,6 +5,12 @@
 -- dimension (a view; a number for a vector), `t[{i, j}]` is one element,
 -- and `print(t)` shows the tensor as Julia does.
 --
+-- Inside a gradient call, reading an element of a tracked tensor is
+-- recorded (`t[{i, j}]` and `t:get(i, j)` give a 0-dim tensor), while
+-- taking its numbers out (`item`, `totable`) or writing into it in place
+-- (`set`, `fill`, `copy`, `free`, `t[i] = v`) is refused, since the
+-- gradient would silently be lost or wrong.
+--
 -- Random numbers come from a counter-based generator: `cnn.seed(n)` makes
 -- the following `rand`/`randn` calls reproducible whatever the thread
 -- count, and without a call to `seed` a program starts from a fixed default
