@@ -465,3 +465,16 @@ describe("the ops coverage", function()
     end
   end)
 end)
+
+describe("display inside a gradient call", function()
+  it("shows a tracked tensor and leaves its gradient whole", function()
+    local x = data({4, 3}, 62, true)
+    local shown
+    local g = cnn.gradient(function(t)
+      shown = {tostring(t), cnn.imagestring(t), cnn.repr(t)}
+      return cnn.sum(t)
+    end, x)
+    assert.are.same({tostring(x), cnn.imagestring(x), cnn.repr(x)}, shown)
+    helpers.assert_tensor_near(g, core.ones(4, 3), 0, 0)
+  end)
+end)
