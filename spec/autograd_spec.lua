@@ -14,7 +14,7 @@ describe("cnn.gradient", function()
     near(gw, T{1, 2, 3})
   end)
 
-  it("returns gradients keyed by parameter, without unused ones", function()
+  it("returns gradients keyed by parameter, zeros for unused ones", function()
     local w, b, unused = T{{1, 2}, {3, 4}}, T{0.5, -0.5}, T{1}
     local x = T{1, -1}
     local gs = cnn.gradient(function()
@@ -23,7 +23,7 @@ describe("cnn.gradient", function()
     -- d/dw sum(w x) = ones * x'
     near(gs[w], T{{1, -1}, {1, -1}})
     near(gs[b], T{1, 1})
-    assert.is_nil(gs[unused])
+    near(gs[unused], T{0}, 0, 0)
   end)
 
   it("gives the value with withgradient", function()
@@ -77,13 +77,24 @@ describe("cnn.gradient", function()
     near(g2, T{0.25, 0.25, 0.25, 0.25})
   end)
 
-  it("returns nil gradients when the result does not depend on the arguments", function()
+  it("returns zeros when the result does not depend on an argument", function()
     local x, y = T{1, 2}, T{3, 4}
     local gx, gy = cnn.gradient(function(_, b) return cnn.sum(b) end, x, core.clone(y))
-    assert.is_nil(gx)
+    near(gx, T{0, 0}, 0, 0)
     near(gy, T{1, 1})
     local g = cnn.gradient(function() return 3 end, x)
-    assert.is_nil(g)
+    near(g, T{0, 0}, 0, 0)
+    -- a fresh tensor for each, and nil for an argument that is not a tensor
+    local v, gs = cnn.withgradient(function(_, b) return cnn.sum(b) end, x, core.ones(2, 3), "opt")
+    assert.equal(6, v)
+    assert.equal(3, gs.n)
+    near(gs[1], T{0, 0}, 0, 0)
+    assert.is_false(rawequal(gs[1], x))
+    assert.is_nil(gs[3])
+    local w, u = T{1}, core.zeros(2, 2)
+    local v2, gp = cnn.withgradient(function() return cnn.sum(w * 2) end, {w, u})
+    assert.equal(2, v2)
+    near(gp[u], core.zeros(2, 2), 0, 0)
   end)
 
   it("accepts a 1-element tensor as result", function()

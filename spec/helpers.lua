@@ -103,6 +103,29 @@ function helpers.gradcheck(f, inputs, opts)
   return grads
 end
 
+--- Deterministic values in ±[0.2, 1.2) (away from the kinks of relu, abs
+-- and max pooling; in [0.2, 1.2) when `positive`), of these sizes, from a
+-- small linear congruential generator started at `seed`.
+function helpers.smooth_data(sizes, seed, positive)
+  local core = require "cnn.core"
+  local state = seed or 1
+  local v = {}
+  for i = 1, helpers.numel(sizes) do
+    state = (state * 1103515245 + 12345) % 2147483648
+    local m = 0.2 + state / 2147483648
+    if not positive and (state // 65536) % 2 == 1 then m = -m end
+    v[i] = m
+  end
+  return core.reshape(core.tensor(v), sizes)
+end
+
+--- A weighted sum of all elements of y, so that no gradient is trivially
+-- zero (the plain sum of a softmax is constant).
+function helpers.wsum(y)
+  local cnn = require "cnn"
+  return cnn.sum(y * helpers.smooth_data(y:size(), 99))
+end
+
 --- The notebook's model, with cnn.flatten in place of the notebook's
 -- anonymous reshape so that it prints the same everywhere.
 function helpers.notebook_model()

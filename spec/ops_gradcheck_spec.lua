@@ -6,29 +6,7 @@ local core = cnn.core
 local ops = cnn.ops
 local check = helpers.gradcheck
 
--- Deterministic values in ±[0.2, 1.2) (away from the kinks of relu, abs and
--- max pooling), from a small linear congruential generator.
-local function data(sizes, seed, positive)
-  local state = seed or 1
-  local n = 1
-  for _, s in ipairs(sizes) do n = n * s end
-  local v = {}
-  for i = 1, n do
-    state = (state * 1103515245 + 12345) % 2147483648
-    local u = state / 2147483648
-    local m = 0.2 + u
-    if not positive and (state // 65536) % 2 == 1 then m = -m end
-    v[i] = m
-  end
-  return core.reshape(core.tensor(v), sizes)
-end
-
--- A weighted sum of all elements of y, so that no gradient is trivially
--- zero (the plain sum of a softmax is constant).
-local function wsum(y)
-  local w = data(y:size(), 99)
-  return cnn.sum(y * w)
-end
+local data, wsum = helpers.smooth_data, helpers.wsum
 
 describe("algebra ops", function()
   it("add, sub, mul, div with broadcasting and numbers", function()

@@ -166,6 +166,27 @@ describe("optimisers", function()
       "momentum_step: gradient 3 does not match parameter 2")
   end)
 
+  it("takes the zeros of a parameter the loss did not use as an ordinary step", function()
+    local w, u = core.tensor({1, 2}), core.tensor({3, 4})
+    local function uses_u() return cnn.sum(w * u) end
+    local function ignores_u() return cnn.sum(w * 2) end
+    -- plain descent leaves it as it is
+    cnn.update(cnn.Descent(0.1), {w, u}, cnn.gradient(ignores_u, {w, u}))
+    assert.are.same({3, 4}, u:totable())
+    -- Adam's moments from an earlier step decay and still move it, as a
+    -- zero gradient given by hand does
+    local twin = u:clone()
+    local opt, opt_twin = cnn.ADAM(0.1), cnn.ADAM(0.1)
+    local gs = cnn.gradient(uses_u, {w, u})
+    cnn.update(opt, {u}, {[u] = gs[u]})
+    cnn.update(opt_twin, {twin}, {[twin] = gs[u]:clone()})
+    local before = u:clone()
+    cnn.update(opt, {w, u}, cnn.gradient(ignores_u, {w, u}))
+    cnn.update(opt_twin, twin, core.zeros(2))
+    assert.is_true(cnn.isapprox(u, twin, 0, 0))
+    assert.is_false(cnn.isapprox(u, before, 0, 1e-3))
+  end)
+
   it("rejects what is not an optimiser", function()
     local p = core.tensor({1, 2})
     assert.has_error(function() cnn.update({}, {p}, {}) end,

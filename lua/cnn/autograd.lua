@@ -56,6 +56,18 @@ function autograd.istracked(x)
   return tape ~= nil and tracked[x] == true
 end
 
+-- Raises "<fname>: not differentiable (...)" when x is a tensor tracked
+-- by the running gradient call: for the functions that read a tracked
+-- tensor's numbers out of the tape (item, totable) or write into one in
+-- place (fill, set, copy, free), whose results would silently carry no
+-- gradient, or whose writes would change values a backward reads.
+function autograd.refuse_tracked(fname, x, why)
+  if tape ~= nil and tracked[x] == true then
+    errors.raise(("%s: not differentiable (%s)"):format(fname,
+      why or "a tracked tensor's numbers would carry no gradient; return the tensor itself"))
+  end
+end
+
 -- Context of an op that is being recorded: the forward leaves on it what
 -- the backward needs.
 local Ctx = {}
@@ -322,29 +334,42 @@ local function run_tape(fname, f, ...)
   return value, grads, targets, byparams
 end
 
--- Gradients by parameter (a table keyed by tensor, without the ones not
--- reached) or by argument (an array, nil where there is none).
+-- Gradients by parameter (a table keyed by tensor) or by argument (an
+-- array, nil where the argument is not a tensor). A tensor target the
+-- result did not reach gets zeros of its size, as PyTorch's
+-- materialize_grads gives. Also returns how many targets were reached.
 local function arrange(grads, targets, byparams)
-  local out = {}
+  local out, reached = {}, 0
+  local function grad_of(x)
+    local g = grads[x]
+    if g then reached = reached + 1 return g end
+    return core.zeros(x:size())
+  end
   if byparams then
-    for i = 1, #targets do out[targets[i]] = grads[targets[i]] end
-    return out
+    for i = 1, #targets do out[targets[i]] = grad_of(targets[i]) end
+    return out, reached
   end
   out.n = targets.n
   for i = 1, targets.n do
-    if is_tensor(targets[i]) then out[i] = grads[targets[i]] end
+    if is_tensor(targets[i]) then out[i] = grad_of(targets[i]) end
   end
-  return out
+  return out, reached
 end
 
 --- Gradient of a scalar function.
 --
 -- `gradient(f, ps)` with `ps` an array of parameter tensors (as
 -- `cnn.params(model)` returns) calls `f()` and returns a table `gs` keyed
--- by parameter: `gs[w]` is the gradient of `w`, absent if `f` did not use
--- `w`. `gradient(f, x1, x2, ...)` calls `f(x1, x2, ...)` and returns the
--- gradients of the tensor arguments as multiple results (nil for
--- arguments that have none).
+-- by parameter: `gs[w]` is the gradient of `w`. `gradient(f, x1, x2, ...)`
+-- calls `f(x1, x2, ...)` and returns the gradients of the tensor arguments
+-- as multiple results (nil for an argument that is not a tensor).
+--
+-- A tensor that the result does not depend on (a parameter `f` did not
+-- use, an argument it ignored) gets a gradient of zeros of its size, as
+-- PyTorch's `allow_unused` with `materialize_grads`. `cnn.update` and
+-- `cnn.train` take such zeros as an ordinary step: plain descent leaves
+-- the parameter as it is, while momentum and Adam's moments decay and
+-- AdamW's weight decay applies, as in PyTorch with materialized zeros.
 --
 -- `f` must return a number or a 1-element tensor.
 -- @usage
@@ -363,7 +388,8 @@ end
 
 --- Value and gradient of a scalar function: like `gradient`, but returns
 -- the value of `f` (a number) and the gradients in one table (keyed by
--- parameter, or an array in the order of the arguments).
+-- parameter, or an array in the order of the arguments). A tensor the
+-- result does not depend on gets zeros of its size, as with `gradient`.
 -- @usage
 -- local loss, gs = cnn.withgradient(function() return cnn.mse(m(x), y) end, cnn.params(m))
 -- @function withgradient
@@ -373,10 +399,21 @@ end
 -- @treturn table the gradients
 function autograd.withgradient(f, ...)
   local value, grads, targets, byparams = run_tape("withgradient", f, ...)
-  return value, arrange(grads, targets, byparams)
+  return value, (arrange(grads, targets, byparams))
 end
 
---- The number in a number or a 1-element tensor (tracked or not).
+-- withgradient for the library function `fname` (train), which also
+-- needs how many of the targets the result reached: gs cannot tell,
+-- since an unreached target has zeros.
+function autograd.withgradient_reached(fname, f, ...)
+  local value, grads, targets, byparams = run_tape(fname, f, ...)
+  local gs, reached = arrange(grads, targets, byparams)
+  return value, gs, reached
+end
+
+--- The number in a number or a 1-element tensor. Inside a gradient call
+-- a tracked tensor is refused: the number would carry no gradient, and
+-- the result would silently not depend on it.
 -- @function item
 -- @param x a number or a 1-element tensor
 -- @treturn number
@@ -384,6 +421,7 @@ end
 function autograd.item(x)
   if type(x) == "number" then return x end
   if is_tensor(x) then
+    autograd.refuse_tracked("item", x)
     local ok, v = pcall(x.item, x)
     if not ok then errors.relocate(v, "item") end
     return v

@@ -56,7 +56,7 @@ local function values_of(fname, v)
     if v:ndims() ~= 1 then
       error(("%s: expected a vector of labels, got a %s tensor"):format(fname, shape(v)), 3)
     end
-    return v:totable()
+    return core.totable(v) -- labels carry no gradient, even from a tracked tensor
   end
   if not argcheck.is_list(v) then
     error(("%s: expected a table or tensor of labels, got %s"):format(fname, argcheck.describe(v)), 3)

@@ -17,7 +17,11 @@
 -- that names it (`@function`, `@param`, `@usage`). Every op of kernels and
 -- reductions is public; in the other parts init.lua lists the public ones.
 -- spec/ops_gradcheck_spec.lua checks its gradient with helpers.gradcheck,
--- spec/docs_spec.lua that it is documented.
+-- spec/docs_spec.lua that it is documented, and spec/ops_coverage_spec.lua
+-- fails until every public function, method and metamethod is in one of
+-- its lists: differentiable (checked by finite differences), refused
+-- inside a gradient call, untracked (constant near its input), or not an
+-- op.
 -- @module cnn.ops
 
 --- The differentiable ops behind `cnn`, operators and methods:
@@ -73,11 +77,8 @@ mt.__unm = function(x) return ops.neg(x) end
 local c_index = rawget(mt, "__cnn_raw_index") or rawget(mt, "__index")
 rawset(mt, "__cnn_raw_index", c_index)
 
-local function recorded_element(t, key)
-  local y = t
-  for d = #key, 1, -1 do y = ops.select(y, d, key[d]) end
-  return y
-end
+local elements = require "cnn.ops.elements"
+local recorded_element = elements.recorded_element
 
 mt.__index = function(t, k)
   if type(k) == "string" then return c_index(t, k) end -- methods: the hot path
@@ -98,11 +99,18 @@ end
 local methods = method_table(mt)
 for _, name in ipairs{"add", "sub", "mul", "div", "pow", "neg", "matmul", "transpose",
                       "reshape", "flatten", "sum", "mean", "exp", "log", "sqrt", "abs",
-                      "clone", "contiguous", "select", "slice", "narrow"} do
+                      "clone", "contiguous", "float", "select", "slice", "narrow", "sum_to"} do
   methods[name] = ops[name]
 end
--- t:max() and t:min() are the reductions, as core's methods are.
+-- t:max() and t:min() are the reductions, as core's methods are, and
+-- t:maximum(b) and t:minimum(b) the elementwise max.(t, b) and min.(t, b).
 local extremum = require "cnn.ops.extremum"
 methods.max, methods.min = extremum("max", "max"), extremum("min", "min")
+local elementwise = require "cnn.ops.elementwise"
+methods.maximum = elementwise("maximum", "maximum", "gt")
+methods.minimum = elementwise("minimum", "minimum", "lt")
+-- Reading numbers out of tracked tensors and writing into them: recorded
+-- (get) or refused (item, totable, set, fill, copy, free, t[i] = v).
+elements.install(mt, methods)
 ops.method_table = methods
 return ops

@@ -32,9 +32,13 @@ optimisers.ADAMW = optimisers.AdamW
 --- Updates parameters in place from their gradients, as Flux's update!:
 -- `update(opt, ps, gs)` with `ps` a list of tensors and `gs` the
 -- gradients keyed by tensor (what `cnn.gradient(f, ps)` returns).
--- A parameter without a gradient in gs is left as it is (the loss did
--- not use it, as Flux's `nothing` gradient); but gs with no gradient for
--- any of the parameters is an error, since nothing would change.
+-- A parameter without a gradient in gs is left as it is (as Flux's
+-- `nothing` gradient); but gs with no gradient for any of the parameters
+-- is an error, since nothing would change. `cnn.gradient(f, ps)` gives
+-- zeros, not nothing, for a parameter the loss did not use: an ordinary
+-- step, which leaves it under plain descent but moves it by the decaying
+-- moments of momentum or Adam (and AdamW's weight decay), as PyTorch does
+-- with materialized zero gradients.
 -- `update(opt, p, g)` updates one tensor.
 -- @param opt an optimiser (cnn.ADAM(), ...)
 -- @param ps a list of tensors (cnn.params(model)), or one tensor

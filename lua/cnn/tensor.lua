@@ -5,6 +5,12 @@
 -- dimension (a view; a number for a vector), `t[{i, j}]` is one element,
 -- and `print(t)` shows the tensor as Julia does.
 --
+-- Inside a gradient call, reading an element of a tracked tensor is
+-- recorded (`t[{i, j}]` and `t:get(i, j)` give a 0-dim tensor), while
+-- taking its numbers out (`item`, `totable`) or writing into it in place
+-- (`set`, `fill`, `copy`, `free`, `t[i] = v`) is refused, since the
+-- gradient would silently be lost or wrong.
+--
 -- Random numbers come from a counter-based generator: `cnn.seed(n)` makes
 -- the following `rand`/`randn` calls reproducible whatever the thread
 -- count, and without a call to `seed` a program starts from a fixed default
@@ -15,6 +21,7 @@
 -- @module cnn.tensor
 
 local core = require "cnn.core"
+local elements = require "cnn.ops.elements"
 
 return {
   --- The Tensor metatable (`cnn.Tensor.methods` holds the methods).
@@ -35,18 +42,20 @@ return {
   -- @treturn Tensor a new tensor of ones
   -- @usage cnn.ones(2, 3)
   ones = core.ones,
-  --- fill(value, sizes... [, dtype]); fill(t, value) sets t in place.
+  --- fill(value, sizes... [, dtype]); fill(t, value) sets t in place
+  -- (refused on a tensor tracked by a gradient call).
   -- @function fill
   -- @param ... the value and the sizes (then optionally the dtype), or a tensor and a value
   -- @treturn Tensor the new tensor, or t
   -- @usage cnn.fill(0.5, 2, 2)
   -- cnn.fill(t, 0)
-  fill = core.fill,
+  fill = elements.fill,
   --- copy(dst, src), or dst:copy(src): copies the elements of src into
   -- dst, in place, and returns dst. src must have exactly the sizes of
   -- dst (an Int32 dst takes whole numbers only); sizes that differ are an
   -- error naming both, never a silent broadcast. `fill(dst, v)` sets every
   -- element to one number; `dst[i] = v` assigns a slice with broadcasting.
+  -- Refused inside a gradient call when dst or src is tracked.
   -- @function copy
   -- @tparam Tensor dst the destination
   -- @tparam Tensor src the source, of the same sizes
@@ -54,7 +63,7 @@ return {
   -- @usage local w = cnn.zeros(2, 3)
   -- cnn.copy(w, cnn.ones(2, 3))
   -- w:copy(cnn.rand(2, 3))
-  copy = core.copy,
+  copy = elements.copy,
   --- rand(sizes...): uniform in [0, 1).
   -- @function rand
   -- @param ... the sizes

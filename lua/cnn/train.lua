@@ -200,14 +200,14 @@ local function train(loss, ps, data, opt, options)
   local step, loss_sum = 0, 0
   for args in elements(data) do
     step = step + 1
-    local value, gs = autograd.withgradient(function()
+    local value, gs, reached = autograd.withgradient_reached("train", function()
       return scalar_loss(loss(table.unpack(args, 1, args.n)))
     end, ps)
     local v = autograd.item(value)
     if v ~= v or v == math.huge or v == -math.huge then
       argcheck.raise(("train: loss is %s at step %d"):format(describe_nonfinite(v), step))
     end
-    if next(gs) == nil and type(ps) == "table" and #ps > 0 then
+    if reached == 0 and type(ps) == "table" and #ps > 0 then
       argcheck.raise(("train: the loss does not depend on any of the %d parameters in ps "
         .. "(no gradient at step %d)"):format(#ps, step))
     end

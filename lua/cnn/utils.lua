@@ -153,7 +153,7 @@ local function image_text(fname, t, ...)
   local w, h = image_sizes(fname, t)
   local image = t:contiguous():reshape(w, h):float()
   local lo, hi = math.min(0, core.min(image)), core.max(image)
-  local pixels = image:totable()
+  local pixels = core.totable(image) -- shown, also from a tracked tensor
   local lines = {}
   for y = 1, h do
     local row = {}
@@ -230,7 +230,7 @@ end
 
 -- The labels of a tensor or a Lua array, as a Lua array.
 local function label_list(v)
-  if argcheck.is_tensor(v) then return v:reshape(-1):totable() end
+  if argcheck.is_tensor(v) then return core.totable(core.reshape(v, -1)) end
   return v
 end
 

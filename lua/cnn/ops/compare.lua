@@ -4,8 +4,8 @@
 
 local core = require "cnn.core"
 local argcheck = require "cnn.argcheck"
-local errors = require "cnn.errors"
 local autograd = require "cnn.autograd"
+local elementwise = require "cnn.ops.elementwise"
 
 local op = autograd.op
 
@@ -29,24 +29,6 @@ end
 -- Julia's elementwise max.(a, b) and min.(a, b), under Julia's names:
 -- cnn.maximum and cnn.minimum are the reductions, as in Julia, while
 -- core calls these two maximum and minimum.
--- The gradient of max(a, b) goes to the larger, half to each where they
--- are equal (as PyTorch's maximum); `wins` is gt for max, lt for min.
-local function elementwise(name, from, wins)
-  return op{
-    name = name,
-    forward = function(ctx, ...)
-      if ctx.recording then ctx:save(...) end
-      return errors.call_renamed(name, from, core[from], ...)
-    end,
-    backward = function(ctx, gy)
-      local a, b = ctx.saved[1], ctx.saved[2]
-      local to_a = core.add(core[wins](a, b), core.mul(core.eq(a, b), 0.5))
-      local ga = ctx.needs[1] and core.mul(gy, to_a) or nil
-      local gb = ctx.needs[2] and core.mul(gy, core.sub(1, to_a)) or nil
-      return ga, gb
-    end,
-  }
-end
 --- The larger of a and b, element by element, with broadcasting (Julia's
 -- max.(a, b)); its gradient goes to the larger, half to each where they
 -- are equal. The largest element of one tensor is cnn.maximum.

@@ -1,5 +1,6 @@
 --- Views and copies with new shapes: reshape, flatten, clone, contiguous,
--- select, slice and narrow.
+-- float, select, slice and narrow, and sum_to, the reverse of
+-- broadcasting.
 -- @module cnn.ops.shapes
 
 local core = require "cnn.core"
@@ -56,6 +57,27 @@ ops.contiguous = op{
   name = "contiguous",
   forward = function(_, x) return core.contiguous(x) end,
   backward = function(_, gy) return gy end,
+}
+
+--- A Float32 copy of x (differentiable: the gradient passes through).
+ops.float = op{
+  name = "float",
+  forward = function(_, x) return core.float(x) end,
+  backward = function(_, gy) return gy end,
+}
+
+--- sum_to(x, sizes): x summed down to sizes, the reverse of broadcasting;
+-- its gradient is gy broadcast back to the sizes of x.
+ops.sum_to = op{
+  name = "sum_to",
+  forward = function(ctx, x, sizes)
+    if ctx.recording then ctx.sizes = x:size() end
+    return core.sum_to(x, sizes)
+  end,
+  backward = function(ctx, gy)
+    local out = core.zeros(ctx.sizes)
+    return core.add(out, gy, out)
+  end,
 }
 
 -- An op taking a view of x; its gradient is gy written into the same

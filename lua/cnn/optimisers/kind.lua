@@ -161,9 +161,10 @@ local function check_gradient_keys(fname, gs)
 end
 
 --- cnn.update under the name `fname`: updates `ps` in place from `gs`.
--- Parameters without a gradient in gs are left as they are (the loss did
--- not use them, as Flux's `nothing` gradients); gs with no gradient for
--- any parameter of a non-empty ps is an error.
+-- Parameters without a gradient in gs are left as they are (as Flux's
+-- `nothing` gradients; cnn.gradient gives zeros instead for those the loss
+-- did not use); gs with no gradient for any parameter of a non-empty ps
+-- is an error.
 function kind.update(fname, opt, ps, gs)
   local spec = checked_spec(fname, opt)
   if is_tensor(ps) then
