@@ -58,8 +58,8 @@ end
 --
 -- With `from` too, any message that starts with `from` (the name the
 -- failing call has inside the library) starts with `fname` instead,
--- wherever it was raised: "minimum: empty tensor" for core.min's "min:
--- empty tensor", "train: ..." for update's "update: ...". `from` true
+-- wherever it was raised: "max: empty tensor" for the method t:max(),
+-- from core.maximum's "maximum: empty tensor". `from` true
 -- prefixes every message with `fname`: "Dense: glorot_uniform: tensor
 -- too large".
 function errors.relocate(e, fname, from)

@@ -101,8 +101,11 @@ for _, name in ipairs{"add", "sub", "mul", "div", "pow", "neg", "matmul", "trans
                       "clone", "contiguous", "select", "slice", "narrow"} do
   methods[name] = ops[name]
 end
--- t:max() and t:min() are the reductions, as core's methods are.
+-- t:max() and t:min() are the reductions (t:maximum() and t:minimum() as
+-- well), while core's max and min, as cnn.max and cnn.min, are
+-- elementwise.
 local extremum = require "cnn.ops.extremum"
-methods.max, methods.min = extremum("max", "max"), extremum("min", "min")
+methods.max, methods.min = extremum("max", "maximum"), extremum("min", "minimum")
+methods.maximum, methods.minimum = ops.maximum, ops.minimum
 ops.method_table = methods
 return ops

@@ -4,7 +4,6 @@
 
 local core = require "cnn.core"
 local argcheck = require "cnn.argcheck"
-local errors = require "cnn.errors"
 local autograd = require "cnn.autograd"
 
 local op = autograd.op
@@ -26,17 +25,17 @@ for _, name in ipairs{"eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin"} do
   ops[name] = nondifferentiable(name, function(...) return core[name](...) end)
 end
 
--- Julia's elementwise max.(a, b) and min.(a, b), under Julia's names:
--- cnn.maximum and cnn.minimum are the reductions, as in Julia, while
--- core calls these two maximum and minimum.
+-- Julia's elementwise max.(a, b) and min.(a, b), under Julia's names,
+-- as in core: cnn.maximum and cnn.minimum are the reductions.
 -- The gradient of max(a, b) goes to the larger, half to each where they
 -- are equal (as PyTorch's maximum); `wins` is gt for max, lt for min.
-local function elementwise(name, from, wins)
+local function elementwise(name, wins)
+  local f = core[name]
   return op{
     name = name,
     forward = function(ctx, ...)
       if ctx.recording then ctx:save(...) end
-      return errors.call_renamed(name, from, core[from], ...)
+      return f(...)
     end,
     backward = function(ctx, gy)
       local a, b = ctx.saved[1], ctx.saved[2]
@@ -56,7 +55,7 @@ end
 -- @treturn Tensor
 -- @usage cnn.max(cnn.tensor{1, 5, 3}, cnn.tensor{4, 2, 3}) -- 4, 5, 3
 -- cnn.max(x, 0) -- relu
-ops.max = elementwise("max", "maximum", "gt")
+ops.max = elementwise("max", "gt")
 --- The smaller of a and b, element by element, with broadcasting (Julia's
 -- min.(a, b)); its gradient goes to the smaller, half to each where
 -- they are equal. The smallest element of one tensor is cnn.minimum.
@@ -65,6 +64,6 @@ ops.max = elementwise("max", "maximum", "gt")
 -- @param b a tensor or a number
 -- @treturn Tensor
 -- @usage cnn.min(x, 1)
-ops.min = elementwise("min", "minimum", "lt")
+ops.min = elementwise("min", "lt")
 
 return ops
