@@ -146,17 +146,35 @@ local function run_sliced(self, x, prefix)
   return true, run_layers(self, out, prefix, k + 1, #self.layers)
 end
 
---- Runs the layers in order; returns y, or nil and the message of the
--- first layer that rejects its input.
+--- m:run(x [, prefix]): runs the layers in order and returns y, or nil
+-- and the message of the first layer that rejects its input, which
+-- names the layer ("Chain layer 2, MaxPool((2, 2)): ..."; prefix, if
+-- given, comes first); `m(x)` raises that message instead.
+-- @function Chain:run
+-- @param x the input
+-- @tparam[opt] string prefix text before the message
+-- @return y, or nil and the message
+-- @usage local y, msg = cnn.Chain(cnn.Dense(3, 2)):run(cnn.ones(4, 1)) --> nil, "Chain layer 1, ..."
 function methods.run(self, x, prefix)
   local sliced, y, msg = run_sliced(self, x, prefix)
   if sliced then return y, msg end
   return run_layers(self, x, prefix, 1, #self.layers)
 end
 
---- Runs the layers in order and calls visit(i, layer, y, depth) after
--- each one (depth counts nested Chains from 0). An input that does not
--- fit a layer raises the message a call of the Chain would.
+--- m:each_output(x, visit): runs the layers in order and calls
+-- visit(i, layer, y, depth) after each one, with its output y (depth
+-- counts nested Chains from 0; a nested Chain is visited with y nil
+-- before its layers, then with its output). An input that does not fit
+-- a layer raises the message a call of the Chain would. `cnn.summary`
+-- is made with it.
+-- @function Chain:each_output
+-- @param x the input
+-- @param visit function(i, layer, y, depth)
+-- @param[opt=0] depth the depth of this Chain
+-- @tparam[opt] string prefix text before a message
+-- @return the output of the Chain
+-- @usage cnn.Chain(cnn.Dense(3, 2), cnn.softmax):each_output(cnn.ones(3, 1),
+--   function(i, l, y) print(i, y:size()[1]) end)
 function methods.each_output(self, x, visit, depth, prefix)
   depth, prefix = depth or 0, prefix or ""
   for i, l in ipairs(self.layers) do
