@@ -341,8 +341,8 @@ Chain.__tostring = function(self) return self:describe() end
 --
 -- A Conv with `cnn.relu` followed directly by a MaxPool runs as one op,
 -- `cnn.conv2d_relu_maxpool`, with the same result and gradients as the
--- two layers one after the other and a faster backward; any other layer
--- runs on its own.
+-- two layers one after the other, the relu's backward working on the
+-- smaller pooled gradient; any other layer runs on its own.
 --
 -- Outside a gradient call, a batch of more than `m.evalchunk` images
 -- (default 256; 0 turns this off) goes through the leading Conv and

@@ -114,8 +114,8 @@ end
 
 --- relu(conv2d(x, w, b)) followed by max pooling, as one op: the same
 -- result and gradients as `cnn.pool2d("max", cnn.conv2d(x, w, b,
--- conv_opts), pool_opts)` with conv_opts' activation "relu", with a
--- faster backward. The relu's backward is applied to the pooled
+-- conv_opts), pool_opts)` with conv_opts' activation "relu", with less
+-- work in the backward. The relu's backward is applied to the pooled
 -- gradient, four times smaller with a 2×2 window, instead of the
 -- convolution's: the maximum of a window of relu outputs is positive
 -- exactly when the element its gradient goes back to is. A Chain calls
