@@ -121,7 +121,8 @@ fuzzer.receivers = {
   {kind = "Dropout", names = {"dropout"}, src = "cnn.Dropout(0.5)", input = "cnn.rand(3, 4)"},
   {kind = "BatchNorm", names = {"batchnorm"}, src = "cnn.BatchNorm(2, cnn.relu)", input = "cnn.rand(3, 3, 2, 4)"},
   {kind = "Flatten", src = "cnn.Flatten()", input = "cnn.rand(2, 2, 1, 3)"},
-  {kind = "Chain", src = "cnn.Chain(cnn.Conv({3, 3}, 1, 2, cnn.relu), cnn.MaxPool({2, 2}), "
+  {kind = "Chain", names = {"conv2d_relu_maxpool"},
+   src = "cnn.Chain(cnn.Conv({3, 3}, 1, 2, cnn.relu), cnn.MaxPool({2, 2}), "
      .. "cnn.flatten, cnn.Dense(2, 3), cnn.softmax)", input = "cnn.rand(4, 4, 1, 2)"},
   {kind = "Chain", src = "cnn.Chain(cnn.Dense(3, 3), cnn.Chain(cnn.Dropout(0.5), cnn.Dense(3, 2)))",
    input = "cnn.rand(3, 2)"},
@@ -157,6 +158,8 @@ fuzzer.templates = {
   exp = {args = {"cnn.rand(2)"}}, log = {args = {"cnn.rand(2)"}},
   conv2d = {args = {"cnn.rand(5, 5, 1, 2)", "cnn.rand(3, 3, 1, 4)", "cnn.zeros(4)", "{pad = 1}"}},
   pool2d = {args = {'"max"', "cnn.rand(4, 4, 1, 2)", "{window = 2}"}},
+  conv2d_relu_maxpool = {args = {"cnn.rand(5, 5, 1, 2)", "cnn.rand(3, 3, 1, 4)", "cnn.zeros(4)", "{pad = 1}",
+                                 "{window = 2}"}},
   dense = {args = {"cnn.rand(3, 4)", "cnn.rand(2, 3)", "cnn.zeros(2)"}},
   batchnorm = {args = {"cnn.rand(3, 2)", "cnn.ones(3)", "cnn.zeros(3)", "cnn.zeros(3)", "cnn.ones(3)",
                        "true", "0.1", "1e-5"}},

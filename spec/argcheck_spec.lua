@@ -324,6 +324,13 @@ describe("summary and outputsize", function()
     assert.equal("summary: tensor: tensor too large: 1099511627776×1099511627776 (at most 2^37 elements)",
       message("cnn.summary(cnn.Dense(3, 2), {1 << 40, 1 << 40})"))
   end)
+
+  it("leave the messages of the model's own calls as they are", function()
+    assert.equal("zeros: tensor: tensor too large: 1099511627776×1099511627776 (at most 2^37 elements)",
+      message("cnn.summary(function(x) return cnn.zeros(1 << 40, 1 << 40) end, {3})"))
+    assert.equal("zeros: tensor: tensor too large: 1099511627776×1099511627776 (at most 2^37 elements)",
+      message("cnn.outputsize(function(x) return cnn.zeros(1 << 40, 1 << 40) end, {3})"))
+  end)
 end)
 
 describe("accuracy and confusion", function()

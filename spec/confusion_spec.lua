@@ -7,7 +7,7 @@ local helpers = require "helpers"
 local scores = cnn.tensor{{0.9, 0.1, 0.0}, {0.2, 0.7, 0.1}, {0.1, 0.8, 0.1},
                           {0.0, 0.1, 0.9}, {0.6, 0.3, 0.1}}:transpose()
 local function model(x)
-  local first = math.tointeger(cnn.core.min(x))
+  local first = math.tointeger(cnn.core.minimum(x))
   return scores:narrow(2, first, x:numel())
 end
 local x = cnn.range(1, 5):reshape(1, 5)

@@ -39,7 +39,7 @@ describe("MNIST.images", function()
     write("mnist", images_file, images(0x08, "B", 2, 255))
     local x = MNIST.images("test", dir)
     assert.are.same({28, 28, 2}, x:size())
-    assert.are.equal(1, core.min(x))
+    assert.are.equal(1, core.minimum(x))
   end)
 
   it("refuses every other element type, naming the file and what it holds", function()

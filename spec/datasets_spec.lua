@@ -51,8 +51,8 @@ if have_data then
       assert.same({28, 28, 10000}, x:size())
       assert.equal("Float32", x:dtype())
       assert.is_true(x:is_contiguous())
-      assert.equal(0, core.min(x))
-      assert.equal(1, core.max(x))
+      assert.equal(0, core.minimum(x))
+      assert.equal(1, core.maximum(x))
       -- image 2 starts after the 16-byte header and one image
       local raw = file_bytes(folder .. "/mnist/t10k-images-idx3-ubyte", 17 + 784, 16 + 2 * 784)
       local img = x[2]:totable() -- img[col][row]

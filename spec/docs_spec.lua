@@ -42,6 +42,47 @@ local function problem(name, value)
   return nil
 end
 
+-- What is missing from the entry of a method, or nil: an entry named
+-- "Class:name" (or, for the methods every layer has, "Layer:name") with
+-- a description and an example.
+local function method_problem(names)
+  local entries = docs.entries()
+  local entry
+  for _, n in ipairs(names) do entry = entry or entries[n] end
+  if not entry then return "no doc comment names it (@function " .. names[1] .. ")" end
+  if entry.summary == "" then return "the entry has no description" end
+  if not entry.usage then return "the entry has no @usage example" end
+  return nil
+end
+
+-- The method names of a layer: the functions its class gives it.
+local function layer_methods(layer)
+  local mt = getmetatable(layer)
+  local found = {}
+  if type(mt.__index) == "table" then
+    for k, v in pairs(mt.__index) do
+      if type(v) == "function" and not k:match("^__") then found[#found + 1] = k end
+    end
+  else -- a Chain looks its methods up in a function
+    for _, k in ipairs{"forward", "run", "each_output", "children", "parameters", "check", "describe"} do
+      if type(layer[k]) == "function" then found[#found + 1] = k end
+    end
+  end
+  table.sort(found)
+  return mt.name, found
+end
+
+-- One layer of each kind that cnn makes.
+local function every_layer()
+  return {
+    cnn.Dense(2, 3), cnn.Conv({3, 3}, 1, 2), cnn.MaxPool(2), cnn.MeanPool(2),
+    cnn.GlobalMaxPool(), cnn.GlobalMeanPool(), cnn.Dropout(0.5), cnn.BatchNorm(2),
+    cnn.Flatten(), cnn.Chain(cnn.Dense(2, 2)),
+    cnn.SkipConnection(cnn.Dense(2, 2), function(a) return a end),
+    cnn.Parallel(function(a) return a end, cnn.Dense(2, 2)),
+  }
+end
+
 describe("the documentation", function()
   it("covers every public name with parameters and an example", function()
     local missing = {}
@@ -50,6 +91,45 @@ describe("the documentation", function()
       if why then missing[#missing + 1] = ("cnn.%s: %s"):format(p.name, why) end
     end
     assert.are.equal("", table.concat(missing, "\n"))
+  end)
+
+  it("covers every tensor method with an example", function()
+    local missing, n = {}, 0
+    for name in pairs(cnn.Tensor.methods) do
+      n = n + 1
+      local why = method_problem({"Tensor:" .. name})
+      if why then missing[#missing + 1] = ("t:%s: %s"):format(name, why) end
+    end
+    table.sort(missing)
+    assert.are.equal("", table.concat(missing, "\n"))
+    assert.is_true(n >= 60, "only " .. n .. " methods found")
+  end)
+
+  it("covers every method of every layer with an example", function()
+    local missing, seen = {}, {}
+    for _, layer in ipairs(every_layer()) do
+      local class, names = layer_methods(layer)
+      assert.is_true(#names >= 5, class .. ": only " .. #names .. " methods found")
+      for _, name in ipairs(names) do
+        local why = method_problem({class .. ":" .. name, "Layer:" .. name})
+        if why and not seen[class .. name] then
+          seen[class .. name] = true
+          missing[#missing + 1] = ("%s:%s: %s"):format(class, name, why)
+        end
+      end
+    end
+    assert.are.equal("", table.concat(missing, "\n"))
+  end)
+
+  it("fails on an undocumented method", function()
+    cnn.Tensor.methods.undocumented_for_this_spec = function(t) return t end
+    local ok, e = pcall(function()
+      assert.is_not_nil(method_problem({"Tensor:undocumented_for_this_spec"}))
+      assert.is_nil(method_problem({"Tensor:size"}))
+      assert.is_nil(method_problem({"Dense:parameters", "Layer:parameters"}))
+    end)
+    cnn.Tensor.methods.undocumented_for_this_spec = nil
+    assert(ok, e)
   end)
 
   it("reads names, parameters, defaults, returns and examples from doc comments", function()

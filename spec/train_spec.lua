@@ -23,8 +23,8 @@ local function fake_cnn(log)
     log[#log + 1] = "loss " .. tostring(v)
     return v, { ps = ps }
   end
-  function fake.update(opt, ps, gs)
-    assert(gs.ps == ps)
+  function fake.update(fname, opt, ps, gs)
+    assert(fname == "train" and gs.ps == ps)
     log[#log + 1] = "update " .. opt
   end
   local train = load_with("cnn.train", {
@@ -35,7 +35,7 @@ local function fake_cnn(log)
       end,
       item = cnn.item,
     },
-    ["cnn.optimisers"] = {update = fake.update},
+    ["cnn.optimisers.kind"] = {update = fake.update},
   })
   for k, v in pairs(train) do fake[k] = v end
   return fake

@@ -13,8 +13,8 @@ static void test_known_values(void)
     double v;
     EXPECT(cnn_reduce_all(CNN_REDUCE_SUM, &a, &v) == CNN_OK && v == 21);
     EXPECT(cnn_reduce_all(CNN_REDUCE_MEAN, &a, &v) == CNN_OK && v == 3.5);
-    EXPECT(cnn_reduce_all(CNN_REDUCE_MAX, &a, &v) == CNN_OK && v == 6);
-    EXPECT(cnn_reduce_all(CNN_REDUCE_MIN, &a, &v) == CNN_OK && v == 1);
+    EXPECT(cnn_reduce_all(CNN_REDUCE_MAXIMUM, &a, &v) == CNN_OK && v == 6);
+    EXPECT(cnn_reduce_all(CNN_REDUCE_MINIMUM, &a, &v) == CNN_OK && v == 1);
 
     int ndims;
     int64_t size[CNN_MAX_DIMS];
@@ -23,7 +23,7 @@ static void test_known_values(void)
     cnn_tensor rows = make_tensor(CNN_FLOAT32, ndims, size);
     EXPECT(cnn_reduce_dim(CNN_REDUCE_SUM, &a, 1, &rows) == CNN_OK);
     EXPECT(cnn_tensor_f32(&rows)[0] == 9 && cnn_tensor_f32(&rows)[1] == 12);
-    EXPECT(cnn_reduce_dim(CNN_REDUCE_MAX, &a, 1, &rows) == CNN_OK);
+    EXPECT(cnn_reduce_dim(CNN_REDUCE_MAXIMUM, &a, 1, &rows) == CNN_OK);
     EXPECT(cnn_tensor_f32(&rows)[0] == 5 && cnn_tensor_f32(&rows)[1] == 6);
 
     cnn_reduce_dim_sizes(&a, 0, &ndims, size);
@@ -57,7 +57,7 @@ static void test_every_dimension_of_a_view(void)
                    m = make_tensor(CNN_FLOAT32, ndims, size);
         cnn_tensor am = make_tensor(CNN_INT32, ndims, size);
         EXPECT(cnn_reduce_dim(CNN_REDUCE_SUM, &v, dim, &s) == CNN_OK);
-        EXPECT(cnn_reduce_dim(CNN_REDUCE_MIN, &v, dim, &m) == CNN_OK);
+        EXPECT(cnn_reduce_dim(CNN_REDUCE_MINIMUM, &v, dim, &m) == CNN_OK);
         EXPECT(cnn_argreduce_dim(CNN_ARGMIN, &v, dim, 1, &am) == CNN_OK);
         int bad = 0;
         for (int64_t k = 0; k < size[2]; k++)
@@ -95,12 +95,12 @@ static void test_empty_and_nan(void)
     double v = -1;
     EXPECT(cnn_reduce_all(CNN_REDUCE_SUM, &e, &v) == CNN_OK && v == 0);
     EXPECT(cnn_reduce_all(CNN_REDUCE_MEAN, &e, &v) == CNN_OK && isnan(v));
-    EXPECT(cnn_reduce_all(CNN_REDUCE_MAX, &e, &v) == CNN_ERR_ARG);
+    EXPECT(cnn_reduce_all(CNN_REDUCE_MAXIMUM, &e, &v) == CNN_ERR_ARG);
     EXPECT(strcmp(cnn_error_message(), "empty tensor") == 0);
     int64_t index;
     EXPECT(cnn_argreduce_all(CNN_ARGMAX, &e, &index) == CNN_ERR_ARG);
     cnn_tensor out = make_tensor(CNN_FLOAT32, 2, s13);
-    EXPECT(cnn_reduce_dim(CNN_REDUCE_MIN, &e, 0, &out) == CNN_ERR_ARG);
+    EXPECT(cnn_reduce_dim(CNN_REDUCE_MINIMUM, &e, 0, &out) == CNN_ERR_ARG);
     EXPECT(strcmp(cnn_error_message(), "dimension 1 of 0×3 is empty") == 0);
     EXPECT(cnn_reduce_dim(CNN_REDUCE_MEAN, &e, 0, &out) == CNN_OK);
     EXPECT(isnan(cnn_tensor_f32(&out)[0]));
@@ -112,8 +112,8 @@ static void test_empty_and_nan(void)
     p[1] = NAN;
     p[2] = 5;
     p[3] = NAN;
-    EXPECT(cnn_reduce_all(CNN_REDUCE_MAX, &n, &v) == CNN_OK && isnan(v));
-    EXPECT(cnn_reduce_all(CNN_REDUCE_MIN, &n, &v) == CNN_OK && isnan(v));
+    EXPECT(cnn_reduce_all(CNN_REDUCE_MAXIMUM, &n, &v) == CNN_OK && isnan(v));
+    EXPECT(cnn_reduce_all(CNN_REDUCE_MINIMUM, &n, &v) == CNN_OK && isnan(v));
     EXPECT(cnn_argreduce_all(CNN_ARGMAX, &n, &index) == CNN_OK && index == 1);
     drop_tensor(&out);
     drop_tensor(&n);
@@ -169,7 +169,7 @@ static void test_parallel_argmax_and_sums(void)
     m.stride[1] = 2;
     cnn_tensor rows = make_tensor(CNN_FLOAT32, 2, (int64_t[]){2, 1});
     cnn_tensor at = make_tensor(CNN_INT32, 2, (int64_t[]){2, 1});
-    EXPECT(cnn_reduce_dim(CNN_REDUCE_MAX, &m, 1, &rows) == CNN_OK);
+    EXPECT(cnn_reduce_dim(CNN_REDUCE_MAXIMUM, &m, 1, &rows) == CNN_OK);
     EXPECT(cnn_tensor_f32(&rows)[0] == 3 && cnn_tensor_f32(&rows)[1] == 0.1f);
     EXPECT(cnn_argreduce_dim(CNN_ARGMAX, &m, 1, 1, &at) == CNN_OK);
     EXPECT(cnn_tensor_i32(&at)[0] == 123456 / 2 + 1 && cnn_tensor_i32(&at)[1] == 1);

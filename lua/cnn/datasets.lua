@@ -91,7 +91,7 @@ end
 
 --- Refuses labels that are not digits, naming the first and where it is.
 local function check_digits(fname, path, y)
-  if y:numel() == 0 or core.max(y) <= 9 then return end
+  if y:numel() == 0 or core.maximum(y) <= 9 then return end
   local at = core.argmax(core.gt(y, 9))
   errors.raise(("%s: %s holds label %d at position %d, expected digits 0–9"):format(
     fname, path, y[at], at))

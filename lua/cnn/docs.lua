@@ -140,6 +140,7 @@ local by_name
 function docs.entries()
   if by_name then return by_name end
   require "cnn" -- every module of the library loaded, whoever asks first
+  require "cnn.methods" -- and the documentation of the tensor methods
   by_name = {}
   for _, file in ipairs(loaded_sources()) do
     local f = assert(io.open(file, "r"))

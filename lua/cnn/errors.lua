@@ -58,8 +58,11 @@ end
 --
 -- With `from` too, any message that starts with `from` (the name the
 -- failing call has inside the library) starts with `fname` instead,
--- wherever it was raised: "minimum: empty tensor" for core.min's "min:
--- empty tensor", "train: ..." for update's "update: ...". `from` true
+-- wherever it was raised: "max: empty tensor" for the method t:max(),
+-- from core.maximum's "maximum: empty tensor". Since this matches text,
+-- it serves only calls of one cnn.core function that runs no user code
+-- (where a name can be passed down instead, as cnn.update's to the
+-- optimisers, it is). `from` true
 -- prefixes every message with `fname`: "Dense: glorot_uniform: tensor
 -- too large".
 function errors.relocate(e, fname, from)
@@ -96,8 +99,10 @@ function errors.call_named(fname, f, ...)
   return pass(fname, nil, pcall(f, ...))
 end
 
---- errors.call_named for a function known as `from` inside the library:
--- its messages are given the name `fname` (see `relocate`).
+--- errors.call_named for a cnn.core function known as `from`: its
+-- messages are given the name `fname` (see `relocate`). Used by the
+-- methods t:max() and t:min() (core's maximum and minimum) and for the
+-- input that summary and outputsize make (core's zeros).
 function errors.call_renamed(fname, from, f, ...)
   return pass(fname, from, pcall(f, ...))
 end

@@ -1,10 +1,9 @@
 --- Elementwise maths, reductions and matrix products, re-exported from
 -- cnn.core on `cnn`.
 --
--- Names follow Julia: `cnn.maximum(x)` and `cnn.minimum(x)` are the
--- reductions Julia calls maximum and minimum (cnn.core.max and min); the
--- elementwise max.(a, b) and min.(a, b) of Julia are `cnn.max(a, b)` and
--- `cnn.min(a, b)` (cnn.core.maximum and minimum). A dimension
+-- Names follow Julia, here as in cnn.core: `cnn.maximum(x)` and
+-- `cnn.minimum(x)` are the reductions, the elementwise max.(a, b) and
+-- min.(a, b) of Julia are `cnn.max(a, b)` and `cnn.min(a, b)`. A dimension
 -- given as the second argument plays the part of Julia's `dims=`: the
 -- result keeps that dimension with size 1. Operators on tensors (`+ - * / ^`
 -- and unary minus) broadcast elementwise like Julia's dotted operators;
@@ -16,13 +15,6 @@
 -- @module cnn.math
 
 local core = require "cnn.core"
-local errors = require "cnn.errors"
-
--- core's reduction `from` under its Julia name: its errors say `name`.
-local function renamed(name, from)
-  local f = core[from]
-  return function(...) return errors.call_renamed(name, from, f, ...) end
-end
 
 return {
   --- matmul(a, b): a m×k times b k×n → m×n; b may be a vector (k) → m.
@@ -99,14 +91,14 @@ return {
   -- @param[opt] dim the dimension reduced
   -- @return a number, or a tensor
   -- @usage cnn.maximum(cnn.range(1, 4)) --> 4.0
-  maximum = renamed("maximum", "max"),
+  maximum = core.maximum,
   --- minimum(x [, dim]).
   -- @function minimum
   -- @tparam Tensor x
   -- @param[opt] dim the dimension reduced
   -- @return a number, or a tensor
   -- @usage cnn.minimum(cnn.range(1, 4)) --> 1.0
-  minimum = renamed("minimum", "min"),
+  minimum = core.minimum,
   --- argmax(x [, dim]): the 1-based linear index of the first maximum, or
   -- an Int32 tensor of indices along dim.
   -- @function argmax

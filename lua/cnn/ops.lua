@@ -102,13 +102,12 @@ for _, name in ipairs{"add", "sub", "mul", "div", "pow", "neg", "matmul", "trans
                       "clone", "contiguous", "float", "select", "slice", "narrow", "sum_to"} do
   methods[name] = ops[name]
 end
--- t:max() and t:min() are the reductions, as core's methods are, and
--- t:maximum(b) and t:minimum(b) the elementwise max.(t, b) and min.(t, b).
+-- t:max() and t:min() are the reductions (t:maximum() and t:minimum() as
+-- well), while core's max and min, as cnn.max and cnn.min, are
+-- elementwise.
 local extremum = require "cnn.ops.extremum"
-methods.max, methods.min = extremum("max", "max"), extremum("min", "min")
-local elementwise = require "cnn.ops.elementwise"
-methods.maximum = elementwise("maximum", "maximum", "gt")
-methods.minimum = elementwise("minimum", "minimum", "lt")
+methods.max, methods.min = extremum("max", "maximum"), extremum("min", "minimum")
+methods.maximum, methods.minimum = ops.maximum, ops.minimum
 -- Reading numbers out of tracked tensors and writing into them: recorded
 -- (get) or refused (item, totable, set, fill, copy, free, t[i] = v).
 elements.install(mt, methods)

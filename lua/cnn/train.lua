@@ -4,7 +4,7 @@
 local core = require "cnn.core"
 local progress = require "cnn.progress"
 local autograd = require "cnn.autograd"
-local optimisers = require "cnn.optimisers"
+local kind = require "cnn.optimisers.kind"
 local argcheck = require "cnn.argcheck"
 local errors = require "cnn.errors"
 
@@ -211,8 +211,9 @@ local function train(loss, ps, data, opt, options)
       argcheck.raise(("train: the loss does not depend on any of the %d parameters in ps "
         .. "(no gradient at step %d)"):format(#ps, step))
     end
-    -- ps and opt are checked there, and named as train's arguments
-    errors.call_renamed("train", "update", optimisers.update, opt, ps, gs)
+    -- cnn.update under train's name: ps and opt are checked there, and
+    -- named as train's arguments
+    kind.update("train", opt, ps, gs)
     loss_sum = loss_sum + v
     bar:step(batch_images(args), v)
     run_callbacks(callbacks, { step = step, loss = v }, bar)

@@ -152,7 +152,7 @@ local function image_text(fname, t, ...)
   argcheck.arity(fname, 1, "image", t, ...)
   local w, h = image_sizes(fname, t)
   local image = t:contiguous():reshape(w, h):float()
-  local lo, hi = math.min(0, core.min(image)), core.max(image)
+  local lo, hi = math.min(0, core.minimum(image)), core.maximum(image)
   local pixels = core.totable(image) -- shown, also from a tracked tensor
   local lines = {}
   for y = 1, h do

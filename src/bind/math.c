@@ -100,8 +100,8 @@ BINARY_FUNCTION(sub, CNN_BINARY_SUB)
 BINARY_FUNCTION(mul, CNN_BINARY_MUL)
 BINARY_FUNCTION(div, CNN_BINARY_DIV)
 BINARY_FUNCTION(pow, CNN_BINARY_POW)
-BINARY_FUNCTION(maximum, CNN_BINARY_MAX)
-BINARY_FUNCTION(minimum, CNN_BINARY_MIN)
+BINARY_FUNCTION(max, CNN_BINARY_MAX)
+BINARY_FUNCTION(min, CNN_BINARY_MIN)
 BINARY_FUNCTION(eq, CNN_BINARY_EQ)
 BINARY_FUNCTION(ne, CNN_BINARY_NE)
 BINARY_FUNCTION(lt, CNN_BINARY_LT)
@@ -176,8 +176,8 @@ static int reduce(lua_State *L, cnn_reduce_op op, const char *fname)
 
 static int math_sum(lua_State *L) { return reduce(L, CNN_REDUCE_SUM, "sum"); }
 static int math_mean(lua_State *L) { return reduce(L, CNN_REDUCE_MEAN, "mean"); }
-static int math_max(lua_State *L) { return reduce(L, CNN_REDUCE_MAX, "max"); }
-static int math_min(lua_State *L) { return reduce(L, CNN_REDUCE_MIN, "min"); }
+static int math_maximum(lua_State *L) { return reduce(L, CNN_REDUCE_MAXIMUM, "maximum"); }
+static int math_minimum(lua_State *L) { return reduce(L, CNN_REDUCE_MINIMUM, "minimum"); }
 
 static int argreduce(lua_State *L, cnn_arg_op op, const char *fname)
 {
@@ -266,8 +266,8 @@ static const luaL_Reg math_funcs[] = {
     {"mul", math_mul},
     {"div", math_div},
     {"pow", math_pow},
-    {"maximum", math_maximum},
-    {"minimum", math_minimum},
+    {"max", math_max},
+    {"min", math_min},
     {"eq", math_eq},
     {"ne", math_ne},
     {"lt", math_lt},
@@ -284,8 +284,8 @@ static const luaL_Reg math_funcs[] = {
     {"tanh", math_tanh},
     {"sum", math_sum},
     {"mean", math_mean},
-    {"max", math_max},
-    {"min", math_min},
+    {"maximum", math_maximum},
+    {"minimum", math_minimum},
     {"argmax", math_argmax},
     {"argmin", math_argmin},
     {"sum_to", math_sum_to},

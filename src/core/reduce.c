@@ -189,7 +189,9 @@ static cnn_status reduce_over(acc_kind kind, const cnn_tensor *t, const bool *ke
 
 static acc_kind kind_of(cnn_reduce_op op)
 {
-    return op == CNN_REDUCE_MAX ? ACC_MAX : op == CNN_REDUCE_MIN ? ACC_MIN : ACC_SUM;
+    return op == CNN_REDUCE_MAXIMUM   ? ACC_MAX
+           : op == CNN_REDUCE_MINIMUM ? ACC_MIN
+                                      : ACC_SUM;
 }
 
 cnn_dtype cnn_reduce_result_dtype(cnn_reduce_op op, cnn_dtype dtype)
@@ -347,7 +349,7 @@ cnn_status cnn_reduce_dim(cnn_reduce_op op, const cnn_tensor *t, int dim, cnn_te
     if ((unsigned)op >= CNN_REDUCE_COUNT)
         return cnn_fail(CNN_ERR_ARG, "unknown reduction %d", (int)op);
     bool keep[CNN_MAX_DIMS];
-    bool extreme = op == CNN_REDUCE_MAX || op == CNN_REDUCE_MIN;
+    bool extreme = op == CNN_REDUCE_MAXIMUM || op == CNN_REDUCE_MINIMUM;
     cnn_status s =
         prepare_dim(t, dim, out, cnn_reduce_result_dtype(op, t->dtype), extreme, keep);
     if (s != CNN_OK)
@@ -378,6 +380,6 @@ cnn_status cnn_argreduce_dim(cnn_arg_op op, const cnn_tensor *t, int dim, int32_
     if (dim < t->ndims && t->size[dim] > (int64_t)INT32_MAX - base)
         return cnn_fail(CNN_ERR_ARG, "dimension %d is too long for Int32 indices",
                         dim + 1);
-    tensor_sink sink = {CNN_REDUCE_MAX, cnn_tensor_data(out), base};
+    tensor_sink sink = {CNN_REDUCE_MAXIMUM, cnn_tensor_data(out), base};
     return reduce_over(op == CNN_ARGMIN ? ACC_MIN : ACC_MAX, t, keep, store_index, &sink);
 }

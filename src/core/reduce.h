@@ -15,8 +15,8 @@
 typedef enum cnn_reduce_op {
     CNN_REDUCE_SUM,
     CNN_REDUCE_MEAN,
-    CNN_REDUCE_MAX,
-    CNN_REDUCE_MIN,
+    CNN_REDUCE_MAXIMUM, /* Julia's maximum; the elementwise max is CNN_BINARY_MAX */
+    CNN_REDUCE_MINIMUM,
     CNN_REDUCE_COUNT
 } cnn_reduce_op;
 

@@ -77,6 +77,11 @@ function BatchNorm:parameters()
   return {self.gamma, self.beta}
 end
 
+--- bn:nontrainable(): the running statistics, which the layer keeps but
+-- training does not optimise: {running_mean, running_var}.
+-- @function BatchNorm:nontrainable
+-- @treturn table two tensors
+-- @usage cnn.BatchNorm(16):nontrainable()[1]:size() --> {16}
 function BatchNorm:nontrainable()
   return {self.running_mean, self.running_var}
 end

@@ -4,8 +4,10 @@
 local core = require "cnn.core"
 local errors = require "cnn.errors"
 local autograd = require "cnn.autograd"
+local ops = require "cnn.ops"
 local base = require "cnn.layers.base"
 local walk = require "cnn.layers.walk"
+local geometry = require "cnn.layers.geometry"
 
 local Chain = base.Chain
 local methods = {}
@@ -50,13 +52,38 @@ local function new(list)
   return setmetatable({layers = layers, names = names}, Chain)
 end
 
+-- Whether layer l is a Conv with cnn.relu (fused into the convolution)
+-- and layer m a MaxPool: a Chain runs such a pair as one op.
+local function fusable(l, m)
+  local lt, mt = getmetatable(l), getmetatable(m)
+  return type(lt) == "table" and lt.name == "Conv" and l.fused
+    and type(mt) == "table" and mt.name == "MaxPool"
+end
+
+-- Runs a fusable pair conv, pool (layers i and i + 1) on x through
+-- cnn.conv2d_relu_maxpool, whose result and gradients are those of the
+-- two layers in turn; returns y, or nil and the message of the layer
+-- that rejects its input, the same as when they run one by one.
+local function run_pair(conv, pool, x, prefix, i)
+  local msg = conv:check(x)
+  if msg then return nil, ("%sChain layer %d, %s: %s"):format(prefix, i, conv:describe(), msg) end
+  msg = geometry.pool_misfit(pool, geometry.conv_sizes(conv, x:size()))
+  if msg then return nil, ("%sChain layer %d, %s: %s"):format(prefix, i + 1, pool:describe(), msg) end
+  return ops.conv2d_relu_maxpool(x, conv.weight, conv.bias, conv.options, pool.options)
+end
+
 -- Runs layers first..last in order; returns y, or nil and the message of
 -- the first layer that rejects its input.
 local function run_layers(self, x, prefix, first, last)
   local list = self.layers
-  for i = first, last do
+  local i = first
+  while i <= last do
     local l = list[i]
-    if is_chain(l) then
+    if i < last and fusable(l, list[i + 1]) then
+      local y, msg = run_pair(l, list[i + 1], x, prefix, i)
+      if msg then return nil, msg end
+      x, i = y, i + 1
+    elseif is_chain(l) then
       local y, msg = l:run(x, ("%sChain layer %d, "):format(prefix, i))
       if msg then return nil, msg end
       x = y
@@ -67,6 +94,7 @@ local function run_layers(self, x, prefix, first, last)
     else
       x = l(x)
     end
+    i = i + 1
   end
   return x
 end
@@ -118,17 +146,35 @@ local function run_sliced(self, x, prefix)
   return true, run_layers(self, out, prefix, k + 1, #self.layers)
 end
 
---- Runs the layers in order; returns y, or nil and the message of the
--- first layer that rejects its input.
+--- m:run(x [, prefix]): runs the layers in order and returns y, or nil
+-- and the message of the first layer that rejects its input, which
+-- names the layer ("Chain layer 2, MaxPool((2, 2)): ..."; prefix, if
+-- given, comes first); `m(x)` raises that message instead.
+-- @function Chain:run
+-- @param x the input
+-- @tparam[opt] string prefix text before the message
+-- @return y, or nil and the message
+-- @usage local y, msg = cnn.Chain(cnn.Dense(3, 2)):run(cnn.ones(4, 1)) --> nil, "Chain layer 1, ..."
 function methods.run(self, x, prefix)
   local sliced, y, msg = run_sliced(self, x, prefix)
   if sliced then return y, msg end
   return run_layers(self, x, prefix, 1, #self.layers)
 end
 
---- Runs the layers in order and calls visit(i, layer, y, depth) after
--- each one (depth counts nested Chains from 0). An input that does not
--- fit a layer raises the message a call of the Chain would.
+--- m:each_output(x, visit): runs the layers in order and calls
+-- visit(i, layer, y, depth) after each one, with its output y (depth
+-- counts nested Chains from 0; a nested Chain is visited with y nil
+-- before its layers, then with its output). An input that does not fit
+-- a layer raises the message a call of the Chain would. `cnn.summary`
+-- is made with it.
+-- @function Chain:each_output
+-- @param x the input
+-- @param visit function(i, layer, y, depth)
+-- @param[opt=0] depth the depth of this Chain
+-- @tparam[opt] string prefix text before a message
+-- @return the output of the Chain
+-- @usage cnn.Chain(cnn.Dense(3, 2), cnn.softmax):each_output(cnn.ones(3, 1),
+--   function(i, l, y) print(i, y:size()[1]) end)
 function methods.each_output(self, x, visit, depth, prefix)
   depth, prefix = depth or 0, prefix or ""
   for i, l in ipairs(self.layers) do
@@ -292,6 +338,11 @@ Chain.__tostring = function(self) return self:describe() end
 -- An input that does not fit a layer raises
 -- "Chain layer 8, Dense(288 => 10): input has 320 features (320×128),
 -- expected 288".
+--
+-- A Conv with `cnn.relu` followed directly by a MaxPool runs as one op,
+-- `cnn.conv2d_relu_maxpool`, with the same result and gradients as the
+-- two layers one after the other, the relu's backward working on the
+-- smaller pooled gradient; any other layer runs on its own.
 --
 -- Outside a gradient call, a batch of more than `m.evalchunk` images
 -- (default 256; 0 turns this off) goes through the leading Conv and

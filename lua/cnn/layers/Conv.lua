@@ -8,6 +8,7 @@ local activations = require "cnn.activations"
 local initialisers = require "cnn.initialisers"
 local base = require "cnn.layers.base"
 local arguments = require "cnn.layers.arguments"
+local geometry = require "cnn.layers.geometry"
 
 local OPTIONS = {pad = true, stride = true, dilation = true, groups = true, bias = true, init = true}
 
@@ -136,11 +137,6 @@ local function build(kernel, cin, cout, act, opts, ...)
   return self
 end
 
--- Extent of the dilated kernel along dimension d.
-local function extent(self, d)
-  return (self.kernel[d] - 1) * self.dilation[d] + 1
-end
-
 function Conv:check(x)
   local msg = base.check_ndims(x, 4, "W×H×C×N")
   if msg then return msg end
@@ -149,9 +145,9 @@ function Conv:check(x)
   end
   local w = x:size(1) + self.pad[1] + self.pad[2]
   local h = x:size(2) + self.pad[3] + self.pad[4]
-  if w < extent(self, 1) or h < extent(self, 2) then
+  if w < geometry.extent(self, 1) or h < geometry.extent(self, 2) then
     return ("input (%s) with padding is smaller than the kernel (%d, %d)")
-      :format(base.shape(x), extent(self, 1), extent(self, 2))
+      :format(base.shape(x), geometry.extent(self, 1), geometry.extent(self, 2))
   end
   return nil
 end

@@ -15,6 +15,7 @@ local argcheck = require "cnn.argcheck"
 local ops = require "cnn.ops"
 local base = require "cnn.layers.base"
 local arguments = require "cnn.layers.arguments"
+local geometry = require "cnn.layers.geometry"
 
 local OPTIONS = {stride = true, pad = true}
 
@@ -78,15 +79,7 @@ local function pool_class(name, kind)
   end
 
   function Pool:check(x)
-    local msg = base.check_ndims(x, 4, "W×H×C×N")
-    if msg then return msg end
-    local w = x:size(1) + self.pad[1] + self.pad[2]
-    local h = x:size(2) + self.pad[3] + self.pad[4]
-    if w < self.window[1] or h < self.window[2] then
-      return ("input (%s) with padding is smaller than the window (%d, %d)")
-        :format(base.shape(x), self.window[1], self.window[2])
-    end
-    return nil
+    return base.check_ndims(x, 4, "W×H×C×N") or geometry.pool_misfit(self, x:size())
   end
 
   function Pool:forward(x)

@@ -15,6 +15,51 @@ local is_tensor = argcheck.is_tensor
 base.is_tensor = is_tensor
 base.shape = argcheck.shape
 
+-- The methods every layer has, documented once for all of them -------
+
+--- layer:forward(x): the layer applied to x, the same as `layer(x)`; an
+-- input the layer does not take raises the message of check, prefixed
+-- by the layer: "Dense(288 => 10): input has 320 features (320×128),
+-- expected 288".
+-- @function Layer:forward
+-- @param x the input, usually a tensor
+-- @return the output
+-- @usage cnn.Dense(3, 2):forward(cnn.ones(3, 4)):size() --> {2, 4}
+
+--- layer:check(x): why the layer does not take the input x, as a
+-- message, or nil when it does.
+-- @function Layer:check
+-- @param x the input
+-- @return a string, or nil
+-- @usage cnn.Dense(3, 2):check(cnn.ones(4, 1)) --> "input has 4 features (4×1), expected 3"
+
+--- layer:parameters(): the layer's trainable tensors in order (a
+-- Chain's: all of its layers', as `cnn.params(m)`).
+-- @function Layer:parameters
+-- @treturn table a list of tensors
+-- @usage print(#cnn.Dense(3, 2):parameters()) --> 2 (weight and bias)
+
+--- layer:children(): the layer's sublayers (a Chain's layers; none for
+-- most layers), which the walks of a model (`cnn.params`,
+-- `cnn.testmode`, ...) visit.
+-- @function Layer:children
+-- @treturn table a list of layers
+-- @usage print(#cnn.Chain(cnn.Dense(3, 2), cnn.softmax):children()) --> 2
+
+--- layer:describe(): the layer as one line of text, as Flux prints it
+-- (`tostring(layer)`; a Chain gives its lines and parameter counts).
+-- @function Layer:describe
+-- @treturn string
+-- @usage cnn.Conv({3, 3}, 1, 16, cnn.relu):describe() --> "Conv((3, 3), 1 => 16, relu)"
+
+--- layer:set_mode(mode): the mode of a layer that behaves differently
+-- in training (Dropout, BatchNorm): "train", "test" or "auto" (train
+-- inside a gradient call, test outside it; the default). `cnn.trainmode`
+-- and `cnn.testmode` set it on a whole model.
+-- @function Layer:set_mode
+-- @param mode "train", "test" or "auto"
+-- @usage cnn.Dropout(0.5):set_mode("test")
+
 --- A layer class: instances are called with `layer(x)`, printed with
 -- `tostring(layer)`. A class defines `forward(self, x)`, `describe(self)`
 -- (the one-line text) and optionally `check(self, x)` (a message when x

@@ -66,14 +66,13 @@ local function check_sizes(fname, sizes)
   argcheck.sizes(fname, "input sizes", sizes)
 end
 
--- f(model, sizes) from walk once the arguments are checked; a tensor
--- of those sizes that cannot be made is named by fname.
+-- f(model, sizes) from walk once the arguments are checked.
 local function sized(fname, f)
   return function(model, sizes, ...)
     argcheck.arity(fname, 2, "model, sizes", model, sizes, ...)
     check_model(fname, "model", model)
     check_sizes(fname, sizes)
-    return errors.call_renamed(fname, "zeros", f, model, sizes)
+    return errors.call(f, model, sizes)
   end
 end
 

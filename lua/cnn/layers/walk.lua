@@ -183,11 +183,13 @@ local function in_test_mode(fname, f, model, x)
   return result
 end
 
+-- The input of zeros; a tensor of those sizes that cannot be made is
+-- named by fname (the model's own errors, later, keep their names).
 local function zeros_of(fname, sizes)
   if type(sizes) ~= "table" then
     errors.raise(fname .. ": input sizes must be a table such as {28, 28, 1, 1}")
   end
-  return core.zeros(sizes)
+  return errors.call_renamed(fname, "zeros", core.zeros, sizes)
 end
 
 local function format_table(rows)

@@ -26,9 +26,8 @@ for _, name in ipairs{"eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin"} do
   ops[name] = nondifferentiable(name, function(...) return core[name](...) end)
 end
 
--- Julia's elementwise max.(a, b) and min.(a, b), under Julia's names:
--- cnn.maximum and cnn.minimum are the reductions, as in Julia, while
--- core calls these two maximum and minimum.
+-- Julia's elementwise max.(a, b) and min.(a, b), under Julia's names,
+-- as in core: cnn.maximum and cnn.minimum are the reductions.
 --- The larger of a and b, element by element, with broadcasting (Julia's
 -- max.(a, b)); its gradient goes to the larger, half to each where they
 -- are equal. The largest element of one tensor is cnn.maximum.
@@ -38,7 +37,7 @@ end
 -- @treturn Tensor
 -- @usage cnn.max(cnn.tensor{1, 5, 3}, cnn.tensor{4, 2, 3}) -- 4, 5, 3
 -- cnn.max(x, 0) -- relu
-ops.max = elementwise("max", "maximum", "gt")
+ops.max = elementwise("max", "max", "gt")
 --- The smaller of a and b, element by element, with broadcasting (Julia's
 -- min.(a, b)); its gradient goes to the smaller, half to each where
 -- they are equal. The smallest element of one tensor is cnn.minimum.
@@ -47,6 +46,6 @@ ops.max = elementwise("max", "maximum", "gt")
 -- @param b a tensor or a number
 -- @treturn Tensor
 -- @usage cnn.min(x, 1)
-ops.min = elementwise("min", "minimum", "lt")
+ops.min = elementwise("min", "min", "lt")
 
 return ops

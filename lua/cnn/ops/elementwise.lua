@@ -1,25 +1,26 @@
 --- Julia's elementwise max.(a, b) and min.(a, b) as a differentiable op,
--- under the name it is called by (cnn.max, or the method t:maximum()).
+-- under the name it is called by (cnn.max, cnn.min).
 -- @module cnn.ops.elementwise
 
 local core = require "cnn.core"
 local errors = require "cnn.errors"
 local autograd = require "cnn.autograd"
 
---- The op `name` computing core's elementwise `from` ("maximum" or
--- "minimum") of a and b, with broadcasting: the gradient goes to the
+--- The op `name` computing core's elementwise `from` ("max" or "min")
+-- of a and b, with broadcasting: the gradient goes to the
 -- winner (`wins`: "gt" for maximum, "lt" for minimum), half to each where
 -- they are equal (as PyTorch's maximum).
 -- @param name the name in messages
--- @param from "maximum" or "minimum"
+-- @param from "max" or "min"
 -- @param wins "gt" or "lt"
 -- @return the op
--- @usage local max = elementwise("max", "maximum", "gt")
+-- @usage local max = elementwise("max", "max", "gt")
 return function(name, from, wins)
   return autograd.op{
     name = name,
     forward = function(ctx, ...)
       if ctx.recording then ctx:save(...) end
+      if name == from then return core[from](...) end
       return errors.call_renamed(name, from, core[from], ...)
     end,
     backward = function(ctx, gy)

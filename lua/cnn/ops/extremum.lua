@@ -12,18 +12,24 @@ local function times(g, gy)
   return core.mul(g, gy)
 end
 
---- The op `name` computing core's `from` ("max" or "min") of x, whole or
--- along dim: the gradient goes to the positions equal to the result,
--- split evenly among them when there are ties.
+--- The op `name` computing core's reduction `from` ("maximum" or
+-- "minimum", the default `name`) of x, whole or along dim: the gradient
+-- goes to the positions equal to the result, split evenly among them
+-- when there are ties.
 -- @param name the name in messages
--- @param from "max" or "min"
+-- @param[opt=name] from "maximum" or "minimum"
 -- @return the op
--- @usage local maximum = extremum("maximum", "max")
+-- @usage local max_method = extremum("max", "maximum")
 return function(name, from)
+  from = from or name
+  local f = core[from]
+  -- the core's messages name `from`; under another name they are given
+  -- `name` instead
+  local reduce = from == name and f or function(...) return errors.call_renamed(name, from, f, ...) end
   return autograd.op{
     name = name,
     forward = function(ctx, ...)
-      local y = errors.call_renamed(name, from, core[from], ...)
+      local y = reduce(...)
       if ctx.recording then ctx:save(y, ...) end
       return y
     end,

@@ -5,6 +5,7 @@
 local core = require "cnn.core"
 local argcheck = require "cnn.argcheck"
 local autograd = require "cnn.autograd"
+local errors = require "cnn.errors"
 local algebra = require "cnn.ops.algebra"
 
 local is_tensor = argcheck.is_tensor
@@ -15,15 +16,17 @@ local ops = {}
 
 -- Layer kernels -------------------------------------------------------
 
--- Max pooling right after a convolution with fused relu applies the
--- relu's backward to its own, four times smaller, gradient: the maximum
--- of a window of relu outputs is positive exactly when the element the
--- gradient goes back to is, so masking by the pooled output gives the
--- same input gradient. The convolution then skips its relu backward for
--- a gradient marked here (one that was summed with others is not, and
--- masking twice changes nothing).
-local relu_outputs = setmetatable({}, {__mode = "k"})
-local relu_masked = setmetatable({}, {__mode = "k"})
+-- The gradients of a convolution's x, w and b from the gradient gy of
+-- its output before any activation; ctx as conv2d's forward leaves it.
+local function conv2d_backward(ctx, gy)
+  local x, w, opts = ctx.saved[1], ctx.saved[2], ctx.opts
+  local gx, gw, gb
+  if ctx.needs[1] then gx = core.conv2d_backward_data(gy, w, x:size(), opts) end
+  if ctx.needs[2] or ctx.needs[3] then
+    gw, gb = core.conv2d_backward_weights(gy, x, w:size(), opts, ctx.has_bias)
+  end
+  return gx, gw, gb
+end
 
 --- 2-D convolution (cross-correlation) of x W×H×Cin×N with w
 -- kW×kH×(Cin/groups)×Cout and bias b (Cout, or nil). `opts` as
@@ -48,24 +51,17 @@ ops.conv2d = op{
     if ctx.recording then
       ctx:save(x, w, y)
       ctx.opts, ctx.has_bias = opts, b ~= nil
-      if opts and opts.activation then relu_outputs[y] = true end
     end
     return y
   end,
   backward = function(ctx, gy)
-    local x, w, y = ctx.saved[1], ctx.saved[2], ctx.saved[3]
-    local opts = ctx.opts
+    local y, opts = ctx.saved[3], ctx.opts
     gy = core.contiguous(gy)
-    if opts and opts.activation and not relu_masked[gy] then
+    if opts and opts.activation then
       -- the fused activation's backward works from the output
       gy = core.eltwise_backward(opts.activation, gy, y, 0, 0)
     end
-    local gx, gw, gb
-    if ctx.needs[1] then gx = core.conv2d_backward_data(gy, w, x:size(), opts) end
-    if ctx.needs[2] or ctx.needs[3] then
-      gw, gb = core.conv2d_backward_weights(gy, x, w:size(), opts, ctx.has_bias)
-    end
-    return gx, gw, gb
+    return conv2d_backward(ctx, gy)
   end,
 }
 
@@ -83,16 +79,69 @@ ops.pool2d = op{
     local y, ws = core.pool2d(kind, x, opts, ctx.recording)
     if ctx.recording then
       ctx.kind, ctx.sizes, ctx.ws, ctx.opts = kind, x:size(), ws, opts
-      if kind == "max" and relu_outputs[x] then ctx.y = y end
     end
     return y
   end,
   backward = function(ctx, gy)
-    gy = core.contiguous(gy)
-    if ctx.y then gy = core.eltwise_backward("relu", gy, ctx.y, 0, 0) end
-    local gx = core.pool2d_backward(ctx.kind, gy, ctx.sizes, ctx.ws, ctx.opts)
-    if ctx.y then relu_masked[gx] = true end
-    return nil, gx
+    return nil, core.pool2d_backward(ctx.kind, core.contiguous(gy), ctx.sizes, ctx.ws, ctx.opts)
+  end,
+}
+
+local FUSED = "conv2d_relu_maxpool"
+
+-- conv_opts with activation "relu": the table itself when it says so
+-- already (a Conv layer's options do), else a copy.
+local function with_relu(conv_opts)
+  if conv_opts == nil then return {activation = "relu"} end
+  if type(conv_opts) ~= "table" then argcheck.fail(FUSED, "conv_opts", "a table or nil", conv_opts) end
+  if conv_opts.activation == "relu" then return conv_opts end
+  if conv_opts.activation ~= nil then
+    argcheck.fail(FUSED, "conv_opts.activation", '"relu" or nil', conv_opts.activation)
+  end
+  local copy = {}
+  for k, v in pairs(conv_opts) do copy[k] = v end
+  copy.activation = "relu"
+  return copy
+end
+
+-- The forward of the pair; its errors (from the core's conv2d or
+-- pool2d) start with the op's name.
+local function conv_relu_pool(ctx, x, w, b, conv_opts, pool_opts)
+  local y = core.conv2d(x, w, b, conv_opts, ctx.recording)
+  local p, ws = core.pool2d("max", y, pool_opts, ctx.recording)
+  if ctx.recording then
+    ctx:save(x, w, y, p)
+    ctx.opts, ctx.has_bias, ctx.ws, ctx.pool_opts = conv_opts, b ~= nil, ws, pool_opts
+  end
+  return p
+end
+
+--- relu(conv2d(x, w, b)) followed by max pooling, as one op: the same
+-- result and gradients as `cnn.pool2d("max", cnn.conv2d(x, w, b,
+-- conv_opts), pool_opts)` with conv_opts' activation "relu", with less
+-- work in the backward. The relu's backward is applied to the pooled
+-- gradient, four times smaller with a 2×2 window, instead of the
+-- convolution's: the maximum of a window of relu outputs is positive
+-- exactly when the element its gradient goes back to is. A Chain calls
+-- a Conv with `cnn.relu` and the MaxPool right after it through this op.
+-- @function conv2d_relu_maxpool
+-- @tparam Tensor x W×H×Cin×N
+-- @tparam Tensor w kW×kH×Cin×Cout
+-- @tparam[opt] Tensor b Cout
+-- @tparam[opt] table conv_opts as conv2d's: stride (1), pad (0), dilation (1); activation "relu" or nil
+-- @tparam table pool_opts as pool2d's: window, stride (the window), pad (0)
+-- @treturn Tensor
+-- @usage cnn.conv2d_relu_maxpool(x, w, b, {pad = 1}, {window = {2, 2}})
+ops.conv2d_relu_maxpool = op{
+  name = FUSED,
+  forward = function(ctx, x, w, b, conv_opts, pool_opts)
+    return errors.call_prefixed(FUSED, conv_relu_pool, ctx, x, w, b, with_relu(conv_opts), pool_opts)
+  end,
+  backward = function(ctx, gp)
+    local y, p = ctx.saved[3], ctx.saved[4]
+    gp = core.eltwise_backward("relu", core.contiguous(gp), p, 0, 0)
+    local gy = core.pool2d_backward("max", gp, y:size(), ctx.ws, ctx.pool_opts)
+    return conv2d_backward(ctx, gy)
   end,
 }
 

@@ -58,7 +58,7 @@ ops.mean = op{
 -- @param[opt] dim the dimension reduced
 -- @return a number, or a tensor
 -- @usage cnn.maximum(cnn.range(1, 4)) --> 4.0
-ops.maximum = extremum("maximum", "max")
+ops.maximum = extremum("maximum")
 --- minimum(x [, dim]): the smallest element, or the smallest along
 -- dimension dim; its gradient as maximum's.
 -- @function minimum
@@ -66,6 +66,6 @@ ops.maximum = extremum("maximum", "max")
 -- @param[opt] dim the dimension reduced
 -- @return a number, or a tensor
 -- @usage cnn.minimum(cnn.range(1, 4)) --> 1.0
-ops.minimum = extremum("minimum", "min")
+ops.minimum = extremum("minimum")
 
 return ops
