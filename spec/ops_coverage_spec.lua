@@ -149,6 +149,13 @@ function checks.conv2d(f)
   check(function(a, k) return wsum(f(a, k, nil, {stride = {2, 1}})) end, {x, w})
 end
 
+function checks.conv2d_relu_maxpool(f)
+  local x, w, b = data({6, 6, 2, 2}, 31), data({3, 3, 2, 3}, 32), data({3}, 33)
+  check(function(a, k, c)
+    return wsum(f(a, k, c, {pad = {1, 1, 1, 1}, activation = "relu"}, {window = {2, 2}}))
+  end, {x, w, b})
+end
+
 function checks.pool2d(f)
   local x = data({4, 4, 2, 2}, 27)
   for _, kind in ipairs{"max", "mean"} do
@@ -202,7 +209,7 @@ end
 
 -- under the same names in cnn, cnn.ops and as methods
 for _, name in ipairs{"abs", "exp", "relu", "sigmoid", "tanh", "gelu", "softplus", "logsigmoid",
-                      "softmax", "logsoftmax"} do
+                      "softmax", "logsoftmax", "identity"} do
   differentiable("unary", "cnn." .. name, "cnn.ops." .. name, "Tensor:" .. name)
 end
 for _, name in ipairs{"log", "sqrt"} do
@@ -217,12 +224,11 @@ differentiable("transpose", "cnn.transpose", "cnn.ops.transpose", "Tensor:transp
 differentiable("reshape", "cnn.reshape", "cnn.ops.reshape", "Tensor:reshape")
 differentiable("flatten", "cnn.flatten", "cnn.ops.flatten", "Tensor:flatten")
 differentiable("reduction", "cnn.sum", "cnn.ops.sum", "Tensor:sum", "cnn.mean", "cnn.ops.mean", "Tensor:mean")
--- Julia's names: maximum is the reduction, max.(a, b) elementwise; the
--- methods follow cnn.core (t:max() reduces, t:maximum(b) is elementwise)
-differentiable("extremum", "cnn.maximum", "cnn.ops.maximum", "Tensor:max",
-               "cnn.minimum", "cnn.ops.minimum", "Tensor:min")
-differentiable("elementwise", "cnn.max", "cnn.ops.max", "Tensor:maximum",
-               "cnn.min", "cnn.ops.min", "Tensor:minimum")
+-- Julia's names: maximum is the reduction, max.(a, b) elementwise, as in
+-- cnn.core; the methods t:max() and t:min() reduce too
+differentiable("extremum", "cnn.maximum", "cnn.ops.maximum", "Tensor:max", "Tensor:maximum",
+               "cnn.minimum", "cnn.ops.minimum", "Tensor:min", "Tensor:minimum")
+differentiable("elementwise", "cnn.max", "cnn.ops.max", "cnn.min", "cnn.ops.min")
 for _, name in ipairs{"add", "sub", "mul", "div"} do
   differentiable("binary", "cnn.ops." .. name, "Tensor:" .. name)
 end
@@ -238,6 +244,7 @@ differentiable("sum_to", "cnn.ops.sum_to", "Tensor:sum_to")
 differentiable("get", "Tensor:get")
 differentiable("conv2d", "cnn.conv2d", "cnn.ops.conv2d")
 differentiable("pool2d", "cnn.pool2d", "cnn.ops.pool2d")
+differentiable("conv2d_relu_maxpool", "cnn.conv2d_relu_maxpool", "cnn.ops.conv2d_relu_maxpool")
 differentiable("dense", "cnn.dense", "cnn.ops.dense")
 differentiable("batchnorm", "cnn.batchnorm", "cnn.ops.batchnorm")
 differentiable("dropout", "cnn.dropout", "cnn.ops.dropout")
@@ -280,7 +287,8 @@ local function in_place(call)
 end
 refuses("set: not differentiable", in_place(function(f, x) f(x, 1, 1, 5) end), "Tensor:set")
 refuses("fill: not differentiable", in_place(function(f, x) f(x, 5) end), "cnn.fill", "Tensor:fill")
-refuses("copy: not differentiable", in_place(function(f, x) f(x, cnn.ones(x:size())) end), "Tensor:copy")
+refuses("copy: not differentiable", in_place(function(f, x) f(x, cnn.ones(x:size())) end), "Tensor:copy",
+  "cnn.copy")
 refuses("free: not differentiable", in_place(function(f, x) f(x) end), "Tensor:free", "Tensor.__close")
 refuses("setindex: not differentiable", in_place(function(f, x) f(x, 1, 5) end), "Tensor.__newindex")
 -- and a copy out of a tracked tensor, which would carry no gradient
@@ -345,7 +353,7 @@ not_ops("a weight initialiser", "cnn.glorot_normal", "cnn.glorot_uniform", "cnn.
 not_ops("autodiff itself", "cnn.gradient", "cnn.withgradient", "cnn.op", "cnn.istracked", "cnn.isrecording")
 not_ops("training and evaluation", "cnn.train", "cnn.update", "cnn.stop", "cnn.params", "cnn.trainmode",
   "cnn.testmode", "cnn.accuracy", "cnn.confusion", "cnn.DataLoader", "cnn.ncycle", "cnn.throttle")
-not_ops("files", "cnn.savemodel", "cnn.loadmodel")
+not_ops("files and parameter loading", "cnn.savemodel", "cnn.loadmodel", "cnn.loadparams")
 not_ops("display and timing", "cnn.show", "cnn.repr", "cnn.imagestring", "cnn.showimage", "cnn.summary",
   "cnn.outputsize", "cnn.time", "cnn.wallclock", "cnn.profile", "cnn.profile_report", "cnn.profile_text")
 not_ops("a table of functions (cnn.core is documented as not recorded; cnn.ops is walked here)",

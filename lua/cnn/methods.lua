@@ -107,12 +107,13 @@
 -- @treturn Tensor
 -- @usage cnn.zeros(3, 4):slice(1, 1, 2):contiguous():is_contiguous() --> true
 
---- t:copy(src): copies src (a tensor, broadcast to t's sizes) into t, in
--- place; returns t. Not recorded by gradient.
+--- t:copy(src): copies src, a tensor of t's sizes, into t, in place;
+-- returns t. Sizes that differ are an error (`fill` sets one number).
+-- Refused inside a gradient call on a tracked tensor.
 -- @function Tensor:copy
 -- @tparam Tensor src
 -- @treturn Tensor t
--- @usage cnn.zeros(2, 3):copy(cnn.tensor{1, 2}) -- each column 1, 2
+-- @usage cnn.zeros(2, 3):copy(cnn.ones(2, 3))
 
 --- t:fill(v): sets every element to the number v, in place; returns t.
 -- Not recorded by gradient.
@@ -386,6 +387,11 @@
 -- @function Tensor:logsigmoid
 -- @treturn Tensor
 -- @usage cnn.zeros(2):logsigmoid()
+
+--- t:identity(): t itself (cnn.identity).
+-- @function Tensor:identity
+-- @treturn Tensor t
+-- @usage cnn.ones(2):identity()
 
 --- t:hardtanh([lo [, hi]]): t clamped to [lo, hi] (cnn.hardtanh).
 -- @function Tensor:hardtanh

@@ -70,7 +70,7 @@ local function parse_groups(value, cin, cout)
   local groups = argcheck.integer("Conv", "groups", value == nil and 1 or value, 1)
   for _, c in ipairs{{"cin", cin}, {"cout", cout}} do
     if c[2] % groups ~= 0 then
-      fail(("%s = %d is not divisible by groups = %d (cin and cout must be multiples of groups)")
+      argcheck.raise(("Conv: %s = %d is not divisible by groups = %d (cin and cout must be multiples of groups)")
         :format(c[1], c[2], groups))
     end
   end
