@@ -388,9 +388,29 @@ describe("softmax and logsoftmax dims", function()
       helpers.error_message(cnn.softmax, cnn.rand(3, 2), 3))
   end)
 
-  it("refuses a dimension it does not compute instead of ignoring it", function()
-    assert.are.equal("logsoftmax: dims = 2 is not supported; only dims = 1 (the classes of a "
-      .. "classes×N tensor)", helpers.error_message(cnn.logsoftmax, cnn.rand(3, 2), 2))
+  it("normalises along any other dimension, as over the transpose", function()
+    local x = cnn.randn(3, 4, 2) * 3
+    for _, f in ipairs{cnn.softmax, cnn.logsoftmax} do
+      local along2 = f(x, 2)
+      for k = 1, 2 do
+        local slice = x:select(3, k):contiguous()
+        local want = f(slice:transpose()):transpose()
+        assert.is_true((along2:select(3, k) - want):abs():max() < 1e-5)
+      end
+      local along3 = f(x, 3)
+      local want = f(x:reshape(12, 2):transpose()):transpose():reshape(3, 4, 2)
+      assert.is_true((along3 - want):abs():max() < 1e-5)
+    end
+    -- the gradient, against finite differences
+    helpers.gradcheck(function(a) return cnn.sum(cnn.softmax(a, 2) * cnn.range(1, 8):reshape(2, 4)) end,
+      {cnn.randn(2, 4)})
+    helpers.gradcheck(function(a) return cnn.sum(cnn.logsoftmax(a, 2) * cnn.range(1, 8):reshape(2, 4)) end,
+      {cnn.randn(2, 4)})
+  end)
+
+  it("refuses a dims that is not a positive integer", function()
+    assert.are.equal("logsoftmax: dims must be a positive integer, got 0",
+      helpers.error_message(cnn.logsoftmax, cnn.rand(3, 2), 0))
   end)
 
   it("takes dims = 1, the default", function()

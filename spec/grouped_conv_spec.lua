@@ -53,8 +53,8 @@ describe("Conv with groups", function()
     assert.are.equal(4, c.groups)
     -- glorot_uniform of 3×3×8×64: fan_in 3·3·8, fan_out 3·3·64
     local s = math.sqrt(6 / (9 * 8 + 9 * 64))
-    assert.is_true(core.max(c.weight) <= s and core.min(c.weight) >= -s)
-    assert.is_true(core.max(c.weight) > 0.9 * s and core.min(c.weight) < -0.9 * s)
+    assert.is_true(core.maximum(c.weight) <= s and core.minimum(c.weight) >= -s)
+    assert.is_true(core.maximum(c.weight) > 0.9 * s and core.minimum(c.weight) < -0.9 * s)
     assert.are.same({3, 3, 1, 16}, cnn.Conv({3, 3}, 16, 16, {groups = 16}).weight:size())
     local sizes
     cnn.Conv({3, 3}, 6, 9, {groups = 3, init = function(...)

@@ -88,19 +88,26 @@ function act.logsigmoid(x)
 end
 
 -- Flux's `dims` of softmax: 1 (the default, the classes of a classes×N
--- tensor) is the one computed; another dimension of x is refused as not
--- supported, one beyond x's dimensions as wrong. Returns nothing, so the
--- op sees x alone.
+-- tensor, on oneDNN's softmax) or another dimension of x. Returns the
+-- dimension; one that x does not have is an error.
 local function softmax_dims(fname, x, dims)
-  if dims == nil or dims == 1 then return end
-  local n = argcheck.is_tensor(x) and not x:isfreed() and x:ndims() or 0
+  if dims == nil or dims == 1 then return 1 end
+  argcheck.tensor(fname, "x", x, "Float32")
   argcheck.integer(fname, "dims", dims, 1)
+  local n = x:ndims()
   if dims > n then
     argcheck.raise(("%s: dims = %d, but x has %d dimension%s"):format(fname, dims, n,
       n == 1 and "" or "s"))
   end
-  argcheck.raise(("%s: dims = %d is not supported; only dims = 1 (the classes of a "
-    .. "classes×N tensor)"):format(fname, dims))
+  return dims
+end
+
+-- logsoftmax along dimension d > 1, from differentiable ops:
+-- x .- m .- log.(sum(exp.(x .- m), dims=d)), m the maximum along d, a
+-- constant (the result does not depend on it).
+local function logsoftmax_along(x, d)
+  local shifted = ops.sub(x, core.maximum(x, d))
+  return ops.sub(shifted, ops.log(ops.sum(ops.exp(shifted), d)))
 end
 
 local function softmax_op(name, log)
@@ -119,25 +126,34 @@ local function softmax_op(name, log)
     end,
   }
 end
---- exp.(x) ./ sum(exp.(x), dims=1)
+--- exp.(x) ./ sum(exp.(x), dims=dims), as Flux's `softmax(x; dims=1)`.
 -- @function softmax
--- @tparam Tensor x classes×N
--- @tparam[opt=1] integer dims the dimension normalised (only 1 is supported)
--- @treturn Tensor each column sums to 1
+-- @tparam Tensor x classes×N (classes along dims)
+-- @tparam[opt=1] integer dims the dimension normalised (1 runs on
+-- oneDNN's softmax; any other is computed from exp, sum and division)
+-- @treturn Tensor each slice along dims sums to 1
 -- @usage local p = cnn.softmax(model(x))
+-- local rows = cnn.softmax(cnn.randn(3, 4), 2) -- each row sums to 1
 local softmax = softmax_op("softmax", false)
 function act.softmax(x, dims)
-  return softmax(x, softmax_dims("softmax", x, dims))
+  local d = softmax_dims("softmax", x, dims)
+  if d == 1 then return softmax(x) end
+  return ops.exp(logsoftmax_along(x, d))
 end
---- x .- log.(sum(exp.(x), dims=1)), computed stably.
+--- x .- log.(sum(exp.(x), dims=dims)), computed stably, as Flux's
+-- `logsoftmax(x; dims=1)`.
 -- @function logsoftmax
--- @tparam Tensor x classes×N
--- @tparam[opt=1] integer dims the dimension normalised (only 1 is supported)
+-- @tparam Tensor x classes×N (classes along dims)
+-- @tparam[opt=1] integer dims the dimension normalised (1 runs on
+-- oneDNN's softmax; any other is computed from exp, sum and log)
 -- @treturn Tensor
 -- @usage cnn.logsoftmax(logits)
+-- cnn.logsoftmax(cnn.randn(3, 4), 2)
 local logsoftmax = softmax_op("logsoftmax", true)
 function act.logsoftmax(x, dims)
-  return logsoftmax(x, softmax_dims("logsoftmax", x, dims))
+  local d = softmax_dims("logsoftmax", x, dims)
+  if d == 1 then return logsoftmax(x) end
+  return logsoftmax_along(x, d)
 end
 
 local hardtanh_op = autograd.op{

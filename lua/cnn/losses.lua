@@ -10,7 +10,6 @@
 -- @module cnn.losses
 
 local argcheck = require "cnn.argcheck"
-local core = require "cnn.core"
 local ops = require "cnn.ops"
 
 --- eps(Float32), added inside logarithms as Flux does.
@@ -104,14 +103,6 @@ local function elementwise_loss(terms, agg)
   return agg(terms)
 end
 
--- logsoftmax along dimension d: x .- m .- log.(sum(exp.(x .- m), dims=d)),
--- m the maximum along d, a constant (the result does not depend on it).
-local function logsoftmax_along(x, d)
-  if d == 1 then return ops.logsoftmax(x) end
-  local shifted = ops.sub(x, core.max(x, d))
-  return ops.sub(shifted, ops.log(ops.sum(ops.exp(shifted), d)))
-end
-
 local losses = {}
 
 --- Cross-entropy of probabilities ŷ (e.g. softmax output) against y:
@@ -150,7 +141,7 @@ end
 --   {dims = 2, agg = function(l) return l end})
 function losses.logitcrossentropy(yhat, y, opts)
   local dims, agg = checked_classes("logitcrossentropy", yhat, y, opts)
-  return class_loss(ops.mul(y, logsoftmax_along(yhat, dims)), y, dims, agg)
+  return class_loss(ops.mul(y, ops.logsoftmax(yhat, dims)), y, dims, agg)
 end
 
 --- Mean squared error: mean((ŷ - y) .^ 2) over all elements, as Flux's
