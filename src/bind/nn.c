@@ -1,5 +1,5 @@
 /* Layer kernels, forward and backward: convolution, pooling, dense,
- * softmax and batch normalisation (activations: activation.c).
+ * softmax, batch and layer normalisation (activations: activation.c).
  *
  * Each binding reads its Lua arguments, plans the op (the plan checks the
  * operands and says how to allocate the results), pushes the results and
@@ -13,6 +13,7 @@
 #include "batchnorm.h"
 #include "conv.h"
 #include "dense.h"
+#include "layernorm.h"
 #include "pool.h"
 #include "softmax.h"
 
@@ -416,6 +417,75 @@ static int nn_batchnorm_backward(lua_State *L)
     return 3;
 }
 
+/* An input of the layer normalisation, which reads plain tensors only: a
+ * blocked one is converted in place, a view with gaps copied. */
+static cnn_tensor *plain_input(lua_State *L, int arg)
+{
+    cnn_check_tensor_type(L, arg, CNN_FLOAT32);
+    return cnn_check_layout_input(L, arg);
+}
+
+static cnn_tensor *opt_plain_input(lua_State *L, int arg)
+{
+    return lua_isnoneornil(L, arg) ? NULL : plain_input(L, arg);
+}
+
+/* The count of leading dimensions normalised together. */
+static int check_dims(lua_State *L, int arg, const char *fname, const cnn_tensor *x)
+{
+    lua_Integer d = luaL_checkinteger(L, arg);
+    if (d < 1 || d > x->ndims)
+        luaL_error(L, "%s: dims must be from 1 to the input's %d dimensions, got %I",
+                   fname, x->ndims, d);
+    return (int)d;
+}
+
+/* layernorm(x, dims, gamma, beta, eps) -> y, mean, var: the first dims
+ * sizes of x normalised together (gamma and beta nil, or both of those
+ * sizes); mean and var one per normalised column. */
+static int nn_layernorm(lua_State *L)
+{
+    const char *fname = "layernorm";
+    cnn_tensor *x = plain_input(L, 1);
+    int dims = check_dims(L, 2, fname, x);
+    cnn_tensor *gamma = opt_plain_input(L, 3), *beta = opt_plain_input(L, 4);
+    float eps = (float)luaL_optnumber(L, 5, 1e-5);
+    cnn_layernorm_plan plan;
+    CNN_CHECK_STATUS(L, fname,
+                     cnn_layernorm_plan_forward(&plan, x, dims, gamma, beta, eps));
+    cnn_tensor *y = cnn_push_plan_output(L, &plan.out[0]);
+    cnn_tensor *mean = cnn_push_plan_output(L, &plan.out[1]);
+    cnn_tensor *var = cnn_push_plan_output(L, &plan.out[2]);
+    CNN_CHECK_STATUS(L, fname,
+                     cnn_layernorm_run_forward(&plan, x, gamma, beta, y, mean, var));
+    return 3;
+}
+
+/* layernorm_backward(gy, x, dims, gamma, mean, var, eps) -> gx, and with
+ * gamma ggamma and gbeta */
+static int nn_layernorm_backward(lua_State *L)
+{
+    const char *fname = "layernorm_backward";
+    cnn_tensor *gy = plain_input(L, 1), *x = plain_input(L, 2);
+    int dims = check_dims(L, 3, fname, x);
+    cnn_tensor *gamma = opt_plain_input(L, 4);
+    cnn_tensor *mean = plain_input(L, 5), *var = plain_input(L, 6);
+    float eps = (float)luaL_optnumber(L, 7, 1e-5);
+    cnn_layernorm_plan plan;
+    CNN_CHECK_STATUS(
+        L, fname, cnn_layernorm_plan_backward(&plan, gy, x, dims, gamma, mean, var, eps));
+    cnn_tensor *gx = cnn_push_plan_output(L, &plan.out[0]);
+    cnn_tensor *ggamma = NULL, *gbeta = NULL;
+    if (gamma) {
+        ggamma = cnn_push_plan_output(L, &plan.out[1]);
+        gbeta = cnn_push_plan_output(L, &plan.out[2]);
+    }
+    CNN_CHECK_STATUS(
+        L, fname,
+        cnn_layernorm_run_backward(&plan, gy, x, gamma, mean, var, gx, ggamma, gbeta));
+    return gamma ? 3 : 1;
+}
+
 /* layout(t) -> "blocked" while a layer kernel's result is still in the
  * oneDNN layout the kernel chose, else "plain" (tests and the curious). */
 static int nn_layout(lua_State *L)
@@ -439,6 +509,8 @@ static const luaL_Reg nn_funcs[] = {
     {"softmax_backward", nn_softmax_backward},
     {"batchnorm", nn_batchnorm},
     {"batchnorm_backward", nn_batchnorm_backward},
+    {"layernorm", nn_layernorm},
+    {"layernorm_backward", nn_layernorm_backward},
     {NULL, NULL},
 };
 

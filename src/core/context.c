@@ -229,6 +229,8 @@ static const char *const profile_names[CNN_PROFILE_COUNT] = {
     [CNN_PROFILE_SOFTMAX_BACKWARD] = "softmax backward",
     [CNN_PROFILE_BATCHNORM_FORWARD] = "batchnorm forward",
     [CNN_PROFILE_BATCHNORM_BACKWARD] = "batchnorm backward",
+    [CNN_PROFILE_LAYERNORM_FORWARD] = "layernorm forward",
+    [CNN_PROFILE_LAYERNORM_BACKWARD] = "layernorm backward",
     [CNN_PROFILE_OTHER] = "other primitives",
 };
 
@@ -277,6 +279,8 @@ static int profile_kind_of(const_dnnl_primitive_desc_t pd)
         return fwd ? CNN_PROFILE_SOFTMAX_FORWARD : CNN_PROFILE_SOFTMAX_BACKWARD;
     case dnnl_batch_normalization:
         return fwd ? CNN_PROFILE_BATCHNORM_FORWARD : CNN_PROFILE_BATCHNORM_BACKWARD;
+    case dnnl_layer_normalization:
+        return fwd ? CNN_PROFILE_LAYERNORM_FORWARD : CNN_PROFILE_LAYERNORM_BACKWARD;
     default: return CNN_PROFILE_OTHER;
     }
 }
