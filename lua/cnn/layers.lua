@@ -1,6 +1,6 @@
 --- Layers and models, as in Flux: Chain, Conv, MaxPool, MeanPool,
--- GlobalMaxPool, GlobalMeanPool, Dense, Dropout, BatchNorm, Flatten,
--- SkipConnection, Parallel, and
+-- GlobalMaxPool, GlobalMeanPool, Dense, Dropout, BatchNorm, LayerNorm,
+-- GroupNorm, InstanceNorm, Flatten, SkipConnection, Parallel, and
 -- the functions that walk a model: params, trainmode, testmode, summary,
 -- outputsize, loadparams.
 --
@@ -43,6 +43,9 @@ local layers = {
   Dense = require "cnn.layers.Dense",
   Dropout = require "cnn.layers.Dropout",
   BatchNorm = require "cnn.layers.BatchNorm",
+  LayerNorm = require "cnn.layers.LayerNorm",
+  GroupNorm = require "cnn.layers.GroupNorm",
+  InstanceNorm = require "cnn.layers.InstanceNorm",
   SkipConnection = require "cnn.layers.SkipConnection",
   Parallel = require "cnn.layers.Parallel",
   Flatten = flatten.Flatten,

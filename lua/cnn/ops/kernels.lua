@@ -1,5 +1,5 @@
---- The layer kernels on oneDNN: conv2d, pool2d, dense, batchnorm and
--- dropout.
+--- The layer kernels on oneDNN: conv2d, pool2d, dense, batchnorm,
+-- layernorm and dropout.
 -- @module cnn.ops.kernels
 
 local core = require "cnn.core"
@@ -241,6 +241,40 @@ ops.batchnorm = op{
     if not ctx.training then return batchnorm_backward_fixed(ctx, gy) end
     local s = ctx.saved
     return core.batchnorm_backward(core.contiguous(gy), s[1], s[2], s[3], s[4], ctx.eps)
+  end,
+}
+
+--- Layer normalisation: the first `dims` sizes of x normalised
+-- together, y = (x - mean) / sqrt(var + eps) over each slice of those
+-- sizes (the variance biased, as Flux's and PyTorch's), then
+-- `gamma .* y .+ beta` elementwise when gamma and beta are given (both
+-- of x's first dims sizes). Flux's `normalise(x; dims = 1:dims)` with
+-- LayerNorm's affine; on oneDNN's layer normalisation.
+-- @function layernorm
+-- @tparam Tensor x d1×...×dk×... (k = dims)
+-- @int dims how many leading dimensions are normalised together (1 to ndims)
+-- @tparam[opt] Tensor gamma d1×...×dk, or nil
+-- @tparam[opt] Tensor beta d1×...×dk, or nil (with gamma)
+-- @param[opt=1e-5] eps
+-- @treturn Tensor of x's sizes
+-- @usage cnn.layernorm(cnn.rand(5, 8), 1, cnn.ones(5), cnn.zeros(5))
+-- cnn.layernorm(cnn.rand(4, 4, 3, 2), 3) -- each image on its own
+ops.layernorm = op{
+  name = "layernorm",
+  forward = function(ctx, x, dims, gamma, beta, eps)
+    eps = eps or 1e-5
+    local y, mean, var = core.layernorm(x, dims, gamma, beta, eps)
+    if ctx.recording then
+      ctx:save(x, gamma, mean, var)
+      ctx.dims, ctx.eps = dims, eps
+    end
+    return y
+  end,
+  backward = function(ctx, gy)
+    local s = ctx.saved
+    local gx, gg, gb = core.layernorm_backward(core.contiguous(gy), s[1], ctx.dims, s[2], s[3],
+                                               s[4], ctx.eps)
+    return gx, nil, gg, gb
   end,
 }
 
