@@ -77,6 +77,7 @@ local function every_layer()
   return {
     cnn.Dense(2, 3), cnn.Conv({3, 3}, 1, 2), cnn.MaxPool(2), cnn.MeanPool(2),
     cnn.GlobalMaxPool(), cnn.GlobalMeanPool(), cnn.Dropout(0.5), cnn.BatchNorm(2),
+    cnn.LayerNorm(2), cnn.GroupNorm(4, 2), cnn.InstanceNorm(2),
     cnn.Flatten(), cnn.Chain(cnn.Dense(2, 2)),
     cnn.SkipConnection(cnn.Dense(2, 2), function(a) return a end),
     cnn.Parallel(function(a) return a end, cnn.Dense(2, 2)),

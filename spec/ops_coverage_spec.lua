@@ -179,6 +179,13 @@ function checks.batchnorm(f)
   end
 end
 
+function checks.layernorm(f) -- one and two leading dims, with and without gamma and beta
+  local x = data({3, 2, 4}, 38)
+  check(function(a, g, b) return wsum(f(a, 1, g, b, 1e-5)) end, {x, data({3}, 39), data({3}, 46)})
+  check(function(a, g, b) return wsum(f(a, 2, g, b)) end, {x, data({3, 2}, 47), data({3, 2}, 48)})
+  check(function(a) return wsum(f(a, 1)) end, {x})
+end
+
 function checks.dropout(f) -- the same mask for every evaluation
   check(function(a)
     core.seed(7)
@@ -247,6 +254,7 @@ differentiable("pool2d", "cnn.pool2d", "cnn.ops.pool2d")
 differentiable("conv2d_relu_maxpool", "cnn.conv2d_relu_maxpool", "cnn.ops.conv2d_relu_maxpool")
 differentiable("dense", "cnn.dense", "cnn.ops.dense")
 differentiable("batchnorm", "cnn.batchnorm", "cnn.ops.batchnorm")
+differentiable("layernorm", "cnn.layernorm", "cnn.ops.layernorm")
 differentiable("dropout", "cnn.dropout", "cnn.ops.dropout")
 differentiable("loss_logits", "cnn.mse", "cnn.logitcrossentropy", "cnn.logitbinarycrossentropy")
 differentiable("loss_probabilities", "cnn.crossentropy")
@@ -343,7 +351,7 @@ local function not_ops(why, ...)
 end
 not_ops("a layer constructor (its call is made of the ops above)", "cnn.BatchNorm", "cnn.Chain", "cnn.Conv",
   "cnn.Dense", "cnn.Dropout", "cnn.Flatten", "cnn.GlobalMaxPool", "cnn.GlobalMeanPool", "cnn.MaxPool",
-  "cnn.MeanPool", "cnn.Parallel", "cnn.SkipConnection")
+  "cnn.MeanPool", "cnn.Parallel", "cnn.SkipConnection", "cnn.LayerNorm", "cnn.GroupNorm", "cnn.InstanceNorm")
 not_ops("an optimiser constructor", "cnn.ADAM", "cnn.ADAMW", "cnn.Adam", "cnn.AdamW", "cnn.Descent",
   "cnn.Momentum", "cnn.Nesterov", "cnn.RMSProp")
 not_ops("a tensor constructor", "cnn.zeros", "cnn.ones", "cnn.rand", "cnn.randn", "cnn.range", "cnn.tensor",
