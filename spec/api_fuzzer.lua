@@ -70,7 +70,8 @@ fuzzer.values = {
   },
   objects = {
     "cnn.Dense(3, 2)", "cnn.Chain(cnn.Dense(3, 2), cnn.softmax)", "cnn.Conv({3, 3}, 1, 2, cnn.relu)",
-    "cnn.MaxPool(2)", "cnn.BatchNorm(2)", "cnn.LayerNorm(3)", "cnn.GroupNorm(4, 2)", "cnn.Dropout(0.5)", "cnn.Flatten()", "cnn.ADAM()",
+    "cnn.MaxPool(2)", "cnn.BatchNorm(2)", "cnn.LayerNorm(3)", "cnn.GroupNorm(4, 2)",
+    "cnn.Dropout(0.5)", "cnn.Flatten()", "cnn.ADAM()",
     "cnn.Descent(0.1)", "cnn.params(cnn.Dense(3, 2))",
     "cnn.DataLoader(cnn.rand(3, 5), cnn.rand(2, 5), {batchsize = 2})",
     "cnn.ncycle({{cnn.rand(3, 2), cnn.rand(2, 2)}}, 2)",

@@ -101,7 +101,9 @@ describe("normalisation layers", function()
     for n = 1, 3 do assert_standardised(v:select(2, n), "LayerNorm column " .. n) end
     y = cnn.GroupNorm(6, 3)(x)
     for n = 1, 2 do
-      for g = 1, 3 do assert_standardised(y:select(4, n):slice(3, 2 * g - 1, 2 * g), ("group %d of %d"):format(g, n)) end
+      for g = 1, 3 do
+        assert_standardised(y:select(4, n):slice(3, 2 * g - 1, 2 * g), ("group %d of %d"):format(g, n))
+      end
     end
     y = cnn.InstanceNorm(6)(x)
     for n = 1, 2 do
