@@ -252,3 +252,39 @@ describe("layernorm", function()
     assert.matches("^layernorm: bad argument #1", message(cnn.layernorm, "x", 1))
   end)
 end)
+
+describe("groupnorm", function()
+  it("is layer normalisation of each group of channels, then gamma and beta per channel", function()
+    local x = cnn.rand(3, 2, 6, 2)
+    local gamma, beta = cnn.rand(6), cnn.rand(6)
+    local want = cnn.layernorm(x:reshape(3 * 2 * 2, 3 * 2), 1):reshape(3, 2, 6, 2)
+      * gamma:reshape(1, 1, 6, 1) + beta:reshape(1, 1, 6, 1)
+    helpers.assert_tensor_near(cnn.groupnorm(x, 3, gamma, beta), want, 1e-5, 1e-5)
+    local gs = {cnn.gradient(function(a, g, b) return cnn.sum(cnn.groupnorm(a, 3, g, b) * x) end, x, gamma, beta)}
+    local ws = {cnn.gradient(function(a, g, b)
+      local y = cnn.layernorm(a:reshape(12, 6), 1):reshape(3, 2, 6, 2) * g:reshape(1, 1, 6, 1) + b:reshape(1, 1, 6, 1)
+      return cnn.sum(y * x)
+    end, x, gamma, beta)}
+    for i = 1, 3 do helpers.assert_tensor_near(gs[i], ws[i], 1e-4, 1e-5) end
+  end)
+
+  it("refuses operands of the wrong sizes, naming them", function()
+    local x = cnn.rand(3, 3, 4, 2)
+    assert.are.equal("groupnorm: groups must divide the 4 channels of input 3×3×4×2, got 3",
+      message(cnn.groupnorm, x, 3))
+    assert.are.equal("groupnorm: groups must divide the 4 channels of input 3×3×4×2, got 0",
+      message(cnn.groupnorm, x, 0))
+    assert.are.equal("groupnorm: gamma is 3, input 3×3×4×2 has 4 channels",
+      message(cnn.groupnorm, x, 2, cnn.ones(3), cnn.ones(3)))
+    assert.are.equal("groupnorm: gamma and beta must be given together, got beta only",
+      message(cnn.groupnorm, x, 2, nil, cnn.ones(4)))
+    assert.are.equal("groupnorm: input must have at least 2 dimensions (C×N or W×H×C×N), got 4",
+      message(cnn.groupnorm, cnn.rand(4), 2))
+    local _, mean, var = core.groupnorm(x, 2)
+    assert.are.same({4}, mean:size())
+    assert.are.equal("groupnorm_backward: mean is 2, expected 4 (groups × samples)",
+      message(core.groupnorm_backward, x, x, 2, nil, cnn.ones(2), var))
+    assert.are.equal("groupnorm_backward: gradient is 3×3×4×1, input is 3×3×4×2",
+      message(core.groupnorm_backward, cnn.rand(3, 3, 4, 1), x, 2, nil, mean, var))
+  end)
+end)

@@ -186,6 +186,14 @@ function checks.layernorm(f) -- one and two leading dims, with and without gamma
   check(function(a) return wsum(f(a, 1)) end, {x})
 end
 
+function checks.groupnorm(f) -- groups of channels, one per channel, features×N; with and without gamma and beta
+  local x = data({3, 2, 4, 2}, 56)
+  check(function(a, g, b) return wsum(f(a, 2, g, b, 1e-5)) end, {x, data({4}, 57), data({4}, 58)})
+  check(function(a, g, b) return wsum(f(a, 4, g, b)) end, {x, data({4}, 59), data({4}, 60)})
+  check(function(a) return wsum(f(a, 1)) end, {x})
+  check(function(a) return wsum(f(a, 2)) end, {data({12, 3}, 61)})
+end
+
 function checks.dropout(f) -- the same mask for every evaluation
   check(function(a)
     core.seed(7)
@@ -255,6 +263,7 @@ differentiable("conv2d_relu_maxpool", "cnn.conv2d_relu_maxpool", "cnn.ops.conv2d
 differentiable("dense", "cnn.dense", "cnn.ops.dense")
 differentiable("batchnorm", "cnn.batchnorm", "cnn.ops.batchnorm")
 differentiable("layernorm", "cnn.layernorm", "cnn.ops.layernorm")
+differentiable("groupnorm", "cnn.groupnorm", "cnn.ops.groupnorm")
 differentiable("dropout", "cnn.dropout", "cnn.ops.dropout")
 differentiable("loss_logits", "cnn.mse", "cnn.logitcrossentropy", "cnn.logitbinarycrossentropy")
 differentiable("loss_probabilities", "cnn.crossentropy")

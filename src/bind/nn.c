@@ -1,5 +1,5 @@
 /* Layer kernels, forward and backward: convolution, pooling, dense,
- * softmax, batch and layer normalisation (activations: activation.c).
+ * softmax, batch, layer and group normalisation (activations: activation.c).
  *
  * Each binding reads its Lua arguments, plans the op (the plan checks the
  * operands and says how to allocate the results), pushes the results and
@@ -13,6 +13,7 @@
 #include "batchnorm.h"
 #include "conv.h"
 #include "dense.h"
+#include "groupnorm.h"
 #include "layernorm.h"
 #include "pool.h"
 #include "softmax.h"
@@ -486,6 +487,54 @@ static int nn_layernorm_backward(lua_State *L)
     return gamma ? 3 : 1;
 }
 
+/* groupnorm(x, groups, gamma, beta, eps) -> y, mean, var: the channels
+ * of each sample of x in `groups` groups, each normalised on its own, then
+ * gamma and beta per channel (both nil, or both vectors of C); mean and
+ * var one per group and sample. */
+static int nn_groupnorm(lua_State *L)
+{
+    const char *fname = "groupnorm";
+    cnn_tensor *x = plain_input(L, 1);
+    lua_Integer groups = luaL_checkinteger(L, 2);
+    cnn_tensor *gamma = opt_plain_input(L, 3), *beta = opt_plain_input(L, 4);
+    float eps = (float)luaL_optnumber(L, 5, 1e-5);
+    cnn_groupnorm_plan plan;
+    CNN_CHECK_STATUS(L, fname,
+                     cnn_groupnorm_plan_forward(&plan, x, groups, gamma, beta, eps));
+    cnn_tensor *y = cnn_push_plan_output(L, &plan.out[0]);
+    cnn_tensor *mean = cnn_push_plan_output(L, &plan.out[1]);
+    cnn_tensor *var = cnn_push_plan_output(L, &plan.out[2]);
+    CNN_CHECK_STATUS(L, fname,
+                     cnn_groupnorm_run_forward(&plan, x, gamma, beta, y, mean, var));
+    return 3;
+}
+
+/* groupnorm_backward(gy, x, groups, gamma, mean, var, eps) -> gx, and
+ * with gamma ggamma and gbeta */
+static int nn_groupnorm_backward(lua_State *L)
+{
+    const char *fname = "groupnorm_backward";
+    cnn_tensor *gy = plain_input(L, 1), *x = plain_input(L, 2);
+    lua_Integer groups = luaL_checkinteger(L, 3);
+    cnn_tensor *gamma = opt_plain_input(L, 4);
+    cnn_tensor *mean = plain_input(L, 5), *var = plain_input(L, 6);
+    float eps = (float)luaL_optnumber(L, 7, 1e-5);
+    cnn_groupnorm_plan plan;
+    CNN_CHECK_STATUS(
+        L, fname,
+        cnn_groupnorm_plan_backward(&plan, gy, x, groups, gamma, mean, var, eps));
+    cnn_tensor *gx = cnn_push_plan_output(L, &plan.out[0]);
+    cnn_tensor *ggamma = NULL, *gbeta = NULL;
+    if (gamma) {
+        ggamma = cnn_push_plan_output(L, &plan.out[1]);
+        gbeta = cnn_push_plan_output(L, &plan.out[2]);
+    }
+    CNN_CHECK_STATUS(
+        L, fname,
+        cnn_groupnorm_run_backward(&plan, gy, x, gamma, mean, var, gx, ggamma, gbeta));
+    return gamma ? 3 : 1;
+}
+
 /* layout(t) -> "blocked" while a layer kernel's result is still in the
  * oneDNN layout the kernel chose, else "plain" (tests and the curious). */
 static int nn_layout(lua_State *L)
@@ -511,6 +560,8 @@ static const luaL_Reg nn_funcs[] = {
     {"batchnorm_backward", nn_batchnorm_backward},
     {"layernorm", nn_layernorm},
     {"layernorm_backward", nn_layernorm_backward},
+    {"groupnorm", nn_groupnorm},
+    {"groupnorm_backward", nn_groupnorm_backward},
     {NULL, NULL},
 };
 

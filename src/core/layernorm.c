@@ -147,6 +147,25 @@ static cnn_status check_pair(const cnn_tensor *gamma, const cnn_tensor *beta)
     return CNN_OK;
 }
 
+cnn_status cnn_layernorm_plan_matrix(cnn_layernorm_plan *plan, int64_t rows, int64_t cols,
+                                     float eps, bool backward, const char *name)
+{
+    cnn_status s = check_eps(eps);
+    if (s != CNN_OK)
+        return s;
+    memset(plan, 0, sizeof *plan);
+    plan->eps = eps;
+    plan->rows = rows;
+    plan->cols = cols;
+    int64_t md_dims[2] = {rows, cols};
+    cnn_md_plain(&plan->md, 2, md_dims);
+    cnn_md_plain(&plan->smd, 1, &rows);
+    cnn_md_plain(&plan->vmd, 1, &cols);
+    if (!rows || !cols)
+        return CNN_OK;
+    return get_primitive(plan, backward ? 'B' : 'F', name);
+}
+
 cnn_status cnn_layernorm_plan_forward(cnn_layernorm_plan *plan, const cnn_tensor *x,
                                       int dims, const cnn_tensor *gamma,
                                       const cnn_tensor *beta, float eps)
@@ -169,8 +188,11 @@ cnn_status cnn_layernorm_run_forward(const cnn_layernorm_plan *plan, const cnn_t
                                      const cnn_tensor *gamma, const cnn_tensor *beta,
                                      cnn_tensor *y, cnn_tensor *mean, cnn_tensor *var)
 {
-    if (!plan->primitive)
+    if (!plan->primitive) {
+        /* no elements to normalise: empty columns have zero statistics */
+        cnn_zero_outputs(NULL, mean, var);
         return CNN_OK;
+    }
     cnn_exec e;
     cnn_exec_begin(&e, plan->primitive, "layernorm");
     cnn_exec_input(&e, DNNL_ARG_SRC, x, &plan->md);

@@ -54,6 +54,15 @@ cnn_status cnn_layernorm_run_backward(const cnn_layernorm_plan *plan,
                                       const cnn_tensor *var, cnn_tensor *gx,
                                       cnn_tensor *ggamma, cnn_tensor *gbeta);
 
+/* The plan of a unit that normalises its own view of a tensor (group
+ * normalisation): the columns of a plain cols×rows matrix (rows×cols in
+ * oneDNN's words), with no gamma and beta, forward or backward, named
+ * `name` in errors. Its `out` is left empty: the caller knows its results;
+ * run it on tensors of rows·cols elements with NULL gamma and beta. The
+ * backward may run in place (gx the same tensor as gy). */
+cnn_status cnn_layernorm_plan_matrix(cnn_layernorm_plan *plan, int64_t rows, int64_t cols,
+                                     float eps, bool backward, const char *name);
+
 /* Plan and run in one call, on results the caller has. */
 cnn_status cnn_layernorm_forward(const cnn_tensor *x, int dims, const cnn_tensor *gamma,
                                  const cnn_tensor *beta, float eps, cnn_tensor *y,

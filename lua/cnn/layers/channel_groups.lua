@@ -2,12 +2,8 @@
 -- normalised in groups, then a per-channel gamma and beta, then the
 -- activation; and their options and input checks.
 --
--- The channels of one group of one sample are consecutive in memory
--- (W×H×C×N is column-major, a group is W×H×(C/G) of it), so x seen as a
--- (W·H·C/G)×(G·N) matrix, a view, has one group per column, and layer
--- normalisation over its first dimension (oneDNN's, over the innermost)
--- normalises every group at once. gamma and beta are per channel, not per
--- element as layer normalisation's own, so they follow as broadcast ops.
+-- Both are the op groupnorm (cnn.ops.kernels, src/core/groupnorm.c):
+-- InstanceNorm with one group per channel.
 -- @module cnn.layers.channel_groups
 
 local argcheck = require "cnn.argcheck"
@@ -52,17 +48,7 @@ end
 --- act(gamma .* normalise(x) .+ beta) with the statistics of each of the
 -- `groups` groups of channels of each sample.
 function channel_groups.forward(layer, x, groups)
-  local size = x:size()
-  local nd = #size
-  local per = size[nd - 1] // groups
-  for d = 1, nd - 2 do per = per * size[d] end
-  local y = ops.layernorm(ops.reshape(x, per, groups * size[nd]), 1, nil, nil, layer.eps)
-  y = ops.reshape(y, size)
-  if layer.gamma then
-    local bs = {}
-    for d = 1, nd do bs[d] = d == nd - 1 and size[d] or 1 end
-    y = ops.add(ops.mul(y, ops.reshape(layer.gamma, bs)), ops.reshape(layer.beta, bs))
-  end
+  local y = ops.groupnorm(x, groups, layer.gamma, layer.beta, layer.eps)
   if layer.act then y = layer.act(y) end
   return y
 end

@@ -1,5 +1,5 @@
 --- The layer kernels on oneDNN: conv2d, pool2d, dense, batchnorm,
--- layernorm and dropout.
+-- layernorm, groupnorm and dropout.
 -- @module cnn.ops.kernels
 
 local core = require "cnn.core"
@@ -273,6 +273,41 @@ ops.layernorm = op{
   backward = function(ctx, gy)
     local s = ctx.saved
     local gx, gg, gb = core.layernorm_backward(core.contiguous(gy), s[1], ctx.dims, s[2], s[3],
+                                               s[4], ctx.eps)
+    return gx, nil, gg, gb
+  end,
+}
+
+--- Group normalisation: the C channels of each sample of x (C the
+-- second-to-last dimension, of W×H×C×N or C×N) in `groups` groups of
+-- C/groups consecutive channels, each group of each sample normalised by
+-- its own mean and (biased) variance, then `gamma[c] x̂ .+ beta[c]` per
+-- channel when gamma and beta are given. groups = C is instance
+-- normalisation. The normalisation runs on oneDNN's layer normalisation
+-- of x seen as a (W·H·C/groups)×(groups·N) matrix, gamma and beta in C.
+-- @function groupnorm
+-- @tparam Tensor x W×H×C×N (or any ...×C×N)
+-- @int groups dividing C
+-- @tparam[opt] Tensor gamma C, or nil
+-- @tparam[opt] Tensor beta C, or nil (with gamma)
+-- @param[opt=1e-5] eps
+-- @treturn Tensor of x's sizes
+-- @usage cnn.groupnorm(cnn.rand(8, 8, 32, 4), 8, cnn.ones(32), cnn.zeros(32))
+-- cnn.groupnorm(x, x:size(3)) -- instance normalisation
+ops.groupnorm = op{
+  name = "groupnorm",
+  forward = function(ctx, x, groups, gamma, beta, eps)
+    eps = eps or 1e-5
+    local y, mean, var = core.groupnorm(x, groups, gamma, beta, eps)
+    if ctx.recording then
+      ctx:save(x, gamma, mean, var)
+      ctx.groups, ctx.eps = groups, eps
+    end
+    return y
+  end,
+  backward = function(ctx, gy)
+    local s = ctx.saved
+    local gx, gg, gb = core.groupnorm_backward(core.contiguous(gy), s[1], ctx.groups, s[2], s[3],
                                                s[4], ctx.eps)
     return gx, nil, gg, gb
   end,
