@@ -22,7 +22,8 @@ describe("ConvTranspose", function()
   it("prints as Flux does", function()
     assert.are.equal("ConvTranspose((3, 3), 16 => 1, relu, pad=1, stride=2)",
       tostring(cnn.ConvTranspose({3, 3}, 16, 1, cnn.relu, {stride = 2, pad = 1})))
-    assert.are.equal("ConvTranspose((2, 4), 6 => 9, pad=(1, 1, 0, 0), dilation=(2, 1), outpad=(1, 0), groups=3, bias=false)",
+    assert.are.equal("ConvTranspose((2, 4), 6 => 9, pad=(1, 1, 0, 0), dilation=(2, 1), outpad=(1, 0), "
+      .. "groups=3, bias=false)",
       tostring(cnn.ConvTranspose({2, 4}, 6, 9, {pad = {1, 0}, dilation = {2, 1}, stride = 1,
                                                outpad = {1, 0}, groups = 3, bias = false})))
     assert.are.equal("ConvTranspose((5, 5), 2 => 4)", tostring(cnn.ConvTranspose({5, 5}, {2, 4})))
@@ -93,8 +94,10 @@ describe("ConvTranspose", function()
       assert.is_false(ok)
       return tostring(e)
     end
-    assert.matches('ConvTranspose: unknown option "padding"', err(cnn.ConvTranspose, {3, 3}, 1, 1, {padding = 1}), 1, true)
-    assert.matches("ConvTranspose: outpad must be smaller than the stride or the dilation, got outpad (2, 2), stride (2, 2)",
+    assert.matches('ConvTranspose: unknown option "padding"',
+      err(cnn.ConvTranspose, {3, 3}, 1, 1, {padding = 1}), 1, true)
+    assert.matches("ConvTranspose: outpad must be smaller than the stride or the dilation, "
+      .. "got outpad (2, 2), stride (2, 2)",
       err(cnn.ConvTranspose, {3, 3}, 1, 1, {stride = 2, outpad = 2}), 1, true)
     assert.matches("ConvTranspose: outpad must be a non-negative integer or a table of 2",
       err(cnn.ConvTranspose, {3, 3}, 1, 1, {outpad = -1}), 1, true)
@@ -102,7 +105,8 @@ describe("ConvTranspose", function()
       err(cnn.ConvTranspose, {3, 3}, 4, 3, {groups = 2}), 1, true)
     assert.matches('ConvTranspose: pad = "same" needs a kernel at least the stride',
       err(cnn.ConvTranspose, {2, 2}, 1, 1, {stride = 3, pad = "same"}), 1, true)
-    assert.matches("ConvTranspose: cin must be a positive integer, got 0", err(cnn.ConvTranspose, {3, 3}, 0, 1), 1, true)
+    assert.matches("ConvTranspose: cin must be a positive integer, got 0",
+      err(cnn.ConvTranspose, {3, 3}, 0, 1), 1, true)
     local m = cnn.ConvTranspose({3, 3}, 2, 1)
     assert.matches("ConvTranspose((3, 3), 2 => 1): input has 3 channels (4×4×3×1), expected 2",
       err(m, cnn.rand(4, 4, 3, 1)), 1, true)

@@ -47,7 +47,8 @@ local function parse_outpad(value, stride, dilation)
   local outpad = arguments.tuple(NAME, "outpad", value or 0, 2, 0)
   for d = 1, 2 do
     if outpad[d] >= stride[d] and outpad[d] >= dilation[d] then
-      argcheck.raise(("%s: outpad must be smaller than the stride or the dilation, got outpad %s, stride %s, dilation %s")
+      argcheck.raise(("%s: outpad must be smaller than the stride or the dilation, "
+        .. "got outpad %s, stride %s, dilation %s")
         :format(NAME, base.tuple_string(outpad, false), base.tuple_string(stride, false),
           base.tuple_string(dilation, false)))
     end
@@ -110,7 +111,8 @@ end
 -- @param cin the input channels (or the pair {cin, cout})
 -- @param cout the output channels
 -- @param[opt] act the activation (identity if nil)
--- @tparam[opt] table opts pad (0), stride (1), dilation (1), outpad (0), groups (1), bias (true), init (cnn.glorot_uniform)
+-- @tparam[opt] table opts pad (0), stride (1), dilation (1), outpad (0), groups (1), bias (true),
+-- init (cnn.glorot_uniform)
 -- @return the layer
 -- @usage cnn.ConvTranspose({3, 3}, 16, 1, cnn.relu, {stride = 2, pad = 1}) -- 7×7×16×N to 13×13×1×N
 local function build(kernel, cin, cout, act, opts, ...)
