@@ -99,6 +99,11 @@ describe("ConvTranspose", function()
     assert.matches("ConvTranspose: outpad must be smaller than the stride or the dilation, "
       .. "got outpad (2, 2), stride (2, 2)",
       err(cnn.ConvTranspose, {3, 3}, 1, 1, {stride = 2, outpad = 2}), 1, true)
+    assert.matches("ConvTranspose: outpad must be smaller than the high padding plus the stride "
+      .. "(oneDNN's deconvolution), got outpad (2, 2), pad (0, 0, 0, 0), stride (1, 1)",
+      err(cnn.ConvTranspose, {3, 3}, 1, 1, {dilation = 3, outpad = 2}), 1, true)
+    assert.matches("deconv2d: output padding 2×2 must be smaller than the high padding plus the stride",
+      err(cnn.deconv2d, cnn.rand(3, 3, 1, 1), cnn.rand(3, 3, 1, 1), nil, {dilation = 3, outpad = 2}), 1, true)
     assert.matches("ConvTranspose: outpad must be a non-negative integer or a table of 2",
       err(cnn.ConvTranspose, {3, 3}, 1, 1, {outpad = -1}), 1, true)
     assert.matches("ConvTranspose: cout = 3 is not divisible by groups = 2",

@@ -142,6 +142,12 @@ static void test_against_naive(void)
     c.p.outpad[1] = 2;
     c.p.pad[1] = 2;
     check_case(&c);
+    c = make_case(5, 5, 2, 1, 3, 3, 2, 1); /* output padding from the dilation */
+    c.p.dilation[1] = 3;
+    c.p.stride[1] = 2;
+    c.p.pad[3] = 1;
+    c.p.outpad[1] = 2;
+    check_case(&c);
     c = make_case(7, 7, 32, 2, 3, 3, 16, 1); /* blocked layouts */
     c.p.stride[0] = c.p.stride[1] = 2;
     set_pad(&c, 1);
@@ -203,6 +209,16 @@ static void test_shape_errors(void)
     EXPECT(!strcmp(cnn_error_message(),
                    "output padding must be non-negative and smaller than the stride or "
                    "the dilation, got 0×1 (stride 1×1, dilation 1×1)"));
+    p.dilation[1] = 3; /* PyTorch's rule allows 1, oneDNN's right pad does not */
+    EXPECT(cnn_deconv2d_output_size(&p, 4, x, 4, w, y) == CNN_ERR_ARG);
+    EXPECT(!strcmp(cnn_error_message(),
+                   "output padding 0×1 must be smaller than the high padding plus the "
+                   "stride, 1×1, on oneDNN's deconvolution"));
+    p.pad[3] = 1;
+    EXPECT_OK(cnn_deconv2d_output_size(&p, 4, x, 4, w, y));
+    EXPECT(y[0] == 9 && y[1] == 13);
+    p.pad[3] = 0;
+    p.dilation[1] = 1;
     p.outpad[1] = 0;
     p.pad[0] = p.pad[1] = 5;
     EXPECT(cnn_deconv2d_output_size(&p, 4, x, 4, w, y) == CNN_ERR_SHAPE);

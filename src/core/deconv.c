@@ -44,6 +44,16 @@ static cnn_status check_window(const cnn_deconv2d_params *p)
                             (long long)p->outpad[0], (long long)p->outpad[1],
                             (long long)p->stride[0], (long long)p->stride[1],
                             (long long)p->dilation[0], (long long)p->dilation[1]);
+        /* oneDNN takes the output padding as a right pad smaller by it,
+         * which must stay above -stride */
+        if (p->outpad[d] >= p->pad[2 * d + 1] + p->stride[d])
+            return cnn_fail(CNN_ERR_ARG,
+                            "output padding %lld×%lld must be smaller than the high "
+                            "padding plus the stride, %lld×%lld, on oneDNN's "
+                            "deconvolution",
+                            (long long)p->outpad[0], (long long)p->outpad[1],
+                            (long long)(p->pad[1] + p->stride[0]),
+                            (long long)(p->pad[3] + p->stride[1]));
         if (p->stride[d] > limit || p->dilation[d] > limit || p->pad[2 * d] > limit ||
             p->pad[2 * d + 1] > limit)
             return cnn_fail(CNN_ERR_ARG,

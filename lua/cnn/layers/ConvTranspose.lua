@@ -42,8 +42,9 @@ local function parse_pad(value, kernel, stride, dilation)
 end
 
 -- Flux's outpad: below the stride or the dilation along each dimension
--- (larger would only add outputs no input reaches).
-local function parse_outpad(value, stride, dilation)
+-- (larger would only add outputs no input reaches), and, for oneDNN's
+-- deconvolution, below the high padding plus the stride.
+local function parse_outpad(value, stride, dilation, pad)
   local outpad = arguments.tuple(NAME, "outpad", value or 0, 2, 0)
   for d = 1, 2 do
     if outpad[d] >= stride[d] and outpad[d] >= dilation[d] then
@@ -51,6 +52,12 @@ local function parse_outpad(value, stride, dilation)
         .. "got outpad %s, stride %s, dilation %s")
         :format(NAME, base.tuple_string(outpad, false), base.tuple_string(stride, false),
           base.tuple_string(dilation, false)))
+    end
+    if outpad[d] >= pad[2 * d] + stride[d] then
+      argcheck.raise(("%s: outpad must be smaller than the high padding plus the stride "
+        .. "(oneDNN's deconvolution), got outpad %s, pad %s, stride %s")
+        :format(NAME, base.tuple_string(outpad, false), base.tuple_string(pad, false),
+          base.tuple_string(stride, false)))
     end
   end
   return outpad
@@ -97,7 +104,8 @@ end
 --   `"same"` (output size = input size × stride); default 0
 -- - `stride`, `dilation`: an integer or `{w, h}`; default 1
 -- - `outpad`: an integer or `{w, h}` added to the output's high side,
---   smaller than the stride or the dilation; default 0
+--   smaller than the stride or the dilation, and than the high padding
+--   plus the stride (a limit of oneDNN's deconvolution); default 0
 -- - `groups`: an integer dividing `cin` and `cout`, default 1
 -- - `bias`: true (zeros, the default) or false
 -- - `init`: the weight initialiser, default `cnn.glorot_uniform`
@@ -126,7 +134,7 @@ local function build(kernel, cin, cout, act, opts, ...)
   local stride = arguments.tuple(NAME, "stride", opts.stride or 1, 2, 1)
   local dilation = arguments.tuple(NAME, "dilation", opts.dilation or 1, 2, 1)
   local pad = parse_pad(opts.pad, kernel, stride, dilation)
-  local outpad = parse_outpad(opts.outpad, stride, dilation)
+  local outpad = parse_outpad(opts.outpad, stride, dilation, pad)
   local groups = parse_groups(opts.groups, cin, cout)
   local bias = base.bias_option(NAME, opts.bias)
   local self = setmetatable({
