@@ -149,6 +149,14 @@ function checks.conv2d(f)
   check(function(a, k) return wsum(f(a, k, nil, {stride = {2, 1}})) end, {x, w})
 end
 
+function checks.deconv2d(f)
+  local x, w, b = data({4, 3, 4, 2}, 34), data({3, 2, 3, 4}, 35), data({3}, 36)
+  check(function(a, k, c) return wsum(f(a, k, c, {stride = 2, pad = 1, outpad = {1, 0}})) end, {x, w, b})
+  check(function(a, k) return wsum(f(a, k, nil, {groups = 2, dilation = {1, 2}})) end,
+    {x, data({2, 2, 2, 4}, 37)})
+  check(function(a, k, c) return wsum(f(a, k, c, {stride = {1, 2}, activation = "relu"})) end, {x, w, b})
+end
+
 function checks.conv2d_relu_maxpool(f)
   local x, w, b = data({6, 6, 2, 2}, 31), data({3, 3, 2, 3}, 32), data({3}, 33)
   check(function(a, k, c)
@@ -258,6 +266,7 @@ differentiable("slice", "cnn.ops.slice", "Tensor:slice", "cnn.ops.narrow", "Tens
 differentiable("sum_to", "cnn.ops.sum_to", "Tensor:sum_to")
 differentiable("get", "Tensor:get")
 differentiable("conv2d", "cnn.conv2d", "cnn.ops.conv2d")
+differentiable("deconv2d", "cnn.deconv2d", "cnn.ops.deconv2d")
 differentiable("pool2d", "cnn.pool2d", "cnn.ops.pool2d")
 differentiable("conv2d_relu_maxpool", "cnn.conv2d_relu_maxpool", "cnn.ops.conv2d_relu_maxpool")
 differentiable("dense", "cnn.dense", "cnn.ops.dense")
@@ -359,6 +368,7 @@ local function not_ops(why, ...)
   for _, name in ipairs{...} do NOT_OPS[name] = why end
 end
 not_ops("a layer constructor (its call is made of the ops above)", "cnn.BatchNorm", "cnn.Chain", "cnn.Conv",
+  "cnn.ConvTranspose", "cnn.DepthwiseConv",
   "cnn.Dense", "cnn.Dropout", "cnn.Flatten", "cnn.GlobalMaxPool", "cnn.GlobalMeanPool", "cnn.MaxPool",
   "cnn.MeanPool", "cnn.Parallel", "cnn.SkipConnection", "cnn.LayerNorm", "cnn.GroupNorm", "cnn.InstanceNorm")
 not_ops("an optimiser constructor", "cnn.ADAM", "cnn.ADAMW", "cnn.Adam", "cnn.AdamW", "cnn.Descent",

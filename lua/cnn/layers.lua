@@ -1,6 +1,7 @@
---- Layers and models, as in Flux: Chain, Conv, MaxPool, MeanPool,
--- GlobalMaxPool, GlobalMeanPool, Dense, Dropout, BatchNorm, LayerNorm,
--- GroupNorm, InstanceNorm, Flatten, SkipConnection, Parallel, and
+--- Layers and models, as in Flux: Chain, Conv, DepthwiseConv,
+-- ConvTranspose, MaxPool, MeanPool, GlobalMaxPool, GlobalMeanPool, Dense,
+-- Dropout, BatchNorm, LayerNorm, GroupNorm, InstanceNorm, Flatten,
+-- SkipConnection, Parallel, and
 -- the functions that walk a model: params, trainmode, testmode, summary,
 -- outputsize, loadparams.
 --
@@ -28,6 +29,7 @@
 -- tensors and sublayers through those methods.
 -- @module cnn.layers
 
+local conv = require "cnn.layers.Conv"
 local pool = require "cnn.layers.Pool"
 local global = require "cnn.layers.GlobalPool"
 local flatten = require "cnn.layers.Flatten"
@@ -35,7 +37,9 @@ local models = require "cnn.layers.models"
 
 local layers = {
   Chain = require "cnn.layers.Chain",
-  Conv = require "cnn.layers.Conv",
+  Conv = conv.Conv,
+  DepthwiseConv = conv.DepthwiseConv,
+  ConvTranspose = require "cnn.layers.ConvTranspose",
   MaxPool = pool.MaxPool,
   MeanPool = pool.MeanPool,
   GlobalMaxPool = global.GlobalMaxPool,

@@ -1,5 +1,6 @@
-/* Layer kernels, forward and backward: convolution, pooling, dense,
- * softmax, batch, layer and group normalisation (activations: activation.c).
+/* Layer kernels, forward and backward: convolution, transposed
+ * convolution, pooling, dense, softmax, batch, layer and group
+ * normalisation (activations: activation.c).
  *
  * Each binding reads its Lua arguments, plans the op (the plan checks the
  * operands and says how to allocate the results), pushes the results and
@@ -12,6 +13,7 @@
 
 #include "batchnorm.h"
 #include "conv.h"
+#include "deconv.h"
 #include "dense.h"
 #include "groupnorm.h"
 #include "layernorm.h"
@@ -195,6 +197,73 @@ static int nn_conv2d_backward_weights(lua_State *L)
     else
         lua_pushnil(L);
     CNN_CHECK_STATUS(L, fname, cnn_conv2d_run_backward_weights(&plan, gy, x, gw, gb));
+    return 2;
+}
+
+/* A transposed convolution's options: the convolution's and `outpad`. */
+static cnn_deconv2d_params deconv_opts(lua_State *L, int opts, const char *fname)
+{
+    cnn_conv2d_params c = conv_opts(L, opts, fname);
+    cnn_deconv2d_params p = cnn_deconv2d_default_params();
+    memcpy(p.stride, c.stride, sizeof p.stride);
+    memcpy(p.pad, c.pad, sizeof p.pad);
+    memcpy(p.dilation, c.dilation, sizeof p.dilation);
+    p.groups = c.groups;
+    p.relu = c.relu;
+    opt_ints(L, opts, fname, "outpad", 2, 0, p.outpad);
+    return p;
+}
+
+/* deconv2d(x, w, b|nil, opts [, training]) -> y */
+static int nn_deconv2d(lua_State *L)
+{
+    cnn_tensor *x = cnn_check_layout_input(L, 1), *w = check_input(L, 2);
+    cnn_tensor *b = opt_input(L, 3);
+    cnn_deconv2d_params p = deconv_opts(L, 4, "deconv2d");
+    p.inference = !opt_training(L, 5);
+    cnn_deconv2d_plan plan;
+    CNN_CHECK_STATUS(L, "deconv2d", cnn_deconv2d_plan_forward(&plan, &p, x, w, b));
+    cnn_tensor *y = cnn_push_plan_output(L, &plan.out[0]);
+    CNN_CHECK_STATUS(L, "deconv2d", cnn_deconv2d_run_forward(&plan, x, w, b, y));
+    return 1;
+}
+
+/* deconv2d_backward_data(gy, w, x_sizes, opts) -> gx */
+static int nn_deconv2d_backward_data(lua_State *L)
+{
+    const char *fname = "deconv2d_backward_data";
+    cnn_tensor *gy = cnn_check_layout_input(L, 1), *w = check_input(L, 2);
+    int64_t x[CNN_MAX_DIMS];
+    int ndims = check_sizes_table(L, 3, x);
+    cnn_deconv2d_params p = deconv_opts(L, 4, fname);
+    cnn_deconv2d_plan plan;
+    CNN_CHECK_STATUS(L, fname,
+                     cnn_deconv2d_plan_backward_data(&plan, &p, gy, w, ndims, x));
+    cnn_tensor *gx = cnn_push_plan_output(L, &plan.out[0]);
+    CNN_CHECK_STATUS(L, fname, cnn_deconv2d_run_backward_data(&plan, gy, w, gx));
+    return 1;
+}
+
+/* deconv2d_backward_weights(gy, x, w_sizes, opts, with_bias) -> gw, gb|nil */
+static int nn_deconv2d_backward_weights(lua_State *L)
+{
+    const char *fname = "deconv2d_backward_weights";
+    cnn_tensor *gy = cnn_check_layout_input(L, 1), *x = cnn_check_layout_input(L, 2);
+    int64_t w[CNN_MAX_DIMS];
+    int ndims = check_sizes_table(L, 3, w);
+    cnn_deconv2d_params p = deconv_opts(L, 4, fname);
+    bool with_bias = lua_toboolean(L, 5);
+    cnn_deconv2d_plan plan;
+    CNN_CHECK_STATUS(
+        L, fname,
+        cnn_deconv2d_plan_backward_weights(&plan, &p, gy, x, ndims, w, with_bias));
+    cnn_tensor *gw = cnn_push_plan_output(L, &plan.out[0]);
+    cnn_tensor *gb = NULL;
+    if (with_bias)
+        gb = cnn_push_plan_output(L, &plan.out[1]);
+    else
+        lua_pushnil(L);
+    CNN_CHECK_STATUS(L, fname, cnn_deconv2d_run_backward_weights(&plan, gy, x, gw, gb));
     return 2;
 }
 
@@ -549,6 +618,9 @@ static const luaL_Reg nn_funcs[] = {
     {"conv2d", nn_conv2d},
     {"conv2d_backward_data", nn_conv2d_backward_data},
     {"conv2d_backward_weights", nn_conv2d_backward_weights},
+    {"deconv2d", nn_deconv2d},
+    {"deconv2d_backward_data", nn_deconv2d_backward_data},
+    {"deconv2d_backward_weights", nn_deconv2d_backward_weights},
     {"pool2d", nn_pool2d},
     {"pool2d_backward", nn_pool2d_backward},
     {"dense", nn_dense},

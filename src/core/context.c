@@ -217,6 +217,9 @@ static const char *const profile_names[CNN_PROFILE_COUNT] = {
     [CNN_PROFILE_CONV_FORWARD] = "conv forward",
     [CNN_PROFILE_CONV_BACKWARD_DATA] = "conv backward data",
     [CNN_PROFILE_CONV_BACKWARD_WEIGHTS] = "conv backward weights",
+    [CNN_PROFILE_DECONV_FORWARD] = "deconv forward",
+    [CNN_PROFILE_DECONV_BACKWARD_DATA] = "deconv backward data",
+    [CNN_PROFILE_DECONV_BACKWARD_WEIGHTS] = "deconv backward weights",
     [CNN_PROFILE_POOL_FORWARD] = "pooling forward",
     [CNN_PROFILE_POOL_BACKWARD] = "pooling backward",
     [CNN_PROFILE_ELTWISE_FORWARD] = "eltwise forward",
@@ -268,6 +271,7 @@ static int profile_kind_of(const_dnnl_primitive_desc_t pd)
     switch (kind) {
     case dnnl_reorder: return CNN_PROFILE_REORDER;
     case dnnl_convolution: return kind_by_prop(CNN_PROFILE_CONV_FORWARD, prop);
+    case dnnl_deconvolution: return kind_by_prop(CNN_PROFILE_DECONV_FORWARD, prop);
     case dnnl_inner_product: return kind_by_prop(CNN_PROFILE_INNER_PRODUCT_FORWARD, prop);
     case dnnl_pooling:
     case dnnl_pooling_v2:

@@ -102,7 +102,7 @@ end
 -- Layers that treat each sample of a batch on its own, the same way
 -- whatever the batch: a leading run of them can take a big batch a slice
 -- at a time.
-local PER_SAMPLE = {Conv = true, MaxPool = true, MeanPool = true}
+local PER_SAMPLE = {Conv = true, ConvTranspose = true, MaxPool = true, MeanPool = true}
 local EVAL_CHUNK = 256
 
 local function per_sample_prefix(list)

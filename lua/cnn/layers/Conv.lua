@@ -14,8 +14,9 @@ local OPTIONS = {pad = true, stride = true, dilation = true, groups = true, bias
 
 local Conv = base.class("Conv")
 
-local USAGE = "Conv(kernel, cin, cout [, act] [, opts])"
-local PAIR_USAGE = "Conv(kernel, {cin, cout} [, act] [, opts])"
+-- The usage lines of a constructor named fname (Conv, DepthwiseConv).
+local function usage(fname) return fname .. "(kernel, cin, cout [, act] [, opts])" end
+local function pair_usage(fname) return fname .. "(kernel, {cin, cout} [, act] [, opts])" end
 
 -- Flux's SamePad: the padding that keeps W×H at stride 1, the odd pixel
 -- on the low side.
@@ -29,49 +30,49 @@ local function same_pad(kernel, dilation)
   return pad
 end
 
-local function parse_pad(value, kernel, dilation)
+local function parse_pad(fname, value, kernel, dilation)
   if value == nil then return {0, 0, 0, 0} end
   if value == "same" then return same_pad(kernel, dilation) end
-  local p, n = arguments.tuple("Conv", "pad", value, {2, 4}, 0, ' or "same"')
+  local p, n = arguments.tuple(fname, "pad", value, {2, 4}, 0, ' or "same"')
   if n == 2 then return {p[1], p[1], p[2], p[2]} end
   return p
 end
 
 -- The kernel after the channels, as PyTorch's Conv2d(cin, cout, k):
 -- Conv(1, 16, {3, 3}).
-local function refuse_kernel_last(kernel, cin, cout)
+local function refuse_kernel_last(fname, kernel, cin, cout)
   local pair = argcheck.is_list(cout) and #cout == 2 and math.type(cout[1]) == "integer"
     and math.type(cout[2]) == "integer"
   if math.type(kernel) == "integer" and math.type(cin) == "integer" and pair then
-    argcheck.raise(("Conv: the kernel comes first: %s; got %s, %s, %s")
-      :format(USAGE, argcheck.describe(kernel), argcheck.describe(cin), argcheck.describe(cout)))
+    argcheck.raise(("%s: the kernel comes first: %s; got %s, %s, %s")
+      :format(fname, usage(fname), argcheck.describe(kernel), argcheck.describe(cin), argcheck.describe(cout)))
   end
 end
 
-local function parse_channels(cin, cout, act, opts)
-  local usage = USAGE
+local function parse_channels(fname, options, cin, cout, act, opts)
+  local text = usage(fname)
   if type(cin) == "table" then -- the pair form Conv(k, {cin, cout}, act, opts)
     if not (argcheck.is_list(cin) and #cin == 2) then
-      argcheck.fail("Conv", "the channels", "cin, cout or a pair {cin, cout}", cin)
+      argcheck.fail(fname, "the channels", "cin, cout or a pair {cin, cout}", cin)
     end
     cin, cout, act, opts = cin[1], cin[2], cout, act
-    usage = PAIR_USAGE
+    text = pair_usage(fname)
   end
-  act, opts = arguments.act_and_options("Conv", usage, act, opts)
-  opts = argcheck.options("Conv", opts, OPTIONS)
-  cin = arguments.size("Conv", "cin", cin)
-  cout = arguments.size("Conv", "cout", cout)
-  return cin, cout, base.activation("Conv", act), opts
+  act, opts = arguments.act_and_options(fname, text, act, opts)
+  opts = argcheck.options(fname, opts, options)
+  cin = arguments.size(fname, "cin", cin)
+  cout = arguments.size(fname, "cout", cout)
+  return cin, cout, base.activation(fname, act), opts
 end
 
 -- Flux's `groups`: cin and cout split into that many groups, each output
 -- channel seeing the cin/groups inputs of its group.
-local function parse_groups(value, cin, cout)
-  local groups = argcheck.integer("Conv", "groups", value == nil and 1 or value, 1)
+local function parse_groups(fname, value, cin, cout)
+  local groups = argcheck.integer(fname, "groups", value == nil and 1 or value, 1)
   for _, c in ipairs{{"cin", cin}, {"cout", cout}} do
     if c[2] % groups ~= 0 then
-      argcheck.raise(("Conv: %s = %d is not divisible by groups = %d (cin and cout must be multiples of groups)")
-        :format(c[1], c[2], groups))
+      argcheck.raise(("%s: %s = %d is not divisible by groups = %d (cin and cout must be multiples of groups)")
+        :format(fname, c[1], c[2], groups))
     end
   end
   return groups
@@ -109,27 +110,30 @@ end
 -- @return the layer
 -- @usage cnn.Conv({3, 3}, 1, 16, cnn.relu, {pad = 1})
 -- cnn.Conv({3, 3}, 32, 32, cnn.relu, {pad = 1, groups = 32}) -- depthwise
-local function build(kernel, cin, cout, act, opts, ...)
+local function build_named(fname, options, depthwise, kernel, cin, cout, act, opts, ...)
+  -- a Conv made by the constructor fname, which takes the options
+  -- `options`; `depthwise`: groups = cin (DepthwiseConv)
   if type(cin) == "table" then
-    argcheck.arity("Conv", 4, "kernel, {cin, cout}, act, opts", kernel, cin, cout, act, opts, ...)
+    argcheck.arity(fname, 4, "kernel, {cin, cout}, act, opts", kernel, cin, cout, act, opts, ...)
   else
-    argcheck.arity("Conv", 5, "kernel, cin, cout, act, opts", kernel, cin, cout, act, opts, ...)
+    argcheck.arity(fname, 5, "kernel, cin, cout, act, opts", kernel, cin, cout, act, opts, ...)
   end
-  refuse_kernel_last(kernel, cin, cout)
-  cin, cout, act, opts = parse_channels(cin, cout, act, opts)
-  kernel = arguments.tuple("Conv", "kernel", kernel, 2, 1)
-  local stride = arguments.tuple("Conv", "stride", opts.stride or 1, 2, 1)
-  local dilation = arguments.tuple("Conv", "dilation", opts.dilation or 1, 2, 1)
-  local pad = parse_pad(opts.pad, kernel, dilation)
-  local groups = parse_groups(opts.groups, cin, cout)
-  local bias = base.bias_option("Conv", opts.bias)
+  refuse_kernel_last(fname, kernel, cin, cout)
+  cin, cout, act, opts = parse_channels(fname, options, cin, cout, act, opts)
+  kernel = arguments.tuple(fname, "kernel", kernel, 2, 1)
+  local stride = arguments.tuple(fname, "stride", opts.stride or 1, 2, 1)
+  local dilation = arguments.tuple(fname, "dilation", opts.dilation or 1, 2, 1)
+  local pad = parse_pad(fname, opts.pad, kernel, dilation)
+  local groups = parse_groups(fname, depthwise and cin or opts.groups, cin, cout)
+  local bias = base.bias_option(fname, opts.bias)
   local self = setmetatable({
-    weight = base.initialised("Conv", opts.init or initialisers.glorot_uniform,
+    weight = base.initialised(fname, opts.init or initialisers.glorot_uniform,
       kernel[1], kernel[2], cin // groups, cout),
-    bias = bias and base.zeros("Conv", core, cout) or nil,
+    bias = bias and base.zeros(fname, core, cout) or nil,
     act = act,
     kernel = kernel, cin = cin, cout = cout,
     pad = pad, stride = stride, dilation = dilation, groups = groups,
+    kind = depthwise and "DepthwiseConv" or nil,
   }, Conv)
   self.fused = self.act ~= nil and self.act == activations.relu
   self.options = {stride = stride, pad = pad, dilation = dilation, groups = groups,
@@ -168,14 +172,39 @@ local function all_equal(t, v)
 end
 
 function Conv:describe()
-  local s = ("Conv((%d, %d), %d => %d"):format(self.kernel[1], self.kernel[2], self.cin, self.cout)
+  local s = ("%s((%d, %d), %d => %d"):format(self.kind or "Conv", self.kernel[1], self.kernel[2], self.cin, self.cout)
     .. base.act_string(self.act)
   if not all_equal(self.pad, 0) then s = s .. ", pad=" .. base.tuple_string(self.pad) end
   if not all_equal(self.stride, 1) then s = s .. ", stride=" .. base.tuple_string(self.stride) end
   if not all_equal(self.dilation, 1) then s = s .. ", dilation=" .. base.tuple_string(self.dilation) end
-  if self.groups ~= 1 then s = s .. ", groups=" .. self.groups end
+  if self.groups ~= 1 and not self.kind then s = s .. ", groups=" .. self.groups end
   if not self.bias then s = s .. ", bias=false" end
   return s .. ")"
 end
 
-return base.constructor(build, Conv)
+local function build(...) return build_named("Conv", OPTIONS, false, ...) end
+
+local DEPTHWISE_OPTIONS = {pad = true, stride = true, dilation = true, bias = true, init = true}
+
+--- DepthwiseConv(kernel, cin, cout [, act] [, opts]): a depthwise
+-- convolution, as Flux's `DepthwiseConv((3,3), 16=>32, relu; pad=1)`: a
+-- Conv with `groups = cin`, each input channel convolved on its own into
+-- `cout / cin` output channels (`cout` a multiple of `cin`). It is a Conv
+-- layer that prints as DepthwiseConv, with Conv's options but `groups`.
+-- Fields: those of Conv; `weight` is kW×kH×1×Cout.
+-- @function DepthwiseConv
+-- @param kernel {kw, kh}
+-- @param cin the input channels (or the pair {cin, cout})
+-- @param cout the output channels, a multiple of cin
+-- @param[opt] act the activation (identity if nil)
+-- @tparam[opt] table opts pad (0), stride (1), dilation (1), bias (true), init (cnn.glorot_uniform)
+-- @return the layer
+-- @usage cnn.DepthwiseConv({3, 3}, 16, 32, cnn.relu, {pad = 1})
+local function build_depthwise(...)
+  return build_named("DepthwiseConv", DEPTHWISE_OPTIONS, true, ...)
+end
+
+return {
+  Conv = base.constructor(build, Conv),
+  DepthwiseConv = base.constructor(build_depthwise, Conv),
+}

@@ -1,5 +1,5 @@
---- The layer kernels on oneDNN: conv2d, pool2d, dense, batchnorm,
--- layernorm, groupnorm and dropout.
+--- The layer kernels on oneDNN: conv2d, deconv2d, pool2d, dense,
+-- batchnorm, layernorm, groupnorm and dropout.
 -- @module cnn.ops.kernels
 
 local core = require "cnn.core"
@@ -62,6 +62,47 @@ ops.conv2d = op{
       gy = core.eltwise_backward(opts.activation, gy, y, 0, 0)
     end
     return conv2d_backward(ctx, gy)
+  end,
+}
+
+--- 2-D transposed convolution (Flux's ConvTranspose, PyTorch's
+-- conv_transpose2d: the gradient of a convolution with respect to its
+-- input) of x W×H×Cin×N with w kW×kH×(Cout/groups)×Cin (Flux's layout:
+-- output channels before input channels) and bias b (Cout, or nil). The
+-- output is W'×H'×Cout×N with W' = (W - 1)·stride - pad_lo - pad_hi +
+-- dilation·(kW - 1) + 1 + outpad, and likewise H'. `opts`: {stride=,
+-- pad=, dilation=, outpad=, groups=, activation="relu"|nil}; `outpad`
+-- (default 0, below the stride or the dilation) adds outputs on the high
+-- side; the activation is fused.
+-- @function deconv2d
+-- @tparam Tensor x W×H×Cin×N
+-- @tparam Tensor w kW×kH×(Cout/groups)×Cin
+-- @tparam[opt] Tensor b Cout
+-- @tparam[opt] table opts stride (1), pad (0), dilation (1), outpad (0), groups (1), activation (nil or "relu")
+-- @treturn Tensor
+-- @usage cnn.deconv2d(cnn.rand(7, 7, 16, 1), cnn.rand(3, 3, 1, 16), nil, {stride = 2, pad = 1}) -- 13×13×1×1
+ops.deconv2d = op{
+  name = "deconv2d",
+  forward = function(ctx, x, w, b, opts)
+    local y = core.deconv2d(x, w, b, opts, ctx.recording)
+    if ctx.recording then
+      ctx:save(x, w, y)
+      ctx.opts, ctx.has_bias = opts, b ~= nil
+    end
+    return y
+  end,
+  backward = function(ctx, gy)
+    local x, w, y, opts = ctx.saved[1], ctx.saved[2], ctx.saved[3], ctx.opts
+    gy = core.contiguous(gy)
+    if opts and opts.activation then
+      gy = core.eltwise_backward(opts.activation, gy, y, 0, 0)
+    end
+    local gx, gw, gb
+    if ctx.needs[1] then gx = core.deconv2d_backward_data(gy, w, x:size(), opts) end
+    if ctx.needs[2] or ctx.needs[3] then
+      gw, gb = core.deconv2d_backward_weights(gy, x, w:size(), opts, ctx.has_bias)
+    end
+    return gx, gw, gb
   end,
 }
 
