@@ -10,6 +10,13 @@
 -- smoke run wants small batches: BatchNorm's running statistics, which the
 -- test uses, start at mean 0 and variance 1 and need some 60 steps to
 -- forget it.
+--
+-- Measured once on the whole training set with the default 5 epochs (the
+-- last at a tenth of the learning rate), on a 2-core machine
+-- shared with other builds (load average between 2 and 20): test accuracy
+-- 0.9130, wall time 21 min 20 s (`time`: 12 min 57 s user, 47 s system;
+-- the passes took 160 s to 413 s as the load varied). The same recipe for
+-- 3 epochs gave 0.8962.
 
 local cnn = require "cnn"
 
