@@ -1,5 +1,6 @@
 --- Layers and models, as in Flux: Chain, Conv, MaxPool, MeanPool,
--- GlobalMaxPool, GlobalMeanPool, Dense, Dropout, BatchNorm, Flatten,
+-- GlobalMaxPool, GlobalMeanPool, AdaptiveMaxPool, AdaptiveMeanPool,
+-- Upsample, Dense, Embedding, Dropout, BatchNorm, Flatten,
 -- SkipConnection, Parallel, and
 -- the functions that walk a model: params, trainmode, testmode, summary,
 -- outputsize, loadparams.
@@ -30,6 +31,7 @@
 
 local pool = require "cnn.layers.Pool"
 local global = require "cnn.layers.GlobalPool"
+local adaptive = require "cnn.layers.AdaptivePool"
 local flatten = require "cnn.layers.Flatten"
 local models = require "cnn.layers.models"
 
@@ -40,7 +42,11 @@ local layers = {
   MeanPool = pool.MeanPool,
   GlobalMaxPool = global.GlobalMaxPool,
   GlobalMeanPool = global.GlobalMeanPool,
+  AdaptiveMaxPool = adaptive.AdaptiveMaxPool,
+  AdaptiveMeanPool = adaptive.AdaptiveMeanPool,
+  Upsample = require "cnn.layers.Upsample",
   Dense = require "cnn.layers.Dense",
+  Embedding = require "cnn.layers.Embedding",
   Dropout = require "cnn.layers.Dropout",
   BatchNorm = require "cnn.layers.BatchNorm",
   SkipConnection = require "cnn.layers.SkipConnection",
