@@ -58,7 +58,7 @@ local function build(mode, opts, ...)
 end
 
 -- The output's W' and H' for an input of W×H.
-function Upsample:output_size(w, h)
+local function output_size(self, w, h)
   if self.size then return self.size[1], self.size[2] end
   return w * self.scale[1], h * self.scale[2]
 end
@@ -67,7 +67,7 @@ function Upsample:check(x)
   local msg = base.check_ndims(x, 4, "W×H×C×N")
   if msg then return msg end
   if self.mode == "nearest" then
-    local w, h = self:output_size(x:size(1), x:size(2))
+    local w, h = output_size(self, x:size(1), x:size(2))
     if x:size(1) == 0 or x:size(2) == 0 or w % x:size(1) ~= 0 or h % x:size(2) ~= 0 then
       return ("nearest upsampling to %d×%d needs an input whose W and H divide them, got %s")
         :format(w, h, base.shape(x))
@@ -77,7 +77,7 @@ function Upsample:check(x)
 end
 
 function Upsample:forward(x)
-  local w, h = self:output_size(x:size(1), x:size(2))
+  local w, h = output_size(self, x:size(1), x:size(2))
   return (ops.resample(self.mode, x, {w, h}))
 end
 

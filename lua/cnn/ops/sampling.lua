@@ -67,13 +67,12 @@ ops.adaptive_pool2d = op{
 -- @function embedding
 -- @tparam Tensor w out×in
 -- @tparam Tensor indices Int32, any sizes
--- @tparam[opt="embedding"] string name the name errors are raised under (a layer's)
 -- @treturn Tensor out×(the indices' sizes)
 -- @usage cnn.embedding(cnn.rand(4, 10), cnn.tensor{3, 1, 3}:int())
 ops.embedding = op{
   name = "embedding",
-  forward = function(ctx, w, indices, name)
-    local y = core.embedding(w, indices, name)
+  forward = function(ctx, w, indices)
+    local y = core.embedding(w, indices)
     if ctx.recording then
       ctx.sizes = w:size()
       ctx:save(indices)
