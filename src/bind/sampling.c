@@ -119,24 +119,16 @@ static int sampling_adaptive_pool2d_backward(lua_State *L)
     return 1;
 }
 
-/* The name errors are raised under: the optional string at 'arg' (a
- * layer's name), else the binding's. */
-static const char *opt_name(lua_State *L, int arg, const char *fname)
-{
-    return lua_isnoneornil(L, arg) ? fname : luaL_checkstring(L, arg);
-}
-
-/* embedding(w, indices [, name]) -> y */
+/* embedding(w, indices) -> y */
 static int sampling_embedding(lua_State *L)
 {
     cnn_tensor *w = check_input(L, 1);
     cnn_tensor *idx = cnn_check_tensor_type(L, 2, CNN_INT32);
-    const char *fname = opt_name(L, 3, "embedding");
-    CNN_CHECK_STATUS(L, fname, cnn_embedding_check(w, idx));
+    CNN_CHECK_STATUS(L, "embedding", cnn_embedding_check(w, idx));
     cnn_plan_output out;
     cnn_embedding_output_size(w, idx, &out);
     cnn_tensor *y = cnn_push_plan_output(L, &out);
-    CNN_CHECK_STATUS(L, fname, cnn_embedding_forward(w, idx, y));
+    CNN_CHECK_STATUS(L, "embedding", cnn_embedding_forward(w, idx, y));
     return 1;
 }
 

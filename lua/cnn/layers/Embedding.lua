@@ -2,8 +2,8 @@
 -- @module cnn.layers.Embedding
 
 local argcheck = require "cnn.argcheck"
-local autograd = require "cnn.autograd"
 local core = require "cnn.core"
+local errors = require "cnn.errors"
 local ops = require "cnn.ops"
 local base = require "cnn.layers.base"
 local arguments = require "cnn.layers.arguments"
@@ -15,22 +15,11 @@ local Embedding = base.class("Embedding")
 -- Flux's default, randn32: standard normal values.
 local function randn(...) return core.randn(...) end
 
--- cnn.embedding, whose errors (an index out of range) are raised under
--- the layer's name rather than the op's.
-local lookup = autograd.op{
-  name = "Embedding",
-  forward = function(ctx, w, indices, name)
-    local y = core.embedding(w, indices, name)
-    if ctx.recording then
-      ctx.sizes = w:size()
-      ctx:save(indices)
-    end
-    return y
-  end,
-  backward = function(ctx, gy)
-    return core.embedding_backward(core.contiguous(gy), ctx.saved[1], ctx.sizes)
-  end,
-}
+-- cnn.embedding under the layer's name: its one core call's messages
+-- (an index out of range) start with the layer rather than the op.
+local function lookup(self, indices)
+  return errors.call_renamed(self:describe(), "embedding", ops.embedding, self.weight, indices)
+end
 
 --- Embedding(in, out [, opts]): a table of `in` vectors of `out`
 -- numbers, as Flux's `Embedding(in => out)`. Its input is either Int32
@@ -84,11 +73,11 @@ end
 
 function Embedding:forward(x)
   if math.type(x) == "integer" then
-    local y = lookup(self.weight, core.tensor({x}):int(), self:describe())
+    local y = lookup(self, core.tensor({x}):int())
     return y:reshape(self.nout)
   end
   if x:dtype() == "Float32" then return ops.matmul(self.weight, x) end
-  return (lookup(self.weight, x, self:describe()))
+  return (lookup(self, x))
 end
 
 function Embedding:parameters()
