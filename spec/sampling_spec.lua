@@ -106,14 +106,31 @@ describe("the layers of resampling, adaptive pooling and embedding", function()
     assert.is_true(cnn.AdaptiveMeanPool({1, 1})(x):isapprox(cnn.GlobalMeanPool()(x)))
   end)
 
-  it("take a convolution's blocked output as a plain input", function()
-    local conv = cnn.Conv({3, 3}, 2, 16, cnn.relu, {pad = 1})
-    local y = conv(core.rand(6, 6, 2, 2))
-    local plain = core.clone(y)
+  it("read a convolution's blocked output as it is, with the plain input's results", function()
+    local conv, x = cnn.Conv({3, 3}, 2, 16, cnn.relu, {pad = 1}), core.rand(6, 6, 2, 2)
+    local plain = core.clone(conv(x))
+    assert.equal("plain", core.layout(plain))
     for _, l in ipairs{cnn.Upsample("bilinear", {scale = 2}), cnn.Upsample("nearest", {scale = 2}),
-                       cnn.AdaptiveMaxPool({4, 4}), cnn.AdaptiveMeanPool({3, 2})} do
+                       cnn.AdaptiveMaxPool({4, 4}), cnn.AdaptiveMeanPool({5, 4})} do
+      local y = conv(x)
       assert.is_true(l(y):isapprox(l(plain)), tostring(l))
+      assert.equal("blocked", core.layout(y), tostring(l))
+      local r = core.rand(l(plain):size())
+      local g = cnn.gradient(function(a) return cnn.sum(l(a) * r) end, y)
+      local want = cnn.gradient(function(a) return cnn.sum(l(a) * r) end, plain)
+      assert.is_true(g:isapprox(want), tostring(l))
     end
+    -- the backwards of the core's own loops read a blocked input or gradient too
+    local y = conv(x)
+    local gy = core.rand(4, 3, 16, 2)
+    for _, kind in ipairs{"max", "mean"} do
+      local want = core.adaptive_pool2d_backward(kind, gy, plain)
+      assert.is_true(core.adaptive_pool2d_backward(kind, gy, y):isapprox(want), kind)
+      assert.equal("blocked", core.layout(y))
+    end
+    local gb = conv(core.rand(6, 6, 2, 2))
+    assert.is_true(core.resample_backward("bilinear", gb, {3, 3, 16, 2})
+      :isapprox(core.resample_backward("bilinear", core.clone(gb), {3, 3, 16, 2})))
   end)
 
   it("are found by params, summary, savemodel and loadmodel", function()

@@ -12,7 +12,10 @@
 #include "embedding.h"
 #include "resample.h"
 
-/* A plain contiguous Float32 tensor. */
+/* A plain contiguous Float32 tensor, for the embedding lookups. Resampling
+ * and adaptive pooling take a tensor a layer kernel left blocked as it is
+ * (cnn_check_layout_input): the primitive, or a reorder into a scratch
+ * buffer, reads it without a new tensor. */
 static cnn_tensor *check_input(lua_State *L, int arg)
 {
     cnn_check_tensor(L, arg);
@@ -51,7 +54,7 @@ static int sampling_resample(lua_State *L)
     cnn_resample_params p;
     memset(&p, 0, sizeof p);
     p.kind = check_resample_kind(L, 1);
-    cnn_tensor *x = check_input(L, 2);
+    cnn_tensor *x = cnn_check_layout_input(L, 2);
     check_pair(L, 3, "resample", "size", p.out);
     cnn_resample_plan plan;
     CNN_CHECK_STATUS(L, "resample", cnn_resample_plan_forward(&plan, &p, x));
@@ -67,7 +70,7 @@ static int sampling_resample_backward(lua_State *L)
     cnn_resample_params p;
     memset(&p, 0, sizeof p);
     p.kind = check_resample_kind(L, 1);
-    cnn_tensor *gy = check_input(L, 2);
+    cnn_tensor *gy = cnn_check_layout_input(L, 2);
     luaL_checktype(L, 3, LUA_TTABLE);
     int64_t x[CNN_MAX_DIMS];
     int ndims = cnn_check_sizes(L, 3, x);
@@ -93,7 +96,7 @@ static int sampling_adaptive_pool2d(lua_State *L)
     cnn_adaptive_pool_params p;
     memset(&p, 0, sizeof p);
     p.kind = check_pool_kind(L, 1);
-    cnn_tensor *x = check_input(L, 2);
+    cnn_tensor *x = cnn_check_layout_input(L, 2);
     check_pair(L, 3, fname, "size", p.out);
     cnn_adaptive_pool_plan plan;
     CNN_CHECK_STATUS(L, fname, cnn_adaptive_pool_plan_forward(&plan, &p, x));
@@ -109,7 +112,7 @@ static int sampling_adaptive_pool2d_backward(lua_State *L)
     cnn_adaptive_pool_params p;
     memset(&p, 0, sizeof p);
     p.kind = check_pool_kind(L, 1);
-    cnn_tensor *gy = check_input(L, 2), *x = check_input(L, 3);
+    cnn_tensor *gy = cnn_check_layout_input(L, 2), *x = cnn_check_layout_input(L, 3);
     p.out[0] = gy->ndims == 4 ? gy->size[0] : 0;
     p.out[1] = gy->ndims == 4 ? gy->size[1] : 0;
     cnn_adaptive_pool_plan plan;

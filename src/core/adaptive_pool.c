@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "context.h"
+#include "exec.h"
+#include "memory_desc.h"
 #include "operand.h"
 
 /* Below this many outputs one thread does the work. */
@@ -132,13 +134,33 @@ static void backward_plane(const cnn_adaptive_pool_params *p, const int64_t *xs,
     }
 }
 
+/* The elements of t in the plain layout: its own, or a copy in the
+ * scratch buffer of 'slot' when a layer kernel left it blocked. */
+static cnn_status plain_data(const cnn_tensor *t, int slot, const char *op,
+                             const float **data)
+{
+    *data = cnn_tensor_f32(t);
+    if (!t->blocked || !cnn_tensor_numel(t))
+        return CNN_OK;
+    dnnl_memory_desc_t md;
+    cnn_md_of_tensor(&md, t);
+    void *buf = cnn_scratch(slot, dnnl_memory_desc_get_size(&md));
+    if (!buf)
+        return cnn_fail(CNN_ERR_NOMEM, "%s: out of memory for a plain copy", op);
+    *data = buf;
+    return cnn_tensor_reorder(t, &md, buf, op);
+}
+
 cnn_status cnn_adaptive_pool_run_forward(const cnn_adaptive_pool_plan *plan,
                                          const cnn_tensor *x, cnn_tensor *y)
 {
     const int64_t *xs = plan->x;
     int64_t planes = xs[2] * xs[3], in = xs[0] * xs[1], out = plan->y[0] * plan->y[1];
-    const float *xd = cnn_tensor_f32(x);
+    const float *xd;
     float *yd = cnn_tensor_f32(y);
+    cnn_status s = plain_data(x, 0, "adaptive_pool2d", &xd);
+    if (s != CNN_OK)
+        return s;
     double start = cnn_kernel_start();
 #pragma omp parallel for if (planes * out > PARALLEL_MIN) schedule(static)
     for (int64_t k = 0; k < planes; k++)
@@ -174,8 +196,13 @@ cnn_status cnn_adaptive_pool_run_backward(const cnn_adaptive_pool_plan *plan,
 {
     const int64_t *xs = plan->x;
     int64_t planes = xs[2] * xs[3], in = xs[0] * xs[1], out = plan->y[0] * plan->y[1];
-    const float *gd = cnn_tensor_f32(gy), *xd = cnn_tensor_f32(x);
+    const float *gd, *xd;
     float *gxd = cnn_tensor_f32(gx);
+    const char *op = "adaptive_pool2d_backward";
+    cnn_status s;
+    if ((s = plain_data(gy, 0, op, &gd)) != CNN_OK ||
+        (s = plain_data(x, 1, op, &xd)) != CNN_OK)
+        return s;
     double start = cnn_kernel_start();
 #pragma omp parallel for if (planes * in > PARALLEL_MIN) schedule(static)
     for (int64_t k = 0; k < planes; k++)

@@ -1,7 +1,8 @@
 /* 2-D adaptive max and mean pooling, forward and backward, in C: Flux's
  * AdaptiveMaxPool and AdaptiveMeanPool with PyTorch's windows.
  *
- * Input W×H×C×N (plain), output W'×H'×C×N for the output sizes the caller
+ * Input W×H×C×N (plain, or a layer kernel's blocked layout, read through
+ * a plain copy in a scratch buffer), output W'×H'×C×N for the output sizes the caller
  * gives. Output pixel i along a dimension of input size I and output size
  * O pools the inputs floor(i·I/O) to ceil((i+1)·I/O) − 1 (0-based), so
  * windows may differ in size and overlap by one. A maximum is the first
