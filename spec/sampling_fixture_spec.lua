@@ -24,6 +24,7 @@ local CASES = {
     return cnn.MeanPool(3, {stride = 2, pad = 1, count_include_pad = false})
   end},
   {name = "meanpool_include", layer = function() return cnn.MeanPool(3, {stride = 2, pad = 1}) end},
+  {name = "bilinear_real", layer = function() return cnn.Upsample("bilinear", {scale = {1.5, 2.5}}) end},
 }
 
 -- The element with the largest |a - e| / (ATOL + RTOL·|e|) (≤ 1 passes).

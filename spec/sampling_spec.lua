@@ -17,6 +17,8 @@ describe("the layers of resampling, adaptive pooling and embedding", function()
     assert.equal("Upsample(:nearest, scale = 2)", tostring(cnn.Upsample({scale = 2})))
     assert.equal("Upsample(:bilinear, scale = (2, 3))", tostring(cnn.Upsample("bilinear", {scale = {2, 3}})))
     assert.equal("Upsample(:bilinear, size = (28, 14))", tostring(cnn.Upsample("bilinear", {size = {28, 14}})))
+    assert.equal("Upsample(:bilinear, scale = 1.5)", tostring(cnn.Upsample("bilinear", {scale = 1.5})))
+    assert.equal("Upsample(:bilinear, scale = (1.5, 2))", tostring(cnn.Upsample("bilinear", {scale = {1.5, 2}})))
     assert.equal("AdaptiveMaxPool((5, 3))", tostring(cnn.AdaptiveMaxPool({5, 3})))
     assert.equal("AdaptiveMeanPool((1, 1))", tostring(cnn.AdaptiveMeanPool({1, 1})))
     assert.equal("Embedding(10 => 4)", tostring(cnn.Embedding(10, 4)))
@@ -39,7 +41,11 @@ describe("the layers of resampling, adaptive pooling and embedding", function()
     assert.equal("Upsample: expected an options table with scale or size: "
       .. "Upsample(mode, {scale = s} or {size = {W, H}}); got 2", message(cnn.Upsample, "nearest", 2))
     assert.equal("Upsample: scale must be a positive integer or a table of 2 positive integers, got 1.5",
-      message(cnn.Upsample, "bilinear", {scale = 1.5}))
+      message(cnn.Upsample, "nearest", {scale = 1.5}))
+    assert.equal("Upsample: scale must be a positive number or a table of 2 positive numbers, got {1.5, 0}",
+      message(cnn.Upsample, "bilinear", {scale = {1.5, 0}}))
+    assert.equal("Upsample: scale must be a positive number or a table of 2 positive numbers, got inf",
+      message(cnn.Upsample, "bilinear", {scale = math.huge}))
     assert.equal("Upsample: size must be a table of 2 positive integers {W', H'}, got 4",
       message(cnn.Upsample, "bilinear", {size = 4}))
     assert.equal("AdaptiveMeanPool: out must be a table of 2 positive integers {W', H'}, got 3",
@@ -63,6 +69,9 @@ describe("the layers of resampling, adaptive pooling and embedding", function()
       message(cnn.Upsample("nearest", {size = {7, 8}}), core.rand(2, 2, 1, 1)))
     assert.equal("Upsample(:bilinear, scale = 2): input has 2 dimensions (3×4), expected 4 (W×H×C×N)",
       message(cnn.Upsample("bilinear", {scale = 2}), core.rand(3, 4)))
+    assert.equal("Upsample(:bilinear, scale = 0.25): input 3×8×1×1 gives an output of 0×2, no pixels",
+      message(cnn.Upsample("bilinear", {scale = 0.25}), core.rand(3, 8, 1, 1)))
+    assert.same({4, 2, 1, 1}, cnn.Upsample("bilinear", {scale = 0.5})(core.rand(8, 5, 1, 1)):size())
     assert.equal("AdaptiveMaxPool((2, 2)): input 0×3×1×1 has no pixels to pool",
       message(cnn.AdaptiveMaxPool({2, 2}), core.rand(0, 3, 1, 1)))
     local emb = cnn.Embedding(5, 3)

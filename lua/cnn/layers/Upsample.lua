@@ -13,21 +13,37 @@ local USAGE = "Upsample(mode, {scale = s} or {size = {W, H}})"
 
 local Upsample = base.class("Upsample")
 
+-- Nearest repeats pixels a whole number of times; bilinear also takes
+-- real scales, as Flux's upsample_bilinear.
+local function parse_scale(mode, v)
+  if mode == "nearest" then return (arguments.tuple("Upsample", "scale", v, 2, 1)) end
+  local t = argcheck.is_list(v) and #v == 2 and {v[1], v[2]} or {v, v}
+  if (type(v) == "number" or type(v) == "table") and argcheck.is_number(t[1], "(0, inf)")
+     and argcheck.is_number(t[2], "(0, inf)") then
+    return t
+  end
+  argcheck.fail("Upsample", "scale", "a positive number or a table of 2 positive numbers", v)
+end
+
 --- Upsample(mode, opts): resizes images W×H×C×N to W'×H'×C×N, as Flux's
 -- Upsample. `mode` is "nearest" (the default; each pixel repeated, as
 -- Flux's upsample_nearest) or "bilinear" (Flux's upsample_bilinear,
 -- the same as PyTorch's `interpolate(mode="bilinear",
 -- align_corners=False)`). The options give either `scale` (a positive
--- integer, or `{sw, sh}`: W' = sw·W, H' = sh·H) or `size` (`{W', H'}`,
--- whatever the input's size), not both. Nearest needs whole multiples
--- of the input's size, as in Flux: a `size` that is not one is refused
--- when the layer is called.
+-- integer, or `{sw, sh}`: W' = sw·W, H' = sh·H; bilinear also takes real
+-- scales, W' = floor(sw·W), as Flux) or `size` (`{W', H'}`, whatever the
+-- input's size), not both. Bilinear maps output pixel i to input
+-- position (i + 0.5)·W/W' − 0.5 (PyTorch's with `recompute_scale_factor`
+-- for a real scale). Nearest needs whole multiples of the input's size,
+-- as in Flux: a `size` that is not one is refused when the layer is
+-- called.
 -- @function Upsample
 -- @param[opt="nearest"] mode "nearest" or "bilinear"
--- @tparam table opts scale (an integer or {sw, sh}) or size ({W', H'})
+-- @tparam table opts scale (an integer or {sw, sh}; real for bilinear) or size ({W', H'})
 -- @return the layer
 -- @usage cnn.Upsample("bilinear", {scale = 2})
 -- cnn.Upsample("nearest", {size = {28, 28}})
+-- cnn.Upsample("bilinear", {scale = {1.5, 2}})
 local function build(mode, opts, ...)
   if type(mode) == "table" and opts == nil then mode, opts = "nearest", mode end
   argcheck.arity("Upsample", 2, "mode, opts", mode, opts, ...)
@@ -45,8 +61,8 @@ local function build(mode, opts, ...)
   end
   local self = {mode = mode}
   if opts.scale ~= nil then
-    local scale, n = arguments.tuple("Upsample", "scale", opts.scale, 2, 1)
-    self.scale, self.scale_given = scale, n == 2 and type(opts.scale) == "table"
+    self.scale = parse_scale(mode, opts.scale)
+    self.scale_given = type(opts.scale) == "table"
   else
     local size = arguments.tuple("Upsample", "size", opts.size, {2}, 1)
     if type(opts.size) ~= "table" then
@@ -57,15 +73,19 @@ local function build(mode, opts, ...)
   return setmetatable(self, Upsample)
 end
 
--- The output's W' and H' for an input of W×H.
+-- The output's W' and H' for an input of W×H: floor(scale·W) as Flux.
 local function output_size(self, w, h)
   if self.size then return self.size[1], self.size[2] end
-  return w * self.scale[1], h * self.scale[2]
+  return math.floor(w * self.scale[1]), math.floor(h * self.scale[2])
 end
 
 function Upsample:check(x)
   local msg = base.check_ndims(x, 4, "W×H×C×N")
   if msg then return msg end
+  local ow, oh = output_size(self, x:size(1), x:size(2))
+  if ow < 1 or oh < 1 then
+    return ("input %s gives an output of %d×%d, no pixels"):format(base.shape(x), ow, oh)
+  end
   if self.mode == "nearest" then
     local w, h = output_size(self, x:size(1), x:size(2))
     if x:size(1) == 0 or x:size(2) == 0 or w % x:size(1) ~= 0 or h % x:size(2) ~= 0 then
