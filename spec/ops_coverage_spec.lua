@@ -171,6 +171,25 @@ function checks.pool2d(f)
   end
 end
 
+function checks.resample(f)
+  local x = data({3, 4, 2, 2}, 38)
+  check(function(a) return wsum(f("nearest", a, {6, 8})) end, {x})
+  check(function(a) return wsum(f("bilinear", a, {7, 5})) end, {x})
+end
+
+function checks.adaptive_pool2d(f) -- windows of uneven sizes that overlap
+  local x = data({7, 5, 2, 2}, 39)
+  check(function(a) return wsum(f("mean", a, {3, 4})) end, {x})
+  -- a step smaller than the gap between each window's two largest
+  -- elements, which are 4e-3 apart at the closest
+  check(function(a) return wsum(f("max", a, {3, 4})) end, {x}, {eps = 1e-3})
+end
+
+function checks.embedding(f) -- a repeated index and an unused entry
+  local indices = cnn.tensor{{2, 1}, {2, 4}, {3, 2}}:int()
+  check(function(w) return wsum(f(w, indices)) end, {data({3, 5}, 40)})
+end
+
 function checks.dense(f)
   local x, w, b = data({4, 3}, 28), data({2, 4}, 29), data({2}, 30)
   check(function(a, k, c) return wsum(f(a, k, c)) end, {x, w, b})
@@ -270,6 +289,9 @@ differentiable("deconv2d", "cnn.deconv2d", "cnn.ops.deconv2d")
 differentiable("pool2d", "cnn.pool2d", "cnn.ops.pool2d")
 differentiable("conv2d_relu_maxpool", "cnn.conv2d_relu_maxpool", "cnn.ops.conv2d_relu_maxpool")
 differentiable("dense", "cnn.dense", "cnn.ops.dense")
+differentiable("resample", "cnn.resample", "cnn.ops.resample")
+differentiable("adaptive_pool2d", "cnn.adaptive_pool2d", "cnn.ops.adaptive_pool2d")
+differentiable("embedding", "cnn.embedding", "cnn.ops.embedding")
 differentiable("batchnorm", "cnn.batchnorm", "cnn.ops.batchnorm")
 differentiable("layernorm", "cnn.layernorm", "cnn.ops.layernorm")
 differentiable("groupnorm", "cnn.groupnorm", "cnn.ops.groupnorm")
@@ -370,7 +392,8 @@ end
 not_ops("a layer constructor (its call is made of the ops above)", "cnn.BatchNorm", "cnn.Chain", "cnn.Conv",
   "cnn.ConvTranspose", "cnn.DepthwiseConv",
   "cnn.Dense", "cnn.Dropout", "cnn.Flatten", "cnn.GlobalMaxPool", "cnn.GlobalMeanPool", "cnn.MaxPool",
-  "cnn.MeanPool", "cnn.Parallel", "cnn.SkipConnection", "cnn.LayerNorm", "cnn.GroupNorm", "cnn.InstanceNorm")
+  "cnn.MeanPool", "cnn.Parallel", "cnn.SkipConnection", "cnn.LayerNorm", "cnn.GroupNorm", "cnn.InstanceNorm",
+  "cnn.AdaptiveMaxPool", "cnn.AdaptiveMeanPool", "cnn.Upsample", "cnn.Embedding")
 not_ops("an optimiser constructor", "cnn.ADAM", "cnn.ADAMW", "cnn.Adam", "cnn.AdamW", "cnn.Descent",
   "cnn.Momentum", "cnn.Nesterov", "cnn.RMSProp")
 not_ops("a tensor constructor", "cnn.zeros", "cnn.ones", "cnn.rand", "cnn.randn", "cnn.range", "cnn.tensor",

@@ -40,6 +40,16 @@ static void naive_pool(const cnn_pool2d_params *p, const int64_t *xs, const floa
                         continue;
                     }
                     float area = (float)(p->window[0] * p->window[1]);
+                    if (p->exclude_padding) {
+                        int64_t h0 = oh * p->stride[1] - p->pad[2],
+                                w0 = ow * p->stride[0] - p->pad[0];
+                        int64_t h1 = h0 + p->window[1], w1 = w0 + p->window[0];
+                        h0 = h0 < 0 ? 0 : h0;
+                        w0 = w0 < 0 ? 0 : w0;
+                        h1 = h1 > xs[1] ? xs[1] : h1;
+                        w1 = w1 > xs[0] ? xs[0] : w1;
+                        area = (float)((h1 - h0) * (w1 - w0));
+                    }
                     AT4(y, ys, ow, oh, c, n) = sum / area;
                     for (int64_t kh = 0; kh < p->window[1]; kh++)
                         for (int64_t kw = 0; kw < p->window[0]; kw++) {
@@ -84,6 +94,10 @@ static void test_pool(void)
         p = cnn_pool2d_default_params((cnn_pool_kind)kind, 3, 2);
         p.stride[0] = 1;
         p.pad[2] = 1;
+        check_pool(&p, xs);
+        /* the means of the border windows over their pixels inside only */
+        p.pad[0] = p.pad[1] = 1;
+        p.exclude_padding = true;
         check_pool(&p, xs);
     }
 }

@@ -101,8 +101,9 @@ end
 
 --- errors.call_named for a cnn.core function known as `from`: its
 -- messages are given the name `fname` (see `relocate`). Used by the
--- methods t:max() and t:min() (core's maximum and minimum) and for the
--- input that summary and outputsize make (core's zeros).
+-- methods t:max() and t:min() (core's maximum and minimum), for the
+-- input that summary and outputsize make (core's zeros) and by the
+-- Embedding layer (core's embedding, through cnn.embedding).
 function errors.call_renamed(fname, from, f, ...)
   return pass(fname, from, pcall(f, ...))
 end

@@ -22,6 +22,7 @@ local parts = {
   {"cnn.ops.shapes", "reshape", "flatten"},
   {"cnn.ops.reductions"},
   {"cnn.ops.kernels"},
+  {"cnn.ops.sampling"},
   {"cnn.ops.compare", "max", "min"},
   {"cnn.activations"},
   {"cnn.losses"},

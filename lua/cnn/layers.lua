@@ -1,6 +1,7 @@
 --- Layers and models, as in Flux: Chain, Conv, DepthwiseConv,
--- ConvTranspose, MaxPool, MeanPool, GlobalMaxPool, GlobalMeanPool, Dense,
--- Dropout, BatchNorm, LayerNorm, GroupNorm, InstanceNorm, Flatten,
+-- ConvTranspose, MaxPool, MeanPool, GlobalMaxPool, GlobalMeanPool,
+-- AdaptiveMaxPool, AdaptiveMeanPool, Upsample, Dense, Embedding, Dropout,
+-- BatchNorm, LayerNorm, GroupNorm, InstanceNorm, Flatten,
 -- SkipConnection, Parallel, and
 -- the functions that walk a model: params, trainmode, testmode, summary,
 -- outputsize, loadparams.
@@ -32,6 +33,7 @@
 local conv = require "cnn.layers.Conv"
 local pool = require "cnn.layers.Pool"
 local global = require "cnn.layers.GlobalPool"
+local adaptive = require "cnn.layers.AdaptivePool"
 local flatten = require "cnn.layers.Flatten"
 local models = require "cnn.layers.models"
 
@@ -44,7 +46,11 @@ local layers = {
   MeanPool = pool.MeanPool,
   GlobalMaxPool = global.GlobalMaxPool,
   GlobalMeanPool = global.GlobalMeanPool,
+  AdaptiveMaxPool = adaptive.AdaptiveMaxPool,
+  AdaptiveMeanPool = adaptive.AdaptiveMeanPool,
+  Upsample = require "cnn.layers.Upsample",
   Dense = require "cnn.layers.Dense",
+  Embedding = require "cnn.layers.Embedding",
   Dropout = require "cnn.layers.Dropout",
   BatchNorm = require "cnn.layers.BatchNorm",
   LayerNorm = require "cnn.layers.LayerNorm",

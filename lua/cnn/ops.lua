@@ -7,14 +7,14 @@
 -- `t:reshape(...)`, `t:exp()`, ... are these ops too, so a loss written
 -- with them is differentiated.
 --
--- The ops live in cnn.ops.algebra, shapes, reductions, kernels and compare
+-- The ops live in cnn.ops.algebra, shapes, reductions, kernels, sampling and compare
 -- (the ones without a gradient); this module gathers them into one table
 -- and makes the operators and methods of tensors these ops.
 --
 -- To add an op: write it with `autograd.op` in the part it belongs to (an
 -- op on a oneDNN kernel goes in cnn.ops.kernels: the forward calls the
 -- cnn.core function, the backward the core's backward), with a doc comment
--- that names it (`@function`, `@param`, `@usage`). Every op of kernels and
+-- that names it (`@function`, `@param`, `@usage`). Every op of kernels, sampling and
 -- reductions is public; in the other parts init.lua lists the public ones.
 -- spec/ops_gradcheck_spec.lua checks its gradient with helpers.gradcheck,
 -- spec/docs_spec.lua that it is documented, and spec/ops_coverage_spec.lua
@@ -33,7 +33,7 @@ local core = require "cnn.core"
 local autograd = require "cnn.autograd"
 
 -- The parts, each a table of ops; cnn.ops is all of them in one table.
-local PARTS = {"algebra", "shapes", "reductions", "kernels", "compare"}
+local PARTS = {"algebra", "shapes", "reductions", "kernels", "sampling", "compare"}
 
 local ops = {}
 for _, part in ipairs(PARTS) do

@@ -286,6 +286,13 @@ static cnn_pool2d_params pool_opts(lua_State *L, cnn_pool_kind kind, int opts,
     memcpy(p.stride, p.window, sizeof p.stride);
     opt_ints(L, opts, fname, "stride", 2, 0, p.stride);
     opt_ints(L, opts, fname, "pad", 4, 2, p.pad);
+    lua_pushliteral(L, "count_include_pad");
+    int type = lua_rawget(L, opts);
+    if (type != LUA_TNIL && type != LUA_TBOOLEAN)
+        luaL_error(L, "%s: count_include_pad must be true or false, got %s", fname,
+                   luaL_typename(L, -1));
+    p.exclude_padding = type == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+    lua_pop(L, 1);
     return p;
 }
 

@@ -129,7 +129,7 @@ cnn_status cnn_pool2d_check_backward(const cnn_pool2d_params *p, const cnn_tenso
  * output and workspace. */
 typedef struct pool_key {
     int64_t op; /* 'F' training forward, 'I' inference forward, 'B' backward */
-    int64_t kind;
+    int64_t kind, exclude_padding;
     int64_t x[4], window[2], stride[2], pad[4];
     dnnl_memory_desc_t src;
 } pool_key;
@@ -141,6 +141,7 @@ static pool_key make_key(int op, const cnn_pool2d_params *p, const int64_t *x,
     memset(&k, 0, sizeof k);
     k.op = op;
     k.kind = p->kind;
+    k.exclude_padding = p->kind == CNN_POOL_MEAN && p->exclude_padding;
     memcpy(k.x, x, sizeof k.x);
     memcpy(k.window, p->window, sizeof k.window);
     memcpy(k.stride, p->stride, sizeof k.stride);
@@ -166,8 +167,9 @@ static void geometry(const cnn_pool2d_params *p, const int64_t *x,
     g->src = *src;
     cnn_md_any(&g->dst, 4, dst);
     cnn_window_dnnl(&win, g->strides, g->kernel, g->dilates, g->pad_l, g->pad_r);
-    g->alg =
-        p->kind == CNN_POOL_MAX ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
+    g->alg = p->kind == CNN_POOL_MAX ? dnnl_pooling_max
+             : p->exclude_padding    ? dnnl_pooling_avg_exclude_padding
+                                     : dnnl_pooling_avg_include_padding;
 }
 
 static void plain_src(const int64_t *x, dnnl_memory_desc_t *md)

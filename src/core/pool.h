@@ -1,7 +1,10 @@
 /* 2-D max and mean pooling on oneDNN, forward and backward.
  *
- * Input W×H×C×N (nchw), output W'×H'×C×N. Mean pooling counts padding, as
- * Flux and PyTorch do by default. Max pooling runs the core's own kernels,
+ * Input W×H×C×N (nchw), output W'×H'×C×N. Mean pooling counts padding by
+ * default, as Flux and PyTorch do (oneDNN's pooling_avg_include_padding);
+ * with exclude_padding it divides by the window's pixels inside the image
+ * only (PyTorch's count_include_pad=False, oneDNN's
+ * pooling_avg_exclude_padding). Max pooling runs the core's own kernels,
  * which keep NaN (pool_max.h), and keeps a workspace (where each maximum
  * was) from the forward for the backward. */
 #ifndef CNN_POOL_H
@@ -22,8 +25,9 @@ typedef struct cnn_pool2d_params {
     cnn_pool_kind kind;
     int64_t window[2]; /* W, H */
     int64_t stride[2];
-    int64_t pad[4]; /* w_lo, w_hi, h_lo, h_hi; each smaller than the window */
-    bool inference; /* no backward follows: no workspace is kept */
+    int64_t pad[4];       /* w_lo, w_hi, h_lo, h_hi; each smaller than the window */
+    bool inference;       /* no backward follows: no workspace is kept */
+    bool exclude_padding; /* mean pooling: divide by the pixels inside only */
 } cnn_pool2d_params;
 
 /* The workspace of one max pooling forward. It remembers the forward's

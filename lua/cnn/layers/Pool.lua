@@ -7,8 +7,11 @@
 -- must be smaller than the window along its dimension, as oneDNN
 -- requires (PyTorch asks for at most half the window); a larger one is
 -- refused when the layer is made. The output size rounds down: 7×7 →
--- 3×3 with a 2×2 window. MeanPool counts the padding in the mean, as
--- Flux and PyTorch do by default.
+-- 3×3 with a 2×2 window. MeanPool counts the padding in the mean by
+-- default, dividing by the window's size everywhere, as Flux (NNlib's
+-- meanpool) and PyTorch do; MeanPool's option `count_include_pad =
+-- false` (PyTorch's name) divides by the window's pixels inside the image
+-- only (oneDNN's pooling_avg_exclude_padding).
 -- @module cnn.layers.Pool
 
 local argcheck = require "cnn.argcheck"
@@ -18,6 +21,7 @@ local arguments = require "cnn.layers.arguments"
 local geometry = require "cnn.layers.geometry"
 
 local OPTIONS = {stride = true, pad = true}
+local MEAN_OPTIONS = {stride = true, pad = true, count_include_pad = true}
 
 local function parse_pad(name, value)
   if value == nil then return {0, 0, 0, 0} end
@@ -67,14 +71,15 @@ local function pool_class(name, kind)
     argcheck.arity(name, 2, "window, opts", window, opts, ...)
     check_first(name, window)
     check_second(name, opts)
-    opts = argcheck.options(name, opts, OPTIONS)
+    opts = argcheck.options(name, opts, kind == "mean" and MEAN_OPTIONS or OPTIONS)
     window = arguments.tuple(name, "window", window, 2, 1)
     local stride = arguments.tuple(name, "stride", opts.stride or window, 2, 1)
     local pad = parse_pad(name, opts.pad)
     check_pad(name, pad, window)
+    local include = argcheck.optional_boolean(name, "count_include_pad", opts.count_include_pad, true)
     return setmetatable({
-      window = window, stride = stride, pad = pad,
-      options = {window = window, stride = stride, pad = pad},
+      window = window, stride = stride, pad = pad, count_include_pad = include,
+      options = {window = window, stride = stride, pad = pad, count_include_pad = include},
     }, Pool)
   end
 
@@ -95,6 +100,7 @@ local function pool_class(name, kind)
     local s = ("%s((%d, %d)"):format(name, self.window[1], self.window[2])
     if not same(self.pad, {0, 0, 0, 0}) then s = s .. ", pad=" .. base.tuple_string(self.pad) end
     if not same(self.stride, self.window) then s = s .. ", stride=" .. base.tuple_string(self.stride) end
+    if not self.count_include_pad then s = s .. ", count_include_pad=false" end
     return s .. ")"
   end
 
@@ -109,11 +115,13 @@ return {
   -- @return the layer
   -- @usage cnn.MaxPool({2, 2})
   MaxPool = pool_class("MaxPool", "max"),
-  --- Mean pooling over windows, the padding counted (see the module description).
+  --- Mean pooling over windows, the padding counted unless
+  -- `count_include_pad = false` (see the module description).
   -- @function MeanPool
   -- @param window {kw, kh}, or an integer
-  -- @tparam[opt] table opts stride (the window), pad (0)
+  -- @tparam[opt] table opts stride (the window), pad (0), count_include_pad (true)
   -- @return the layer
   -- @usage cnn.MeanPool(2, {pad = 1})
+  -- cnn.MeanPool(3, {pad = 1, stride = 1, count_include_pad = false})
   MeanPool = pool_class("MeanPool", "mean"),
 }

@@ -107,11 +107,13 @@ ops.deconv2d = op{
 }
 
 --- Max or mean pooling ("max" | "mean") of x W×H×C×N; `opts` as
--- cnn.core.pool2d: {window=, stride=, pad=}.
+-- cnn.core.pool2d: {window=, stride=, pad=, count_include_pad=}. Mean
+-- pooling divides by the window's size, padding included, unless
+-- count_include_pad is false: then by its pixels inside the image.
 -- @function pool2d
 -- @param kind "max" or "mean"
 -- @tparam Tensor x W×H×C×N
--- @tparam table opts window, stride (the window), pad (0)
+-- @tparam table opts window, stride (the window), pad (0), count_include_pad (true)
 -- @treturn Tensor
 -- @usage cnn.pool2d("max", x, {window = {2, 2}})
 ops.pool2d = op{
