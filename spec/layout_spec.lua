@@ -128,6 +128,48 @@ describe("blocked layouts", function()
     assert.is_true(core.isapprox(y, naive_conv(naive_conv(x, w10), w2), 1e-4))
   end)
 
+  -- A convolution's result with 10 channels (part of a block) or 16, read
+  -- as blocked or converted to plain first.
+  local function conv_result(cout, convert)
+    local y = core.conv2d(x, data({3, 3, 3, cout}, 19), nil, opts)
+    if convert then y:get(1, 1, 1, 1) end
+    return y
+  end
+
+  it("flow through batch normalisation, forward and backward, as the plain ones do", function()
+    for _, cout in ipairs{16, 10} do
+      local function run(convert)
+        local y = conv_result(cout, convert)
+        local g, b = data({cout}, 23), data({cout}, 29)
+        local rm, rv = core.zeros(cout), core.ones(cout)
+        local z, m, v = core.batchnorm(y, g, b, rm, rv, true)
+        local gz = core.conv2d(z, data({3, 3, cout, 4}, 31), nil, opts) -- reads the padding
+        local gx, gg, gb = core.batchnorm_backward(z, y, g, m, v)
+        local zi = core.batchnorm(y, g, b, rm, rv, false)
+        return {core.layout(z), core.layout(gx), core.layout(zi)}, {z, gz, gx, gg, gb, rm, rv, zi}
+      end
+      local blocked_layouts, blocked = run(false)
+      local plain_layouts, plain = run(true)
+      assert.are.same({"blocked", "blocked", "blocked"}, blocked_layouts)
+      assert.are.same({"plain", "plain", "plain"}, plain_layouts)
+      for i = 1, #plain do
+        assert.is_true(core.isapprox(plain[i], blocked[i], 1e-5, 1e-5), cout .. " channels, result " .. i)
+      end
+    end
+  end)
+
+  it("reorder a plain gradient on the way into a blocked batch normalisation's backward", function()
+    local y = conv_result(16, false)
+    local g = data({16}, 23)
+    local z, m, v = core.batchnorm(y, g, data({16}, 29), core.zeros(16), core.ones(16), true)
+    local gz = data(z:size(), 37)
+    local gx = core.batchnorm_backward(gz, y, g, m, v)
+    local plain_y = conv_result(16, true)
+    local want = core.batchnorm_backward(gz, plain_y, g, m, v)
+    assert.are.equal("blocked", core.layout(gx))
+    assert.is_true(core.isapprox(want, gx, 1e-5, 1e-5))
+  end)
+
   it("still report sizes in errors", function()
     local y = core.conv2d(x, w, nil, opts)
     local w8 = data({3, 3, 8, 4}, 3)
