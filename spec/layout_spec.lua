@@ -170,6 +170,38 @@ describe("blocked layouts", function()
     assert.is_true(core.isapprox(want, gx, 1e-5, 1e-5))
   end)
 
+  it("add, subtract, multiply, max and min in their common layout", function()
+    for _, cout in ipairs{16, 10} do
+      local a, b = conv_result(cout, false), core.conv2d(x, data({3, 3, 3, cout}, 41), nil, opts)
+      local pa, pb = conv_result(cout, true), core.conv2d(x, data({3, 3, 3, cout}, 41), nil, opts)
+      pb:get(1, 1, 1, 1)
+      local reorders = core.stats().reorders
+      local results = {a + b, a - b, a * b, core.max(a, b), core.min(a, b)}
+      assert.are.equal(reorders, core.stats().reorders)
+      local want = {pa + pb, pa - pb, pa * pb, core.max(pa, pb), core.min(pa, pb)}
+      for i, r in ipairs(results) do
+        assert.are.equal("blocked", core.layout(r))
+        -- the next convolution reads the padding, which stayed zero
+        local w = data({3, 3, cout, 4}, 43)
+        assert.is_true(core.isapprox(core.conv2d(want[i], w, nil, opts), core.conv2d(r, w, nil, opts), 1e-5),
+                       cout .. " channels, op " .. i)
+        assert.is_true(core.isapprox(want[i], r), cout .. " channels, op " .. i)
+      end
+    end
+  end)
+
+  it("convert to plain for the other operators and for mixed layouts", function()
+    local a, b = conv_result(16, false), conv_result(16, false)
+    local pa = conv_result(16, true)
+    local quotient = a / b
+    assert.are.equal("plain", core.layout(quotient))
+    assert.is_true(core.isapprox(pa / pa, quotient))
+    local c, d = conv_result(16, false), conv_result(16, true)
+    local sum = c + d
+    assert.are.equal("plain", core.layout(sum))
+    assert.is_true(core.isapprox(pa + pa, sum))
+  end)
+
   it("still report sizes in errors", function()
     local y = core.conv2d(x, w, nil, opts)
     local w8 = data({3, 3, 8, 4}, 3)
