@@ -182,8 +182,9 @@ describe("blocked layouts", function()
       for i, r in ipairs(results) do
         assert.are.equal("blocked", core.layout(r))
         -- the next convolution reads the padding, which stayed zero
-        local w = data({3, 3, cout, 4}, 43)
-        assert.is_true(core.isapprox(core.conv2d(want[i], w, nil, opts), core.conv2d(r, w, nil, opts), 1e-5),
+        local next_w = data({3, 3, cout, 4}, 43)
+        assert.is_true(core.isapprox(core.conv2d(want[i], next_w, nil, opts), core.conv2d(r, next_w, nil, opts),
+                                     1e-5),
                        cout .. " channels, op " .. i)
         assert.is_true(core.isapprox(want[i], r), cout .. " channels, op " .. i)
       end
