@@ -158,6 +158,17 @@ describe("blocked layouts", function()
     end
   end)
 
+  it("flow through an inference batch normalisation in an inference convolution's layout", function()
+    local w16 = data({3, 3, 3, 16}, 19)
+    local y = core.conv2d(x, w16, nil, opts, false)
+    local plain = core.conv2d(x, w16, nil, opts, false)
+    plain:get(1, 1, 1, 1)
+    local g, b, rm, rv = data({16}, 23), data({16}, 29), data({16}, 31), core.ones(16) * 0.7
+    local z = core.batchnorm(y, g, b, rm, rv, false)
+    assert.are.equal("blocked", core.layout(z))
+    assert.is_true(core.isapprox(core.batchnorm(plain, g, b, rm, rv, false), z, 1e-5, 1e-5))
+  end)
+
   it("reorder a plain gradient on the way into a blocked batch normalisation's backward", function()
     local y = conv_result(16, false)
     local g = data({16}, 23)
