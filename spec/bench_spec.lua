@@ -1,14 +1,51 @@
 -- scripts/bench is a benchmark, not a test: here it only has to start and
 -- report, on a few steps of the cnnlua side (PyTorch is not needed).
+local cnn = require "cnn"
+
+-- The driver is Python and runs the release build: no sanitizer there.
+local function bench(args)
+  local p = io.popen("env -u LD_PRELOAD -u ASAN_OPTIONS scripts/bench " .. args .. " 2>&1")
+  local out = p:read("a")
+  return p:close(), out
+end
+
 describe("scripts/bench", function()
   it("runs a few steps of the notebook network and reports", function()
-    -- the driver is Python and runs the release build: no sanitizer there
-    local p = io.popen("env -u LD_PRELOAD -u ASAN_OPTIONS scripts/bench --pairs 1 --steps 3 --only cnnlua 2>&1")
-    local out = p:read("a")
-    local ok = p:close()
+    local ok, out = bench("--pairs 1 --steps 3 --only cnnlua")
     assert.is_true(ok, out)
     assert.is_truthy(out:find("pair 1 cnnlua +train +[%d.]+ images/s"), out)
     assert.is_truthy(out:find("eval 10000 in one batch [%d.]+ s"), out)
     assert.is_truthy(out:find("FP32 sgemm peak [%d.]+ GFLOP/s"), out)
+  end)
+
+  it("runs another model with --model, in the same format", function()
+    for _, model in ipairs{"lenet", "mlp"} do
+      local ok, out = bench("--model " .. model .. " --pairs 1 --steps 2 --only cnnlua")
+      assert.is_true(ok, out)
+      assert.is_truthy(out:find("pair 1 cnnlua +train +[%d.]+ images/s"), out)
+      assert.is_truthy(out:find("in batches of 1000 [%d.]+ s"), out)
+      assert.is_truthy(out:find("median cnnlua +train"), out)
+      -- the FLOP count is the notebook network's
+      assert.is_falsy(out:find("sgemm"), out)
+    end
+  end)
+
+  it("runs the autoencoder only with cnn.ConvTranspose, else says it needs it", function()
+    local ok, out = bench("--model autoencoder --pairs 1 --steps 1 --only cnnlua")
+    if cnn.ConvTranspose then
+      assert.is_true(ok, out)
+      assert.is_truthy(out:find("pair 1 cnnlua +train +[%d.]+ images/s"), out)
+    else
+      assert.is_falsy(ok, out)
+      assert.are.equal("bench: --model autoencoder: the autoencoder needs cnn.ConvTranspose, "
+        .. "which this build of cnnlua does not have\n", out)
+    end
+  end)
+
+  it("refuses an unknown model, listing the known ones", function()
+    local ok, out = bench("--model alexnet --only cnnlua")
+    assert.is_falsy(ok, out)
+    local known = "'notebook', 'resnet', 'lenet', 'mlp', 'autoencoder'"
+    assert.is_truthy(out:find("invalid choice: 'alexnet' (choose from " .. known .. ")", 1, true), out)
   end)
 end)

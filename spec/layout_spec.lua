@@ -128,6 +128,92 @@ describe("blocked layouts", function()
     assert.is_true(core.isapprox(y, naive_conv(naive_conv(x, w10), w2), 1e-4))
   end)
 
+  -- A convolution's result with 10 channels (part of a block) or 16, read
+  -- as blocked or converted to plain first.
+  local function conv_result(cout, convert)
+    local y = core.conv2d(x, data({3, 3, 3, cout}, 19), nil, opts)
+    if convert then y:get(1, 1, 1, 1) end
+    return y
+  end
+
+  it("flow through batch normalisation, forward and backward, as the plain ones do", function()
+    for _, cout in ipairs{16, 10} do
+      local function run(convert)
+        local y = conv_result(cout, convert)
+        local g, b = data({cout}, 23), data({cout}, 29)
+        local rm, rv = core.zeros(cout), core.ones(cout)
+        local z, m, v = core.batchnorm(y, g, b, rm, rv, true)
+        local gz = core.conv2d(z, data({3, 3, cout, 4}, 31), nil, opts) -- reads the padding
+        local gx, gg, gb = core.batchnorm_backward(z, y, g, m, v)
+        local zi = core.batchnorm(y, g, b, rm, rv, false)
+        return {core.layout(z), core.layout(gx), core.layout(zi)}, {z, gz, gx, gg, gb, rm, rv, zi}
+      end
+      local blocked_layouts, blocked = run(false)
+      local plain_layouts, plain = run(true)
+      assert.are.same({"blocked", "blocked", "blocked"}, blocked_layouts)
+      assert.are.same({"plain", "plain", "plain"}, plain_layouts)
+      for i = 1, #plain do
+        assert.is_true(core.isapprox(plain[i], blocked[i], 1e-5, 1e-5), cout .. " channels, result " .. i)
+      end
+    end
+  end)
+
+  it("flow through an inference batch normalisation in an inference convolution's layout", function()
+    local w16 = data({3, 3, 3, 16}, 19)
+    local y = core.conv2d(x, w16, nil, opts, false)
+    local plain = core.conv2d(x, w16, nil, opts, false)
+    plain:get(1, 1, 1, 1)
+    local g, b, rm, rv = data({16}, 23), data({16}, 29), data({16}, 31), core.ones(16) * 0.7
+    local z = core.batchnorm(y, g, b, rm, rv, false)
+    assert.are.equal("blocked", core.layout(z))
+    assert.is_true(core.isapprox(core.batchnorm(plain, g, b, rm, rv, false), z, 1e-5, 1e-5))
+  end)
+
+  it("reorder a plain gradient on the way into a blocked batch normalisation's backward", function()
+    local y = conv_result(16, false)
+    local g = data({16}, 23)
+    local z, m, v = core.batchnorm(y, g, data({16}, 29), core.zeros(16), core.ones(16), true)
+    local gz = data(z:size(), 37)
+    local gx = core.batchnorm_backward(gz, y, g, m, v)
+    local plain_y = conv_result(16, true)
+    local want = core.batchnorm_backward(gz, plain_y, g, m, v)
+    assert.are.equal("blocked", core.layout(gx))
+    assert.is_true(core.isapprox(want, gx, 1e-5, 1e-5))
+  end)
+
+  it("add, subtract, multiply, max and min in their common layout", function()
+    for _, cout in ipairs{16, 10} do
+      local a, b = conv_result(cout, false), core.conv2d(x, data({3, 3, 3, cout}, 41), nil, opts)
+      local pa, pb = conv_result(cout, true), core.conv2d(x, data({3, 3, 3, cout}, 41), nil, opts)
+      pb:get(1, 1, 1, 1)
+      local reorders = core.stats().reorders
+      local results = {a + b, a - b, a * b, core.max(a, b), core.min(a, b)}
+      assert.are.equal(reorders, core.stats().reorders)
+      local want = {pa + pb, pa - pb, pa * pb, core.max(pa, pb), core.min(pa, pb)}
+      for i, r in ipairs(results) do
+        assert.are.equal("blocked", core.layout(r))
+        -- the next convolution reads the padding, which stayed zero
+        local next_w = data({3, 3, cout, 4}, 43)
+        assert.is_true(core.isapprox(core.conv2d(want[i], next_w, nil, opts), core.conv2d(r, next_w, nil, opts),
+                                     1e-5),
+                       cout .. " channels, op " .. i)
+        assert.is_true(core.isapprox(want[i], r), cout .. " channels, op " .. i)
+      end
+    end
+  end)
+
+  it("convert to plain for the other operators and for mixed layouts", function()
+    local a, b = conv_result(16, false), conv_result(16, false)
+    local pa = conv_result(16, true)
+    local quotient = a / b
+    assert.are.equal("plain", core.layout(quotient))
+    assert.is_true(core.isapprox(pa / pa, quotient))
+    local c, d = conv_result(16, false), conv_result(16, true)
+    local sum = c + d
+    assert.are.equal("plain", core.layout(sum))
+    assert.is_true(core.isapprox(pa + pa, sum))
+  end)
+
   it("still report sizes in errors", function()
     local y = core.conv2d(x, w, nil, opts)
     local w8 = data({3, 3, 8, 4}, 3)

@@ -72,8 +72,23 @@ static int binary_numbers(lua_State *L, cnn_binary_op op, const char *fname,
     return 1;
 }
 
+/* a op b of two tensors in one blocked layout, in that layout (no
+ * conversion to plain); false if they are not such a pair. */
+static bool binary_in_layout(lua_State *L, cnn_binary_op op, const char *fname)
+{
+    cnn_tensor *a = luaL_testudata(L, 1, CNN_TENSOR_MT);
+    cnn_tensor *b = luaL_testudata(L, 2, CNN_TENSOR_MT);
+    if (!a || !b || !lua_isnoneornil(L, 3) || !cnn_binary_keeps_layout(op, a, b))
+        return false;
+    cnn_tensor *out = cnn_push_tensor_in_layout(L, a->ndims, a->size, &a->layout);
+    CNN_CHECK_STATUS(L, fname, cnn_binary_in_layout(op, a, b, out));
+    return true;
+}
+
 static int binary(lua_State *L, cnn_binary_op op, const char *fname, bool with_out)
 {
+    if (binary_in_layout(L, op, fname))
+        return 1;
     scalar_arg sa, sb;
     const cnn_tensor *a = check_operand(L, 1, &sa, fname);
     const cnn_tensor *b = check_operand(L, 2, &sb, fname);

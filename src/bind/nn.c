@@ -451,7 +451,7 @@ static int nn_softmax_backward(lua_State *L)
 static int nn_batchnorm(lua_State *L)
 {
     const char *fname = "batchnorm";
-    cnn_tensor *x = check_input(L, 1);
+    cnn_tensor *x = cnn_check_layout_input(L, 1); /* blocked stays blocked */
     cnn_tensor *gamma = check_input(L, 2), *beta = check_input(L, 3);
     cnn_tensor *rmean = check_inplace(L, 4, fname), *rvar = check_inplace(L, 5, fname);
     bool training = lua_toboolean(L, 6);
@@ -478,7 +478,7 @@ static int nn_batchnorm(lua_State *L)
 static int nn_batchnorm_backward(lua_State *L)
 {
     const char *fname = "batchnorm_backward";
-    cnn_tensor *gy = check_input(L, 1), *x = check_input(L, 2);
+    cnn_tensor *gy = cnn_check_layout_input(L, 1), *x = cnn_check_layout_input(L, 2);
     cnn_tensor *gamma = check_input(L, 3);
     cnn_tensor *mean = check_input(L, 4), *var = check_input(L, 5);
     float eps = (float)luaL_optnumber(L, 6, 1e-5);

@@ -53,9 +53,11 @@ cnn_status cnn_batchnorm_check(const cnn_tensor *x, const cnn_tensor *gamma,
     return CNN_OK;
 }
 
+/* The layout is part of the key: a batch normalisation runs on the input
+ * in the layout it comes in, plain or blocked as a convolution left it. */
 typedef struct batchnorm_key {
     int64_t op; /* 'T' training, 'I' inference, 'B' backward */
-    int64_t ndims, dims[5];
+    dnnl_memory_desc_t md;
     double eps;
 } batchnorm_key;
 
@@ -79,8 +81,7 @@ static cnn_status get_primitive(int op, const dnnl_memory_desc_t *md, float eps,
     batchnorm_key key;
     memset(&key, 0, sizeof key);
     key.op = op;
-    key.ndims = md->ndims;
-    memcpy(key.dims, md->dims, (size_t)md->ndims * sizeof key.dims[0]);
+    key.md = *md;
     key.eps = eps;
     if ((*prim = cnn_primitive_find(&key, sizeof key)))
         return CNN_OK;
@@ -123,7 +124,10 @@ static void vector_md(int64_t channels, dnnl_memory_desc_t *md)
 }
 
 /* The plan of either direction: layouts and results of x's sizes and of
- * the channel count. */
+ * the channel count. The primitive works in x's layout, blocked or plain,
+ * and y or gx come in the same (an activation between two convolutions
+ * stays blocked); a gradient in another layout is reordered on the way
+ * in. */
 static void plan_begin(cnn_batchnorm_plan *plan, const cnn_tensor *x, int64_t channels,
                        float eps)
 {
@@ -135,7 +139,7 @@ static void plan_begin(cnn_batchnorm_plan *plan, const cnn_tensor *x, int64_t ch
         plan->out[i].ndims = 1;
         plan->out[i].size[0] = channels;
     }
-    cnn_md_of_tensor(&plan->md, x);
+    cnn_md_of_layout(&plan->md, x);
     vector_md(channels, &plan->vmd);
 }
 
@@ -175,10 +179,10 @@ cnn_status cnn_batchnorm_run_forward(const cnn_batchnorm_plan *plan, const cnn_t
 {
     if (!plan->primitive)
         return CNN_OK;
-    const dnnl_memory_desc_t *md = &plan->md, *vmd = &plan->vmd;
+    const dnnl_memory_desc_t *vmd = &plan->vmd;
     cnn_exec e;
     cnn_exec_begin(&e, plan->primitive, "batchnorm");
-    cnn_exec_input(&e, DNNL_ARG_SRC, x, md);
+    cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
     cnn_exec_input(&e, DNNL_ARG_SCALE, gamma, vmd);
     cnn_exec_input(&e, DNNL_ARG_SHIFT, beta, vmd);
     if (plan->training) {
@@ -188,7 +192,7 @@ cnn_status cnn_batchnorm_run_forward(const cnn_batchnorm_plan *plan, const cnn_t
         cnn_exec_input(&e, DNNL_ARG_MEAN, running_mean, vmd);
         cnn_exec_input(&e, DNNL_ARG_VARIANCE, running_var, vmd);
     }
-    cnn_exec_output(&e, DNNL_ARG_DST, y, md);
+    cnn_exec_plain_output(&e, DNNL_ARG_DST, y);
     cnn_status s = cnn_exec_finish(&e);
     if (s == CNN_OK && plan->training)
         update_running(running_mean, running_var, saved_mean, saved_var, plan->momentum,
@@ -234,18 +238,18 @@ cnn_status cnn_batchnorm_run_backward(const cnn_batchnorm_plan *plan,
         cnn_zero_outputs(gx, ggamma, gbeta);
         return CNN_OK;
     }
-    const dnnl_memory_desc_t *md = &plan->md, *vmd = &plan->vmd;
+    const dnnl_memory_desc_t *vmd = &plan->vmd;
     cnn_exec e;
     cnn_exec_begin(&e, plan->primitive, "batchnorm_backward");
-    cnn_exec_input(&e, DNNL_ARG_SRC, x, md);
+    cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
     cnn_exec_input(&e, DNNL_ARG_MEAN, saved_mean, vmd);
     cnn_exec_input(&e, DNNL_ARG_VARIANCE, saved_var, vmd);
-    cnn_exec_input(&e, DNNL_ARG_DIFF_DST, gy, md);
+    cnn_exec_plain_input(&e, DNNL_ARG_DIFF_DST, gy);
     cnn_exec_input(&e, DNNL_ARG_SCALE, gamma, vmd);
     /* oneDNN insists on a shift argument here although no gradient depends
      * on beta; any vector of the right size will do */
     cnn_exec_input(&e, DNNL_ARG_SHIFT, gamma, vmd);
-    cnn_exec_output(&e, DNNL_ARG_DIFF_SRC, gx, md);
+    cnn_exec_plain_output(&e, DNNL_ARG_DIFF_SRC, gx);
     cnn_exec_output(&e, DNNL_ARG_DIFF_SCALE, ggamma, vmd);
     cnn_exec_output(&e, DNNL_ARG_DIFF_SHIFT, gbeta, vmd);
     return cnn_exec_finish(&e);

@@ -359,6 +359,39 @@ cnn_status cnn_binary(cnn_binary_op op, const cnn_tensor *a, const cnn_tensor *b
     return s;
 }
 
+bool cnn_binary_keeps_layout(cnn_binary_op op, const cnn_tensor *a, const cnn_tensor *b)
+{
+    bool zero_to_zero = op == CNN_BINARY_ADD || op == CNN_BINARY_SUB ||
+                        op == CNN_BINARY_MUL || op == CNN_BINARY_MAX ||
+                        op == CNN_BINARY_MIN;
+    return zero_to_zero && a->blocked && b->blocked && a->dtype == CNN_FLOAT32 &&
+           b->dtype == CNN_FLOAT32 && cnn_tensor_same_size(a, b) &&
+           dnnl_memory_desc_equal(&a->layout, &b->layout) && cnn_tensor_data(a) &&
+           cnn_tensor_data(b);
+}
+
+/* The whole buffer of a blocked tensor, padding included, as a vector. */
+static void buffer_vector(cnn_tensor *v, const cnn_tensor *t)
+{
+    int64_t n = (int64_t)(dnnl_memory_desc_get_size(&t->layout) / sizeof(float));
+    cnn_tensor_init(v, CNN_FLOAT32, 1, &n);
+    v->storage = t->storage;
+    v->offset = t->offset;
+}
+
+cnn_status cnn_binary_in_layout(cnn_binary_op op, const cnn_tensor *a,
+                                const cnn_tensor *b, cnn_tensor *out)
+{
+    if (!cnn_binary_keeps_layout(op, a, b) || !cnn_binary_keeps_layout(op, a, out))
+        return cnn_fail(CNN_ERR_ARG, "operands of different layouts");
+    cnn_tensor inputs[2], vo;
+    buffer_vector(&inputs[0], a);
+    buffer_vector(&inputs[1], b);
+    buffer_vector(&vo, out);
+    run_kernel(f32_kernels[op], &vo, 2, inputs);
+    return CNN_OK;
+}
+
 /* Unary kernels: the same row loop with b unused. */
 #define DEFINE_UNARY(NAME, TO_, TA_, EXPR)                                               \
     static void NAME(int64_t n, void *o_, int64_t so, const void *a_, int64_t sa,        \

@@ -61,6 +61,17 @@ cnn_dtype cnn_unary_result_dtype(cnn_unary_op op, cnn_dtype x);
 cnn_status cnn_binary(cnn_binary_op op, const cnn_tensor *a, const cnn_tensor *b,
                       cnn_tensor *out);
 
+/* Whether a op b can run on the two buffers as they are: both blocked in
+ * one layout, of the same sizes, and op one that keeps the layout's zero
+ * padding zero (+ - * max min). */
+bool cnn_binary_keeps_layout(cnn_binary_op op, const cnn_tensor *a, const cnn_tensor *b);
+
+/* out = a op b elementwise on the buffers, out in the layout of a and b
+ * (cnn_binary_keeps_layout of all three): a residual addition of two
+ * convolution outputs needs no conversion to plain. */
+cnn_status cnn_binary_in_layout(cnn_binary_op op, const cnn_tensor *a,
+                                const cnn_tensor *b, cnn_tensor *out);
+
 /* out = f(x); out has x's sizes and the result element type. Contiguous
  * Float32 goes through oneDNN's eltwise primitive. */
 cnn_status cnn_unary(cnn_unary_op op, const cnn_tensor *x, cnn_tensor *out);

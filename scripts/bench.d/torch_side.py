@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""The notebook network in PyTorch, timed the way scripts/bench times cnnlua.
+"""One of scripts/bench.d/torch_models.py's models in PyTorch, timed the way
+scripts/bench times cnnlua (scripts/bench.d/cnnlua_side.lua).
 
-Same architecture, Glorot-uniform weights, zero biases, ADAM(1e-3), batch
-128, shuffled, last short batch kept, softmax + Flux's crossentropy; same
+Same architecture as the cnnlua side, Glorot-uniform weights, zero biases,
+ADAM(1e-3), batch 128, shuffled, last short batch kept, Flux's losses; same
 MNIST files. Prints one JSON line of measurements.
 """
 import argparse
@@ -13,7 +14,8 @@ import struct
 import time
 
 import torch
-import torch.nn as nn
+
+from torch_models import MODELS
 
 
 def read_idx(path):
@@ -25,40 +27,22 @@ def read_idx(path):
     return torch.frombuffer(bytearray(body), dtype=torch.uint8).reshape(dims)
 
 
-def notebook_model():
-    m = nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(288, 10), nn.Softmax(dim=1),
-    )
-    for layer in m:
-        if isinstance(layer, (nn.Conv2d, nn.Linear)):
-            nn.init.xavier_uniform_(layer.weight)
-            nn.init.zeros_(layer.bias)
-    return m
-
-
-def crossentropy(yhat, y):
-    eps = torch.finfo(torch.float32).eps
-    return -(y * torch.log(yhat + eps)).sum(dim=1).mean()
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default="data/mnist")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=0, help="train only this many batches")
+    ap.add_argument("--model", choices=sorted(MODELS), default="notebook")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
     x = read_idx(os.path.join(args.data, "train-images-idx3-ubyte")).float().div_(255).unsqueeze(1)
     labels = read_idx(os.path.join(args.data, "train-labels-idx1-ubyte")).long()
-    y = torch.nn.functional.one_hot(labels, 10).float()
     xt = read_idx(os.path.join(args.data, "t10k-images-idx3-ubyte")).float().div_(255).unsqueeze(1)
 
-    model = notebook_model()
+    model, loss_fn, target = MODELS[args.model]()
+    y = torch.nn.functional.one_hot(labels, 10).float() if target == "labels" else x
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-8)
     n = x.shape[0]
     batches = (n + 127) // 128
@@ -71,12 +55,13 @@ def main():
         idx = perm[b * 128 : (b + 1) * 128]
         xb, yb = x[idx], y[idx]
         opt.zero_grad()
-        loss = crossentropy(model(xb), yb)
+        loss = loss_fn(model(xb), yb)
         loss.backward()
         opt.step()
         images += len(idx)
     train_seconds = time.perf_counter() - start
 
+    model.eval()
     with torch.no_grad():
         start = time.perf_counter()
         model(xt)

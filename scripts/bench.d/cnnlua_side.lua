@@ -1,27 +1,42 @@
--- The notebook network in cnnlua, timed the way scripts/bench times the
--- PyTorch peer (scripts/bench.d/torch_notebook.py). Prints one JSON line.
---   cnnlua scripts/bench.d/cnnlua_notebook.lua [steps] [threads]
+-- One of scripts/bench.d/cnnlua_models.lua's models in cnnlua, timed the
+-- way scripts/bench times the PyTorch peer (scripts/bench.d/torch_side.py).
+-- Prints one JSON line.
+--   cnnlua scripts/bench.d/cnnlua_side.lua [steps] [threads] [model]
+-- A model this build cannot make (the autoencoder without
+-- cnn.ConvTranspose) is reported on stderr with exit status 3.
+package.path = "scripts/bench.d/?.lua;" .. package.path
 local cnn = require "cnn"
+local models = require "cnnlua_models"
 
 local steps = tonumber(arg[1] or "0")
 local threads = tonumber(arg[2] or "2")
+local name = arg[3] or "notebook"
 cnn.core.threads(threads)
 cnn.seed(0)
 
 local now = cnn.core.monotime
 
+if not models[name] then
+  io.stderr:write(("unknown model %q\n"):format(name))
+  os.exit(2)
+end
+local spec, why = models[name]()
+if not spec then
+  io.stderr:write(why, "\n")
+  os.exit(3)
+end
+local model = spec.model
+
 local X = cnn.datasets.MNIST.images("train"):reshape(28, 28, 1, -1)
-local Y = cnn.onehotbatch(cnn.datasets.MNIST.labels("train"), cnn.range(0, 9))
+local Y = X
+if spec.target == "labels" then
+  Y = cnn.onehotbatch(cnn.datasets.MNIST.labels("train"), cnn.range(0, 9))
+end
 local Xt = cnn.datasets.MNIST.images("test"):reshape(28, 28, 1, -1)
 
-local model = cnn.Chain(
-  cnn.Conv({3, 3}, 1, 16, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
-  cnn.Conv({3, 3}, 16, 32, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
-  cnn.Conv({3, 3}, 32, 32, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
-  cnn.flatten, cnn.Dense(288, 10), cnn.softmax)
 local ps = cnn.params(model)
 local opt = cnn.ADAM(1e-3)
-local loss = function(x, y) return cnn.crossentropy(model(x), y) end
+local loss = function(x, y) return spec.loss(model(x), y) end
 local loader = cnn.DataLoader({X, Y}, {batchsize = 128, shuffle = true})
 
 local batches, images = 0, 0
