@@ -97,6 +97,16 @@ describe("cnn.gradient", function()
     near(gp[u], core.zeros(2, 2), 0, 0)
   end)
 
+  it("refuses a freed tensor among the arguments or parameters, naming it", function()
+    local dead = cnn.ones(2)
+    dead:free()
+    local function f(x) return cnn.sum(x) end
+    assert.has_error(function() cnn.withgradient(f, cnn.ones(2), dead) end,
+      "withgradient: argument 3 is a freed tensor")
+    assert.has_error(function() cnn.gradient(function() return 1 end, {cnn.ones(1), dead}) end,
+      "gradient: parameter 2 is a freed tensor")
+  end)
+
   it("accepts a 1-element tensor as result", function()
     local x = T{1, 2}
     local g = cnn.gradient(function(a) return cnn.sum(a * a, 1) end, x)

@@ -243,11 +243,18 @@ local function targets_of(fname, ...)
       if not is_tensor(p) then
         errors.raise(("%s: parameter %d is a %s, not a tensor"):format(fname, i, type(p)))
       end
+      if p:isfreed() then errors.raise(("%s: parameter %d is a freed tensor"):format(fname, i)) end
       list[i] = p
     end
     return list, true
   end
-  return table.pack(...), false
+  local args = table.pack(...)
+  for i = 1, args.n do
+    if is_tensor(args[i]) and args[i]:isfreed() then
+      errors.raise(("%s: argument %d is a freed tensor"):format(fname, i + 1))
+    end
+  end
+  return args, false
 end
 
 local function check_scalar(fname, result)
