@@ -47,5 +47,9 @@ describe("confusion", function()
       helpers.error_message(cnn.confusion, model, x, cnn.zeros(2, 5)))
     assert.equal("confusion: label 30 at position 3 is not in the label set {10, 20, 40}",
       helpers.error_message(cnn.confusion, model, x, labels, {10, 20, 40}))
+    assert.equal("confusion: y has no classes (0×5); a one-hot y is classes×N",
+      helpers.error_message(cnn.confusion, model, x, cnn.zeros(0, 5)))
+    assert.equal("accuracy: y has no classes (0×5); a one-hot y is classes×N",
+      helpers.error_message(cnn.accuracy, model, x, cnn.zeros(0, 5)))
   end)
 end)

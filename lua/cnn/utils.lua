@@ -267,6 +267,9 @@ local function check_evaluation(fname, model, x, y, labelset, batchsize, ...)
   if argcheck.is_tensor(y) then
     argcheck.tensor(fname, "y", y)
     if y:ndims() == 0 then argcheck.fail(fname, "y", "a one-hot tensor or labels", y) end
+    if labelset == nil and y:size(1) == 0 then
+      argcheck.raise(("%s: y has no classes (%s); a one-hot y is classes×N"):format(fname, shape(y)))
+    end
   elseif not argcheck.is_list(y) then
     argcheck.fail(fname, "y", "a tensor or a list of labels", y)
   end
