@@ -400,6 +400,42 @@
 -- @treturn Tensor
 -- @usage cnn.tensor{-3, 0.5, 2}:hardtanh() --> -1, 0.5, 1
 
+--- t:swish(): t · sigmoid(t) elementwise (cnn.swish).
+-- @function Tensor:swish
+-- @treturn Tensor
+-- @usage cnn.tensor{-1, 2}:swish()
+
+--- t:mish(): t · tanh(softplus(t)) elementwise (cnn.mish).
+-- @function Tensor:mish
+-- @treturn Tensor
+-- @usage cnn.tensor{-1, 2}:mish()
+
+--- t:relu6(): t clamped to [0, 6] (cnn.relu6).
+-- @function Tensor:relu6
+-- @treturn Tensor
+-- @usage cnn.tensor{-1, 3, 8}:relu6() --> 0, 3, 6
+
+--- t:hardsigmoid(): (t + 3) / 6 clamped to [0, 1] (cnn.hardsigmoid).
+-- @function Tensor:hardsigmoid
+-- @treturn Tensor
+-- @usage cnn.tensor{-4, 0, 4}:hardsigmoid() --> 0, 0.5, 1
+
+--- t:selu(): the scaled exponential linear unit elementwise (cnn.selu).
+-- @function Tensor:selu
+-- @treturn Tensor
+-- @usage cnn.tensor{-1, 2}:selu()
+
+--- t:celu([a]): t where t ≥ 0, a·(exp(t/a) - 1) elsewhere (cnn.celu).
+-- @function Tensor:celu
+-- @param[opt=1] a the scale below 0, not 0
+-- @treturn Tensor
+-- @usage cnn.tensor{-1, 2}:celu()
+
+--- t:softsign(): t / (1 + |t|) elementwise (cnn.softsign).
+-- @function Tensor:softsign
+-- @treturn Tensor
+-- @usage cnn.tensor{-1, 0, 3}:softsign() --> -0.5, 0, 0.75
+
 --- t:softmax([dims]): the softmax over dimension 1 of classes×N
 -- (cnn.softmax).
 -- @function Tensor:softmax
