@@ -16,27 +16,26 @@ local function tensor(fname, what, x)
   return argcheck.tensor(fname, what, x)
 end
 
--- A copy of view v with the sizes of x (v may have more dimensions, of
--- size 1).
-local function copy_as(v, x)
-  return core.reshape(core.contiguous(v), x:size())
-end
-
 local cat_op = op{
   name = "cat",
   forward = function(ctx, dim, ...)
-    if ctx.recording then ctx.dim, ctx.xs = dim, table.pack(...) end
+    if ctx.recording then
+      ctx.dim, ctx.sizes = dim, {}
+      for i = 1, select("#", ...) do ctx.sizes[i] = select(i, ...):size() end
+    end
     return core.cat(dim, ...)
   end,
   backward = function(ctx, gy)
-    local gs, at = {}, 1
-    for i = 1, ctx.xs.n do
-      local x = ctx.xs[i]
-      local len = ctx.dim <= x:ndims() and x:size(ctx.dim) or 1
-      if ctx.needs[i + 1] then gs[i] = copy_as(core.narrow(gy, ctx.dim, at, len), x) end
+    -- each input's part of gy, copied, with the input's sizes (the part
+    -- may have more dimensions, of size 1)
+    local gs, at, n = {}, 1, #ctx.sizes
+    for i = 1, n do
+      local sizes = ctx.sizes[i]
+      local len = sizes[ctx.dim] or 1
+      if ctx.needs[i + 1] then gs[i] = core.reshape(core.contiguous(core.narrow(gy, ctx.dim, at, len)), sizes) end
       at = at + len
     end
-    return nil, table.unpack(gs, 1, ctx.xs.n)
+    return nil, table.unpack(gs, 1, n)
   end,
 }
 
