@@ -126,6 +126,10 @@ cnn_status cnn_pad_sizes(const cnn_tensor *src, const int64_t *lo, const int64_t
             return cnn_fail(CNN_ERR_ARG,
                             "pads of dimension %d are %lld and %lld, they must be >= 0",
                             d + 1, (long long)lo[d], (long long)hi[d]);
+        if (lo[d] > INT64_MAX / 4 || hi[d] > INT64_MAX / 4)
+            return cnn_fail(CNN_ERR_ARG,
+                            "pads of dimension %d are %lld and %lld, too large", d + 1,
+                            (long long)lo[d], (long long)hi[d]);
         size[d] = src->size[d] + lo[d] + hi[d];
     }
     *ndims = src->ndims;
@@ -159,7 +163,10 @@ cnn_status cnn_repeat_sizes(const cnn_tensor *src, const int64_t *counts, int n,
         if (c < 0)
             return cnn_fail(CNN_ERR_ARG, "count %d is %lld, it must be >= 0", d + 1,
                             (long long)c);
-        size[d] = size_at(src, d) * c;
+        int64_t s = size_at(src, d);
+        if (s != 0 && c > INT64_MAX / s)
+            return cnn_fail(CNN_ERR_ARG, "the result would have too many elements");
+        size[d] = s * c;
         if (size[d] != 0 && numel > INT64_MAX / size[d])
             return cnn_fail(CNN_ERR_ARG, "the result would have too many elements");
         numel *= size[d];
