@@ -85,6 +85,10 @@ static void test_pad(void)
         }
     int64_t bad[2] = {-1, 0};
     EXPECT(cnn_pad_sizes(&x, bad, hi, &nd, size) == CNN_ERR_ARG);
+    /* pads whose sum would overflow (and wrap to a small size) */
+    int64_t huge[2] = {INT64_MAX, INT64_MAX};
+    EXPECT(cnn_pad_sizes(&x, huge, huge, &nd, size) == CNN_ERR_ARG);
+    EXPECT(cnn_pad_constant(&y, &x, huge, huge, 0) == CNN_ERR_ARG);
     drop_tensor(&x);
     drop_tensor(&y);
 }
@@ -120,6 +124,8 @@ static void test_repeat(void)
         }
     int64_t neg[1] = {-2};
     EXPECT(cnn_repeat_sizes(&x, neg, 1, &nd, size) == CNN_ERR_ARG);
+    int64_t huge[1] = {INT64_MAX / 2 + 1};
+    EXPECT(cnn_repeat_sizes(&x, huge, 1, &nd, size) == CNN_ERR_ARG);
     drop_tensor(&x);
     drop_tensor(&y);
     drop_tensor(&g);
