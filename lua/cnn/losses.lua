@@ -258,7 +258,7 @@ end
 
 --- Focal loss of probabilities ŷ against one-hot y, as Flux's
 -- `focal_loss(ŷ, y; dims=1, agg=mean, gamma=2)`: mean over samples of
--- -Σ (1 .- y .* ŷ') .^ γ .* y .* log.(ŷ'), ŷ' = ŷ .+ eps(Float32). Options:
+-- -Σ y .* (1 .- ŷ') .^ γ .* log.(ŷ'), ŷ' = ŷ .+ eps(Float32). Options:
 -- `gamma` (γ, a non-negative number, 2 by default), `dims` and `agg` as
 -- for `crossentropy`.
 -- @function focal_loss
@@ -271,7 +271,7 @@ function losses.focal_loss(yhat, y, opts)
   local dims, agg, o = checked_classes("focal_loss", yhat, y, opts, FOCAL_OPTIONS)
   local gamma = gamma_option("focal_loss", o)
   local p = ops.add(yhat, EPS)
-  local weight = ops.pow(ops.sub(1, ops.mul(y, p)), gamma)
+  local weight = ops.pow(ops.sub(1, p), gamma)
   return class_loss(ops.mul(weight, ops.mul(y, ops.log(p))), y, dims, agg)
 end
 
