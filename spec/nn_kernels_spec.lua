@@ -535,10 +535,11 @@ describe("eltwise", function()
     near(core.eltwise("linear", x, 2, 1), core.tensor{-3, 0, 2, 7}, 0, 0)
   end)
 
-  for _, kind in ipairs{"relu", "elu", "sigmoid", "tanh", "gelu", "softplus", "exp", "square", "abs"} do
+  for _, kind in ipairs{"relu", "elu", "sigmoid", "tanh", "gelu", "softplus", "exp", "square", "abs", "swish",
+                        "mish"} do
     it(kind .. " backward agrees with finite differences", function()
       local x, r = data({3, 4}, 21), data({3, 4}, 22)
-      local alpha = kind == "elu" and 1 or 0
+      local alpha = (kind == "elu" or kind == "swish") and 1 or 0
       local y = core.eltwise(kind, x, alpha, 0)
       local d = core.eltwise_uses_dst(kind) and y or x
       local gx = core.eltwise_backward(kind, r, d, alpha, 0)
@@ -550,7 +551,8 @@ describe("eltwise", function()
     assert.is_true(core.eltwise_uses_dst("relu"))
     assert.is_true(core.eltwise_uses_dst("sigmoid"))
     assert.is_false(core.eltwise_uses_dst("gelu"))
-    assert.has_error(function() core.eltwise_uses_dst("swish") end)
+    assert.is_false(core.eltwise_uses_dst("swish"))
+    assert.has_error(function() core.eltwise_uses_dst("hardswish") end)
   end)
 end)
 

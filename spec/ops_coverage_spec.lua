@@ -143,6 +143,32 @@ function checks.hardtanh(f) -- away from the bounds, where the gradient jumps
   check(function(y) return wsum(f(y, -0.7, 0.5)) end, {x})
 end
 
+function checks.clip(f) -- relu6, hardsigmoid: away from the kinks, and past the upper one
+  local x = data({4, 3}, 23)
+  check(function(y) return wsum(f(y * 2)) end, {x})
+  check(function(y) return wsum(f(y * 1.5 + 6)) end, {x})
+end
+
+function checks.cat(f)
+  check(function(a, b) return wsum(f(a, b, {dims = 2})) end, {data({3, 2}, 61), data({3, 4}, 62)})
+  check(function(a, b, c) return wsum(f(a, b, c, {dims = 3})) end, {data({2, 3}, 63), data({2, 3}, 64),
+    data({2, 3}, 65)})
+end
+
+function checks.flip(f)
+  local x = data({3, 4, 2}, 66)
+  check(function(y) return wsum(f(y)) end, {x})
+  check(function(y) return wsum(f(y, 2) * y) end, {x})
+end
+
+function checks.pad(f)
+  check(function(y) return wsum(f(y, {{1, 2}, {0, 1}}, 0.5)) end, {data({3, 2}, 67)})
+end
+
+function checks.repeat_(f)
+  check(function(y) return wsum(f(y, 2, 1, 3)) end, {data({3, 2}, 68)})
+end
+
 function checks.conv2d(f)
   local x, w, b = data({5, 4, 2, 2}, 24), data({3, 3, 2, 3}, 25), data({3}, 26)
   check(function(a, k, c) return wsum(f(a, k, c, {pad = {1, 1, 1, 1}})) end, {x, w, b})
@@ -251,16 +277,22 @@ end
 
 -- under the same names in cnn, cnn.ops and as methods
 for _, name in ipairs{"abs", "exp", "relu", "sigmoid", "tanh", "gelu", "softplus", "logsigmoid",
-                      "softmax", "logsoftmax", "identity"} do
+                      "softmax", "logsoftmax", "identity", "swish", "mish", "selu", "softsign"} do
   differentiable("unary", "cnn." .. name, "cnn.ops." .. name, "Tensor:" .. name)
 end
 for _, name in ipairs{"log", "sqrt"} do
   differentiable("positive", "cnn." .. name, "cnn.ops." .. name, "Tensor:" .. name)
 end
-for _, name in ipairs{"leakyrelu", "elu"} do
+for _, name in ipairs{"leakyrelu", "elu", "celu"} do
   differentiable("activation_a", "cnn." .. name, "cnn.ops." .. name, "Tensor:" .. name)
 end
 differentiable("hardtanh", "cnn.hardtanh", "cnn.ops.hardtanh", "Tensor:hardtanh")
+for _, name in ipairs{"relu6", "hardsigmoid"} do
+  differentiable("clip", "cnn." .. name, "cnn.ops." .. name, "Tensor:" .. name)
+end
+for _, name in ipairs{"cat", "flip", "pad", "repeat_"} do
+  differentiable(name, "cnn." .. name, "cnn.ops." .. name, "Tensor:" .. name)
+end
 differentiable("matmul", "cnn.matmul", "cnn.ops.matmul", "Tensor:matmul")
 differentiable("transpose", "cnn.transpose", "cnn.ops.transpose", "Tensor:transpose")
 differentiable("reshape", "cnn.reshape", "cnn.ops.reshape", "Tensor:reshape")
@@ -296,9 +328,10 @@ differentiable("batchnorm", "cnn.batchnorm", "cnn.ops.batchnorm")
 differentiable("layernorm", "cnn.layernorm", "cnn.ops.layernorm")
 differentiable("groupnorm", "cnn.groupnorm", "cnn.ops.groupnorm")
 differentiable("dropout", "cnn.dropout", "cnn.ops.dropout")
-differentiable("loss_logits", "cnn.mse", "cnn.logitcrossentropy", "cnn.logitbinarycrossentropy")
-differentiable("loss_probabilities", "cnn.crossentropy")
-differentiable("loss_binary", "cnn.binarycrossentropy")
+differentiable("loss_logits", "cnn.mse", "cnn.logitcrossentropy", "cnn.logitbinarycrossentropy", "cnn.mae",
+  "cnn.huber_loss", "cnn.hinge_loss", "cnn.squared_hinge_loss")
+differentiable("loss_probabilities", "cnn.crossentropy", "cnn.kldivergence", "cnn.focal_loss")
+differentiable("loss_binary", "cnn.binarycrossentropy", "cnn.binary_focal_loss")
 
 -- (b) Not differentiable ------------------------------------------------------
 

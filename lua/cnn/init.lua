@@ -20,6 +20,7 @@ local parts = {
   {"cnn.autograd", "gradient", "withgradient", "op", "item", "istracked", "isrecording"},
   {"cnn.ops.algebra", "matmul", "transpose", "exp", "log", "sqrt", "abs"},
   {"cnn.ops.shapes", "reshape", "flatten"},
+  {"cnn.ops.rearrange"},
   {"cnn.ops.reductions"},
   {"cnn.ops.kernels"},
   {"cnn.ops.sampling"},

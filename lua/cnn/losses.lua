@@ -9,6 +9,7 @@
 -- `dims` (the dimension of the classes).
 -- @module cnn.losses
 
+local core = require "cnn.core"
 local argcheck = require "cnn.argcheck"
 local ops = require "cnn.ops"
 
@@ -61,18 +62,20 @@ local function agg_option(name, agg)
   argcheck.fail(name, "agg", '"mean", "sum" or a function such as cnn.sum', agg)
 end
 
--- Checks ŷ, y and the options of a loss without dims.
-local function checked(name, yhat, y, opts)
+-- Checks ŷ, y and the options of a loss without dims (`known`, the
+-- valid options, agg alone by default); returns agg and the options.
+local function checked(name, yhat, y, opts, known)
   check_sizes(name, yhat, y)
-  opts = argcheck.options(name, opts, OPTIONS)
-  return agg_option(name, opts.agg)
+  opts = argcheck.options(name, opts, known or OPTIONS)
+  return agg_option(name, opts.agg), opts
 end
 
 -- Checks ŷ, y and the options of a loss over classes: dims (1, the
--- default, or another dimension of ŷ) and agg.
-local function checked_classes(name, yhat, y, opts)
+-- default, or another dimension of ŷ) and agg (and the others of
+-- `known`); returns dims, agg and the options.
+local function checked_classes(name, yhat, y, opts, known)
   check_sizes(name, yhat, y)
-  opts = argcheck.options(name, opts, CLASS_OPTIONS)
+  opts = argcheck.options(name, opts, known or CLASS_OPTIONS)
   local dims = opts.dims
   if dims == nil then
     dims = 1
@@ -84,7 +87,7 @@ local function checked_classes(name, yhat, y, opts)
         n == 1 and "" or "s", shape(yhat)))
     end
   end
-  return dims, agg_option(name, opts.agg)
+  return dims, agg_option(name, opts.agg), opts
 end
 
 -- The loss of classes along `dims` from terms whose sum along it is
@@ -189,6 +192,134 @@ end
 function losses.logitbinarycrossentropy(yhat, y, opts)
   local agg = checked("logitbinarycrossentropy", yhat, y, opts)
   return elementwise_loss(ops.sub(ops.mul(ops.sub(1, y), yhat), ops.logsigmoid(yhat)), agg)
+end
+
+--- Mean absolute error: mean(abs.(ŷ - y)), as Flux's `mae(ŷ, y;
+-- agg=mean)`; the option `agg` as for `mse`.
+-- @function mae
+-- @tparam Tensor yhat the prediction ŷ
+-- @tparam Tensor y the target, of the same sizes
+-- @tparam[opt] table opts agg ("mean")
+-- @return a number (a 0-dim tensor when recorded)
+-- @usage local loss = function(x, y) return cnn.mae(model(x), y) end
+function losses.mae(yhat, y, opts)
+  local agg = checked("mae", yhat, y, opts)
+  return elementwise_loss(ops.abs(ops.sub(yhat, y)), agg)
+end
+
+local HUBER_OPTIONS = {agg = true, delta = true}
+--- Huber loss: 0.5·d² where |d| < δ and δ·(|d| - 0.5·δ) elsewhere, d =
+-- ŷ - y, averaged, as Flux's `huber_loss(ŷ, y; agg=mean, delta=1)`.
+-- Options: `delta` (δ, a positive number, 1 by default) and `agg` as for
+-- `mse`.
+-- @function huber_loss
+-- @tparam Tensor yhat the prediction ŷ
+-- @tparam Tensor y the target, of the same sizes
+-- @tparam[opt] table opts delta (1), agg ("mean")
+-- @return a number (a 0-dim tensor when recorded)
+-- @usage local loss = function(x, y) return cnn.huber_loss(model(x), y, {delta = 0.5}) end
+function losses.huber_loss(yhat, y, opts)
+  local agg, o = checked("huber_loss", yhat, y, opts, HUBER_OPTIONS)
+  local delta = argcheck.optional_number("huber_loss", "delta", o.delta, 1, "(0, inf)")
+  local err = ops.abs(ops.sub(yhat, y))
+  local small = core.lt(err, delta) -- a constant mask, as Flux's ignore_derivatives
+  local quadratic = ops.mul(ops.mul(err, err), ops.mul(small, 0.5))
+  local linear = ops.mul(ops.sub(err, 0.5 * delta), core.mul(core.sub(1, small), delta))
+  return elementwise_loss(ops.add(quadratic, linear), agg)
+end
+
+-- x·log(x), 0 where x is 0, as Flux's xlogx.
+local function xlogx(x)
+  return ops.mul(x, ops.log(ops.add(x, core.eq(x, 0))))
+end
+
+--- Kullback-Leibler divergence of the prediction ŷ from the target y,
+-- both probabilities: mean over samples of Σ y .* log.(y) - y .* log.(ŷ
+-- .+ eps(Float32)), as Flux's `kldivergence(ŷ, y; dims=1, agg=mean)`;
+-- the options `dims` and `agg` as for `crossentropy`.
+-- @function kldivergence
+-- @tparam Tensor yhat the prediction ŷ
+-- @tparam Tensor y the target, of the same sizes
+-- @tparam[opt] table opts dims (1), agg ("mean")
+-- @return a number (a 0-dim tensor when recorded)
+-- @usage local loss = function(x, y) return cnn.kldivergence(cnn.softmax(model(x)), y) end
+function losses.kldivergence(yhat, y, opts)
+  local dims, agg = checked_classes("kldivergence", yhat, y, opts)
+  local terms = ops.sub(ops.mul(y, ops.log(ops.add(yhat, EPS))), xlogx(y))
+  return class_loss(terms, y, dims, agg)
+end
+
+-- gamma, a non-negative number (2 by default).
+local FOCAL_OPTIONS = {dims = true, agg = true, gamma = true}
+local BINARY_FOCAL_OPTIONS = {agg = true, gamma = true}
+local function gamma_option(name, opts)
+  return argcheck.optional_number(name, "gamma", opts.gamma, 2, "[0, inf)")
+end
+
+--- Focal loss of probabilities ŷ against one-hot y, as Flux's
+-- `focal_loss(ŷ, y; dims=1, agg=mean, gamma=2)`: mean over samples of
+-- -Σ y .* (1 .- ŷ') .^ γ .* log.(ŷ'), ŷ' = ŷ .+ eps(Float32). Options:
+-- `gamma` (γ, a non-negative number, 2 by default), `dims` and `agg` as
+-- for `crossentropy`.
+-- @function focal_loss
+-- @tparam Tensor yhat the prediction ŷ
+-- @tparam Tensor y the target, of the same sizes
+-- @tparam[opt] table opts gamma (2), dims (1), agg ("mean")
+-- @return a number (a 0-dim tensor when recorded)
+-- @usage local loss = function(x, y) return cnn.focal_loss(cnn.softmax(model(x)), y, {gamma = 1}) end
+function losses.focal_loss(yhat, y, opts)
+  local dims, agg, o = checked_classes("focal_loss", yhat, y, opts, FOCAL_OPTIONS)
+  local gamma = gamma_option("focal_loss", o)
+  local p = ops.add(yhat, EPS)
+  local weight = ops.pow(ops.sub(1, p), gamma)
+  return class_loss(ops.mul(weight, ops.mul(y, ops.log(p))), y, dims, agg)
+end
+
+--- Binary focal loss of probabilities ŷ against y, as Flux's
+-- `binary_focal_loss(ŷ, y; agg=mean, gamma=2)`: mean of -(1 .- p) .^ γ
+-- .* log.(p), p = y .* ŷ' .+ (1 .- y) .* (1 .- ŷ'), ŷ' = ŷ .+ eps(Float32).
+-- Options: `gamma` (γ, a non-negative number, 2 by default) and `agg` as
+-- for `mse`.
+-- @function binary_focal_loss
+-- @tparam Tensor yhat the prediction ŷ
+-- @tparam Tensor y the target, of the same sizes
+-- @tparam[opt] table opts gamma (2), agg ("mean")
+-- @return a number (a 0-dim tensor when recorded)
+-- @usage local loss = function(x, y) return cnn.binary_focal_loss(cnn.sigmoid(model(x)), y) end
+function losses.binary_focal_loss(yhat, y, opts)
+  local agg, o = checked("binary_focal_loss", yhat, y, opts, BINARY_FOCAL_OPTIONS)
+  local gamma = gamma_option("binary_focal_loss", o)
+  local q = ops.add(yhat, EPS)
+  local p = ops.add(ops.mul(y, q), ops.mul(ops.sub(1, y), ops.sub(1, q)))
+  return elementwise_loss(ops.neg(ops.mul(ops.pow(ops.sub(1, p), gamma), ops.log(p))), agg)
+end
+
+--- Hinge loss of scores ŷ against labels y in {-1, 1}: mean(max.(0, 1 .-
+-- ŷ .* y)), as Flux's `hinge_loss(ŷ, y; agg=mean)`; the option `agg` as
+-- for `mse`.
+-- @function hinge_loss
+-- @tparam Tensor yhat the prediction ŷ
+-- @tparam Tensor y the target, of the same sizes
+-- @tparam[opt] table opts agg ("mean")
+-- @return a number (a 0-dim tensor when recorded)
+-- @usage local loss = function(x, y) return cnn.hinge_loss(model(x), y) end
+function losses.hinge_loss(yhat, y, opts)
+  local agg = checked("hinge_loss", yhat, y, opts)
+  return elementwise_loss(ops.max(ops.sub(1, ops.mul(yhat, y)), 0), agg)
+end
+
+--- Squared hinge loss: mean(max.(0, 1 .- ŷ .* y) .^ 2), as Flux's
+-- `squared_hinge_loss(ŷ, y; agg=mean)`; the option `agg` as for `mse`.
+-- @function squared_hinge_loss
+-- @tparam Tensor yhat the prediction ŷ
+-- @tparam Tensor y the target, of the same sizes
+-- @tparam[opt] table opts agg ("mean")
+-- @return a number (a 0-dim tensor when recorded)
+-- @usage local loss = function(x, y) return cnn.squared_hinge_loss(model(x), y, {agg = "sum"}) end
+function losses.squared_hinge_loss(yhat, y, opts)
+  local agg = checked("squared_hinge_loss", yhat, y, opts)
+  local margin = ops.max(ops.sub(1, ops.mul(yhat, y)), 0)
+  return elementwise_loss(ops.mul(margin, margin), agg)
 end
 
 return losses

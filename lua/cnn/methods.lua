@@ -55,6 +55,35 @@
 -- @treturn Tensor
 -- @usage cnn.zeros(28, 28, 1, 4):reshape(-1, 4):size() --> {784, 4}
 
+--- t:cat(b, ..., {dims = d}): t and the other tensors one after another
+-- along dimension d, as Julia's cat (cnn.cat).
+-- @function Tensor:cat
+-- @param ... the other tensors, then the options table with dims
+-- @treturn Tensor
+-- @usage cnn.ones(2, 3):cat(cnn.zeros(2, 1), {dims = 2}):size() --> {2, 4}
+
+--- t:flip([dims]): t reversed along dims, all of them by default, as
+-- Julia's reverse (cnn.flip).
+-- @function Tensor:flip
+-- @param[opt] dims a dimension or a list of them
+-- @treturn Tensor
+-- @usage cnn.tensor{1, 2, 3}:flip() --> 3, 2, 1
+
+--- t:pad(pad [, value]): t padded with value (0), as NNlib's pad_constant
+-- (cnn.pad).
+-- @function Tensor:pad
+-- @param pad one integer, or one or two per dimension, or {lo, hi} pairs
+-- @param[opt=0] value the value of the new elements
+-- @treturn Tensor
+-- @usage cnn.ones(2, 2):pad(1):size() --> {4, 4}
+
+--- t:repeat_(c1, c2, ...): t repeated c_d times along each dimension d,
+-- as Julia's repeat (cnn.repeat_).
+-- @function Tensor:repeat_
+-- @param ... the counts (or one list of them)
+-- @treturn Tensor
+-- @usage cnn.tensor{1, 2}:repeat_(2) --> 1, 2, 1, 2
+
 --- t:flatten(): W×H×C×N (or any sizes) to features×N, keeping the last
 -- dimension (cnn.flatten).
 -- @function Tensor:flatten
@@ -399,6 +428,42 @@
 -- @param[opt=1] hi the upper bound, at least lo
 -- @treturn Tensor
 -- @usage cnn.tensor{-3, 0.5, 2}:hardtanh() --> -1, 0.5, 1
+
+--- t:swish(): t · sigmoid(t) elementwise (cnn.swish).
+-- @function Tensor:swish
+-- @treturn Tensor
+-- @usage cnn.tensor{-1, 2}:swish()
+
+--- t:mish(): t · tanh(softplus(t)) elementwise (cnn.mish).
+-- @function Tensor:mish
+-- @treturn Tensor
+-- @usage cnn.tensor{-1, 2}:mish()
+
+--- t:relu6(): t clamped to [0, 6] (cnn.relu6).
+-- @function Tensor:relu6
+-- @treturn Tensor
+-- @usage cnn.tensor{-1, 3, 8}:relu6() --> 0, 3, 6
+
+--- t:hardsigmoid(): (t + 3) / 6 clamped to [0, 1] (cnn.hardsigmoid).
+-- @function Tensor:hardsigmoid
+-- @treturn Tensor
+-- @usage cnn.tensor{-4, 0, 4}:hardsigmoid() --> 0, 0.5, 1
+
+--- t:selu(): the scaled exponential linear unit elementwise (cnn.selu).
+-- @function Tensor:selu
+-- @treturn Tensor
+-- @usage cnn.tensor{-1, 2}:selu()
+
+--- t:celu([a]): t where t ≥ 0, a·(exp(t/a) - 1) elsewhere (cnn.celu).
+-- @function Tensor:celu
+-- @param[opt=1] a the scale below 0, not 0
+-- @treturn Tensor
+-- @usage cnn.tensor{-1, 2}:celu()
+
+--- t:softsign(): t / (1 + |t|) elementwise (cnn.softsign).
+-- @function Tensor:softsign
+-- @treturn Tensor
+-- @usage cnn.tensor{-1, 0, 3}:softsign() --> -0.5, 0, 0.75
 
 --- t:softmax([dims]): the softmax over dimension 1 of classes×N
 -- (cnn.softmax).

@@ -7,7 +7,7 @@
 -- `t:reshape(...)`, `t:exp()`, ... are these ops too, so a loss written
 -- with them is differentiated.
 --
--- The ops live in cnn.ops.algebra, shapes, reductions, kernels, sampling and compare
+-- The ops live in cnn.ops.algebra, shapes, rearrange, reductions, kernels, sampling and compare
 -- (the ones without a gradient); this module gathers them into one table
 -- and makes the operators and methods of tensors these ops.
 --
@@ -33,7 +33,7 @@ local core = require "cnn.core"
 local autograd = require "cnn.autograd"
 
 -- The parts, each a table of ops; cnn.ops is all of them in one table.
-local PARTS = {"algebra", "shapes", "reductions", "kernels", "sampling", "compare"}
+local PARTS = {"algebra", "shapes", "rearrange", "reductions", "kernels", "sampling", "compare"}
 
 local ops = {}
 for _, part in ipairs(PARTS) do
@@ -99,7 +99,8 @@ end
 local methods = method_table(mt)
 for _, name in ipairs{"add", "sub", "mul", "div", "pow", "neg", "matmul", "transpose",
                       "reshape", "flatten", "sum", "mean", "exp", "log", "sqrt", "abs",
-                      "clone", "contiguous", "float", "select", "slice", "narrow", "sum_to"} do
+                      "clone", "contiguous", "float", "select", "slice", "narrow", "sum_to",
+                      "cat", "flip", "pad", "repeat_"} do
   methods[name] = ops[name]
 end
 -- t:max() and t:min() are the reductions (t:maximum() and t:minimum() as

@@ -35,6 +35,8 @@ static const activation_info infos[CNN_ACTIVATION_COUNT] = {
     [CNN_ACTIVATION_POW] = {"pow", dnnl_eltwise_pow, dnnl_eltwise_pow, false},
     [CNN_ACTIVATION_HARDTANH] = {"hardtanh", dnnl_eltwise_clip_v2, dnnl_eltwise_clip_v2,
                                  false},
+    [CNN_ACTIVATION_SWISH] = {"swish", dnnl_eltwise_swish, dnnl_eltwise_swish, false},
+    [CNN_ACTIVATION_MISH] = {"mish", dnnl_eltwise_mish, dnnl_eltwise_mish, false},
 };
 
 const char *cnn_activation_name(cnn_activation kind)

@@ -29,6 +29,8 @@ typedef enum cnn_activation {
     CNN_ACTIVATION_LINEAR,   /* alpha * x + beta */
     CNN_ACTIVATION_POW,      /* alpha * x ^ beta */
     CNN_ACTIVATION_HARDTANH, /* clamp(x, alpha, beta); gradient 1 inside */
+    CNN_ACTIVATION_SWISH,    /* x * sigmoid(alpha * x) (alpha = 1: Flux's swish) */
+    CNN_ACTIVATION_MISH,     /* x * tanh(softplus(x)) */
     CNN_ACTIVATION_COUNT
 } cnn_activation;
 

@@ -26,6 +26,7 @@
 #include "host.h"
 #include "repl.h"
 #include "signals.h"
+#include "waitpolicy.h"
 
 #ifndef CNNLUA_VERSION
 #define CNNLUA_VERSION "0.1.0"
@@ -529,6 +530,7 @@ int main(int argc, char **argv)
 {
     lua_State *L;
     int status, ok;
+    host_wait_policy(argv);
     prepare_signals();
     L = luaL_newstate();
     if (L == NULL) {
