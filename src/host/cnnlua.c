@@ -425,6 +425,21 @@ static void define_cnn_global(lua_State *L)
     lua_pop(L, 1);
 }
 
+/* help(x), in scripts and at the prompt alike, is cnn.help's; cnn is
+ * loaded when help is first called, so a script that never asks for help
+ * pays nothing. A help that LUA_INIT defined stays. */
+static void define_help_global(lua_State *L)
+{
+    static const char code[] =
+        "help = function(...) return require('cnn.help').help(...) end";
+    int type = lua_getglobal(L, "help");
+    lua_pop(L, 1);
+    if (type != LUA_TNIL)
+        return;
+    if (luaL_dostring(L, code) != LUA_OK)
+        lua_pop(L, 1);
+}
+
 /* Runs -e, -l and -W in command-line order, up to the script name. */
 static int run_options(lua_State *L, char **argv, int end)
 {
@@ -497,6 +512,7 @@ static int pmain(lua_State *L)
     lua_gc(L, LUA_GCRESTART);
     if (!(opt.flags & OPT_NOENV) && run_lua_init(L) != LUA_OK)
         return 0;
+    define_help_global(L);
     if (prompt || (opt.flags & OPT_EXEC))
         define_cnn_global(L);
     if (!run_options(L, argv, opt.script ? opt.script : argc))
