@@ -109,7 +109,9 @@ static void print_help(FILE *out)
             "  -         stop handling options and execute stdin\n"
             "  --help    show this help and exit\n"
             "With no script and a terminal on stdin, %s starts the prompt.\n"
-            "-e strings and the prompt see the global 'cnn' = require \"cnn\".\n",
+            "-e strings and the prompt see the global 'cnn' = require \"cnn\".\n"
+            "help(x) prints the documentation of x, help() a map of cnn; at the\n"
+            "prompt ?x is help(x) and Tab completes names, fields and methods.\n",
             CNNLUA_PROGNAME, CNNLUA_PROGNAME);
     fflush(out);
 }
