@@ -259,7 +259,7 @@ fuzzer.templates = {
   confusion = {args = {"cnn.Dense(3, 3)", "cnn.rand(3, 5)", "cnn.tensor({0, 1, 2, 0, 1}, 'int32')",
                        "cnn.range(0, 2)", "2"}},
   throttle = {args = {"function() end", "1"}}, time = {args = {"function(x) return x end", "1"}},
-  show = {args = {'"x"', "1"}}, repr = {args = {"{1, 2}"}},
+  show = {args = {'"x"', "1"}}, repr = {args = {"{1, 2}"}}, help = {args = {"cnn.Dense"}},
   imagestring = {args = {"cnn.rand(4, 3)"}}, showimage = {args = {"cnn.rand(4, 3, 1, 1)"}},
   profile = {args = {"function() return cnn.ones(2) + 1 end"}},
   profile_report = {args = {"function() end"}},

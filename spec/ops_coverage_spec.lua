@@ -438,7 +438,8 @@ not_ops("training and evaluation", "cnn.train", "cnn.update", "cnn.stop", "cnn.p
   "cnn.testmode", "cnn.accuracy", "cnn.confusion", "cnn.DataLoader", "cnn.ncycle", "cnn.throttle")
 not_ops("files and parameter loading", "cnn.savemodel", "cnn.loadmodel", "cnn.loadparams")
 not_ops("display and timing", "cnn.show", "cnn.repr", "cnn.imagestring", "cnn.showimage", "cnn.summary",
-  "cnn.outputsize", "cnn.time", "cnn.wallclock", "cnn.profile", "cnn.profile_report", "cnn.profile_text")
+  "cnn.outputsize", "cnn.time", "cnn.wallclock", "cnn.profile", "cnn.profile_report", "cnn.profile_text",
+  "cnn.help")
 not_ops("a table of functions (cnn.core is documented as not recorded; cnn.ops is walked here)",
   "cnn.core", "cnn.ops", "cnn.datasets", "cnn.Tensor", "cnn.ops.method_table", "cnn.ops.raw_operators")
 not_ops("a maker of ops", "cnn.ops.eltwise_op", "cnn.ops.nondifferentiable")

@@ -35,6 +35,7 @@ local parts = {
   {"cnn.utils"},
   {"cnn.train"},
   {"cnn.profile"},
+  {"cnn.help", "help"},
 }
 
 for _, part in ipairs(parts) do

@@ -110,7 +110,9 @@ static void print_help(FILE *out)
             "  -         stop handling options and execute stdin\n"
             "  --help    show this help and exit\n"
             "With no script and a terminal on stdin, %s starts the prompt.\n"
-            "-e strings and the prompt see the global 'cnn' = require \"cnn\".\n",
+            "-e strings and the prompt see the global 'cnn' = require \"cnn\".\n"
+            "help(x) prints the documentation of x, help() a map of cnn; at the\n"
+            "prompt ?x is help(x) and Tab completes names, fields and methods.\n",
             CNNLUA_PROGNAME, CNNLUA_PROGNAME);
     fflush(out);
 }
@@ -426,6 +428,21 @@ static void define_cnn_global(lua_State *L)
     lua_pop(L, 1);
 }
 
+/* help(x), in scripts and at the prompt alike, is cnn.help's; cnn is
+ * loaded when help is first called, so a script that never asks for help
+ * pays nothing. A help that LUA_INIT defined stays. */
+static void define_help_global(lua_State *L)
+{
+    static const char code[] =
+        "help = function(...) return require('cnn.help').help(...) end";
+    int type = lua_getglobal(L, "help");
+    lua_pop(L, 1);
+    if (type != LUA_TNIL)
+        return;
+    if (luaL_dostring(L, code) != LUA_OK)
+        lua_pop(L, 1);
+}
+
 /* Runs -e, -l and -W in command-line order, up to the script name. */
 static int run_options(lua_State *L, char **argv, int end)
 {
@@ -498,6 +515,7 @@ static int pmain(lua_State *L)
     lua_gc(L, LUA_GCRESTART);
     if (!(opt.flags & OPT_NOENV) && run_lua_init(L) != LUA_OK)
         return 0;
+    define_help_global(L);
     if (prompt || (opt.flags & OPT_EXEC))
         define_cnn_global(L);
     if (!run_options(L, argv, opt.script ? opt.script : argc))

@@ -206,13 +206,98 @@ static void remember_line(struct input *in, const char *line)
         append_history(1, in->history_path);
 }
 
-static void start_editing(struct input *in)
+/* {==================================================================
+ * Completion
+ *
+ * Tab completes the word before the cursor through cnn.complete.words,
+ * which reads tables without running user code; with only blanks before
+ * the cursor it indents. File names are never offered.
+ * =================================================================== */
+
+static lua_State *completion_state;
+
+/* Lua's operators and brackets end a word; '.' and ':' do not, so that
+ * "cnn.Con" and "x:res" are completed whole. */
+static char word_breaks[] = " \t\n\"\\'`@$><=;|&{}()[],+-*/%^~#";
+
+/* The completions of 'word' from cnn.complete, as a NULL-terminated array
+ * for readline: the longest common prefix first, then each word. NULL
+ * when there are none or the library is missing. */
+static char **lua_completions(lua_State *L, const char *word)
+{
+    char **matches = NULL;
+    int top = lua_gettop(L);
+    size_t n, common;
+    if (!lua_checkstack(L, 8))
+        return NULL;
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "cnn.complete");
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_getfield(L, -1, "words") != LUA_TFUNCTION)
+        goto done;
+    lua_pushstring(L, word);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1))
+        goto done;
+    n = lua_rawlen(L, -1);
+    if (n == 0 || (matches = calloc(n + 2, sizeof *matches)) == NULL)
+        goto done;
+    for (size_t i = 1; i <= n; i++) {
+        const char *w =
+            lua_rawgeti(L, -1, (lua_Integer)i) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+        matches[i] = strdup(w);
+        lua_pop(L, 1);
+        if (matches[i] == NULL)
+            goto failed;
+    }
+    common = strlen(matches[1]);
+    for (size_t i = 2; i <= n; i++) {
+        size_t k = 0;
+        while (k < common && matches[i][k] == matches[1][k])
+            k++;
+        common = k;
+    }
+    if ((matches[0] = strndup(matches[1], common)) == NULL)
+        goto failed;
+    goto done;
+failed:
+    for (size_t i = 0; i <= n; i++)
+        free(matches[i]);
+    free(matches);
+    matches = NULL;
+done:
+    lua_settop(L, top);
+    return matches;
+}
+
+static char **complete_word(const char *text, int start, int end)
+{
+    (void)start;
+    (void)end;
+    rl_attempted_completion_over = 1; /* no file names */
+    rl_completion_append_character = '\0';
+    return lua_completions(completion_state, text);
+}
+
+static int complete_or_indent(int count, int key)
+{
+    for (int i = 0; i < rl_point; i++)
+        if (rl_line_buffer[i] != ' ' && rl_line_buffer[i] != '\t')
+            return rl_complete(count, key);
+    return rl_insert(count, '\t');
+}
+
+/* }================================================================== */
+
+static void start_editing(struct input *in, lua_State *L)
 {
     rl_readline_name = "cnnlua";
     rl_getc_function = getc_or_interrupt;
     rl_initialize();
-    /* Tab indents; completing file names means nothing in Lua code */
-    rl_bind_key('\t', rl_insert);
+    completion_state = L;
+    rl_attempted_completion_function = complete_word;
+    rl_completer_word_break_characters = word_breaks;
+    rl_bind_key('\t', complete_or_indent);
+    /* one Tab lists the choices when there are several */
+    rl_variable_bind("show-all-if-ambiguous", "on");
     using_history();
     in->history_path = history_path();
     if (in->history_path != NULL)
@@ -247,7 +332,11 @@ static void remember_line(struct input *in, const char *line)
     (void)line;
 }
 
-static void start_editing(struct input *in) { in->history_path = NULL; }
+static void start_editing(struct input *in, lua_State *L)
+{
+    (void)L;
+    in->history_path = NULL;
+}
 
 static void stop_editing(struct input *in) { (void)in; }
 
@@ -344,19 +433,91 @@ static int load_statements(lua_State *L, struct input *in)
     }
 }
 
+/* Whether 's' holds the closing long bracket of level 'level', "]==]". */
+static int has_closing_bracket(const char *s, int level)
+{
+    for (const char *p = strchr(s, ']'); p != NULL; p = strchr(p + 1, ']')) {
+        int k = 0;
+        while (p[1 + k] == '=')
+            k++;
+        if (k == level && p[1 + k] == ']')
+            return 1;
+    }
+    return 0;
+}
+
+/* With a line "?text" on the stack, compiles the call that shows its help,
+ * cnn.help's query("text"), the text quoted in a long bracket it cannot
+ * close, in place of the line. */
+static int load_help_query(lua_State *L)
+{
+    const char *text = lua_tostring(L, -1) + 1;
+    int level = 0;
+    luaL_Buffer b;
+    while (has_closing_bracket(text, level))
+        level++;
+    luaL_buffinit(L, &b);
+    luaL_addstring(&b, "return require('cnn.help').query([");
+    for (int i = 0; i < level; i++)
+        luaL_addchar(&b, '=');
+    luaL_addchar(&b, '[');
+    luaL_addstring(&b, text);
+    luaL_addchar(&b, ']');
+    for (int i = 0; i < level; i++)
+        luaL_addchar(&b, '=');
+    luaL_addstring(&b, "])");
+    luaL_pushresult(&b);
+    lua_replace(L, -2);
+    size_t len;
+    const char *code = lua_tolstring(L, -1, &len);
+    int status = luaL_loadbuffer(L, code, len, CHUNKNAME);
+    lua_remove(L, -2);
+    return status;
+}
+
 /* Pushes a compiled chunk (or an error message) and returns its load
- * status, or returns READ_EOF or READ_CANCELLED with nothing pushed. */
+ * status, or returns READ_EOF or READ_CANCELLED with nothing pushed.
+ * A line starting with '?' asks for help: "?cnn.Conv" is help(cnn.Conv). */
 static int load_chunk(lua_State *L, struct input *in)
 {
     int result = read_line(L, in, 1);
     if (result != READ_LINE)
         return result;
+    if (lua_tostring(L, -1)[0] == '?')
+        return load_help_query(L);
     if (load_as_expression(L) == LUA_OK)
         return LUA_OK;
     return load_statements(L, in);
 }
 
 /* }================================================================== */
+
+/* A function result that cnn documents is shown as its signature and
+ * summary, through cnn.help's line, when that is loaded: `cnn.Conv` shows
+ * "Conv(kernel, cin, cout [, act] [, opts])  -- 2-D convolution layer;
+ * help(cnn.Conv) for more". Any other function is left as it is. */
+static void describe_functions(lua_State *L, int n)
+{
+    int first = lua_gettop(L) - n + 1;
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, "cnn.help") != LUA_TTABLE ||
+        lua_getfield(L, -1, "line") != LUA_TFUNCTION) {
+        lua_settop(L, first + n - 1);
+        return;
+    }
+    int line = lua_gettop(L);
+    for (int i = first; i < first + n; i++) {
+        if (lua_type(L, i) != LUA_TFUNCTION)
+            continue;
+        lua_pushvalue(L, line);
+        lua_pushvalue(L, i);
+        if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING)
+            lua_replace(L, i);
+        else
+            lua_pop(L, 1);
+    }
+    lua_settop(L, first + n - 1);
+}
 
 /* A plain table result (one without __tostring, such as the sizes that
  * t:size() returns) is shown through cnn.repr when the library is loaded,
@@ -396,6 +557,7 @@ static void print_results(lua_State *L, int n)
         return;
     luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
     describe_tables(L, n);
+    describe_functions(L, n);
     lua_getglobal(L, "print");
     lua_insert(L, -(n + 1));
     host_report(L, host_docall(L, n, 0));
@@ -437,7 +599,7 @@ void repl_run(lua_State *L)
     memset(&in, 0, sizeof in);
     in.edited = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     if (in.edited)
-        start_editing(&in);
+        start_editing(&in, L);
     host_set_repeat_interrupt_ends(0);
     lua_pushcfunction(L, repl_loop);
     lua_pushlightuserdata(L, &in);

@@ -309,6 +309,9 @@ local function slice(self, range)
   return new(list)
 end
 
+-- The methods, where tools that must not call __index (completion at
+-- the prompt) find them, as a tensor's are in cnn.Tensor.methods.
+Chain.methods = methods
 Chain.__index = function(self, k)
   if math.type(k) == "integer" then
     local layers = rawget(self, "layers")
