@@ -254,6 +254,9 @@ fuzzer.templates = {
   savemodel = {args = {'"fuzz.safetensors"', "cnn.Dense(3, 2)"}},
   loadmodel = {setup = 'cnn.savemodel("fuzz.safetensors", cnn.Dense(3, 2))',
                args = {'"fuzz.safetensors"', "cnn.Dense(3, 2)"}},
+  savecheckpoint = {args = {'"fuzz.safetensors"', "{model = cnn.Dense(3, 2), opt = cnn.ADAM(), step = 1}"}},
+  loadcheckpoint = {setup = 'cnn.savecheckpoint("fuzz.safetensors", {model = cnn.Dense(3, 2)})',
+                    args = {'"fuzz.safetensors"', "{model = cnn.Dense(3, 2)}"}},
   images = {args = {'"test"'}}, labels = {args = {'"train"'}},
 }
 
