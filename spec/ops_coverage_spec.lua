@@ -405,6 +405,7 @@ not_ops("training and evaluation", "cnn.train", "cnn.update", "cnn.stop", "cnn.p
   "cnn.testmode", "cnn.accuracy", "cnn.confusion", "cnn.DataLoader", "cnn.ncycle", "cnn.throttle")
 not_ops("files and parameter loading", "cnn.savemodel", "cnn.loadmodel", "cnn.loadparams",
   "cnn.savecheckpoint", "cnn.loadcheckpoint")
+not_ops("a training callback", "cnn.EarlyStopping", "cnn.Checkpointer")
 not_ops("display and timing", "cnn.show", "cnn.repr", "cnn.imagestring", "cnn.showimage", "cnn.summary",
   "cnn.outputsize", "cnn.time", "cnn.wallclock", "cnn.profile", "cnn.profile_report", "cnn.profile_text")
 not_ops("a table of functions (cnn.core is documented as not recorded; cnn.ops is walked here)",

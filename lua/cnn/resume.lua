@@ -162,4 +162,6 @@ local function loadcheckpoint(path, parts)
   return user
 end
 
-return {savecheckpoint = savecheckpoint, loadcheckpoint = loadcheckpoint}
+-- savecheckpoint and loadcheckpoint are public; check_objects is for
+-- cnn.callbacks.checkpointer.
+return {savecheckpoint = savecheckpoint, loadcheckpoint = loadcheckpoint, check_objects = check_objects}
