@@ -127,6 +127,53 @@ describe("savecheckpoint and loadcheckpoint", function()
     os.remove(path)
   end)
 
+  it("restore the state of every kind of optimiser", function()
+    for _, make in ipairs{cnn.Descent, cnn.Momentum, cnn.Nesterov, cnn.RMSProp, cnn.ADAM, cnn.AdamW} do
+      local path = tmpfile()
+      local opt = make()
+      local m = trained(opt)
+      cnn.savecheckpoint(path, {model = m, opt = opt})
+      local m2, opt2 = small(), make()
+      cnn.loadcheckpoint(path, {model = m2, opt = opt2})
+      local ps, ps2 = cnn.params(m), cnn.params(m2)
+      for i = 1, #ps do
+        local s, s2 = opt.state[ps[i]] or {}, opt2.state[ps2[i]] or {}
+        for k, v in pairs(s) do
+          if type(v) == "number" then
+            assert.are.equal(v, s2[k], tostring(opt) .. " " .. k)
+          else
+            assert.is_true(cnn.core.isapprox(v, s2[k], 0, 0), tostring(opt) .. " " .. k)
+          end
+        end
+        for k in pairs(s2) do assert.is_not_nil(s[k]) end
+      end
+      os.remove(path)
+    end
+  end)
+
+  it("go on with a loader's own seed", function()
+    local path = tmpfile()
+    local function make() return cnn.DataLoader(cnn.range(1, 10):reshape(1, 10), {batchsize = 3,
+      shuffle = true, rng = 7}) end
+    local m, loader = small(), make()
+    for _ in loader do end
+    loader() -- one batch into the second pass
+    cnn.savecheckpoint(path, {model = m, loader = loader})
+    local loader2 = make()
+    cnn.loadcheckpoint(path, {model = small(), loader = loader2})
+    local a, b = {}, {}
+    for x in function(_, c) return loader(nil, c or true) end do a[#a + 1] = x:totable() end
+    for x in loader2 do b[#b + 1] = x:totable() end
+    assert.are.equal(3, #a)
+    assert.are.same(a, b)
+    local c, d = {}, {}
+    for x in loader do c[#c + 1] = x:totable() end
+    for x in loader2 do d[#d + 1] = x:totable() end
+    assert.are.same(c, d)
+    assert.are_not.same(a, c)
+    os.remove(path)
+  end)
+
   it("start the next pass when the saved one was over", function()
     local path = tmpfile()
     local m, loader = small()
@@ -237,6 +284,14 @@ describe("savecheckpoint and loadcheckpoint", function()
       assert.has_error(function() cnn.loadcheckpoint(other, {model = m2, opt = opt2, loader = loader2}) end,
         "loadcheckpoint: " .. other .. ": entry opt.1.t holds \"i:x\", which is not a stored value")
       assert_unchanged(m2, opt2, before)
+      meta["opt.1.t"] = "i:2"
+      local order = tensors["loader.order"]
+      tensors["loader.order"] = cnn.tensor({1, 2, 3, 4, 5, 6, 7, 8, 9, 9}, "int32")
+      cnn.core.save_safetensors(other, tensors, meta)
+      assert.has_error(function() cnn.loadcheckpoint(other, {model = m2, opt = opt2, loader = loader2}) end,
+        "loadcheckpoint: " .. other .. ": entry loader.order is not an order of 1..10 (its entry 10 is 9)")
+      assert_unchanged(m2, opt2, before)
+      tensors["loader.order"] = order
       meta["opt.1.t"] = "i:2"
       meta["opt.hyper.eta"] = "f:-0x1p+0"
       cnn.core.save_safetensors(other, tensors, meta)

@@ -63,6 +63,13 @@ function part.check(entries, loader)
       entries:fail("loader.order", ("is a %s %s tensor, expected an Int32 vector of %d"):format(
         order:dtype(), table.concat(order:size(), "×"), loader.nobs))
     end
+    local seen = {}
+    for i, v in ipairs(order:totable()) do
+      if v < 1 or v > loader.nobs or seen[v] then
+        entries:fail("loader.order", ("is not an order of 1..%d (its entry %d is %d)"):format(loader.nobs, i, v))
+      end
+      seen[v] = true
+    end
     position.order = order
   end
   return function() restore(loader, position) end
