@@ -159,6 +159,9 @@ fuzzer.receivers = {
   {kind = "DataLoader", src = "cnn.DataLoader({cnn.rand(3, 5), {cnn.rand(2, 5)}}, {shuffle = true})"},
   {kind = "ncycle", src = "cnn.ncycle(cnn.DataLoader(cnn.rand(3, 5), {batchsize = 2}), 2)"},
   {kind = "throttle", src = "cnn.throttle(function(...) return ... end, 0)"},
+  {kind = "EarlyStopping", names = {"stop"},
+   src = "cnn.EarlyStopping(function() return 1 end, {patience = 1})"},
+  {kind = "Checkpointer", src = "cnn.Checkpointer('.', {model = cnn.Dense(3, 2), opt = cnn.ADAM(), keep = 1})"},
   {kind = "twice", names = {"mul"},
    src = "cnn.op{name = 'twice', forward = function(ctx, x) return cnn.core.mul(x, 2) end, "
      .. "backward = function(ctx, gy) return cnn.core.mul(gy, 2) end}"},
@@ -267,6 +270,11 @@ fuzzer.templates = {
   savemodel = {args = {'"fuzz.safetensors"', "cnn.Dense(3, 2)"}},
   loadmodel = {setup = 'cnn.savemodel("fuzz.safetensors", cnn.Dense(3, 2))',
                args = {'"fuzz.safetensors"', "cnn.Dense(3, 2)"}},
+  EarlyStopping = {args = {"function() return 1 end", "{patience = 2, min_delta = 0.1, mode = 'max'}"}},
+  Checkpointer = {args = {'"."', "{model = cnn.Dense(3, 2), every = 2, keep = 1, metric = function() return 1 end}"}},
+  savecheckpoint = {args = {'"fuzz.safetensors"', "{model = cnn.Dense(3, 2), opt = cnn.ADAM(), step = 1}"}},
+  loadcheckpoint = {setup = 'cnn.savecheckpoint("fuzz.safetensors", {model = cnn.Dense(3, 2)})',
+                    args = {'"fuzz.safetensors"', "{model = cnn.Dense(3, 2)}"}},
   images = {args = {'"test"'}}, labels = {args = {'"train"'}},
 }
 

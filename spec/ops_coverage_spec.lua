@@ -436,7 +436,9 @@ not_ops("a weight initialiser", "cnn.glorot_normal", "cnn.glorot_uniform", "cnn.
 not_ops("autodiff itself", "cnn.gradient", "cnn.withgradient", "cnn.op", "cnn.istracked", "cnn.isrecording")
 not_ops("training and evaluation", "cnn.train", "cnn.update", "cnn.stop", "cnn.params", "cnn.trainmode",
   "cnn.testmode", "cnn.accuracy", "cnn.confusion", "cnn.DataLoader", "cnn.ncycle", "cnn.throttle")
-not_ops("files and parameter loading", "cnn.savemodel", "cnn.loadmodel", "cnn.loadparams")
+not_ops("files and parameter loading", "cnn.savemodel", "cnn.loadmodel", "cnn.loadparams",
+  "cnn.savecheckpoint", "cnn.loadcheckpoint")
+not_ops("a training callback", "cnn.EarlyStopping", "cnn.Checkpointer")
 not_ops("display and timing", "cnn.show", "cnn.repr", "cnn.imagestring", "cnn.showimage", "cnn.summary",
   "cnn.outputsize", "cnn.time", "cnn.wallclock", "cnn.profile", "cnn.profile_report", "cnn.profile_text",
   "cnn.help")

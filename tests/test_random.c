@@ -64,6 +64,30 @@ static void test_split_draws_equal_one_draw(void)
     cnn_storage_free(&half.storage);
 }
 
+/* A state got and set again repeats the draws that followed it, and
+ * leaves the seed as it was. */
+static void test_state_round_trip(void)
+{
+    owned a, b;
+    make_vector(&a, 50);
+    make_vector(&b, 50);
+    cnn_rng_seed(11);
+    cnn_rng_uniform(&a.t);
+    uint64_t seed, counter;
+    cnn_rng_get_state(&seed, &counter);
+    EXPECT(seed == 11 && counter == 50);
+    cnn_rng_uniform(&a.t);
+    cnn_rng_seed(12);
+    cnn_rng_uniform(&b.t);
+    cnn_rng_set_state(seed, counter);
+    cnn_rng_uniform(&b.t);
+    EXPECT(same_values(&a.t, &b.t, 50));
+    cnn_rng_get_state(&seed, &counter);
+    EXPECT(seed == 11 && counter == 100);
+    cnn_storage_free(&a.storage);
+    cnn_storage_free(&b.storage);
+}
+
 static void test_thread_count_does_not_matter(void)
 {
     owned one, many;
@@ -136,6 +160,7 @@ int main(void)
 {
     test_seed_reproduces();
     test_split_draws_equal_one_draw();
+    test_state_round_trip();
     test_thread_count_does_not_matter();
     test_strided_fill_matches_contiguous();
     test_distributions();

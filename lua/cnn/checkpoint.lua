@@ -181,4 +181,9 @@ local function loadmodel(path, model, opts)
   return model
 end
 
-return {savemodel = savemodel, loadmodel = loadmodel}
+-- savemodel and loadmodel are public; the rest is for cnn.resume.
+return {
+  savemodel = savemodel, loadmodel = loadmodel,
+  state = state, check_model = check_model, check_path = check_path,
+  describe = describe, renamed = renamed,
+}

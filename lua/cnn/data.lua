@@ -327,15 +327,26 @@ end
 
 --- `for xb, yb in loader do`: Lua calls the loader with the previous
 -- first value as control, nil on the first call, which starts a pass.
+-- A pass restored from a checkpoint (cnn.resume.loader sets `resumed`)
+-- is continued by the next loop instead of a new one being started.
 function DataLoader:__call(_, control)
-  if control == nil or self.pass == nil then self.pass = self:new_pass() end
+  if control == nil or self.pass == nil then
+    if self.resumed then self.resumed = nil else self.pass = self:new_pass() end
+  end
   return self:batch_of(self.pass)
 end
 
---- An iterator function over one pass, independent of other loops.
+--- An iterator function over one pass, independent of other loops (but
+-- the pass a checkpoint saves, and the one it restores).
 function DataLoader:iter()
-  local pass = self:new_pass()
+  local pass = self.resumed and self.pass or self:new_pass()
+  self.pass, self.resumed = pass, nil
   return function() return self:batch_of(pass) end
+end
+
+--- Whether x is a DataLoader.
+local function is_loader(x)
+  return getmetatable(x) == DataLoader
 end
 
 function DataLoader:__len()
@@ -429,4 +440,5 @@ return {
   onecold = onecold,
   DataLoader = new_loader,
   ncycle = ncycle,
+  is_loader = is_loader,
 }

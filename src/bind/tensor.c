@@ -264,6 +264,25 @@ static int tensor_seed(lua_State *L)
     return 0;
 }
 
+/* rngstate() → seed, counter: the generator's state as two integers (the
+ * 64 bits of each, read as signed). */
+static int tensor_rngstate(lua_State *L)
+{
+    uint64_t seed, counter;
+    cnn_rng_get_state(&seed, &counter);
+    lua_pushinteger(L, (lua_Integer)seed);
+    lua_pushinteger(L, (lua_Integer)counter);
+    return 2;
+}
+
+/* setrngstate(seed, counter): restores what rngstate gave. */
+static int tensor_setrngstate(lua_State *L)
+{
+    uint64_t seed = (uint64_t)luaL_checkinteger(L, 1);
+    cnn_rng_set_state(seed, (uint64_t)luaL_checkinteger(L, 2));
+    return 0;
+}
+
 static int tensor_range(lua_State *L)
 {
     double first = luaL_checknumber(L, 1), last = luaL_checknumber(L, 2);
@@ -689,9 +708,17 @@ static int tensor_len(lua_State *L)
 /* ============================ registration ============================== */
 
 static const luaL_Reg constructors[] = {
-    {"zeros", tensor_zeros},       {"ones", tensor_ones},   {"fill", tensor_fill},
-    {"rand", tensor_rand},         {"randn", tensor_randn}, {"seed", tensor_seed},
-    {"tensor", tensor_from_table}, {"range", tensor_range}, {NULL, NULL},
+    {"zeros", tensor_zeros},
+    {"ones", tensor_ones},
+    {"fill", tensor_fill},
+    {"rand", tensor_rand},
+    {"randn", tensor_randn},
+    {"seed", tensor_seed},
+    {"rngstate", tensor_rngstate},
+    {"setrngstate", tensor_setrngstate},
+    {"tensor", tensor_from_table},
+    {"range", tensor_range},
+    {NULL, NULL},
 };
 
 /* Registered both as module functions (core.size(t)) and as methods

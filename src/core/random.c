@@ -11,6 +11,18 @@ void cnn_rng_seed(uint64_t seed)
     rng_counter = 0;
 }
 
+void cnn_rng_get_state(uint64_t *seed, uint64_t *counter)
+{
+    *seed = rng_seed;
+    *counter = rng_counter;
+}
+
+void cnn_rng_set_state(uint64_t seed, uint64_t counter)
+{
+    rng_seed = seed;
+    rng_counter = counter;
+}
+
 /* splitmix64's finaliser: a bijection with full avalanche, so consecutive
  * counters give independent-looking outputs. */
 static uint64_t mix64(uint64_t z)

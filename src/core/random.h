@@ -20,6 +20,12 @@
 /* Restarts the sequence: the same seed gives the same numbers again. */
 void cnn_rng_seed(uint64_t seed);
 
+/* The generator's whole state, the seed and the number of draws taken,
+ * for checkpoints: setting a state got earlier makes the draws that
+ * followed it come again. */
+void cnn_rng_get_state(uint64_t *seed, uint64_t *counter);
+void cnn_rng_set_state(uint64_t seed, uint64_t counter);
+
 /* Fills t (any strides, element order column-major) with uniform numbers
  * in [0, 1). */
 void cnn_rng_uniform(cnn_tensor *t);

@@ -97,6 +97,12 @@ function kind.define(spec)
   end
 end
 
+--- The declaration of optimiser x's kind (name, hyperparameters, step),
+-- or nil.
+function kind.declaration(x)
+  return specs[getmetatable(x)]
+end
+
 --- Whether x is an optimiser.
 function kind.is_optimiser(x)
   return specs[getmetatable(x)] ~= nil
