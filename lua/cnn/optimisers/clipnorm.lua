@@ -23,7 +23,8 @@ return kind.transform(core, {
   transform = function(o, p, g, pre)
     local norm = core.grad_norm(p, g, o.p, pre)
     if norm ~= norm or norm == math.huge then
-      errors.raise(("ClipNorm: the gradient has %g-norm %s"):format(o.p, tostring(norm)))
+      errors.raise(("ClipNorm: the gradient has %g-norm %s; it must be finite")
+        :format(o.p, norm ~= norm and "NaN" or "inf"))
     end
     pre[#pre + 1], pre[#pre + 2] = "scale", math.min(o.omega / norm, 1)
   end,

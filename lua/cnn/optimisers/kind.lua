@@ -171,6 +171,8 @@ local NO_BETA = {0, 0}
 -- rho 0.
 function kind.fused(core, decl)
   local n = #decl.states
+  local has = {}
+  for _, h in ipairs(decl.hyperparameters) do has[h[1]] = true end
   decl.step = function(o, p, g, s, pre)
     if not s.tensors then
       s.tensors, s.t = {}, 0
@@ -181,9 +183,9 @@ function kind.fused(core, decl)
       end
     end
     s.t = s.t + 1
-    local beta = o.beta or NO_BETA
-    core.rule_step(decl.rule, p, g, s.tensors, o.eta or 1, beta[1], beta[2], o.eps or 1, o.rho or 0,
-      s.t, pre)
+    local beta = has.beta and o.beta or NO_BETA
+    core.rule_step(decl.rule, p, g, s.tensors, has.eta and o.eta or 1, beta[1], beta[2],
+      has.eps and o.eps or 1, has.rho and o.rho or 0, s.t, pre)
   end
   return decl
 end
