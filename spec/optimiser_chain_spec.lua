@@ -111,7 +111,8 @@ describe("OptimiserChain", function()
       "OptimiserChain: ADAM(0.001, (0.9, 0.999)) is argument 1 of 2; a rule must come last, after the "
       .. "gradient transforms (ClipGrad, ClipNorm, WeightDecay)")
     assert.has_error(function() cnn.OptimiserChain(cnn.ClipGrad(1), 0.1) end,
-      "OptimiserChain: argument 2 must be an optimiser or gradient transform (cnn.ClipNorm(1.0), cnn.ADAM(), ...), got 0.1")
+      "OptimiserChain: argument 2 must be an optimiser or gradient transform (cnn.ClipNorm(1.0), "
+      .. "cnn.ADAM(), ...), got 0.1")
     assert.has_error(function() cnn.OptimiserChain(cnn.OptimiserChain()) end)
   end)
 

@@ -115,7 +115,8 @@ describe("schedules on optimisers", function()
     for _ = 1, 3 do cnn.update(opt, p, cnn.ones(3)) end
     near(opt.opts[2].eta, 0.001)
     assert.has_error(function() cnn.schedule(opt, {rho = cnn.Exp(0.9, 1)}) end,
-      "schedule: OptimiserChain(ClipGrad(1), ADAM(Step(0.01, 0.1, 2), (0.9, 0.999))) has no numeric field \"rho\" to schedule")
+      "schedule: OptimiserChain(ClipGrad(1), ADAM(Step(0.01, 0.1, 2), (0.9, 0.999))) has no numeric "
+      .. "field \"rho\" to schedule")
     assert.has_error(function() cnn.schedule(cnn.ADAM(), {eta = 0.1}) end,
       "schedule: fields.eta must be a schedule (cnn.Cos(...), cnn.Exp(...), ...), got 0.1")
     assert.has_error(function() cnn.schedule(cnn.ADAM(), {eta = cnn.Exp(-1, 1)}) end,
