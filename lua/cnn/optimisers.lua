@@ -80,7 +80,8 @@ end
 -- @param opt an optimiser
 -- @treturn integer the number of optimisers (opt, or a chain's members)
 --   whose schedules moved
--- @usage for pass = 1, 10 do cnn.advance(opt); for x, y in loader do ... end end
+-- @usage local opt = cnn.schedule(cnn.Descent(), {eta = cnn.Exp(0.1, 0.5)}, {every = "pass"})
+-- for _ = 1, 3 do cnn.advance(opt) --[[ then one pass of cnn.update calls ]] end
 function optimisers.advance(opt)
   if not kind.is_optimiser(opt) then argcheck.fail("advance", "opt", "an optimiser", opt) end
   return kind.advance(opt, "pass")
