@@ -304,17 +304,20 @@ end
 -- is an error.
 function kind.update(fname, opt, ps, gs)
   checked_spec(fname, opt)
+  if not is_tensor(ps) then
+    argcheck.tensor_list(fname, "ps", ps)
+    if type(gs) ~= "table" or getmetatable(gs) ~= nil then
+      argcheck.fail(fname, "gs", "a table of gradients keyed by parameter (what cnn.gradient(f, ps) returns)", gs)
+    end
+    check_gradient_keys(fname, gs)
+  end
+  -- the schedules' values for this step, checked as the fields are
   kind.advance(opt, "step")
   local spec = checked_spec(fname, opt)
   if is_tensor(ps) then
     apply(fname, "p", spec, opt, ps, gs)
     return ps
   end
-  argcheck.tensor_list(fname, "ps", ps)
-  if type(gs) ~= "table" or getmetatable(gs) ~= nil then
-    argcheck.fail(fname, "gs", "a table of gradients keyed by parameter (what cnn.gradient(f, ps) returns)", gs)
-  end
-  check_gradient_keys(fname, gs)
   local updated = 0
   for i = 1, #ps do
     local p = ps[i]
