@@ -34,7 +34,10 @@ static inline float cnn_grad_apply(const cnn_grad_transforms *t, float g, float 
     for (int k = 0; k < t->n; k++) {
         const float a = t->a[k];
         switch (t->op[k]) {
-        case CNN_GRAD_CLAMP: g = g < -a ? -a : (g > a ? a : g); break;
+        case CNN_GRAD_CLAMP: /* two selects, no branch; NaN stays NaN */
+            g = g > a ? a : g;
+            g = g < -a ? -a : g;
+            break;
         case CNN_GRAD_SCALE: g *= a; break;
         case CNN_GRAD_DECAY: g += a * x; break;
         }

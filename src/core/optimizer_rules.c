@@ -206,7 +206,10 @@ static void lion(int64_t n, float *pd, const float *gd, float *const *s,
         const float g = cnn_grad_apply(c->pre, gd[i], pd[i]);
         const float d = b1 * m[i] + k1 * g;
         m[i] = b2 * m[i] + k2 * g;
-        pd[i] -= d > 0 ? eta : (d < 0 ? -eta : 0.0f);
+        /* sign(d) without a branch (a random sign defeats prediction);
+         * NaN stays NaN, as Julia's sign */
+        const float sign = (float)((d > 0.0f) - (d < 0.0f));
+        pd[i] -= eta * (d == d ? sign : d);
     }
 }
 
