@@ -155,6 +155,19 @@ fuzzer.receivers = {
   {kind = "RMSProp", statements = OPTIMISER_STATEMENTS, src = "cnn.RMSProp()"},
   {kind = "ADAM", statements = OPTIMISER_STATEMENTS, src = "cnn.ADAM()"},
   {kind = "AdamW", statements = OPTIMISER_STATEMENTS, src = "cnn.AdamW(0.001, {0.9, 0.999}, 0.01)"},
+  {kind = "AdaGrad", statements = OPTIMISER_STATEMENTS, src = "cnn.AdaGrad()"},
+  {kind = "AdaDelta", statements = OPTIMISER_STATEMENTS, src = "cnn.AdaDelta()"},
+  {kind = "AMSGrad", statements = OPTIMISER_STATEMENTS, src = "cnn.AMSGrad()"},
+  {kind = "NAdam", statements = OPTIMISER_STATEMENTS, src = "cnn.NAdam()"},
+  {kind = "RAdam", statements = OPTIMISER_STATEMENTS, src = "cnn.RAdam(cnn.Exp(0.01, 0.9))"},
+  {kind = "AdaMax", statements = OPTIMISER_STATEMENTS, src = "cnn.AdaMax()"},
+  {kind = "AdaBelief", statements = OPTIMISER_STATEMENTS, src = "cnn.AdaBelief()"},
+  {kind = "Lion", statements = OPTIMISER_STATEMENTS, src = "cnn.Lion()"},
+  {kind = "ClipNorm", statements = OPTIMISER_STATEMENTS, src = "cnn.ClipNorm(1.0)"},
+  {kind = "OptimiserChain", statements = OPTIMISER_STATEMENTS,
+   src = "cnn.OptimiserChain(cnn.ClipNorm(1.0), cnn.WeightDecay(1e-4), cnn.ADAM(cnn.Cos(1e-3, 1e-5, 10)))"},
+  {kind = "Cos", src = "cnn.Cos(1e-3, 1e-5, 10)"},
+  {kind = "OneCycle", src = "cnn.OneCycle(10, 0.1)"},
   {kind = "DataLoader", src = "cnn.DataLoader(cnn.rand(3, 5), cnn.rand(2, 5), {batchsize = 2})"},
   {kind = "DataLoader", src = "cnn.DataLoader({cnn.rand(3, 5), {cnn.rand(2, 5)}}, {shuffle = true})"},
   {kind = "ncycle", src = "cnn.ncycle(cnn.DataLoader(cnn.rand(3, 5), {batchsize = 2}), 2)"},
@@ -243,6 +256,19 @@ fuzzer.templates = {
   RMSProp = {args = {"0.001", "0.9", "1e-8"}}, ADAM = {args = {"0.001", "{0.9, 0.999}", "1e-8"}},
   Adam = {args = {"0.01"}}, AdamW = {args = {"0.001", "{0.9, 0.999}", "0.01", "1e-8"}},
   ADAMW = {args = {"0.001"}},
+  AdaGrad = {args = {"0.1", "1e-8"}}, AdaDelta = {args = {"0.9", "1e-8"}},
+  AMSGrad = {args = {"0.001", "{0.9, 0.999}", "1e-8"}}, NAdam = {args = {"0.001", "{0.9, 0.999}", "1e-8"}},
+  RAdam = {args = {"cnn.Cos(1e-3, 1e-5, 10)", "{0.9, 0.999}", "1e-8"}},
+  AdaMax = {args = {"0.001", "{0.9, 0.999}", "1e-8"}}, AdaBelief = {args = {"0.001", "{0.9, 0.999}", "1e-16"}},
+  Lion = {args = {"0.001", "{0.9, 0.999}"}}, ClipGrad = {args = {"10"}}, ClipNorm = {args = {"10", "2"}},
+  WeightDecay = {args = {"5e-4"}},
+  OptimiserChain = {args = {"cnn.ClipNorm(1.0)", "cnn.WeightDecay(1e-4)", "cnn.ADAM()"}},
+  Step = {args = {"0.1", "0.5", "10"}}, Exp = {args = {"0.1", "0.9"}}, Cos = {args = {"1e-3", "1e-5", "100", "true"}},
+  Linear = {args = {"0", "1e-3", "10"}}, Warmup = {args = {"cnn.Exp(0.1, 0.9)", "5"}},
+  OneCycle = {args = {"100", "0.1", "{startval = 0.004, endval = 1e-6, percent_start = 0.25}"}},
+  is_schedule = {args = {"cnn.Exp(0.1, 0.9)"}},
+  schedule = {args = {"cnn.ADAM()", "{eta = cnn.Exp(0.1, 0.9)}", "{every = 'pass'}"}},
+  advance = {args = {"cnn.schedule(cnn.ADAM(), {eta = cnn.Exp(0.1, 0.9)}, {every = 'pass'})"}},
   update = {setup = "local m = cnn.Dense(3, 2) local ps = cnn.params(m) "
               .. "local gs = cnn.gradient(function() return cnn.sum(m(cnn.ones(3))) end, ps)",
             args = {"cnn.ADAM()", "ps", "gs"}},
@@ -278,7 +304,8 @@ fuzzer.templates = {
   images = {args = {'"test"'}}, labels = {args = {'"train"'}},
 }
 
-local STEPS = {"descent_step", "momentum_step", "nesterov_step", "rmsprop_step", "adam_step", "adamw_step"}
+local STEPS = {"descent_step", "momentum_step", "nesterov_step", "rmsprop_step", "adam_step", "adamw_step",
+  "rule_step", "grad_norm", "ClipNorm"}
 
 --- Names an error of a function may start with besides its own, and why.
 fuzzer.aliases = {

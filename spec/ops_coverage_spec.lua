@@ -428,7 +428,11 @@ not_ops("a layer constructor (its call is made of the ops above)", "cnn.BatchNor
   "cnn.MeanPool", "cnn.Parallel", "cnn.SkipConnection", "cnn.LayerNorm", "cnn.GroupNorm", "cnn.InstanceNorm",
   "cnn.AdaptiveMaxPool", "cnn.AdaptiveMeanPool", "cnn.Upsample", "cnn.Embedding")
 not_ops("an optimiser constructor", "cnn.ADAM", "cnn.ADAMW", "cnn.Adam", "cnn.AdamW", "cnn.Descent",
-  "cnn.Momentum", "cnn.Nesterov", "cnn.RMSProp")
+  "cnn.Momentum", "cnn.Nesterov", "cnn.RMSProp", "cnn.AdaGrad", "cnn.AdaDelta", "cnn.AMSGrad", "cnn.NAdam",
+  "cnn.RAdam", "cnn.AdaMax", "cnn.AdaBelief", "cnn.Lion", "cnn.OptimiserChain", "cnn.ClipGrad", "cnn.ClipNorm",
+  "cnn.WeightDecay")
+not_ops("a schedule", "cnn.Step", "cnn.Exp", "cnn.Cos", "cnn.Linear", "cnn.Warmup", "cnn.OneCycle",
+  "cnn.is_schedule", "cnn.schedule", "cnn.advance")
 not_ops("a tensor constructor", "cnn.zeros", "cnn.ones", "cnn.rand", "cnn.randn", "cnn.range", "cnn.tensor",
   "cnn.seed")
 not_ops("a weight initialiser", "cnn.glorot_normal", "cnn.glorot_uniform", "cnn.kaiming_normal",

@@ -35,7 +35,7 @@ local function fake_cnn(log)
       end,
       item = cnn.item,
     },
-    ["cnn.optimisers.kind"] = {update = fake.update},
+    ["cnn.optimisers.kind"] = {update = fake.update, is_optimiser = function() return false end},
   })
   for k, v in pairs(train) do fake[k] = v end
   return fake

@@ -27,7 +27,7 @@ static void test_descent(void)
     vec p, g;
     vec_init(&p, 2, (float[]){1.0f, -2.0f});
     vec_init(&g, 2, (float[]){0.5f, 4.0f});
-    EXPECT(cnn_descent_step(&p.t, &g.t, 0.1) == CNN_OK);
+    EXPECT(cnn_descent_step(&p.t, &g.t, 0.1, NULL) == CNN_OK);
     EXPECT_NEAR(at(&p, 0), 0.95);
     EXPECT_NEAR(at(&p, 1), -2.4);
     cnn_storage_free(&p.storage);
@@ -41,11 +41,11 @@ static void test_nesterov_two_steps(void)
     vec_init(&g, 1, (float[]){2.0f});
     vec_init(&v, 1, NULL);
     /* step 1: d = -(1.9)(0.1)(2) = -0.38, v = -0.2 */
-    EXPECT(cnn_nesterov_step(&p.t, &g.t, &v.t, 0.1, 0.9) == CNN_OK);
+    EXPECT(cnn_nesterov_step(&p.t, &g.t, &v.t, 0.1, 0.9, NULL) == CNN_OK);
     EXPECT_NEAR(at(&p, 0), 0.62);
     EXPECT_NEAR(at(&v, 0), -0.2);
     /* step 2: d = 0.81(-0.2) - 0.38 = -0.542, v = -0.18 - 0.2 */
-    EXPECT(cnn_nesterov_step(&p.t, &g.t, &v.t, 0.1, 0.9) == CNN_OK);
+    EXPECT(cnn_nesterov_step(&p.t, &g.t, &v.t, 0.1, 0.9, NULL) == CNN_OK);
     EXPECT_NEAR(at(&p, 0), 0.078);
     EXPECT_NEAR(at(&v, 0), -0.38);
     cnn_storage_free(&p.storage);
@@ -78,7 +78,7 @@ static void test_rejects_mismatched_sizes(void)
     vec p, g;
     vec_init(&p, 2, NULL);
     vec_init(&g, 3, NULL);
-    EXPECT(cnn_descent_step(&p.t, &g.t, 0.1) == CNN_ERR_SHAPE);
+    EXPECT(cnn_descent_step(&p.t, &g.t, 0.1, NULL) == CNN_ERR_SHAPE);
     EXPECT(strcmp(cnn_error_message(), "gradient 3 does not match parameter 2") == 0);
     cnn_storage_free(&p.storage);
     cnn_storage_free(&g.storage);

@@ -151,7 +151,9 @@ end
 -- @param ps parameters (cnn.params(model))
 -- @param data a DataLoader, an ncycle, any iterable of (x, y), or a Lua
 --   array of {x, y} tables
--- @param opt an optimiser (ADAM(), Descent(0.1), ...)
+-- @param opt an optimiser (ADAM(), Descent(0.1), ...); its schedules counted by step
+--   move at each batch (through cnn.update), those counted by pass at the
+--   start of each pass (see cnn.schedule)
 -- @tparam[opt] table options cb = f or {f1, f2, ...}; progress = nil
 --   (bar on a terminal, one line per pass otherwise), false, "bar" or "lines"
 -- @treturn number mean loss over the batches trained
@@ -178,11 +180,12 @@ local function train(loss, ps, data, opt, options)
   local callbacks = check_callbacks(options.cb)
   local clock = core.monotime
   local total = length_of(data)
+  local pass_length = pass_length_of(data, total)
   local bar = progress.new {
     mode = progress_mode(options.progress),
     clock = clock,
     total = total,
-    pass_length = pass_length_of(data, total),
+    pass_length = pass_length,
     width = tonumber(os.getenv("COLUMNS")) or 80,
   }
 
@@ -198,8 +201,13 @@ local function train(loss, ps, data, opt, options)
   stop_requested[depth] = false
 
   local step, loss_sum = 0, 0
+  local scheduled = kind.is_optimiser(opt)
   for args in elements(data) do
     step = step + 1
+    -- schedules counted by pass move at the start of each pass
+    if scheduled and (step == 1 or (pass_length and pass_length > 0 and (step - 1) % pass_length == 0)) then
+      kind.advance(opt, "pass")
+    end
     local value, gs, reached = autograd.withgradient_reached("train", function()
       return scalar_loss(loss(table.unpack(args, 1, args.n)))
     end, ps)

@@ -42,11 +42,14 @@ static cnn_status check_finite_positive(double x, const char *what)
     return CNN_OK;
 }
 
-cnn_status cnn_descent_step(cnn_tensor *p, const cnn_tensor *g, double eta)
+cnn_status cnn_descent_step(cnn_tensor *p, const cnn_tensor *g, double eta,
+                            const cnn_grad_transforms *pre)
 {
     const cnn_tensor *ops[] = {g};
     const char *names[] = {"gradient"};
     cnn_status s = check_operands(p, 1, ops, names);
+    if (s == CNN_OK)
+        s = cnn_grad_transforms_check(pre);
     if (s != CNN_OK)
         return s;
     float *pd = cnn_tensor_f32(p);
@@ -55,7 +58,7 @@ cnn_status cnn_descent_step(cnn_tensor *p, const cnn_tensor *g, double eta)
     const float eta_f = (float)eta;
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++)
-        pd[i] -= eta_f * gd[i];
+        pd[i] -= eta_f * cnn_grad_apply(pre, gd[i], pd[i]);
     return CNN_OK;
 }
 
@@ -63,11 +66,14 @@ cnn_status cnn_descent_step(cnn_tensor *p, const cnn_tensor *g, double eta)
  * v before its update: momentum has d_rho = rho, d_eta = eta (so d is the
  * new v); Nesterov looks ahead with rho² and (1 + rho) eta. */
 static cnn_status velocity_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
-                                double eta, double rho, double d_rho, double d_eta)
+                                double eta, double rho, double d_rho, double d_eta,
+                                const cnn_grad_transforms *pre)
 {
     const cnn_tensor *ops[] = {g, v};
     const char *names[] = {"gradient", "velocity"};
     cnn_status s = check_operands(p, 2, ops, names);
+    if (s == CNN_OK)
+        s = cnn_grad_transforms_check(pre);
     if (s != CNN_OK)
         return s;
     float *pd = cnn_tensor_f32(p), *vd = cnn_tensor_f32(v);
@@ -77,33 +83,37 @@ static cnn_status velocity_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *
     const float dr = (float)d_rho, dl = (float)d_eta;
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) {
-        const float d = dr * vd[i] - dl * gd[i];
-        vd[i] = r * vd[i] - eta_f * gd[i];
+        const float gi = cnn_grad_apply(pre, gd[i], pd[i]);
+        const float d = dr * vd[i] - dl * gi;
+        vd[i] = r * vd[i] - eta_f * gi;
         pd[i] += d;
     }
     return CNN_OK;
 }
 
 cnn_status cnn_momentum_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
-                             double eta, double rho)
+                             double eta, double rho, const cnn_grad_transforms *pre)
 {
-    return velocity_step(p, g, v, eta, rho, rho, eta);
+    return velocity_step(p, g, v, eta, rho, rho, eta, pre);
 }
 
 cnn_status cnn_nesterov_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *v,
-                             double eta, double rho)
+                             double eta, double rho, const cnn_grad_transforms *pre)
 {
-    return velocity_step(p, g, v, eta, rho, rho * rho, (1 + rho) * eta);
+    return velocity_step(p, g, v, eta, rho, rho * rho, (1 + rho) * eta, pre);
 }
 
 cnn_status cnn_rmsprop_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *acc,
-                            double eta, double rho, double eps)
+                            double eta, double rho, double eps,
+                            const cnn_grad_transforms *pre)
 {
     const cnn_tensor *ops[] = {g, acc};
     const char *names[] = {"gradient", "accumulator"};
     cnn_status s = check_operands(p, 2, ops, names);
     if (s == CNN_OK)
         s = check_finite_positive(eps, "eps");
+    if (s == CNN_OK)
+        s = cnn_grad_transforms_check(pre);
     if (s != CNN_OK)
         return s;
     float *pd = cnn_tensor_f32(p), *ad = cnn_tensor_f32(acc);
@@ -113,8 +123,9 @@ cnn_status cnn_rmsprop_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *acc,
     const float keep = (float)(1 - rho);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) {
-        ad[i] = r * ad[i] + keep * gd[i] * gd[i];
-        pd[i] -= eta_f * gd[i] / (sqrtf(ad[i]) + e);
+        const float gi = cnn_grad_apply(pre, gd[i], pd[i]);
+        ad[i] = r * ad[i] + keep * gi * gi;
+        pd[i] -= eta_f * gi / (sqrtf(ad[i]) + e);
     }
     return CNN_OK;
 }
@@ -138,6 +149,8 @@ cnn_status cnn_adam_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *m, cnn_
     cnn_status s = check_operands(p, 3, ops, names);
     if (s == CNN_OK)
         s = check_adam_config(c);
+    if (s == CNN_OK)
+        s = cnn_grad_transforms_check(c->pre);
     if (s != CNN_OK)
         return s;
     float *pd = cnn_tensor_f32(p), *md = cnn_tensor_f32(m);
@@ -152,8 +165,9 @@ cnn_status cnn_adam_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *m, cnn_
     const float eps = (float)c->eps, decay = (float)c->decay;
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
     for (int64_t i = 0; i < n; i++) {
-        md[i] = b1 * md[i] + k1 * gd[i];
-        vd[i] = b2 * vd[i] + k2 * gd[i] * gd[i];
+        const float gi = cnn_grad_apply(c->pre, gd[i], pd[i]);
+        md[i] = b1 * md[i] + k1 * gi;
+        vd[i] = b2 * vd[i] + k2 * gi * gi;
         const float denom = sqrtf(vd[i]) * inv_sqrt_bc2 + eps;
         pd[i] -= step_size * md[i] / denom + decay * pd[i];
     }

@@ -16,12 +16,12 @@ local core = require "cnn.core"
 -- @param[opt=1e-8] eps
 -- @return the optimiser
 -- @usage local opt = cnn.Adam(3e-4)
-local function step(o, p, g, s)
+local function step(o, p, g, s, pre)
   if not s.m then
     s.m, s.v, s.t = core.zeros(p:size()), core.zeros(p:size()), 0
   end
   s.t = s.t + 1
-  core.adam_step(p, g, s.m, s.v, o.eta, o.beta[1], o.beta[2], o.eps, s.t)
+  core.adam_step(p, g, s.m, s.v, o.eta, o.beta[1], o.beta[2], o.eps, s.t, pre)
 end
 
 return {

@@ -16,12 +16,12 @@ local core = require "cnn.core"
 -- @param[opt=1e-8] eps
 -- @return the optimiser
 -- @usage cnn.AdamW(0.001, {0.9, 0.999}, 1e-4)
-local function step(o, p, g, s)
+local function step(o, p, g, s, pre)
   if not s.m then
     s.m, s.v, s.t = core.zeros(p:size()), core.zeros(p:size()), 0
   end
   s.t = s.t + 1
-  core.adamw_step(p, g, s.m, s.v, o.eta, o.beta[1], o.beta[2], o.eps, s.t, o.decay)
+  core.adamw_step(p, g, s.m, s.v, o.eta, o.beta[1], o.beta[2], o.eps, s.t, o.decay, pre)
 end
 
 return {

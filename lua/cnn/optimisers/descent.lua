@@ -9,8 +9,8 @@ local core = require "cnn.core"
 -- @param[opt=0.1] eta the learning rate
 -- @return the optimiser
 -- @usage cnn.Descent(0.1)
-local function step(o, p, g)
-  core.descent_step(p, g, o.eta)
+local function step(o, p, g, _, pre)
+  core.descent_step(p, g, o.eta, pre)
 end
 
 return {

@@ -13,9 +13,9 @@ local core = require "cnn.core"
 -- @param[opt=1e-8] eps
 -- @return the optimiser
 -- @usage cnn.RMSProp(0.001)
-local function step(o, p, g, s)
+local function step(o, p, g, s, pre)
   s.acc = s.acc or core.zeros(p:size())
-  core.rmsprop_step(p, g, s.acc, o.eta, o.rho, o.eps)
+  core.rmsprop_step(p, g, s.acc, o.eta, o.rho, o.eps, pre)
 end
 
 return {
