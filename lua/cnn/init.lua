@@ -33,6 +33,7 @@ local parts = {
   {"cnn.checkpoint"},
   {"cnn.utils"},
   {"cnn.train"},
+  {"cnn.history", "History"},
   {"cnn.profile"},
 }
 
