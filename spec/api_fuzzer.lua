@@ -255,6 +255,8 @@ fuzzer.templates = {
   loadmodel = {setup = 'cnn.savemodel("fuzz.safetensors", cnn.Dense(3, 2))',
                args = {'"fuzz.safetensors"', "cnn.Dense(3, 2)"}},
   images = {args = {'"test"'}}, labels = {args = {'"train"'}},
+  plot = {args = {"{1, 2, 0 / 0, 3}", "{width = 30, height = 8}"}},
+  plotstring = {args = {"{a = cnn.rand(5), b = {1, 2}}", "{title = 't'}"}},
 }
 
 local STEPS = {"descent_step", "momentum_step", "nesterov_step", "rmsprop_step", "adam_step", "adamw_step"}

@@ -34,6 +34,7 @@ local parts = {
   {"cnn.utils"},
   {"cnn.train"},
   {"cnn.history", "History"},
+  {"cnn.plot"},
   {"cnn.profile"},
 }
 
