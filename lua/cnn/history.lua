@@ -76,7 +76,7 @@ end
 --- The values recorded under `name` (a Lua array of numbers, a copy),
 -- or nil when nothing was.
 -- @function History:values
--- @string name "loss", or a name a callback returned
+-- @tparam string name "loss", or a name a callback returned
 -- @treturn {number,...}
 -- @usage local acc = h:values("accuracy")
 function History:values(name)
@@ -87,7 +87,7 @@ end
 
 --- The steps at which `name` was recorded (a Lua array, a copy), or nil.
 -- @function History:steps_of
--- @string name "loss", or a name a callback returned
+-- @tparam string name "loss", or a name a callback returned
 -- @treturn {integer,...}
 -- @usage local at = h:steps_of("accuracy")
 function History:steps_of(name)

@@ -35,6 +35,7 @@ local parts = {
   {"cnn.train"},
   {"cnn.history", "History"},
   {"cnn.plot"},
+  {"cnn.figure"},
   {"cnn.profile"},
 }
 

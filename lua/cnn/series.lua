@@ -150,6 +150,26 @@ function series.tick_text(v)
   return s
 end
 
+--- Round tick values in [lo, hi], about `n` of them (steps of 1, 2 or 5
+-- times a power of ten), and their labels, written with as many decimals
+-- as the step needs.
+function series.nice_ticks(lo, hi, n)
+  local raw = (hi - lo) / n
+  local magnitude = 10 ^ math.floor(math.log(raw, 10))
+  local step = 10 * magnitude
+  for _, m in ipairs({1, 2, 5}) do
+    if raw <= m * magnitude then step = m * magnitude; break end
+  end
+  local decimals = math.max(0, -math.floor(math.log(step, 10) + 1e-9))
+  local values, labels = {}, {}
+  for k = math.ceil(lo / step - 1e-9), math.floor(hi / step + 1e-9) do
+    local v = k * step
+    values[#values + 1] = v
+    labels[#labels + 1] = ("%." .. decimals .. "f"):format(v)
+  end
+  return values, labels
+end
+
 --- The legend text of a series: its name, and the points skipped.
 function series.legend(s)
   if s.skipped == 0 then return s.name end
