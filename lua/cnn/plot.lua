@@ -105,9 +105,12 @@ local function x_axis(cols, margin, xmin, xmax, integral)
     local v = xmin + (2 * col + 0.5) / w * (xmax - xmin)
     return integral and round(v) or v
   end
-  local mid = (cols - 1) // 2
+  -- the middle tick: a whole number on integral x, at its own column
+  local mid, v = (cols - 1) // 2, value_at((cols - 1) // 2)
+  if integral then mid = round((v - xmin) / (xmax - xmin) * w) // 2 end
   local first, last = series.tick_text(value_at(0)), series.tick_text(value_at(cols - 1))
-  local middle = series.tick_text(value_at(mid))
+  local middle = series.tick_text(v)
+  if v <= xmin or v >= xmax then middle = "" end
   local labels = {}
   for i = 1, cols do labels[i] = " " end
   local function put(text, at)
@@ -117,7 +120,7 @@ local function x_axis(cols, margin, xmin, xmax, integral)
   put(last, cols - #last)
   local m = mid - #middle // 2
   local ticked = {[0] = true, [cols - 1] = true}
-  if m > #first and m + #middle < cols - #last then
+  if middle ~= "" and m > #first and m + #middle < cols - #last then
     put(middle, m)
     ticked[mid] = true
   end
