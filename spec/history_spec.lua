@@ -136,6 +136,16 @@ describe("train's log", function()
     assert.matches(',"accuracy":null}$', lines[2])
   end)
 
+  it("quotes names that need it", function()
+    local model, loss, loader = setup()
+    local csv, jsonl = path .. ".csv", path .. ".jsonl"
+    local function cb() return {['a,"b"'] = 1} end
+    cnn.train(loss, cnn.params(model), loader, cnn.Descent(0.1), {progress = false, log = csv, cb = cb})
+    cnn.train(loss, cnn.params(model), loader, cnn.Descent(0.1), {progress = false, log = jsonl, cb = cb})
+    assert.matches('\n1,1,[%d.]+,"a,""b""",1\n', read(csv))
+    assert.matches(',"a,\\u0022b\\u0022":1}\n', read(jsonl))
+  end)
+
   it("refuses other extensions and files it cannot open", function()
     local model, loss, loader = setup()
     assert.has_error(function()

@@ -31,6 +31,13 @@ local function csv_number(v)
   return number_text(v)
 end
 
+-- A CSV field: quoted (quotes doubled) when it holds a comma, a quote or
+-- a line break.
+local function csv_field(s)
+  if not s:find('[,"\r\n]') then return s end
+  return '"' .. s:gsub('"', '""') .. '"'
+end
+
 -- A JSON string: quotes, backslashes and control characters escaped.
 local function json_string(s)
   return '"' .. s:gsub('[%c"\\]', function(c)
@@ -64,7 +71,7 @@ function trainlog:write(step, pass, time, figures)
     local head = ("%d,%d,%.6f,"):format(step, pass, time)
     for _, f in ipairs(figures) do
       local v = f[2]
-      file:write(head, f[1], ",", csv_number(v), "\n")
+      file:write(head, csv_field(f[1]), ",", csv_number(v), "\n")
     end
   else
     local parts = {('"step":%d,"pass":%d,"time":%.6f'):format(step, pass, time)}
