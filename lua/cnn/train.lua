@@ -149,7 +149,8 @@ end
 
 --- Trains on each element of `data` once, as Flux's train!: for each
 -- element d, gs = gradient(() -> loss(d...), ps), update(opt, ps, gs),
--- then the callbacks, each given {step=, pass=, loss=} (loss of that batch).
+-- then the callbacks, each given {step=, pass=, loss=} (the step of this
+-- call, the pass as the history counts it, and the loss of that batch).
 --
 -- It records a History (its third result): the loss of every step with
 -- its pass, and every number a callback returns in a table under its
