@@ -101,14 +101,21 @@ show("accuracy(tX, tY)", accuracy(tX, tY))
 -- opt = ADAM(); Flux.train!(loss, params(model), loader, opt)
 local opt = cnn.ADAM()
 local ps = cnn.params(model)
-cnn.train(loss, ps, loader, opt)
+-- (beyond the notebook: the training history, with the test accuracy at
+-- the end of each pass, recorded silently for the plot at the end)
+local history = cnn.History()
+local function pass_accuracy(info)
+  if info.step % #loader == 0 then return {accuracy = accuracy(tX, tY)} end
+end
+cnn.train(loss, ps, loader, opt, {history = history, cb = pass_accuracy})
 
 -- evalcb = () -> @show(accuracy(tX, tY))
 local function evalcb() show("accuracy(tX, tY)", accuracy(tX, tY)) end
 
 -- Flux.train!(loss, params(model), ncycle(loader, 9), opt, cb = throttle(evalcb, 60))
 if epochs > 1 then
-  cnn.train(loss, ps, cnn.ncycle(loader, epochs - 1), opt, {cb = throttle(evalcb, 60)})
+  cnn.train(loss, ps, cnn.ncycle(loader, epochs - 1), opt,
+    {cb = {throttle(evalcb, 60), pass_accuracy}, history = history})
 end
 
 -- @time accuracy(tX, tY)
@@ -116,3 +123,7 @@ show("accuracy(tX, tY)", cnn.time(accuracy, tX, tY))
 
 -- onecold(model(tX[:, :, :, 1:1]), 0:9)
 show("onecold(model(tX[:, :, :, 1:1]), 0:9)[1]", onecold(model(tX:narrow(4, 1, 1)), digits)[1])
+
+-- (beyond the notebook) the training loss per step and the test accuracy
+-- per pass, in the terminal
+cnn.plot(history, {title = "training", xlabel = "step"})

@@ -44,7 +44,7 @@ fuzzer.values = {
   },
   strings = {
     '""', '"x"', '"relu"', '"max"', '"mean"', '"int32"', '"float32"', '"same"', '"train"', '"test"',
-    '"auto"', '"bar"', '"lines"', '"none"', '"fuzz.safetensors"', '"/nonexistent/x"', '"%s%d"',
+    '"auto"', '"bar"', '"lines"', '"none"', '"fuzz.safetensors"', '"fuzz.svg"', '"/nonexistent/x"', '"%s%d"',
   },
   tables = {
     "{}", "{{}}", "{1, 2}", "{3}", "{2, 3}", "{3, 2}", "{1, nil, 3}", "{0.9, 0.999}", "{0.9}",
@@ -302,6 +302,9 @@ fuzzer.templates = {
   loadcheckpoint = {setup = 'cnn.savecheckpoint("fuzz.safetensors", {model = cnn.Dense(3, 2)})',
                     args = {'"fuzz.safetensors"', "{model = cnn.Dense(3, 2)}"}},
   images = {args = {'"test"'}}, labels = {args = {'"train"'}},
+  plot = {args = {"{1, 2, 0 / 0, 3}", "{width = 30, height = 8}"}},
+  plotstring = {args = {"{a = cnn.rand(5), b = {1, 2}}", "{title = 't'}"}},
+  savefig = {args = {'"fuzz.png"', "{1, 2, 0 / 0, 3}", "{width = 300, height = 200}"}},
 }
 
 local STEPS = {"descent_step", "momentum_step", "nesterov_step", "rmsprop_step", "adam_step", "adamw_step",

@@ -439,13 +439,14 @@ not_ops("a weight initialiser", "cnn.glorot_normal", "cnn.glorot_uniform", "cnn.
   "cnn.kaiming_uniform", "cnn.ones_init", "cnn.zeros_init")
 not_ops("autodiff itself", "cnn.gradient", "cnn.withgradient", "cnn.op", "cnn.istracked", "cnn.isrecording")
 not_ops("training and evaluation", "cnn.train", "cnn.update", "cnn.stop", "cnn.params", "cnn.trainmode",
-  "cnn.testmode", "cnn.accuracy", "cnn.confusion", "cnn.DataLoader", "cnn.ncycle", "cnn.throttle")
+  "cnn.testmode", "cnn.accuracy", "cnn.confusion", "cnn.DataLoader", "cnn.ncycle", "cnn.throttle",
+  "cnn.History")
 not_ops("files and parameter loading", "cnn.savemodel", "cnn.loadmodel", "cnn.loadparams",
   "cnn.savecheckpoint", "cnn.loadcheckpoint")
 not_ops("a training callback", "cnn.EarlyStopping", "cnn.Checkpointer")
 not_ops("display and timing", "cnn.show", "cnn.repr", "cnn.imagestring", "cnn.showimage", "cnn.summary",
   "cnn.outputsize", "cnn.time", "cnn.wallclock", "cnn.profile", "cnn.profile_report", "cnn.profile_text",
-  "cnn.help")
+  "cnn.help", "cnn.plot", "cnn.plotstring", "cnn.savefig")
 not_ops("a table of functions (cnn.core is documented as not recorded; cnn.ops is walked here)",
   "cnn.core", "cnn.ops", "cnn.datasets", "cnn.Tensor", "cnn.ops.method_table", "cnn.ops.raw_operators")
 not_ops("a maker of ops", "cnn.ops.eltwise_op", "cnn.ops.nondifferentiable")

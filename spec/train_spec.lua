@@ -440,6 +440,16 @@ describe("examples/mnist_cnn.lua", function()
     end
     -- the picture of the first image: 28 lines of 56 characters
     assert.matches("labels%[1%] = 5\n" .. ("[ ░▒▓█]+\n"):rep(28) .. "imgs%[1%]", out)
-    assert.matches("%)%[1%] = %d\n$", out)
+    -- then the plot of the training: the loss of its 2 steps and the test
+    -- accuracy of its 1 pass, in at most 24 lines
+    local plot = out:match("%)%[1%] = %d\n(.*)$")
+    assert.is_not_nil(plot, out)
+    local lines = {}
+    for line in plot:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+    assert.is_true(#lines <= 24, plot)
+    assert.matches("^%s+training$", lines[1])
+    assert.matches("^%s+loss$", lines[2])
+    assert.matches("\n%s+accuracy\n", plot)
+    assert.matches("\n%s+1%s+2\n%s+step\n$", plot)
   end)
 end)

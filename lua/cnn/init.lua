@@ -36,6 +36,9 @@ local parts = {
   {"cnn.callbacks"},
   {"cnn.utils"},
   {"cnn.train"},
+  {"cnn.history", "History"},
+  {"cnn.plot"},
+  {"cnn.figure"},
   {"cnn.profile"},
   {"cnn.help", "help"},
 }

@@ -7,6 +7,8 @@ local autograd = require "cnn.autograd"
 local kind = require "cnn.optimisers.kind"
 local argcheck = require "cnn.argcheck"
 local errors = require "cnn.errors"
+local history = require "cnn.history"
+local trainlog = require "cnn.trainlog"
 
 --- One flag per running cnn.train call (calls may nest in a callback);
 -- cnn.stop() raises the innermost one.
@@ -90,20 +92,21 @@ local function check_callbacks(cb)
   return cb
 end
 
-local function call_each(callbacks, info)
+local function call_each(callbacks, info, record)
   for _, cb in ipairs(callbacks) do
-    cb(info)
+    record(cb(info))
     if stop_requested[#stop_requested] then return end
   end
 end
 
---- Runs the callbacks after a step. Under a progress bar the bar's line
--- is cleared first, so that what a callback prints (a test accuracy)
--- starts a line of its own; the next step draws the bar again below it.
-local function run_callbacks(callbacks, info, bar)
+--- Runs the callbacks after a step, giving what each returns to `record`.
+-- Under a progress bar the bar's line is cleared first, so that what a
+-- callback prints (a test accuracy) starts a line of its own; the next
+-- step draws the bar again below it.
+local function run_callbacks(callbacks, info, bar, record)
   if #callbacks == 0 then return end
   bar:clear()
-  call_each(callbacks, info)
+  call_each(callbacks, info, record)
 end
 
 -- The loss's value, which must be a number or a 1-element tensor.
@@ -146,7 +149,20 @@ end
 
 --- Trains on each element of `data` once, as Flux's train!: for each
 -- element d, gs = gradient(() -> loss(d...), ps), update(opt, ps, gs),
--- then the callbacks, each given {step=, loss=} (loss of that batch).
+-- then the callbacks, each given {step=, pass=, loss=} (the step of this
+-- call, the pass as the history counts it, and the loss of that batch).
+--
+-- It records a History (its third result): the loss of every step with
+-- its pass, and every number a callback returns in a table under its
+-- name (a callback returning {accuracy = 0.97} gives `h.accuracy`, with
+-- `h:steps_of("accuracy")` the steps). Given `history = h`, it goes on
+-- recording into h, counting steps and passes on from h's last ones.
+--
+-- `log = "run.csv"` (or "run.jsonl") appends each step's figures (step,
+-- pass, seconds since the call began, loss and the callbacks' numbers)
+-- to that file: CSV as rows `step,pass,time,name,value` under a header
+-- written when the file is empty, JSON lines as one object per step
+-- (`{"step":3,"pass":1,"time":0.042,"loss":2.2871,"accuracy":0.9}`).
 -- @param loss function(x, y) returning a scalar loss
 -- @param ps parameters (cnn.params(model))
 -- @param data a DataLoader, an ncycle, any iterable of (x, y), or a Lua
@@ -155,11 +171,16 @@ end
 --   move at each batch (through cnn.update), those counted by pass at the
 --   start of each pass (see cnn.schedule)
 -- @tparam[opt] table options cb = f or {f1, f2, ...}; progress = nil
---   (bar on a terminal, one line per pass otherwise), false, "bar" or "lines"
+--   (bar on a terminal, one line per pass otherwise), false, "bar" or "lines";
+--   history = a History to go on recording into; log = a ".csv" or ".jsonl"
+--   file name to append each step's figures to
 -- @treturn number mean loss over the batches trained
 -- @treturn integer batches trained
+-- @treturn History what was recorded (loss per step, callback values)
 -- @function train
 -- @usage cnn.train(loss, cnn.params(model), cnn.DataLoader(x, y, {batchsize = 64}), cnn.Adam())
+-- local _, _, h = cnn.train(loss, ps, loader, opt, {cb = function() return {accuracy = 0.9} end})
+-- print(h) --> History(469 steps, 1 pass: loss, accuracy)
 local function train(loss, ps, data, opt, options)
   if not is_callable(loss) then
     error(("train: loss must be a function, got %s"):format(type(loss)), 2)
@@ -176,8 +197,9 @@ local function train(loss, ps, data, opt, options)
   if opt == nil then error("train: opt is nil; pass an optimiser such as cnn.ADAM()", 2) end
   if type(ps) == "table" then argcheck.tensor_list("train", "ps", ps) end
   -- the rest is cnn.update's to check, at the first step
-  options = argcheck.options("train", options, {cb = true, progress = true})
+  options = argcheck.options("train", options, {cb = true, progress = true, history = true, log = true})
   local callbacks = check_callbacks(options.cb)
+  local h = history.check("train", options.history)
   local clock = core.monotime
   local total = length_of(data)
   local pass_length = pass_length_of(data, total)
@@ -188,6 +210,8 @@ local function train(loss, ps, data, opt, options)
     pass_length = pass_length,
     width = tonumber(os.getenv("COLUMNS")) or 80,
   }
+  local log = trainlog.open("train", options.log)
+  local start = clock()
 
   local depth = #stop_requested + 1
   -- Runs however the loop ends, an error included (which propagates
@@ -196,12 +220,25 @@ local function train(loss, ps, data, opt, options)
   -- starts on a line of its own.
   local _ <close> = setmetatable({}, { __close = function()
     for i = #stop_requested, depth, -1 do stop_requested[i] = nil end
+    if log then log:close() end
     bar:finish()
   end })
   stop_requested[depth] = false
 
   local step, loss_sum = 0, 0
   local scheduled = kind.is_optimiser(opt)
+  local step0, pass0 = h:last_step()
+  local figures
+  -- what a callback returns: recorded, and logged with the step's loss
+  local function record(result)
+    h:record_callback("train", step0 + step, result)
+    if log and type(result) == "table" and getmetatable(result) == nil then
+      for _, name in ipairs(h:names()) do
+        local v = rawget(result, name)
+        if name ~= "loss" and type(v) == "number" then figures[#figures + 1] = {name, v} end
+      end
+    end
+  end
   for args in elements(data) do
     step = step + 1
     -- schedules counted by pass move at the start of each pass
@@ -224,10 +261,14 @@ local function train(loss, ps, data, opt, options)
     kind.update("train", opt, ps, gs)
     loss_sum = loss_sum + v
     bar:step(batch_images(args), v)
-    run_callbacks(callbacks, { step = step, loss = v }, bar)
+    local pass = pass0 + (pass_length and pass_length > 0 and (step - 1) // pass_length + 1 or 1)
+    h:record_loss(step0 + step, pass, v)
+    figures = {{"loss", v}}
+    run_callbacks(callbacks, { step = step, pass = pass, loss = v }, bar, record)
+    if log then log:write(step0 + step, pass, clock() - start, figures) end
     if stop_requested[depth] then break end
   end
-  return step > 0 and loss_sum / step or 0 / 0, step
+  return step > 0 and loss_sum / step or 0 / 0, step, h
 end
 
 return {

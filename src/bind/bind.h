@@ -115,6 +115,7 @@ void cnn_open_sampling(lua_State *L);      /* sampling.c: resample, pools, embed
 void cnn_open_data(lua_State *L);      /* data.c: IDX, safetensors, one-hot, batches */
 void cnn_open_optim(lua_State *L);     /* optim.c: fused optimiser updates */
 void cnn_open_rearrange(lua_State *L); /* rearrange.c: cat, flip, pad, repeat */
+void cnn_open_figure(lua_State *L);    /* figure.c: pictures through cairo */
 /* Last: __index/__newindex for t[i], t[{i, j}] and methods (tensor.c). */
 void cnn_open_tensor_indexing(lua_State *L);
 
