@@ -30,6 +30,7 @@ local parts = {
   {"cnn.layers"},
   {"cnn.optimisers"},
   {"cnn.data"},
+  {"cnn.images"},
   {"cnn.transforms", "RandomCrop", "RandomShift", "RandomFlip", "Normalize", "Compose"},
   {"cnn.checkpoint"},
   {"cnn.utils"},

@@ -115,6 +115,7 @@ void cnn_open_sampling(lua_State *L);      /* sampling.c: resample, pools, embed
 void cnn_open_data(lua_State *L);    /* data.c: IDX, safetensors, one-hot, batches */
 void cnn_open_optim(lua_State *L);   /* optim.c: fused optimiser updates */
 void cnn_open_augment(lua_State *L); /* augment.c: image batch augmentation */
+void cnn_open_image(lua_State *L);   /* image.c: image files and folders */
 /* Last: __index/__newindex for t[i], t[{i, j}] and methods (tensor.c). */
 void cnn_open_tensor_indexing(lua_State *L);
 
