@@ -403,7 +403,10 @@ not_ops("a weight initialiser", "cnn.glorot_normal", "cnn.glorot_uniform", "cnn.
 not_ops("autodiff itself", "cnn.gradient", "cnn.withgradient", "cnn.op", "cnn.istracked", "cnn.isrecording")
 not_ops("training and evaluation", "cnn.train", "cnn.update", "cnn.stop", "cnn.params", "cnn.trainmode",
   "cnn.testmode", "cnn.accuracy", "cnn.confusion", "cnn.DataLoader", "cnn.ncycle", "cnn.throttle")
-not_ops("files and parameter loading", "cnn.savemodel", "cnn.loadmodel", "cnn.loadparams")
+not_ops("files and parameter loading", "cnn.savemodel", "cnn.loadmodel", "cnn.loadparams",
+  "cnn.loadimage", "cnn.saveimage")
+not_ops("data augmentation (a loader's transforms, no gradient)", "cnn.RandomCrop", "cnn.RandomShift",
+  "cnn.RandomFlip", "cnn.Normalize", "cnn.Compose")
 not_ops("display and timing", "cnn.show", "cnn.repr", "cnn.imagestring", "cnn.showimage", "cnn.summary",
   "cnn.outputsize", "cnn.time", "cnn.wallclock", "cnn.profile", "cnn.profile_report", "cnn.profile_text")
 not_ops("a table of functions (cnn.core is documented as not recorded; cnn.ops is walked here)",
