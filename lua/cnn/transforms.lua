@@ -3,7 +3,8 @@
 --
 -- `cnn.Compose(cnn.RandomCrop(28, {pad = 4}), cnn.RandomFlip())` makes a
 -- transform that a DataLoader applies to every batch of its first array.
--- Each transform runs in C over the whole batch (one thread per sample),
+-- Each transform runs in C over the whole batch (in parallel over the
+-- samples of large batches),
 -- drawing from the library's generator, so `cnn.seed` makes the
 -- augmented batches reproducible. Called directly, `t(x)` gives a new
 -- tensor and leaves x as it was; inside a DataLoader the results go to

@@ -1,6 +1,7 @@
 /* Data augmentation over a whole batch of images (W×H×C×N, contiguous
  * Float32): random crops with zero padding, random shifts, horizontal
- * flips and per-channel normalisation. One OpenMP thread per sample.
+ * flips and per-channel normalisation, OpenMP-parallel over the samples
+ * of batches of 2^20 elements or more.
  *
  * The random choices come from the library's generator (random.h): each
  * call claims a fixed number of draws per sample, so cnn.seed makes a run
