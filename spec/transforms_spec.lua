@@ -279,5 +279,7 @@ describe("DataLoader's transform", function()
       err(cnn.DataLoader, x, {transform = cnn.RandomCrop(8)}))
     assert.equal("DataLoader: the transform's input: expected W×H×C×N images, got a 5×5×4 tensor "
       .. "(reshape it to 5×5×1×4)", err(cnn.DataLoader, cnn.zeros(5, 5, 4), {transform = cnn.RandomFlip()}))
+    assert.equal("DataLoader: transform applies to the first array, images W×H×C×N, got a table of 2 tensors",
+      err(cnn.DataLoader, {{x, x}, x}, {transform = cnn.RandomFlip()}))
   end)
 end)

@@ -238,7 +238,7 @@ end
 local function check_transform(transform, x)
   if not is_tensor(x) then
     error(("DataLoader: transform applies to the first array, images W×H×C×N, got a table of %d tensors")
-      :format(#x), 4)
+      :format(#x), 3)
   end
   forward_errors("DataLoader", nil, function()
     transforms.check_images("DataLoader: the transform's input", x)
