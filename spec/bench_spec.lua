@@ -42,6 +42,16 @@ describe("scripts/bench", function()
     end
   end)
 
+  it("augments cnnlua's batches with --transform", function()
+    local ok, out = bench("--pairs 1 --steps 2 --transform")
+    assert.is_true(ok, out)
+    assert.is_truthy(out:find("pair 1 cnnlua +train +[%d.]+ images/s"), out)
+    assert.is_falsy(out:find("pytorch"), out)
+    ok, out = bench("--transform --only pytorch")
+    assert.is_falsy(ok, out)
+    assert.is_truthy(out:find("bench: --transform runs the cnnlua side only", 1, true), out)
+  end)
+
   it("refuses an unknown model, listing the known ones", function()
     local ok, out = bench("--model alexnet --only cnnlua")
     assert.is_falsy(ok, out)

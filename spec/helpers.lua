@@ -19,6 +19,15 @@ function helpers.flat(t)
   return t:contiguous():reshape(-1):totable()
 end
 
+--- Whether two Lua arrays hold equal values at every position.
+function helpers.same_list(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do
+    if a[i] ~= b[i] then return false end
+  end
+  return true
+end
+
 --- The number of elements of a tensor of these sizes.
 function helpers.numel(sizes)
   local n = 1

@@ -442,8 +442,10 @@ not_ops("training and evaluation", "cnn.train", "cnn.update", "cnn.stop", "cnn.p
   "cnn.testmode", "cnn.accuracy", "cnn.confusion", "cnn.DataLoader", "cnn.ncycle", "cnn.throttle",
   "cnn.History")
 not_ops("files and parameter loading", "cnn.savemodel", "cnn.loadmodel", "cnn.loadparams",
-  "cnn.savecheckpoint", "cnn.loadcheckpoint")
+  "cnn.savecheckpoint", "cnn.loadcheckpoint", "cnn.loadimage", "cnn.saveimage")
 not_ops("a training callback", "cnn.EarlyStopping", "cnn.Checkpointer")
+not_ops("data augmentation (a loader's transforms, no gradient)", "cnn.RandomCrop", "cnn.RandomShift",
+  "cnn.RandomFlip", "cnn.Normalize", "cnn.Compose")
 not_ops("display and timing", "cnn.show", "cnn.repr", "cnn.imagestring", "cnn.showimage", "cnn.summary",
   "cnn.outputsize", "cnn.time", "cnn.wallclock", "cnn.profile", "cnn.profile_report", "cnn.profile_text",
   "cnn.help", "cnn.plot", "cnn.plotstring", "cnn.savefig")

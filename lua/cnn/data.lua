@@ -14,6 +14,7 @@ local tensorcheck = require "cnn.tensorcheck"
 local labelsets = require "cnn.labelset"
 local argcheck = require "cnn.argcheck"
 local ops = require "cnn.ops"
+local transforms = require "cnn.transforms"
 
 local is_tensor, shape = tensorcheck.is_tensor, tensorcheck.shape
 
@@ -157,7 +158,8 @@ end)
 local DataLoader = {}
 DataLoader.__index = DataLoader
 
-local defaults = {batchsize = 1, shuffle = false, partial = true, rng = false, copy = false}
+local defaults = {batchsize = 1, shuffle = false, partial = true, rng = false, copy = false,
+  transform = false}
 
 local function check_options(opts)
   if opts == nil then opts = {} end
@@ -175,6 +177,10 @@ local function check_options(opts)
   end
   if opts.rng ~= nil and math.type(opts.rng) ~= "integer" then
     error("DataLoader: rng must be an integer seed", 3)
+  end
+  if opts.transform ~= nil and not transforms.is_transform(opts.transform) then
+    error(("DataLoader: transform must be a transform such as cnn.RandomFlip() or cnn.Compose(...), got %s")
+      :format(argcheck.describe(opts.transform)), 3)
   end
   for _, flag in ipairs{"shuffle", "partial", "copy"} do
     if opts[flag] ~= nil and type(opts[flag]) ~= "boolean" then
@@ -228,6 +234,18 @@ local function count_observations(items)
   return n
 end
 
+--- Refuses a transform that cannot take the first array's images.
+local function check_transform(transform, x)
+  if not is_tensor(x) then
+    error(("DataLoader: transform applies to the first array, images W×H×C×N, got a table of %d tensors")
+      :format(#x), 3)
+  end
+  forward_errors("DataLoader", nil, function()
+    transforms.check_images("DataLoader: the transform's input", x)
+    transform:outsize("DataLoader", x:size())
+  end)
+end
+
 --- A loader over the last dimension of x (and y), as Flux's
 -- DataLoader((x, y); batchsize, shuffle, partial, rng).
 --
@@ -239,7 +257,11 @@ end
 -- @param[opt] y a tensor, a table of tensors, or nil
 -- @tparam[opt] table opts batchsize (1), shuffle (false), partial (true:
 -- keep the last short batch), rng (an integer seed; default: the global
--- generator, so `cnn.seed` makes the shuffles reproducible), copy (false)
+-- generator, so `cnn.seed` makes the shuffles reproducible), copy (false),
+-- transform (none: a transform such as `cnn.Compose(cnn.RandomCrop(28, {pad = 4}),
+-- cnn.RandomFlip())`, applied in C to every batch of the first array,
+-- which must be W×H×C×N images; its results go to buffers the loader
+-- keeps, new tensors with copy)
 -- @function DataLoader
 -- @treturn DataLoader
 -- @usage for xb, yb in cnn.DataLoader(x, y, {batchsize = 128, shuffle = true}) do step(xb, yb) end
@@ -248,6 +270,7 @@ local function new_loader(x, y, opts)
   items, opts = split_arguments(x, y, opts)
   opts = check_options(opts)
   local n = count_observations(items)
+  if opts.transform then check_transform(opts.transform, items[1]) end
   local bs = opts.batchsize or defaults.batchsize
   -- As Flux, a batchsize above the number of observations is lowered to
   -- it: one batch holds them all, and no size arithmetic can overflow.
@@ -257,7 +280,7 @@ local function new_loader(x, y, opts)
     data = items, nobs = n, batchsize = bs, shuffle = opts.shuffle == true,
     partial = partial, copy = opts.copy == true, seed = opts.rng, passes = 0,
     nbatches = n // bs + ((partial and n % bs > 0) and 1 or 0),
-    buffers = {},
+    buffers = {}, transform = opts.transform or nil, transformed = {},
   }, DataLoader)
   return self
 end
@@ -322,6 +345,9 @@ function DataLoader:batch_of(pass)
       results[i] = group
     end
   end
+  if self.transform then
+    results[1] = self.transform:run(results[1], not self.copy and self.transformed or nil, true)
+  end
   return table.unpack(results, 1, #self.data)
 end
 
@@ -369,6 +395,7 @@ function DataLoader:__tostring()
   if not self.partial then opts[#opts + 1] = "partial=false" end
   if self.seed then opts[#opts + 1] = ("rng=%d"):format(self.seed) end
   if self.copy then opts[#opts + 1] = "copy=true" end
+  if self.transform then opts[#opts + 1] = "transform=" .. tostring(self.transform) end
   return ("DataLoader(%s, %s) with %d batch%s"):format(data, table.concat(opts, ", "),
     self.nbatches, self.nbatches == 1 and "" or "es")
 end

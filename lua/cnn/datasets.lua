@@ -149,6 +149,27 @@ local datasets = {
   -- @table datasets.FashionMNIST
   -- @usage print(cnn.datasets.FashionMNIST.classes[1]) --> T-shirt/top
   FashionMNIST = FashionMNIST,
+  --- Any IDX file (the format of MNIST's files, optionally gzipped): the
+  -- tensor with the file's dimensions reversed, so 60000×28×28 bytes give
+  -- 28×28×60000 (x fastest), and the file's element type ("ubyte",
+  -- "sbyte", "int16", "int32", "float32", "float64").
+  -- @function datasets.IDX
+  -- @tparam string path the file (.gz is read as gzip)
+  -- @tparam[opt] table opts dtype ("float32", the default, or "int32"),
+  -- scale (a factor for float32 output, e.g. 1/255)
+  -- @treturn Tensor
+  -- @treturn string the file's element type
+  -- @usage local x, kind = cnn.datasets.IDX(cnn.datasets.folder() .. "/mnist/t10k-labels-idx1-ubyte")
+  IDX = function(path, opts)
+    if type(path) ~= "string" then
+      errors.raise(("IDX: path must be a string, got %s"):format(type(path)))
+    end
+    local ok, x, kind = pcall(core.read_idx, path, opts)
+    if not ok then errors.relocate(x, "IDX", "read_idx") end
+    return x, kind
+  end,
+  ImageFolder = require "cnn.imagefolder",
+  CSV = require "cnn.csv",
   --- The folder the data sets are read from (nil if none is known).
   -- @function datasets.folder
   -- @treturn string|nil

@@ -31,6 +31,8 @@ local parts = {
   {"cnn.layers"},
   {"cnn.optimisers"},
   {"cnn.data", "onehot", "onehotbatch", "onecold", "DataLoader", "ncycle"},
+  {"cnn.images", "saveimage", "loadimage"},
+  {"cnn.transforms", "RandomCrop", "RandomShift", "RandomFlip", "Normalize", "Compose"},
   {"cnn.checkpoint", "savemodel", "loadmodel"},
   {"cnn.resume", "savecheckpoint", "loadcheckpoint"},
   {"cnn.callbacks"},

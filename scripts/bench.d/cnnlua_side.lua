@@ -1,7 +1,9 @@
 -- One of scripts/bench.d/cnnlua_models.lua's models in cnnlua, timed the
 -- way scripts/bench times the PyTorch peer (scripts/bench.d/torch_side.py).
 -- Prints one JSON line.
---   cnnlua scripts/bench.d/cnnlua_side.lua [steps] [threads] [model]
+--   cnnlua scripts/bench.d/cnnlua_side.lua [steps] [threads] [model] [crop-flip]
+-- With crop-flip, the DataLoader augments every batch of images with
+-- RandomCrop(28, {pad = 4}) and RandomFlip().
 -- A model this build cannot make (the autoencoder without
 -- cnn.ConvTranspose) is reported on stderr with exit status 3.
 package.path = "scripts/bench.d/?.lua;" .. package.path
@@ -11,6 +13,11 @@ local models = require "cnnlua_models"
 local steps = tonumber(arg[1] or "0")
 local threads = tonumber(arg[2] or "2")
 local name = arg[3] or "notebook"
+local augment = arg[4]
+if augment ~= nil and augment ~= "crop-flip" then
+  io.stderr:write(("unknown transform %q (known: crop-flip)\n"):format(augment))
+  os.exit(2)
+end
 cnn.core.threads(threads)
 cnn.seed(0)
 
@@ -37,7 +44,8 @@ local Xt = cnn.datasets.MNIST.images("test"):reshape(28, 28, 1, -1)
 local ps = cnn.params(model)
 local opt = cnn.ADAM(1e-3)
 local loss = function(x, y) return spec.loss(model(x), y) end
-local loader = cnn.DataLoader({X, Y}, {batchsize = 128, shuffle = true})
+local transform = augment and cnn.Compose(cnn.RandomCrop(28, {pad = 4}), cnn.RandomFlip()) or nil
+local loader = cnn.DataLoader({X, Y}, {batchsize = 128, shuffle = true, transform = transform})
 
 local batches, images = 0, 0
 local start = now()

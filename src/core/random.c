@@ -70,6 +70,12 @@ static uint64_t take_counters(int64_t numel)
     return base;
 }
 
+void cnn_rng_claim(int64_t count, uint64_t *seed, uint64_t *base)
+{
+    *seed = rng_seed;
+    *base = take_counters(count);
+}
+
 typedef enum distribution { UNIFORM, NORMAL } distribution;
 
 static inline float value_of(distribution dist, uint64_t bits)

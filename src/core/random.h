@@ -33,6 +33,11 @@ void cnn_rng_uniform(cnn_tensor *t);
 /* Fills t with standard normal numbers (mean 0, variance 1). */
 void cnn_rng_normal(cnn_tensor *t);
 
+/* Claims 'count' draws for a caller that makes its own numbers from them:
+ * draw k (0 <= k < count) is cnn_rng_bits(*seed, *base + k). The next fill
+ * starts after them, so cnn.seed makes the caller reproducible too. */
+void cnn_rng_claim(int64_t count, uint64_t *seed, uint64_t *base);
+
 /* The 64 random bits of draw number 'counter' for 'seed' (for tests). */
 uint64_t cnn_rng_bits(uint64_t seed, uint64_t counter);
 
