@@ -3,13 +3,13 @@
 -- @module cnn.utils
 
 local core = require "cnn.core"
-local progress = require "cnn.progress"
 local data = require "cnn.data"
 local models = require "cnn.layers.models"
 local argcheck = require "cnn.argcheck"
 local tensorcheck = require "cnn.tensorcheck"
 local labelsets = require "cnn.labelset"
 local tensorlist = require "cnn.tensorlist"
+local timing = require "cnn.timing"
 
 local function has_tostring(value)
   local mt = getmetatable(value)
@@ -108,7 +108,8 @@ local function throttle(f, seconds)
 end
 
 --- Runs f(...) and prints its wall time and the tensor memory it
--- allocated, like Julia's @time; returns f's results.
+-- allocated, like Julia's @time; returns f's results. The prompt's
+-- `.time on` prints the same line after every line it runs.
 -- @function time
 -- @param f the function
 -- @param ... its arguments
@@ -116,14 +117,9 @@ end
 -- @usage cnn.time(cnn.train, loss, ps, loader, opt)
 local function time(f, ...)
   argcheck.callable("time", "f", f)
-  local before = core.stats()
-  local start = clock()
+  local mark = timing.start()
   local results = table.pack(f(...))
-  local seconds = clock() - start
-  local after = core.stats()
-  print(progress.format_time(seconds,
-    after.tensor_allocations - before.tensor_allocations,
-    after.tensor_bytes_allocated - before.tensor_bytes_allocated))
+  print(timing.report(mark))
   return table.unpack(results, 1, results.n)
 end
 
