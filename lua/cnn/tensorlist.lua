@@ -1,5 +1,5 @@
 --- A long array of tensors, such as `cnn.params(m)`, as one line:
--- "8 arrays, 16_938 numbers: 3×3×1×16 Float32, 16 Float32, 3×3×16×32
+-- "8 arrays, 16_440 numbers: 3×3×1×16 Float32, 16 Float32, 3×3×16×32
 -- Float32, …", which cnn.repr (and so the prompt and cnn.show) prints in
 -- place of every tensor in full.
 -- @module cnn.tensorlist

@@ -18,7 +18,7 @@ end
 
 --- A value as @show prints it: strings quoted, plain arrays as {1, 2, 3},
 -- an array of more than 4 tensors (such as `cnn.params(m)`) as one line,
--- "8 arrays, 16_938 numbers: 3×3×1×16 Float32, 16 Float32, 3×3×16×32
+-- "8 arrays, 16_440 numbers: 3×3×1×16 Float32, 16 Float32, 3×3×16×32
 -- Float32, …", everything else (tensors, models, tables with other keys)
 -- through tostring. Exported as `cnn.repr`, which the prompt uses for
 -- plain tables.
@@ -26,7 +26,8 @@ end
 -- @param value any value
 -- @treturn string
 -- @usage cnn.repr({1, 2, 3}) --> "{1, 2, 3}"
--- cnn.repr(cnn.params(model)) --> "6 arrays, 18 numbers: 2×2 Float32, …"
+-- cnn.repr(cnn.params(cnn.Chain(cnn.Dense(2, 2), cnn.Dense(2, 2), cnn.Dense(2, 2))))
+-- --> "6 arrays, 18 numbers: 2×2 Float32, 2 Float32, 2×2 Float32, …"
 local function show_value(value)
   if type(value) == "string" then return ("%q"):format(value) end
   if type(value) ~= "table" or has_tostring(value) then return tostring(value) end
