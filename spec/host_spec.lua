@@ -48,7 +48,8 @@ end
 
 -- A clean, known environment: no LUA_INIT from the caller, and a HOME
 -- that the prompt's history may write to.
-local ENV = "env -u LUA_INIT -u LUA_INIT_5_4 -u LUA_PATH -u LUA_PATH_5_4 HOME=" .. quote(tmpdir)
+local ENV = "env -u LUA_INIT -u LUA_INIT_5_4 -u LUA_PATH -u LUA_PATH_5_4 -u CNNLUA_TRACEBACK HOME="
+  .. quote(tmpdir)
 
 --- Runs cnnlua with the argument list 'args'; 'opts.env' adds variables
 -- (a string of NAME=value words, already quoted), 'opts.stdin' feeds stdin.
@@ -202,6 +203,43 @@ describe("cnnlua", function()
         kill -INT $pid; wait $pid; echo "status=$?"]])
       assert.are.equal("status=1\n", stdout)
       assert.truthy(read_file(errfile):find("^cnnlua: .*interrupted!"), read_file(errfile))
+    end)
+
+    -- A model slow enough that SIGINT lands in cnn.train, inside the library.
+    local training = script("training.lua", [[
+local cnn = require "cnn"
+local m = cnn.Chain(cnn.Dense(784, 256, cnn.relu), cnn.Dense(256, 10))
+local x, y = cnn.rand(784, 1024), cnn.rand(10, 1024)
+local loader = cnn.DataLoader(x, y, {batchsize = 64})
+io.write("training\n") io.stdout:flush()
+cnn.train(function(a, b) return cnn.mse(m(a), b) end, cnn.params(m),
+  cnn.ncycle(loader, 100000), cnn.Adam(), {progress = false})
+]])
+
+    --- Runs training.lua, interrupts it a little after it starts training;
+    -- returns its stderr and the exit status.
+    local function interrupt_training(env)
+      local out, errfile = tmpdir .. "/train.out", tmpdir .. "/train.err"
+      local stdout = sh(ENV .. " " .. (env or "") .. " " .. quote(cnnlua) .. " " .. quote(training)
+        .. " >" .. quote(out) .. " 2>" .. quote(errfile) .. [[ & pid=$!
+        i=0; while [ ! -s ]] .. quote(out) .. [[ ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done
+        sleep 0.5; kill -INT $pid; wait $pid; echo "status=$?"]])
+      return read_file(errfile), stdout
+    end
+
+    it("names the script's line, not the library's, when SIGINT lands in cnn.train", function()
+      local err, stdout = interrupt_training()
+      assert.are.equal("status=1\n", stdout)
+      assert.are.equal("cnnlua: interrupted at " .. training .. ":6 (your script)\n", err)
+      assert.falsy(err:find("lua/cnn", 1, true), err)
+    end)
+
+    it("shows the whole traceback into the library with CNNLUA_TRACEBACK=1", function()
+      local err, stdout = interrupt_training("CNNLUA_TRACEBACK=1")
+      assert.are.equal("status=1\n", stdout)
+      assert.truthy(err:find("^cnnlua: .*interrupted!\nstack traceback:\n"), err)
+      assert.truthy(err:find("lua/cnn/train.lua:%d+: in function"), err)
+      assert.truthy(err:find(training .. ":6: in main chunk", 1, true), err)
     end)
   end)
 
@@ -657,8 +695,14 @@ describe("the prompt on a terminal", function()
   end
 
   --- After an interrupt: the message, then the variables as they were.
+  -- Landing in the library (cnn.matmul), the message names the prompt's
+  -- line, "interrupted at stdin:1 (your line)"; landing in the loop
+  -- itself, it is "stdin:1: interrupted!" and a traceback.
   local function expect_intact(term, from)
-    local at = term:wait_for_line("interrupted!", from, true)
+    local at = term:wait_for_line("cnnlua: ", from, true)
+    local message = term:lines()[at]
+    assert.truthy(message:find("cnnlua: interrupted at stdin:1 (your line)", 1, true)
+      or message:find("cnnlua: stdin:1: interrupted!", 1, true), message)
     term:type("print('kept', kept, a:size(1), a:sum() == a_sum)")
     at = term:wait_for_line("kept    42      400     true", at)
     assert.truthy(term:alive())
@@ -691,6 +735,59 @@ describe("the prompt on a terminal", function()
       local done = expect_intact(term, at)
       assert.is_nil(term:find_line("finished", at), "the chunk ran on after the interrupt")
       at = done
+    end
+  end)
+
+  it("shows a long array of tensors as one summary line", function()
+    local term = start()
+    term:type("cnn.params(cnn.Chain(cnn.Dense(2, 2), cnn.Dense(2, 2), cnn.Dense(2, 2)))")
+    term:wait_for_line("6 arrays, 18 numbers: 2×2 Float32, 2 Float32, 2×2 Float32, …")
+    term:type("cnn.params(cnn.Dense(2, 2))")
+    local at = term:wait_for_line("{2×2 Tensor{Float32,2}:", 1, true)
+    assert.is_nil(term:find_line("2 arrays", at, true))
+  end)
+
+  it("prints each line's time and allocations after its values with .time on", function()
+    local term = start()
+    term:type(".time on")
+    term:type("cnn.zeros(1000):numel()")
+    local at = term:wait_for_line("1000")
+    local timed = term:wait_for_line(" seconds (", at, true)
+    assert.are.equal(at + 1, timed)
+    assert.truthy(term:lines()[timed]:find("^%s+%d+%.%d+ seconds %(%d+ allocations?: [%d.]+ [KM]?i?B%)$"),
+      term:lines()[timed])
+    term:type(".time off")
+    term:type("40 + 2")
+    at = term:wait_for_line("42", timed)
+    term:type("print('after')")
+    term:wait_for_line("after", at)
+    assert.is_nil(term:find_line(" seconds (", timed + 1, true))
+  end)
+
+  it("lists the prompt commands on .help and rejects unknown ones", function()
+    local term = start()
+    term:type(".help")
+    term:wait_for_line("  .time on    print each line's wall time and tensor allocations after it")
+    term:type(".nonsense")
+    term:wait_for_line("cnnlua: unknown prompt command '.nonsense'; the prompt knows:")
+    term:type(".5 + 1")
+    term:wait_for_line("1.5")
+  end)
+
+  it("names the prompt's line, not the library's, when Ctrl-C lands in cnn.train", function()
+    local term = start()
+    term:type("m = cnn.Chain(cnn.Dense(784, 256, cnn.relu), cnn.Dense(256, 10))"
+      .. " loader = cnn.DataLoader(cnn.rand(784, 1024), cnn.rand(10, 1024), {batchsize = 64})")
+    term:type("print('training') cnn.train(function(a, b) return cnn.mse(m(a), b) end, cnn.params(m),"
+      .. " cnn.ncycle(loader, 100000), cnn.Adam(), {progress = false})")
+    local at = term:wait_for_line("training")
+    os.execute("sleep 0.5")
+    term:key("C-c")
+    at = term:wait_for_line("cnnlua: interrupted at stdin:1 (your line)", at, true)
+    term:type("print('alive', #cnn.params(m))")
+    term:wait_for_line("alive   4", at)
+    for _, line in ipairs(term:lines()) do
+      assert.falsy(line:find("lua/cnn", 1, true), line)
     end
   end)
 end)

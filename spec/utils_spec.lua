@@ -119,7 +119,19 @@ describe("show", function()
 
   it("rejects a call without a name", function()
     assert.has_error(function() cnn.show(1, 2) end,
-      "show: expected show(name, value) or show{name = value}")
+      "show: expected show(name, value), show{name = value} or show(value), got a number name")
+  end)
+
+  it("prints a single value as the prompt shows it and returns it", function()
+    local sizes = { 28, 28, 1, 128 }
+    local lines, v = capture_print(cnn.show, sizes)
+    assert.are.same({ "{28, 28, 1, 128}" }, lines)
+    assert.are.equal(sizes, v)
+    lines = capture_print(cnn.show, 2.5)
+    assert.are.same({ "2.5" }, lines)
+    local ps = cnn.params(cnn.Chain(cnn.Dense(2, 3), cnn.Dense(3, 2), cnn.Dense(2, 1)))
+    lines = capture_print(cnn.show, ps)
+    assert.are.same({ "6 arrays, 20 numbers: 3×2 Float32, 3 Float32, 2×3 Float32, …" }, lines)
   end)
 end)
 

@@ -3,12 +3,13 @@
 -- @module cnn.utils
 
 local core = require "cnn.core"
-local progress = require "cnn.progress"
 local data = require "cnn.data"
 local models = require "cnn.layers.models"
 local argcheck = require "cnn.argcheck"
 local tensorcheck = require "cnn.tensorcheck"
 local labelsets = require "cnn.labelset"
+local tensorlist = require "cnn.tensorlist"
+local timing = require "cnn.timing"
 
 local function has_tostring(value)
   local mt = getmetatable(value)
@@ -16,15 +17,21 @@ local function has_tostring(value)
 end
 
 --- A value as @show prints it: strings quoted, plain arrays as {1, 2, 3},
--- everything else (tensors, models) through tostring. Exported as
--- `cnn.repr`, which the prompt uses for plain tables.
+-- an array of more than 4 tensors (such as `cnn.params(m)`) as one line,
+-- "8 arrays, 16_440 numbers: 3×3×1×16 Float32, 16 Float32, 3×3×16×32
+-- Float32, …", everything else (tensors, models, tables with other keys)
+-- through tostring. Exported as `cnn.repr`, which the prompt uses for
+-- plain tables.
 -- @function repr
 -- @param value any value
 -- @treturn string
 -- @usage cnn.repr({1, 2, 3}) --> "{1, 2, 3}"
+-- cnn.repr(cnn.params(cnn.Chain(cnn.Dense(2, 2), cnn.Dense(2, 2), cnn.Dense(2, 2))))
+-- --> "6 arrays, 18 numbers: 2×2 Float32, 2 Float32, 2×2 Float32, …"
 local function show_value(value)
   if type(value) == "string" then return ("%q"):format(value) end
   if type(value) ~= "table" or has_tostring(value) then return tostring(value) end
+  if tensorlist.is_long(value) then return tensorlist.summary(value) end
   local items = {}
   for i = 1, #value do
     local v = value[i]
@@ -102,7 +109,8 @@ local function throttle(f, seconds)
 end
 
 --- Runs f(...) and prints its wall time and the tensor memory it
--- allocated, like Julia's @time; returns f's results.
+-- allocated, like Julia's @time; returns f's results. The prompt's
+-- `.time on` prints the same line after every line it runs.
 -- @function time
 -- @param f the function
 -- @param ... its arguments
@@ -110,34 +118,48 @@ end
 -- @usage cnn.time(cnn.train, loss, ps, loader, opt)
 local function time(f, ...)
   argcheck.callable("time", "f", f)
-  local before = core.stats()
-  local start = clock()
+  local mark = timing.start()
   local results = table.pack(f(...))
-  local seconds = clock() - start
-  local after = core.stats()
-  print(progress.format_time(seconds,
-    after.tensor_allocations - before.tensor_allocations,
-    after.tensor_bytes_allocated - before.tensor_bytes_allocated))
+  print(timing.report(mark))
   return table.unpack(results, 1, results.n)
 end
 
+-- A table of names to values, as show{x = x} takes: plain, with string
+-- keys only, and at least one.
+local function is_names_table(t)
+  if type(t) ~= "table" or getmetatable(t) ~= nil or next(t) == nil then return false end
+  for k in pairs(t) do
+    if type(k) ~= "string" then return false end
+  end
+  return true
+end
+
 --- Prints "name = value" like Julia's @show: show("x", x) returns x;
--- show{x = x, y = y} prints one line per name, sorted.
+-- show{x = x, y = y} prints one line per name, sorted. Any other single
+-- value (a plain array, a tensor, a number, a list of parameters) prints
+-- as the prompt shows it, through `cnn.repr`, and is returned: in a
+-- script, cnn.show(t:size()) prints {28, 28, 1, 128}.
 -- @function show
--- @param name a name, or a table of names to values
--- @param ... the value
+-- @param name a name, a table of names to values, or the value itself
+-- @param ... the value, after a name
 -- @return the value
 -- @usage cnn.show("loss", loss)
 -- cnn.show{x = x, y = y}
+-- cnn.show(cnn.params(model))
 local function show(name, ...)
-  if type(name) == "table" and select("#", ...) == 0 and not has_tostring(name) then
-    for _, k in ipairs(sorted_keys(name)) do
-      print(("%s = %s"):format(tostring(k), show_value(name[k])))
+  if select("#", ...) == 0 and type(name) ~= "string" then
+    if is_names_table(name) then
+      for _, k in ipairs(sorted_keys(name)) do
+        print(("%s = %s"):format(tostring(k), show_value(name[k])))
+      end
+      return
     end
-    return
+    print(show_value(name))
+    return name
   end
   if type(name) ~= "string" then
-    argcheck.raise("show: expected show(name, value) or show{name = value}")
+    argcheck.raise(("show: expected show(name, value), show{name = value} or show(value), got a %s name")
+      :format(type(name)))
   end
   argcheck.arity("show", 2, "name, value", name, ...)
   local value = ...

@@ -112,7 +112,11 @@ static void print_help(FILE *out)
             "With no script and a terminal on stdin, %s starts the prompt.\n"
             "-e strings and the prompt see the global 'cnn' = require \"cnn\".\n"
             "help(x) prints the documentation of x, help() a map of cnn; at the\n"
-            "prompt ?x is help(x) and Tab completes names, fields and methods.\n",
+            "prompt ?x is help(x) and Tab completes names, fields and methods.\n"
+            "Prompt commands: .time on / .time off print each line's wall time\n"
+            "and tensor allocations after it; .help lists them.\n"
+            "An interrupt (Ctrl-C) inside the library reports the line of your\n"
+            "code it came through; CNNLUA_TRACEBACK=1 shows the full traceback.\n",
             CNNLUA_PROGNAME, CNNLUA_PROGNAME);
     fflush(out);
 }
@@ -168,8 +172,89 @@ static void clear_interrupt_hook(lua_State *L)
         lua_sethook(L, NULL, 0, 0);
 }
 
+/* Whether the error message 'msg' is the host's interrupt. */
+static int is_interrupt(const char *msg)
+{
+    static const char tail[] = "interrupted!";
+    size_t len = strlen(msg);
+    return len >= sizeof tail - 1 && strcmp(msg + len - (sizeof tail - 1), tail) == 0;
+}
+
+/* Whether CNNLUA_TRACEBACK asks for the full traceback of every error. */
+static int full_traceback_wanted(void)
+{
+    const char *v = getenv("CNNLUA_TRACEBACK");
+    return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
+
+/* Pushes the source directory of the loaded library, "@/.../lua/cnn/",
+ * from the source of cnn.errors' raise; returns 0, pushing nothing, when
+ * the library is not loaded. */
+static int push_library_prefix(lua_State *L)
+{
+    lua_Debug ar;
+    const char *slash;
+    int top = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    if (lua_getfield(L, -1, "cnn.errors") != LUA_TTABLE ||
+        lua_getfield(L, -1, "raise") != LUA_TFUNCTION) {
+        lua_settop(L, top);
+        return 0;
+    }
+    lua_getinfo(L, ">S", &ar); /* pops raise */
+    lua_settop(L, top);
+    slash = strrchr(ar.source, '/');
+    if (ar.source[0] != '@' || slash == NULL)
+        return 0;
+    lua_pushlstring(L, ar.source, (size_t)(slash - ar.source + 1));
+    return 1;
+}
+
+/* Whether the frame's source starts with the library's prefix at 'prefix'. */
+static int in_library(lua_State *L, int prefix, const lua_Debug *ar)
+{
+    size_t len;
+    const char *p = lua_tolstring(L, prefix, &len);
+    return strncmp(ar->source, p, len) == 0;
+}
+
+/* An interrupt that lands while the library runs (lua/cnn, or its C, or
+ * the user's function it called back, such as a loss inside cnn.train) is
+ * shown as the innermost line of the user's code on the stack,
+ * "interrupted at train.lua:12 (your script)", rather than as a traceback
+ * into the library's internals. Pushes that message and returns 1;
+ * returns 0, pushing nothing, when no library frame is on the stack (the
+ * user's own loop was interrupted) or no user frame is. */
+static int push_interrupt_at_user_line(lua_State *L)
+{
+    lua_Debug ar;
+    int prefix, level, user = 0, library = 0;
+    if (!push_library_prefix(L))
+        return 0;
+    prefix = lua_gettop(L);
+    for (level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "S", &ar);
+        if (ar.what[0] == 'C')
+            continue;
+        if (in_library(L, prefix, &ar))
+            library = 1;
+        else if (user == 0)
+            user = level;
+    }
+    lua_pop(L, 1);
+    if (user == 0 || !library)
+        return 0;
+    lua_getstack(L, user, &ar);
+    lua_getinfo(L, "Sl", &ar);
+    lua_pushfstring(L, "interrupted at %s:%d (%s)", ar.short_src, ar.currentline,
+                    ar.source[0] == '@' ? "your script" : "your line");
+    return 1;
+}
+
 /* Turns an error into its message plus a traceback; an error object with
- * __tostring (a tensor, say) shows through it. */
+ * __tostring (a tensor, say) shows through it. An interrupt inside the
+ * library shows only the user's line (see push_interrupt_at_user_line),
+ * unless CNNLUA_TRACEBACK is set. */
 static int message_handler(lua_State *L)
 {
     const char *msg = lua_tostring(L, 1);
@@ -178,6 +263,8 @@ static int message_handler(lua_State *L)
             return 1;
         msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
+    if (is_interrupt(msg) && !full_traceback_wanted() && push_interrupt_at_user_line(L))
+        return 1;
     luaL_traceback(L, L, msg, 1);
     return 1;
 }

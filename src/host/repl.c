@@ -41,10 +41,11 @@
 #define HISTORY_LINES 1000
 
 /* What reading a line or a chunk can end in, besides a load status. */
-enum { READ_LINE = 0, READ_EOF = -1, READ_CANCELLED = -2 };
+enum { READ_LINE = 0, READ_EOF = -1, READ_CANCELLED = -2, READ_COMMAND = -3 };
 
 struct input {
     int edited;         /* readline on a terminal, else plain lines */
+    int timing;         /* .time on: each line's time after its values */
     char *history_path; /* NULL when there is no usable HOME */
     struct sigaction saved_sigint;
 };
@@ -475,14 +476,74 @@ static int load_help_query(lua_State *L)
     return status;
 }
 
+/* {==================================================================
+ * Prompt commands
+ *
+ * A line starting with '.' and a letter is a command to the prompt, not
+ * Lua (which never starts a statement with '.', and a number such as .5
+ * has a digit after it).
+ * =================================================================== */
+
+static const char *const prompt_commands[] = {
+    ".time on    print each line's wall time and tensor allocations after it",
+    ".time off   stop printing them",
+    ".help       list these commands",
+    NULL,
+};
+
+static int is_prompt_command(const char *line)
+{
+    return line[0] == '.' &&
+           ((line[1] >= 'a' && line[1] <= 'z') || (line[1] >= 'A' && line[1] <= 'Z'));
+}
+
+static void list_prompt_commands(FILE *out)
+{
+    for (int i = 0; prompt_commands[i] != NULL; i++)
+        fprintf(out, "  %s\n", prompt_commands[i]);
+    fflush(out);
+}
+
+/* Runs the command in 'line', words separated by blanks; an unknown one
+ * is reported with the list of those there are. */
+static void run_prompt_command(struct input *in, const char *line)
+{
+    char word[16], arg[16], extra[2];
+    int n = sscanf(line, " %15s %15s %1s", word, arg, extra);
+    if (n == 2 && strcmp(word, ".time") == 0 && strcmp(arg, "on") == 0) {
+        in->timing = 1;
+        return;
+    }
+    if (n == 2 && strcmp(word, ".time") == 0 && strcmp(arg, "off") == 0) {
+        in->timing = 0;
+        return;
+    }
+    if (n == 1 && strcmp(word, ".help") == 0) {
+        printf("Prompt commands:\n");
+        list_prompt_commands(stdout);
+        return;
+    }
+    fprintf(stderr, "%s: unknown prompt command '%s'; the prompt knows:\n",
+            CNNLUA_PROGNAME, line);
+    list_prompt_commands(stderr);
+}
+
+/* }================================================================== */
+
 /* Pushes a compiled chunk (or an error message) and returns its load
- * status, or returns READ_EOF or READ_CANCELLED with nothing pushed.
- * A line starting with '?' asks for help: "?cnn.Conv" is help(cnn.Conv). */
+ * status, or returns READ_EOF, READ_CANCELLED or READ_COMMAND with
+ * nothing pushed. A line starting with '?' asks for help: "?cnn.Conv" is
+ * help(cnn.Conv); one starting with '.' is a prompt command. */
 static int load_chunk(lua_State *L, struct input *in)
 {
     int result = read_line(L, in, 1);
     if (result != READ_LINE)
         return result;
+    if (is_prompt_command(lua_tostring(L, -1))) {
+        run_prompt_command(in, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return READ_COMMAND;
+    }
     if (lua_tostring(L, -1)[0] == '?')
         return load_help_query(L);
     if (load_as_expression(L) == LUA_OK)
@@ -563,14 +624,53 @@ static void print_results(lua_State *L, int n)
     host_report(L, host_docall(L, n, 0));
 }
 
-static void run_chunk(lua_State *L)
+/* Calls cnn.timing's 'name' on the 'nargs' values on top, leaving its
+ * one result in their place: nil when the library is missing or fails. */
+static void call_timing(lua_State *L, const char *name, int nargs)
 {
-    int base = lua_gettop(L) - 1; /* below the function */
-    int status = host_docall(L, 0, LUA_MULTRET);
-    if (status == LUA_OK)
-        print_results(L, lua_gettop(L) - base);
-    else
+    int first = lua_gettop(L) - nargs + 1;
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "cnn.timing");
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_getfield(L, -1, name) != LUA_TFUNCTION) {
+        lua_settop(L, first - 1);
+        lua_pushnil(L);
+        return;
+    }
+    lua_remove(L, -2);
+    lua_insert(L, first);
+    if (lua_pcall(L, nargs, 1, 0) != LUA_OK) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+    }
+}
+
+/* Runs the function on top and prints its values; with 'timing', then
+ * the line cnn.time prints, through cnn.timing (the time and allocations
+ * of the chunk, not of printing its values). */
+static void run_chunk(lua_State *L, int timing)
+{
+    int mark = 0, base, status;
+    if (timing) {
+        call_timing(L, "start", 0);
+        lua_insert(L, -2);
+        mark = lua_gettop(L) - 1;
+    }
+    base = lua_gettop(L) - 1; /* below the function */
+    status = host_docall(L, 0, LUA_MULTRET);
+    if (status != LUA_OK) {
         host_report(L, status);
+        return;
+    }
+    if (timing && !lua_isnil(L, mark)) {
+        lua_pushvalue(L, mark);
+        call_timing(L, "report", 1);
+        lua_replace(L, mark);
+    }
+    print_results(L, lua_gettop(L) - base);
+    if (timing && lua_type(L, mark) == LUA_TSTRING) {
+        printf("%s\n", lua_tostring(L, mark));
+        fflush(stdout);
+    }
 }
 
 /* Runs in protected mode so that the terminal and the SIGINT handler are
@@ -582,8 +682,8 @@ static int repl_loop(lua_State *L)
     int status;
     while ((status = load_chunk(L, in)) != READ_EOF) {
         if (status == LUA_OK)
-            run_chunk(L);
-        else if (status != READ_CANCELLED)
+            run_chunk(L, in->timing);
+        else if (status != READ_CANCELLED && status != READ_COMMAND)
             host_report(L, status);
         lua_settop(L, top);
     }
