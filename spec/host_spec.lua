@@ -315,38 +315,6 @@ cnn.train(function(a, b) return cnn.mse(m(a), b) end, cnn.params(m),
     end)
   end)
 
-  describe("OpenMP's wait policy", function()
-    local UNSET = "env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT " -- a second env, after the first one's NAME=value
-    local SHOW = "io.write(tostring(os.getenv('OMP_WAIT_POLICY')), ' ', tostring(os.getenv('GOMP_SPINCOUNT')))"
-
-    it("is passive when the user set neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT", function()
-      local out, err, rc = run({ "-e", SHOW }, { env = UNSET })
-      assert.are.equal(0, rc, err)
-      assert.are.equal("passive nil", out)
-    end)
-
-    it("is what the OpenMP runtime that runs the program reads: its threads do not spin", function()
-      local _, err = run({ "-e", "" }, { env = UNSET .. "OMP_DISPLAY_ENV=verbose" })
-      local last
-      for count in err:gmatch("GOMP_SPINCOUNT = '(%d+)'") do last = count end
-      assert.are.equal("0", last, err)
-    end)
-
-    it("keeps the user's OMP_WAIT_POLICY or GOMP_SPINCOUNT", function()
-      assert.are.equal("active nil", (run({ "-e", SHOW }, { env = UNSET .. "OMP_WAIT_POLICY=active" })))
-      assert.are.equal("nil 1000", (run({ "-e", SHOW }, { env = UNSET .. "GOMP_SPINCOUNT=1000" })))
-      local _, err = run({ "-e", "" }, { env = UNSET .. "GOMP_SPINCOUNT=1000 OMP_DISPLAY_ENV=verbose" })
-      assert.truthy(err:find("GOMP_SPINCOUNT = '1000'", 1, true), err)
-    end)
-
-    it("keeps the arguments, stdin and the exit status of the program", function()
-      local path = script("args.lua", "io.write(arg[0], '|', arg[1], '|', arg[2], '|', io.read('a')) os.exit(7)")
-      local out, _, rc = run({ path, "a b", "" }, { env = UNSET, stdin = "input" })
-      assert.are.equal(path .. "|a b||input", out)
-      assert.are.equal(7, rc)
-    end)
-  end)
-
   describe("the cnn global", function()
     it("is require 'cnn' in -e strings", function()
       local out = run({ "-e", "print(cnn == require 'cnn')" })

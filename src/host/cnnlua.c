@@ -26,7 +26,6 @@
 #include "host.h"
 #include "repl.h"
 #include "signals.h"
-#include "waitpolicy.h"
 
 #ifndef CNNLUA_VERSION
 #define CNNLUA_VERSION "0.1.0"
@@ -635,7 +634,6 @@ int main(int argc, char **argv)
 {
     lua_State *L;
     int status, ok;
-    host_wait_policy(argv);
     prepare_signals();
     L = luaL_newstate();
     if (L == NULL) {
