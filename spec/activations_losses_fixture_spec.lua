@@ -6,11 +6,7 @@ local helpers = require "helpers"
 
 -- Each element within 1e-4 of the float64 reference, relative to itself,
 -- or within 1e-6 of the tensor's largest element.
-local TOL = {rel = 1e-4, abs_of_max = 1e-6}
-
-local function assert_matches(actual, expected, what)
-  helpers.assert_matches_reference(what, actual, expected, TOL)
-end
+local assert_matches = helpers.reference_matcher({rel = 1e-4, abs_of_max = 1e-6})
 
 
 local ACTIVATIONS = {

@@ -11,11 +11,8 @@ local helpers = require "helpers"
 -- an output of 0.0057 summed from 36 products of size 3 is good to about
 -- 1e-3 of itself, 1e-7 of the tensor's largest 27). The loss within 1e-4
 -- of itself.
-local TOL, LOSS_TOL = {rel = 1e-4, abs_of_max = 1e-6}, {rel = 1e-4}
-
-local function assert_matches(actual, expected, what)
-  helpers.assert_matches_reference(what, actual, expected, TOL)
-end
+local assert_matches = helpers.reference_matcher({rel = 1e-4, abs_of_max = 1e-6})
+local LOSS_TOL = {rel = 1e-4}
 
 -- The cases of scripts/make-deconv-fixtures, in cnnlua's words.
 local CASES = {

@@ -9,11 +9,7 @@ local helpers = require "helpers"
 -- largest element (float32 sums lose about 1e-7 of their largest terms:
 -- a gradient of 0.047 summed from 200 terms of size 1 is good to about
 -- 1e-4 of itself, 1e-7 of the tensor's largest 40).
-local TOL = {rel = 1e-5, abs_of_max = 1e-6}
-
-local function assert_matches(actual, expected, what)
-  helpers.assert_matches_reference(what, actual, expected, TOL)
-end
+local assert_matches = helpers.reference_matcher({rel = 1e-5, abs_of_max = 1e-6})
 
 -- The cases of scripts/make-grouped-fixtures, in cnnlua's words.
 local CASES = {

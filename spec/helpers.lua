@@ -57,22 +57,16 @@ local function elements(x)
   return helpers.flat(x), x:size()
 end
 
---- Asserts that `got` (a tensor, or a number) matches the reference
--- `want` (a tensor of the same sizes, or a number or one-element tensor)
--- element by element: |got - want| <= rel·|want| + abs + abs_of_max·max|want|,
--- the last an absolute floor relative to the reference's largest element
--- for elements that cancel to near zero. tol: rel, abs, abs_of_max (each
--- 0 unless given), source (who gives the reference, "PyTorch"). A NaN
--- fails. The message names the element farthest outside its tolerance.
-function helpers.assert_matches_reference(what, got, want, tol)
+-- Why `got` does not match the reference `want` (see
+-- assert_matches_reference), or nil.
+local function mismatch(what, got, want, tol)
   local rel, abs, abs_of_max = tol.rel or 0, tol.abs or 0, tol.abs_of_max or 0
   local a, sa = elements(got)
   local e, se = elements(want)
-  if sa and se then
-    assert(helpers.same_list(sa, se), ("%s: sizes %s, the reference's %s")
-      :format(what, table.concat(sa, "×"), table.concat(se, "×")))
-  else
-    assert(#a == #e, ("%s: %d elements, the reference has %d"):format(what, #a, #e))
+  if sa and se and not helpers.same_list(sa, se) then
+    return ("%s: sizes %s, the reference's %s"):format(what, table.concat(sa, "×"), table.concat(se, "×"))
+  elseif #a ~= #e then
+    return ("%s: %d elements, the reference has %d"):format(what, #a, #e)
   end
   local largest = 0
   for i = 1, #e do largest = math.max(largest, math.abs(e[i])) end
@@ -87,8 +81,30 @@ function helpers.assert_matches_reference(what, got, want, tol)
     if math.abs(e[i]) > floor then max_rel = math.max(max_rel, diff / math.abs(e[i])) end
   end
   if worst > 1 then
-    error(("%s: element %d is %.9g, %s gives %.9g (max relative error %.3g)")
-      :format(what, worst_i, a[worst_i], tol.source or "PyTorch", e[worst_i], max_rel), 2)
+    return ("%s: element %d is %.9g, %s gives %.9g (max relative error %.3g)")
+      :format(what, worst_i, a[worst_i], tol.source or "PyTorch", e[worst_i], max_rel)
+  end
+  return nil
+end
+
+--- Asserts that `got` (a tensor, or a number) matches the reference
+-- `want` (a tensor of the same sizes, or a number or one-element tensor)
+-- element by element: |got - want| <= rel·|want| + abs + abs_of_max·max|want|,
+-- the last an absolute floor relative to the reference's largest element
+-- for elements that cancel to near zero. tol: rel, abs, abs_of_max (each
+-- 0 unless given), source (who gives the reference, "PyTorch"). A NaN
+-- fails. The message names the element farthest outside its tolerance.
+function helpers.assert_matches_reference(what, got, want, tol)
+  local msg = mismatch(what, got, want, tol)
+  if msg then error(msg, 2) end
+end
+
+--- assert_matches_reference with the tolerances `tol`, as a function
+-- (got, want, what): a fixture spec's one comparison.
+function helpers.reference_matcher(tol)
+  return function(got, want, what)
+    local msg = mismatch(what, got, want, tol)
+    if msg then error(msg, 2) end
   end
 end
 

@@ -7,11 +7,7 @@ local helpers = require "helpers"
 
 -- Each element within 1e-4 of the float64 reference, relative to itself,
 -- or within 1e-6 where it is near zero.
-local TOL = {rel = 1e-4, abs = 1e-6}
-
-local function assert_matches(actual, expected, what)
-  helpers.assert_matches_reference(what, actual, expected, TOL)
-end
+local assert_matches = helpers.reference_matcher({rel = 1e-4, abs = 1e-6})
 
 -- The cases of scripts/make-norm-fixtures, in cnnlua's words.
 local CASES = {
