@@ -35,6 +35,33 @@ function helpers.numel(sizes)
   return n
 end
 
+--- A fresh temporary file name, no file there yet.
+function helpers.tmpfile()
+  local path = os.tmpname()
+  os.remove(path)
+  return path
+end
+
+--- A fresh temporary directory (mktemp -d); returns its path.
+function helpers.tmpdir()
+  local p = io.popen("mktemp -d")
+  local dir = p:read("l")
+  p:close()
+  return dir
+end
+
+--- Whether a file can be opened for reading at path.
+function helpers.exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+--- s quoted for the shell, between single quotes.
+function helpers.quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
 --- Writes bytes to a file; returns its path.
 function helpers.write_bytes(path, bytes)
   local f = assert(io.open(path, "wb"))
