@@ -2,30 +2,12 @@
 -- and gradients, from fixtures written by scripts/make-activation-fixtures
 -- (PyTorch is not needed to run this spec).
 local cnn = require "cnn"
-local core = cnn.core
+local helpers = require "helpers"
 
-local FIXTURE = "spec/fixtures/activations_losses.safetensors"
--- Each element within RTOL of the float64 reference, relative to itself,
--- or within FLOOR of the tensor's largest element.
-local RTOL, FLOOR = 1e-4, 1e-6
+-- Each element within 1e-4 of the float64 reference, relative to itself,
+-- or within 1e-6 of the tensor's largest element.
+local assert_matches = helpers.reference_matcher({rel = 1e-4, abs_of_max = 1e-6})
 
--- The element with the largest |a - e| / (RTOL·|e| + FLOOR·max|e|)
--- (≤ 1 passes).
-local function assert_matches(actual, expected, what)
-  assert.are.same(expected:size(), actual:size(), what)
-  local a = actual:contiguous():reshape(-1):totable()
-  local e = expected:contiguous():reshape(-1):totable()
-  local largest = 0
-  for i = 1, #e do largest = math.max(largest, math.abs(e[i])) end
-  local worst, worst_i = 0, 1
-  for i = 1, #e do
-    local ratio = math.abs(a[i] - e[i]) / (RTOL * math.abs(e[i]) + FLOOR * largest)
-    if ratio ~= ratio or ratio > worst then worst, worst_i = ratio ~= ratio and math.huge or ratio, i end
-  end
-  if worst > 1 then
-    error(("%s: element %d is %.9g, PyTorch gives %.9g"):format(what, worst_i, a[worst_i], e[worst_i]), 2)
-  end
-end
 
 local ACTIVATIONS = {
   swish = cnn.swish, mish = cnn.mish, relu6 = cnn.relu6, hardsigmoid = cnn.hardsigmoid, selu = cnn.selu,
@@ -51,7 +33,7 @@ describe("activations and losses against PyTorch", function()
   local ref
 
   setup(function()
-    ref = core.load_safetensors(FIXTURE)
+    ref = helpers.fixture("activations_losses")
   end)
 
   for _, name in ipairs(sorted(ACTIVATIONS)) do

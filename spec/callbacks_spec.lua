@@ -2,6 +2,7 @@
 -- which checkpoint files they write and keep, what they refuse, and how
 -- they print.
 local cnn = require "cnn"
+local helpers = require "helpers"
 
 local function describe_value(v) return require("cnn.argcheck").describe(v) end
 
@@ -25,18 +26,8 @@ local function sequence(list)
   end
 end
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
-
-local function tmpdir()
-  local p = io.popen("mktemp -d")
-  local dir = p:read("l")
-  p:close()
-  return dir
-end
+local exists = helpers.exists
+local tmpdir = helpers.tmpdir
 
 describe("EarlyStopping", function()
   it("stops after patience calls without improvement", function()

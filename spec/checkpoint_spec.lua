@@ -12,11 +12,7 @@ local function model()
                    cnn.MaxPool({2, 2}), cnn.flatten, cnn.Dense(4 * 4 * 4, 3))
 end
 
-local function tmpfile()
-  local path = os.tmpname()
-  os.remove(path)
-  return path
-end
+local tmpfile = helpers.tmpfile
 
 describe("savemodel and loadmodel", function()
   it("round-trip parameters and running statistics", function()

@@ -3,13 +3,10 @@
 -- adjoint of the convolution. Numbers against PyTorch are in
 -- deconv_fixture_spec.lua.
 local cnn = require "cnn"
+local helpers = require "helpers"
 local core = cnn.core
 
-local function tmpfile()
-  local path = os.tmpname()
-  os.remove(path)
-  return path
-end
+local tmpfile = helpers.tmpfile
 
 -- The rule of PyTorch's ConvTranspose2d along one dimension.
 local function expected_size(n, k, stride, lo, hi, dilation, outpad)

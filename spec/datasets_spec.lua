@@ -7,11 +7,7 @@ local helpers = require "helpers"
 
 local err = helpers.error_message
 
-local function exists(path)
-  local f = io.open(path, "rb")
-  if f then f:close() end
-  return f ~= nil
-end
+local exists = helpers.exists
 
 local f32 = helpers.f32
 

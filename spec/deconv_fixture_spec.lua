@@ -3,15 +3,16 @@
 -- parameters after one ADAM step, from fixtures written by
 -- scripts/make-deconv-fixtures (PyTorch is not needed to run this spec).
 local cnn = require "cnn"
-local core = cnn.core
+local helpers = require "helpers"
 
-local FIXTURE = "spec/fixtures/deconv.safetensors"
--- Each element within RTOL of the float64 reference, relative to itself;
--- an element that cancels to near zero within FLOOR of the tensor's
+-- Each element within 1e-4 of the float64 reference, relative to itself;
+-- an element that cancels to near zero within 1e-6 of the tensor's
 -- largest element (float32 sums lose about 1e-7 of their largest terms:
 -- an output of 0.0057 summed from 36 products of size 3 is good to about
--- 1e-3 of itself, 1e-7 of the tensor's largest 27).
-local RTOL, FLOOR = 1e-4, 1e-6
+-- 1e-3 of itself, 1e-7 of the tensor's largest 27). The loss within 1e-4
+-- of itself.
+local assert_matches = helpers.reference_matcher({rel = 1e-4, abs_of_max = 1e-6})
+local LOSS_TOL = {rel = 1e-4}
 
 -- The cases of scripts/make-deconv-fixtures, in cnnlua's words.
 local CASES = {
@@ -27,29 +28,12 @@ local CASES = {
   end},
 }
 
--- The element with the largest |a - e| / (RTOL·|e| + FLOOR·max|e|)
--- (≤ 1 passes).
-local function assert_matches(actual, expected, what)
-  assert.are.same(expected:size(), actual:size(), what)
-  local a = actual:contiguous():reshape(-1):totable()
-  local e = expected:contiguous():reshape(-1):totable()
-  local largest = 0
-  for i = 1, #e do largest = math.max(largest, math.abs(e[i])) end
-  local worst, worst_i = 0, 1
-  for i = 1, #e do
-    local ratio = math.abs(a[i] - e[i]) / (RTOL * math.abs(e[i]) + FLOOR * largest)
-    if ratio > worst then worst, worst_i = ratio, i end
-  end
-  if worst > 1 then
-    error(("%s: element %d is %.9g, PyTorch gives %.9g"):format(what, worst_i, a[worst_i], e[worst_i]), 2)
-  end
-end
 
 describe("ConvTranspose against PyTorch", function()
   local ref
 
   setup(function()
-    ref = core.load_safetensors(FIXTURE)
+    ref = helpers.fixture("deconv")
   end)
 
   for _, case in ipairs(CASES) do
@@ -67,8 +51,7 @@ describe("ConvTranspose against PyTorch", function()
       local m = model()
       if case.text then assert.are.equal(case.text, tostring(m)) end
       assert_matches(m(get("x")), get("y"), case.name .. " y")
-      local l, e = loss(m), get("loss"):item()
-      assert.is_true(math.abs(l - e) <= RTOL * math.abs(e), ("loss %.9g, PyTorch %.9g"):format(l, e))
+      helpers.assert_matches_reference(case.name .. " loss", loss(m), get("loss"), LOSS_TOL)
     end)
 
     it(case.name .. ": every gradient", function()
@@ -97,7 +80,7 @@ describe("ConvTranspose against PyTorch", function()
   it("has cases whose relu cuts: some outputs are zero, some are not", function()
     for _, name in ipairs{"stride2", "dilated"} do
       local y = ref[name .. ".y"]
-      assert.is_true(core.sum(core.eq(y, 0)) > 0 and core.sum(core.gt(y, 0)) > 0, name)
+      assert.is_true(helpers.relu_cuts(y), name)
     end
   end)
 
@@ -108,10 +91,6 @@ describe("ConvTranspose against PyTorch", function()
     local function step()
       cnn.update(opt, ps, cnn.gradient(function() return cnn.mse(m(x), t) end, ps))
     end
-    step()
-    local created = core.stats().primitives_created
-    step()
-    step()
-    assert.are.equal(created, core.stats().primitives_created)
+    helpers.assert_no_new_primitives(step)
   end)
 end)

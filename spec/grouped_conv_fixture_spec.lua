@@ -2,15 +2,14 @@
 -- gradients of input, weight and bias, from fixtures written by
 -- scripts/make-grouped-fixtures (PyTorch is not needed to run this spec).
 local cnn = require "cnn"
-local core = cnn.core
+local helpers = require "helpers"
 
-local FIXTURE = "spec/fixtures/grouped_conv.safetensors"
--- Each element within RTOL of the float64 reference, relative to itself;
--- an element that cancels to near zero within FLOOR of the tensor's
+-- Each element within 1e-5 of the float64 reference, relative to itself;
+-- an element that cancels to near zero within 1e-6 of the tensor's
 -- largest element (float32 sums lose about 1e-7 of their largest terms:
 -- a gradient of 0.047 summed from 200 terms of size 1 is good to about
 -- 1e-4 of itself, 1e-7 of the tensor's largest 40).
-local RTOL, FLOOR = 1e-5, 1e-6
+local assert_matches = helpers.reference_matcher({rel = 1e-5, abs_of_max = 1e-6})
 
 -- The cases of scripts/make-grouped-fixtures, in cnnlua's words.
 local CASES = {
@@ -25,29 +24,12 @@ local CASES = {
   end},
 }
 
--- The element with the largest |a - e| / (RTOL·|e| + FLOOR·max|e|)
--- (≤ 1 passes).
-local function assert_matches(actual, expected, what)
-  assert.are.same(expected:size(), actual:size(), what)
-  local a = actual:contiguous():reshape(-1):totable()
-  local e = expected:contiguous():reshape(-1):totable()
-  local largest = 0
-  for i = 1, #e do largest = math.max(largest, math.abs(e[i])) end
-  local worst, worst_i = 0, 1
-  for i = 1, #e do
-    local ratio = math.abs(a[i] - e[i]) / (RTOL * math.abs(e[i]) + FLOOR * largest)
-    if ratio > worst then worst, worst_i = ratio, i end
-  end
-  if worst > 1 then
-    error(("%s: element %d is %.9g, PyTorch gives %.9g"):format(what, worst_i, a[worst_i], e[worst_i]), 2)
-  end
-end
 
 describe("grouped and depthwise Conv against PyTorch", function()
   local ref
 
   setup(function()
-    ref = core.load_safetensors(FIXTURE)
+    ref = helpers.fixture("grouped_conv")
   end)
 
   for _, case in ipairs(CASES) do
@@ -76,6 +58,6 @@ describe("grouped and depthwise Conv against PyTorch", function()
 
   it("has a case whose relu cuts: some outputs are zero, some are not", function()
     local y = ref["depthwise.y"]
-    assert.is_true(core.sum(core.eq(y, 0)) > 0 and core.sum(core.gt(y, 0)) > 0)
+    assert.is_true(helpers.relu_cuts(y))
   end)
 end)

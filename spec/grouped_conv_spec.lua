@@ -8,30 +8,9 @@ local helpers = require "helpers"
 local core = cnn.core
 local near = helpers.assert_tensor_near
 
--- Deterministic values in ±[0.2, 1.2), from a small linear congruential
--- generator.
-local function data(sizes, seed)
-  local state, v = seed, {}
-  for i = 1, helpers.numel(sizes) do
-    state = (state * 1103515245 + 12345) % 2147483648
-    local m = 0.2 + state / 2147483648
-    if (state // 65536) % 2 == 1 then m = -m end
-    v[i] = m
-  end
-  return core.tensor(v):reshape(sizes)
-end
-
--- A weighted sum of all elements of y, so that every gradient element
--- counts.
-local function wsum(y)
-  return cnn.sum(y * data(y:size(), 99))
-end
-
-local function tmpfile()
-  local path = os.tmpname()
-  os.remove(path)
-  return path
-end
+local tmpfile = helpers.tmpfile
+local data = helpers.smooth_data
+local wsum = helpers.wsum
 
 describe("Conv with groups", function()
   it("prints groups when there is more than one, as Flux", function()

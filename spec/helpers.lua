@@ -35,12 +35,123 @@ function helpers.numel(sizes)
   return n
 end
 
+--- A fresh temporary file name, no file there yet.
+function helpers.tmpfile()
+  local path = os.tmpname()
+  os.remove(path)
+  return path
+end
+
+--- A fresh temporary directory (mktemp -d); returns its path.
+function helpers.tmpdir()
+  local p = io.popen("mktemp -d")
+  local dir = p:read("l")
+  p:close()
+  return dir
+end
+
+--- Whether a file can be opened for reading at path.
+function helpers.exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+--- s quoted for the shell, between single quotes.
+function helpers.quote(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
 --- Writes bytes to a file; returns its path.
 function helpers.write_bytes(path, bytes)
   local f = assert(io.open(path, "wb"))
   f:write(bytes)
   f:close()
   return path
+end
+
+--- The tensors of a fixture file spec/fixtures/<name>.safetensors, written
+-- by one of the scripts/make-*-fixtures (which need PyTorch; the specs
+-- that read the files do not).
+function helpers.fixture(name)
+  local core = require "cnn.core"
+  return core.load_safetensors("spec/fixtures/" .. name .. ".safetensors")
+end
+
+-- The elements of a tensor or number, and its sizes (nil for a number).
+local function elements(x)
+  if type(x) == "number" then return {x}, nil end
+  return helpers.flat(x), x:size()
+end
+
+-- Why `got` does not match the reference `want` (see
+-- assert_matches_reference), or nil.
+local function mismatch(what, got, want, tol)
+  local rel, abs, abs_of_max = tol.rel or 0, tol.abs or 0, tol.abs_of_max or 0
+  local a, sa = elements(got)
+  local e, se = elements(want)
+  if sa and se and not helpers.same_list(sa, se) then
+    return ("%s: sizes %s, the reference's %s"):format(what, table.concat(sa, "×"), table.concat(se, "×"))
+  elseif #a ~= #e then
+    return ("%s: %d elements, the reference has %d"):format(what, #a, #e)
+  end
+  local largest = 0
+  for i = 1, #e do largest = math.max(largest, math.abs(e[i])) end
+  local floor = abs + abs_of_max * largest
+  local worst, worst_i, max_rel = 0, 1, 0
+  for i = 1, #e do
+    local diff = math.abs(a[i] - e[i])
+    local bound = rel * math.abs(e[i]) + floor
+    local ratio = diff / bound
+    if diff ~= diff or (bound == 0 and diff > 0) then ratio = math.huge elseif bound == 0 then ratio = 0 end
+    if ratio > worst then worst, worst_i = ratio, i end
+    if math.abs(e[i]) > floor then max_rel = math.max(max_rel, diff / math.abs(e[i])) end
+  end
+  if worst > 1 then
+    return ("%s: element %d is %.9g, %s gives %.9g (max relative error %.3g)")
+      :format(what, worst_i, a[worst_i], tol.source or "PyTorch", e[worst_i], max_rel)
+  end
+  return nil
+end
+
+--- Asserts that `got` (a tensor, or a number) matches the reference
+-- `want` (a tensor of the same sizes, or a number or one-element tensor)
+-- element by element: |got - want| <= rel·|want| + abs + abs_of_max·max|want|,
+-- the last an absolute floor relative to the reference's largest element
+-- for elements that cancel to near zero. tol: rel, abs, abs_of_max (each
+-- 0 unless given), source (who gives the reference, "PyTorch"). A NaN
+-- fails. The message names the element farthest outside its tolerance.
+function helpers.assert_matches_reference(what, got, want, tol)
+  local msg = mismatch(what, got, want, tol)
+  if msg then error(msg, 2) end
+end
+
+--- assert_matches_reference with the tolerances `tol`, as a function
+-- (got, want, what): a fixture spec's one comparison.
+function helpers.reference_matcher(tol)
+  return function(got, want, what)
+    local msg = mismatch(what, got, want, tol)
+    if msg then error(msg, 2) end
+  end
+end
+
+--- Whether a tensor has zeros and positive elements: a relu in the
+-- case that made it cuts some outputs, not all.
+function helpers.relu_cuts(y)
+  local core = require "cnn.core"
+  return core.sum(core.eq(y, 0)) > 0 and core.sum(core.gt(y, 0)) > 0
+end
+
+--- Asserts that step(), run once to create what it needs, creates no
+-- oneDNN primitive in its next two runs.
+function helpers.assert_no_new_primitives(step)
+  local core = require "cnn.core"
+  step()
+  local created = core.stats().primitives_created
+  step()
+  step()
+  assert(created == core.stats().primitives_created,
+    ("%d primitives created after the first step"):format(core.stats().primitives_created - created))
 end
 
 --- Asserts that two tensors have the same sizes and agree elementwise

@@ -4,9 +4,8 @@
 
 local CNNLUA = os.getenv("CNNLUA") or "./build/cnnlua"
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local helpers = require "helpers"
+local quote = helpers.quote
 
 local function read_file(path)
   local f = io.open(path, "rb")

@@ -23,9 +23,8 @@ local MAX_DELAY_MS = 40     -- the interrupt comes 0-40 ms into the loop
 local THREADS = {1, 2}
 local TARGETS = {"matmul", "dense", "conv", "train", "save"}
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local helpers = require "helpers"
+local quote = helpers.quote
 
 local function write_file(path, text)
   local f = assert(io.open(path, "wb"))

@@ -3,20 +3,9 @@
 -- it as it is; anything that looks at elements, reshapes or views it sees
 -- the plain tensor, converted in place.
 local core = require "cnn.core"
+local helpers = require "helpers"
 
--- Values in ±[0.2, 1.2) from a seed, as a tensor of the given sizes.
-local function data(sizes, seed)
-  local n = 1
-  for _, s in ipairs(sizes) do n = n * s end
-  local state, v = seed, {}
-  for i = 1, n do
-    state = (state * 1103515245 + 12345) % 2147483648
-    local m = 0.2 + state / 2147483648
-    if (state // 65536) % 2 == 1 then m = -m end
-    v[i] = m
-  end
-  return core.tensor(v):reshape(sizes)
-end
+local data = helpers.smooth_data
 
 -- Naive cross-correlation with padding 1 of x W×H×C×N and w 3×3×C×K.
 local function naive_conv(x, w)

@@ -2,56 +2,26 @@
 -- gradient and the weights after one ADAM step, from fixtures written by
 -- scripts/make-fixtures (PyTorch is not needed to run this spec).
 local cnn = require "cnn"
-local core = cnn.core
+local helpers = require "helpers"
 
-local FIXTURE = "spec/fixtures/notebook.safetensors"
-local RTOL, ATOL = 1e-4, 1e-6
+-- Each element within 1e-4 of the float64 reference, relative to itself,
+-- or within 1e-6 where it is near zero.
+local assert_matches = helpers.reference_matcher({rel = 1e-4, abs = 1e-6})
 
 local NAMES = {"conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias",
                "conv3.weight", "conv3.bias", "dense.weight", "dense.bias"}
 
-local function notebook_model()
-  return cnn.Chain(
-    cnn.Conv({3, 3}, 1, 16, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
-    cnn.Conv({3, 3}, 16, 32, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
-    cnn.Conv({3, 3}, 32, 32, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
-    function(x) return x:reshape(-1, x:size(4)) end, cnn.Dense(288, 10), cnn.softmax)
-end
 
--- The largest |a - e| / (ATOL + RTOL·|e|) over the elements (≤ 1 passes)
--- and the largest relative error among elements above ATOL.
-local function compare(actual, expected)
-  assert.are.same(expected:size(), actual:size())
-  local a = actual:contiguous():reshape(-1):totable()
-  local e = expected:contiguous():reshape(-1):totable()
-  local worst, worst_i, max_rel = 0, 1, 0
-  for i = 1, #e do
-    local diff = math.abs(a[i] - e[i])
-    local ratio = diff / (ATOL + RTOL * math.abs(e[i]))
-    if ratio > worst then worst, worst_i = ratio, i end
-    if math.abs(e[i]) > ATOL then max_rel = math.max(max_rel, diff / math.abs(e[i])) end
-  end
-  return worst, max_rel, worst_i, a[worst_i], e[worst_i]
-end
-
-local function assert_matches(actual, expected, what)
-  local worst, max_rel, i, a, e = compare(actual, expected)
-  if worst > 1 then
-    error(("%s: element %d is %.9g, PyTorch gives %.9g (max relative error %.3g)")
-      :format(what, i, a, e, max_rel), 2)
-  end
-  return max_rel
-end
 
 describe("the notebook network against PyTorch", function()
   local ref, m, ps
 
   setup(function()
-    ref = core.load_safetensors(FIXTURE)
+    ref = helpers.fixture("notebook")
   end)
 
   before_each(function()
-    m = notebook_model()
+    m = helpers.notebook_model()
     ps = cnn.params(m)
     for i, name in ipairs(NAMES) do ps[i]:copy(ref[name]) end
   end)
@@ -73,14 +43,12 @@ describe("the notebook network against PyTorch", function()
 
   it("gives PyTorch's forward output and loss", function()
     assert_matches(m(ref.x), ref.yhat, "yhat")
-    local l = loss(ref.x, ref.y)
-    local e = ref.loss:item()
-    assert.is_true(math.abs(l - e) <= ATOL + RTOL * math.abs(e), ("loss %.9g, PyTorch %.9g"):format(l, e))
+    assert_matches(loss(ref.x, ref.y), ref.loss, "loss")
   end)
 
   it("gives PyTorch's gradient for every parameter", function()
     local l, gs = cnn.withgradient(function() return loss(ref.x, ref.y) end, ps)
-    assert.is_true(math.abs(l - ref.loss:item()) <= ATOL + RTOL * ref.loss:item())
+    assert_matches(l, ref.loss, "loss")
     for i, name in ipairs(NAMES) do
       assert.is_not_nil(gs[ps[i]], name)
       assert_matches(gs[ps[i]], ref["grad." .. name], "gradient of " .. name)
@@ -101,10 +69,6 @@ describe("the notebook network against PyTorch", function()
       local gs = cnn.gradient(function() return loss(ref.x, ref.y) end, ps)
       cnn.update(opt, ps, gs)
     end
-    step()
-    local created = core.stats().primitives_created
-    step()
-    step()
-    assert.are.equal(created, core.stats().primitives_created)
+    helpers.assert_no_new_primitives(step)
   end)
 end)

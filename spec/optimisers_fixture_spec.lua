@@ -3,13 +3,12 @@
 -- arrays after 5 steps, from fixtures written by
 -- scripts/make-optimiser-fixtures (PyTorch is not needed to run this spec).
 local cnn = require "cnn"
-local core = cnn.core
+local helpers = require "helpers"
 
-local FIXTURE = "spec/fixtures/optimisers.safetensors"
 local STEPS = 5
--- Each element within RTOL of the float64 reference, relative to itself,
--- or within ATOL where it is near zero.
-local RTOL, ATOL = 1e-5, 1e-6
+-- Each element within 1e-5 of the float64 reference, relative to itself,
+-- or within 1e-6 where it is near zero.
+local assert_matches = helpers.reference_matcher({rel = 1e-5, abs = 1e-6, source = "the reference"})
 
 -- The cases of scripts/make-optimiser-fixtures, in cnnlua's words.
 local CASES = {
@@ -25,20 +24,10 @@ local CASES = {
   lion = function() return cnn.Lion(0.01) end,
 }
 
-local function assert_matches(actual, expected, what)
-  assert.are.same(expected:size(), actual:size(), what)
-  local a, e = actual:totable(), expected:totable()
-  a, e = cnn.core.tensor(a):reshape(-1):totable(), cnn.core.tensor(e):reshape(-1):totable()
-  for i = 1, #e do
-    if math.abs(a[i] - e[i]) > RTOL * math.abs(e[i]) + ATOL then
-      error(("%s: element %d is %.9g, the reference gives %.9g"):format(what, i, a[i], e[i]), 2)
-    end
-  end
-end
 
 describe("optimisers against PyTorch and Optimisers.jl's formulas", function()
   local ref
-  setup(function() ref = core.load_safetensors(FIXTURE) end)
+  setup(function() ref = helpers.fixture("optimisers") end)
 
   local names = {}
   for name in pairs(CASES) do names[#names + 1] = name end

@@ -2,25 +2,19 @@
 -- and resumed in a new process ends bit for bit as the uninterrupted one;
 -- what a load checks, before it changes anything.
 local cnn = require "cnn"
+local helpers = require "helpers"
 
 local CNNLUA = os.getenv("CNNLUA") or "./build/cnnlua"
 
-local function quote(s)
-  return "'" .. s:gsub("'", "'\\''") .. "'"
-end
+local quote = helpers.quote
+local tmpdir = helpers.tmpdir
+local tmpfile = helpers.tmpfile
 
 local function read_file(path)
   local f = assert(io.open(path, "rb"))
   local text = f:read("a")
   f:close()
   return text
-end
-
-local function tmpdir()
-  local p = io.popen("mktemp -d")
-  local dir = p:read("l")
-  p:close()
-  return dir
 end
 
 -- Runs the training fixture in a new process, at one thread.
@@ -66,12 +60,6 @@ local function trained(opt)
     if info.step == 2 then cnn.stop() end
   end})
   return m, loader
-end
-
-local function tmpfile()
-  local path = os.tmpname()
-  os.remove(path)
-  return path
 end
 
 -- A copy of every tensor of the model, the optimiser's state and the

@@ -30,14 +30,6 @@ local function same_pad(kernel, dilation)
   return pad
 end
 
-local function parse_pad(fname, value, kernel, dilation)
-  if value == nil then return {0, 0, 0, 0} end
-  if value == "same" then return same_pad(kernel, dilation) end
-  local p, n = arguments.tuple(fname, "pad", value, {2, 4}, 0, ' or "same"')
-  if n == 2 then return {p[1], p[1], p[2], p[2]} end
-  return p
-end
-
 -- The kernel after the channels, as PyTorch's Conv2d(cin, cout, k):
 -- Conv(1, 16, {3, 3}).
 local function refuse_kernel_last(fname, kernel, cin, cout)
@@ -47,35 +39,6 @@ local function refuse_kernel_last(fname, kernel, cin, cout)
     argcheck.raise(("%s: the kernel comes first: %s; got %s, %s, %s")
       :format(fname, usage(fname), argcheck.describe(kernel), argcheck.describe(cin), argcheck.describe(cout)))
   end
-end
-
-local function parse_channels(fname, options, cin, cout, act, opts)
-  local text = usage(fname)
-  if type(cin) == "table" then -- the pair form Conv(k, {cin, cout}, act, opts)
-    if not (argcheck.is_list(cin) and #cin == 2) then
-      argcheck.fail(fname, "the channels", "cin, cout or a pair {cin, cout}", cin)
-    end
-    cin, cout, act, opts = cin[1], cin[2], cout, act
-    text = pair_usage(fname)
-  end
-  act, opts = arguments.act_and_options(fname, text, act, opts)
-  opts = argcheck.options(fname, opts, options)
-  cin = arguments.size(fname, "cin", cin)
-  cout = arguments.size(fname, "cout", cout)
-  return cin, cout, base.activation(fname, act), opts
-end
-
--- Flux's `groups`: cin and cout split into that many groups, each output
--- channel seeing the cin/groups inputs of its group.
-local function parse_groups(fname, value, cin, cout)
-  local groups = argcheck.integer(fname, "groups", value == nil and 1 or value, 1)
-  for _, c in ipairs{{"cin", cin}, {"cout", cout}} do
-    if c[2] % groups ~= 0 then
-      argcheck.raise(("%s: %s = %d is not divisible by groups = %d (cin and cout must be multiples of groups)")
-        :format(fname, c[1], c[2], groups))
-    end
-  end
-  return groups
 end
 
 --- Conv(kernel, cin, cout [, act] [, opts]): 2-D convolution layer, as
@@ -113,18 +76,15 @@ end
 local function build_named(fname, options, depthwise, kernel, cin, cout, act, opts, ...)
   -- a Conv made by the constructor fname, which takes the options
   -- `options`; `depthwise`: groups = cin (DepthwiseConv)
-  if type(cin) == "table" then
-    argcheck.arity(fname, 4, "kernel, {cin, cout}, act, opts", kernel, cin, cout, act, opts, ...)
-  else
-    argcheck.arity(fname, 5, "kernel, cin, cout, act, opts", kernel, cin, cout, act, opts, ...)
-  end
+  arguments.conv_arity(fname, kernel, cin, cout, act, opts, ...)
   refuse_kernel_last(fname, kernel, cin, cout)
-  cin, cout, act, opts = parse_channels(fname, options, cin, cout, act, opts)
+  cin, cout, act, opts = arguments.conv_channels(fname, options, usage(fname), pair_usage(fname),
+    cin, cout, act, opts)
   kernel = arguments.tuple(fname, "kernel", kernel, 2, 1)
   local stride = arguments.tuple(fname, "stride", opts.stride or 1, 2, 1)
   local dilation = arguments.tuple(fname, "dilation", opts.dilation or 1, 2, 1)
-  local pad = parse_pad(fname, opts.pad, kernel, dilation)
-  local groups = parse_groups(fname, depthwise and cin or opts.groups, cin, cout)
+  local pad = arguments.pad(fname, opts.pad, function() return same_pad(kernel, dilation) end)
+  local groups = arguments.groups(fname, depthwise and cin or opts.groups, cin, cout)
   local bias = base.bias_option(fname, opts.bias)
   local self = setmetatable({
     weight = base.initialised(fname, opts.init or initialisers.glorot_uniform,
@@ -142,11 +102,8 @@ local function build_named(fname, options, depthwise, kernel, cin, cout, act, op
 end
 
 function Conv:check(x)
-  local msg = base.check_ndims(x, 4, "W×H×C×N")
+  local msg = base.check_images(x, self.cin)
   if msg then return msg end
-  if x:size(3) ~= self.cin then
-    return ("input has %d channels (%s), expected %d"):format(x:size(3), base.shape(x), self.cin)
-  end
   local w = x:size(1) + self.pad[1] + self.pad[2]
   local h = x:size(2) + self.pad[3] + self.pad[4]
   if w < geometry.extent(self, 1) or h < geometry.extent(self, 2) then
@@ -166,17 +123,9 @@ function Conv:parameters()
   return {self.weight, self.bias}
 end
 
-local function all_equal(t, v)
-  for i = 1, #t do if t[i] ~= v then return false end end
-  return true
-end
-
 function Conv:describe()
   local s = ("%s((%d, %d), %d => %d"):format(self.kind or "Conv", self.kernel[1], self.kernel[2], self.cin, self.cout)
-    .. base.act_string(self.act)
-  if not all_equal(self.pad, 0) then s = s .. ", pad=" .. base.tuple_string(self.pad) end
-  if not all_equal(self.stride, 1) then s = s .. ", stride=" .. base.tuple_string(self.stride) end
-  if not all_equal(self.dilation, 1) then s = s .. ", dilation=" .. base.tuple_string(self.dilation) end
+    .. base.act_string(self.act) .. base.window_string(self)
   if self.groups ~= 1 and not self.kind then s = s .. ", groups=" .. self.groups end
   if not self.bias then s = s .. ", bias=false" end
   return s .. ")"

@@ -33,14 +33,6 @@ local function same_pad(kernel, stride, dilation)
   return pad
 end
 
-local function parse_pad(value, kernel, stride, dilation)
-  if value == nil then return {0, 0, 0, 0} end
-  if value == "same" then return same_pad(kernel, stride, dilation) end
-  local p, n = arguments.tuple(NAME, "pad", value, {2, 4}, 0, ' or "same"')
-  if n == 2 then return {p[1], p[1], p[2], p[2]} end
-  return p
-end
-
 -- Flux's outpad: below the stride or the dilation along each dimension
 -- (larger would only add outputs no input reaches), and, for oneDNN's
 -- deconvolution, below the high padding plus the stride.
@@ -61,31 +53,6 @@ local function parse_outpad(value, stride, dilation, pad)
     end
   end
   return outpad
-end
-
-local function parse_channels(cin, cout, act, opts)
-  if type(cin) == "table" then -- the pair form ConvTranspose(k, {cin, cout}, act, opts)
-    if not (argcheck.is_list(cin) and #cin == 2) then
-      argcheck.fail(NAME, "the channels", "cin, cout or a pair {cin, cout}", cin)
-    end
-    cin, cout, act, opts = cin[1], cin[2], cout, act
-  end
-  act, opts = arguments.act_and_options(NAME, USAGE, act, opts)
-  opts = argcheck.options(NAME, opts, OPTIONS)
-  cin = arguments.size(NAME, "cin", cin)
-  cout = arguments.size(NAME, "cout", cout)
-  return cin, cout, base.activation(NAME, act), opts
-end
-
-local function parse_groups(value, cin, cout)
-  local groups = argcheck.integer(NAME, "groups", value == nil and 1 or value, 1)
-  for _, c in ipairs{{"cin", cin}, {"cout", cout}} do
-    if c[2] % groups ~= 0 then
-      argcheck.raise(("%s: %s = %d is not divisible by groups = %d (cin and cout must be multiples of groups)")
-        :format(NAME, c[1], c[2], groups))
-    end
-  end
-  return groups
 end
 
 --- ConvTranspose(kernel, cin, cout [, act] [, opts]): 2-D transposed
@@ -124,18 +91,14 @@ end
 -- @return the layer
 -- @usage cnn.ConvTranspose({3, 3}, 16, 1, cnn.relu, {stride = 2, pad = 1}) -- 7×7×16×N to 13×13×1×N
 local function build(kernel, cin, cout, act, opts, ...)
-  if type(cin) == "table" then
-    argcheck.arity(NAME, 4, "kernel, {cin, cout}, act, opts", kernel, cin, cout, act, opts, ...)
-  else
-    argcheck.arity(NAME, 5, "kernel, cin, cout, act, opts", kernel, cin, cout, act, opts, ...)
-  end
-  cin, cout, act, opts = parse_channels(cin, cout, act, opts)
+  arguments.conv_arity(NAME, kernel, cin, cout, act, opts, ...)
+  cin, cout, act, opts = arguments.conv_channels(NAME, OPTIONS, USAGE, USAGE, cin, cout, act, opts)
   kernel = arguments.tuple(NAME, "kernel", kernel, 2, 1)
   local stride = arguments.tuple(NAME, "stride", opts.stride or 1, 2, 1)
   local dilation = arguments.tuple(NAME, "dilation", opts.dilation or 1, 2, 1)
-  local pad = parse_pad(opts.pad, kernel, stride, dilation)
+  local pad = arguments.pad(NAME, opts.pad, function() return same_pad(kernel, stride, dilation) end)
   local outpad = parse_outpad(opts.outpad, stride, dilation, pad)
-  local groups = parse_groups(opts.groups, cin, cout)
+  local groups = arguments.groups(NAME, opts.groups, cin, cout)
   local bias = base.bias_option(NAME, opts.bias)
   local self = setmetatable({
     weight = base.initialised(NAME, opts.init or initialisers.glorot_uniform,
@@ -162,11 +125,8 @@ local function output_sizes(self, sizes)
 end
 
 function ConvTranspose:check(x)
-  local msg = base.check_ndims(x, 4, "W×H×C×N")
+  local msg = base.check_images(x, self.cin)
   if msg then return msg end
-  if x:size(3) ~= self.cin then
-    return ("input has %d channels (%s), expected %d"):format(x:size(3), base.shape(x), self.cin)
-  end
   local out = output_sizes(self, x:size())
   if (x:size(1) > 0 and out[1] < 1) or (x:size(2) > 0 and out[2] < 1) then
     return ("input (%s) is too small for the padding %s: the output would be %d×%d")
@@ -185,18 +145,10 @@ function ConvTranspose:parameters()
   return {self.weight, self.bias}
 end
 
-local function all_equal(t, v)
-  for i = 1, #t do if t[i] ~= v then return false end end
-  return true
-end
-
 function ConvTranspose:describe()
   local s = ("ConvTranspose((%d, %d), %d => %d"):format(self.kernel[1], self.kernel[2],
-    self.cin, self.cout) .. base.act_string(self.act)
-  if not all_equal(self.pad, 0) then s = s .. ", pad=" .. base.tuple_string(self.pad) end
-  if not all_equal(self.stride, 1) then s = s .. ", stride=" .. base.tuple_string(self.stride) end
-  if not all_equal(self.dilation, 1) then s = s .. ", dilation=" .. base.tuple_string(self.dilation) end
-  if not all_equal(self.outpad, 0) then s = s .. ", outpad=" .. base.tuple_string(self.outpad) end
+    self.cin, self.cout) .. base.act_string(self.act) .. base.window_string(self)
+  if self.outpad[1] ~= 0 or self.outpad[2] ~= 0 then s = s .. ", outpad=" .. base.tuple_string(self.outpad) end
   if self.groups ~= 1 then s = s .. ", groups=" .. self.groups end
   if not self.bias then s = s .. ", bias=false" end
   return s .. ")"

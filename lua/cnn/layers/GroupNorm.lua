@@ -2,11 +2,9 @@
 -- @module cnn.layers.GroupNorm
 
 local argcheck = require "cnn.argcheck"
-local core = require "cnn.core"
 local base = require "cnn.layers.base"
 local arguments = require "cnn.layers.arguments"
 local channel_groups = require "cnn.layers.channel_groups"
-local errors = require "cnn.errors"
 
 local GroupNorm = base.class("GroupNorm")
 
@@ -31,21 +29,13 @@ local GroupNorm = base.class("GroupNorm")
 -- @usage cnn.Chain(cnn.Conv({3, 3}, 3, 32, {pad = 1}), cnn.GroupNorm(32, 4, cnn.relu))
 local function build(channels, groups, act, opts, ...)
   argcheck.arity("GroupNorm", 4, "channels, groups, act, opts", channels, groups, act, opts, ...)
-  act, opts = arguments.act_and_options("GroupNorm", "GroupNorm(channels, groups [, act] [, opts])", act, opts)
-  opts = argcheck.options("GroupNorm", opts, channel_groups.OPTIONS)
-  channels = arguments.size("GroupNorm", "channels", channels)
+  channels, act, opts = channel_groups.arguments("GroupNorm", "GroupNorm(channels, groups [, act] [, opts])",
+    channels, act, opts)
   groups = arguments.size("GroupNorm", "groups", groups)
   if channels % groups ~= 0 then
     argcheck.raise(("GroupNorm: groups must divide channels (%d), got %d"):format(channels, groups))
   end
-  act = base.activation("GroupNorm", act)
-  local affine, eps = channel_groups.options("GroupNorm", opts, true)
-  local layer = {channels = channels, groups = groups, act = act, eps = eps}
-  if affine then
-    layer.gamma = errors.call_prefixed("GroupNorm", core.ones, channels)
-    layer.beta = errors.call_prefixed("GroupNorm", core.zeros, channels)
-  end
-  return setmetatable(layer, GroupNorm)
+  return channel_groups.layer("GroupNorm", GroupNorm, {channels = channels, groups = groups}, act, opts, true)
 end
 
 function GroupNorm:check(x)

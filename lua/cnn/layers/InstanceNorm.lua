@@ -2,11 +2,8 @@
 -- @module cnn.layers.InstanceNorm
 
 local argcheck = require "cnn.argcheck"
-local core = require "cnn.core"
 local base = require "cnn.layers.base"
-local arguments = require "cnn.layers.arguments"
 local channel_groups = require "cnn.layers.channel_groups"
-local errors = require "cnn.errors"
 
 local InstanceNorm = base.class("InstanceNorm")
 
@@ -29,17 +26,9 @@ local InstanceNorm = base.class("InstanceNorm")
 -- @usage cnn.Chain(cnn.Conv({3, 3}, 3, 16, {pad = 1}), cnn.InstanceNorm(16, cnn.relu, {affine = true}))
 local function build(channels, act, opts, ...)
   argcheck.arity("InstanceNorm", 3, "channels, act, opts", channels, act, opts, ...)
-  act, opts = arguments.act_and_options("InstanceNorm", "InstanceNorm(channels [, act] [, opts])", act, opts)
-  opts = argcheck.options("InstanceNorm", opts, channel_groups.OPTIONS)
-  channels = arguments.size("InstanceNorm", "channels", channels)
-  act = base.activation("InstanceNorm", act)
-  local affine, eps = channel_groups.options("InstanceNorm", opts, false)
-  local layer = {channels = channels, act = act, eps = eps}
-  if affine then
-    layer.gamma = errors.call_prefixed("InstanceNorm", core.ones, channels)
-    layer.beta = errors.call_prefixed("InstanceNorm", core.zeros, channels)
-  end
-  return setmetatable(layer, InstanceNorm)
+  channels, act, opts = channel_groups.arguments("InstanceNorm", "InstanceNorm(channels [, act] [, opts])",
+    channels, act, opts)
+  return channel_groups.layer("InstanceNorm", InstanceNorm, {channels = channels}, act, opts, false)
 end
 
 function InstanceNorm:check(x)

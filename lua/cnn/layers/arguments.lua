@@ -8,6 +8,7 @@
 -- @module cnn.layers.arguments
 
 local argcheck = require "cnn.argcheck"
+local base = require "cnn.layers.base"
 
 local arguments = {}
 
@@ -81,6 +82,62 @@ function arguments.act_and_options(fname, usage, act, opts)
     end
   end
   return act, opts
+end
+
+--- The arity check of a convolution constructor (Conv, ConvTranspose)
+-- taking kernel, cin, cout, act, opts, or kernel, {cin, cout}, act, opts.
+function arguments.conv_arity(fname, kernel, cin, cout, act, opts, ...)
+  if type(cin) == "table" then
+    argcheck.arity(fname, 4, "kernel, {cin, cout}, act, opts", kernel, cin, cout, act, opts, ...)
+  else
+    argcheck.arity(fname, 5, "kernel, cin, cout, act, opts", kernel, cin, cout, act, opts, ...)
+  end
+end
+
+--- The channels, activation and options of a convolution constructor,
+-- given as cin, cout, act, opts or as the pair {cin, cout}, act, opts;
+-- `options` the names it takes, `usage` and `pair_usage` its usage lines
+-- for the two forms.
+-- @return cin, cout, act, opts
+function arguments.conv_channels(fname, options, usage, pair_usage, cin, cout, act, opts)
+  local text = usage
+  if type(cin) == "table" then -- the pair form Conv(k, {cin, cout}, act, opts)
+    if not (argcheck.is_list(cin) and #cin == 2) then
+      argcheck.fail(fname, "the channels", "cin, cout or a pair {cin, cout}", cin)
+    end
+    cin, cout, act, opts = cin[1], cin[2], cout, act
+    text = pair_usage
+  end
+  act, opts = arguments.act_and_options(fname, text, act, opts)
+  opts = argcheck.options(fname, opts, options)
+  cin = arguments.size(fname, "cin", cin)
+  cout = arguments.size(fname, "cout", cout)
+  return cin, cout, base.activation(fname, act), opts
+end
+
+--- Flux's `groups` of a convolution: cin and cout split into that many
+-- groups, each output channel seeing the cin/groups inputs of its group.
+-- `value` nil is 1.
+-- @return groups
+function arguments.groups(fname, value, cin, cout)
+  local groups = argcheck.integer(fname, "groups", value == nil and 1 or value, 1)
+  for _, c in ipairs{{"cin", cin}, {"cout", cout}} do
+    if c[2] % groups ~= 0 then
+      raise(("%s: %s = %d is not divisible by groups = %d (cin and cout must be multiples of groups)")
+        :format(fname, c[1], c[2], groups))
+    end
+  end
+  return groups
+end
+
+--- A convolution's `pad` option as {w_lo, w_hi, h_lo, h_hi}: nil is 0,
+-- an integer or {pw, ph} applies on both sides, "same" is `same()`.
+function arguments.pad(fname, value, same)
+  if value == nil then return {0, 0, 0, 0} end
+  if value == "same" then return same() end
+  local p, n = arguments.tuple(fname, "pad", value, {2, 4}, 0, ' or "same"')
+  if n == 2 then return {p[1], p[1], p[2], p[2]} end
+  return p
 end
 
 return arguments

@@ -148,6 +148,32 @@ function base.check_ndims(x, ndims, layout)
   return nil
 end
 
+--- A message when x is not a W×H×C×N tensor of `cin` channels, else
+-- nil: the input check of the convolution layers.
+function base.check_images(x, cin)
+  local msg = base.check_ndims(x, 4, "W×H×C×N")
+  if msg then return msg end
+  if x:size(3) ~= cin then
+    return ("input has %d channels (%s), expected %d"):format(x:size(3), base.shape(x), cin)
+  end
+  return nil
+end
+
+local function all_equal(t, v)
+  for i = 1, #t do if t[i] ~= v then return false end end
+  return true
+end
+
+--- The window options of a convolution layer's text, those that differ
+-- from their defaults: ", pad=1, stride=2, dilation=(1, 2)".
+function base.window_string(layer)
+  local s = ""
+  if not all_equal(layer.pad, 0) then s = s .. ", pad=" .. base.tuple_string(layer.pad) end
+  if not all_equal(layer.stride, 1) then s = s .. ", stride=" .. base.tuple_string(layer.stride) end
+  if not all_equal(layer.dilation, 1) then s = s .. ", dilation=" .. base.tuple_string(layer.dilation) end
+  return s
+end
+
 --- Flux's text for a tuple: "1" if all entries agree, else "(1, 0, 1, 0)".
 function base.tuple_string(t, collapse)
   if collapse ~= false then

@@ -7,13 +7,42 @@
 -- @module cnn.layers.channel_groups
 
 local argcheck = require "cnn.argcheck"
+local core = require "cnn.core"
+local errors = require "cnn.errors"
 local ops = require "cnn.ops"
 local base = require "cnn.layers.base"
+local arguments = require "cnn.layers.arguments"
 
 local channel_groups = {}
 
 --- The options both layers take, with their defaults.
 channel_groups.OPTIONS = {affine = true, eps = true, track_stats = true}
+
+--- The channels, activation and options of constructor fname (`usage`
+-- its usage line), checked in that order of the arguments: the optional
+-- activation and options table, the options' names, the channel count.
+-- @return channels, act (not yet checked), opts
+function channel_groups.arguments(fname, usage, channels, act, opts)
+  act, opts = arguments.act_and_options(fname, usage, act, opts)
+  opts = argcheck.options(fname, opts, channel_groups.OPTIONS)
+  channels = arguments.size(fname, "channels", channels)
+  return channels, act, opts
+end
+
+--- The layer of class Class from its fields (channels, and groups for
+-- GroupNorm), its activation and its options (affine's default
+-- `affine`): act and eps set, and gamma (ones) and beta (zeros) with affine.
+function channel_groups.layer(fname, Class, fields, act, opts, affine)
+  fields.act = base.activation(fname, act)
+  local eps
+  affine, eps = channel_groups.options(fname, opts, affine)
+  fields.eps = eps
+  if affine then
+    fields.gamma = errors.call_prefixed(fname, core.ones, fields.channels)
+    fields.beta = errors.call_prefixed(fname, core.zeros, fields.channels)
+  end
+  return setmetatable(fields, Class)
+end
 
 --- affine (default `affine`), eps (1e-5) from opts; track_stats must be
 -- false: no running statistics are kept, so train and test mode agree.

@@ -7,6 +7,7 @@
 local argcheck = require "cnn.argcheck"
 local base = require "cnn.layers.base"
 local models = require "cnn.layers.models"
+local traverse = require "cnn.layers.traverse"
 local walk = require "cnn.layers.walk"
 
 local FNAME = "loadparams"
@@ -20,13 +21,7 @@ local function key_text(k)
 end
 
 -- Loaded modules and the globals belong to no model.
-local function is_module(t)
-  if t == _G then return true end
-  for _, m in pairs(package.loaded) do
-    if m == t then return true end
-  end
-  return false
-end
+local is_module = traverse.is_module
 
 -- Where each tensor of a model lies, as the user would reach it:
 -- "m[2].weight" (m being the model; a Chain's layers by position, other

@@ -18,15 +18,17 @@ local function is_user_closure(f)
     and not info.source:find("[/\\]cnn[/\\][%w_]+[/\\][%w_]*%.lua$")
 end
 
--- Loaded modules (cnn itself, string, math...) and the globals are
--- shared by everything: reachable from any closure, never part of it.
-local function is_module(t)
+--- Whether t is a loaded module (cnn itself, string, math...) or the
+-- globals: shared by everything, reachable from any closure, never part
+-- of a model.
+function traverse.is_module(t)
   if t == _G then return true end
   for _, m in pairs(package.loaded) do
     if m == t then return true end
   end
   return false
 end
+local is_module = traverse.is_module
 
 -- Whether v may hold a model's tensors: a tensor, a user's closure, a
 -- table that is not a module nor a tensor's own kind of object.
