@@ -96,6 +96,19 @@ describe("plotstring", function()
     end
   end)
 
+  it("draws a schedule's values at steps 1 to steps", function()
+    local s = cnn.Step(1.0, 0.5, 10)
+    local text = cnn.plotstring({lr = s}, {steps = 40, height = 10})
+    assert.truthy(text:find("lr", 1, true))
+    assert.truthy(text:find("40", 1, true))
+    -- the same picture as its values written out
+    local values = {}
+    for t = 1, 40 do values[t] = s(t) end
+    assert.equal(cnn.plotstring({lr = values}, {height = 10}), text)
+    assert.equal(cnn.plotstring({lr = s}, {steps = 100}), cnn.plotstring({lr = s}))
+    assert.has_error(function() cnn.plotstring(s, {steps = 0}) end)
+  end)
+
   it("takes tensors and named series, and says how many NaN and inf points it skipped", function()
     local t = cnn.tensor(hundred_points())
     local same = cnn.plotstring(hundred_points())
@@ -122,14 +135,14 @@ describe("plotstring", function()
 
   it("checks its arguments", function()
     assert.has_error(function() cnn.plotstring() end,
-      "plotstring: expected one or more series (a History, a 1-D tensor, an array of numbers "
-      .. "or a table of them by name)")
+      "plotstring: expected one or more series (a History, a 1-D tensor, an array of numbers, "
+      .. "a schedule or a table of them by name)")
     assert.has_error(function() cnn.plot("x") end, "plot: the series must be a History, a 1-D tensor, "
-      .. 'an array of numbers or a table of them by name, got "x"')
+      .. 'an array of numbers, a schedule or a table of them by name, got "x"')
     assert.has_error(function() cnn.plot({1}, cnn.zeros(2, 2)) end, "plot: series 2 must be a History, "
-      .. "a 1-D tensor, an array of numbers or a table of them by name, got a Float32 tensor (2×2)")
+      .. "a 1-D tensor, an array of numbers, a schedule or a table of them by name, got a Float32 tensor (2×2)")
     assert.has_error(function() cnn.plot({a = {1, "x"}}) end,
-      'plot: the series.a must be a 1-D tensor or an array of numbers, got {1, "x"}')
+      'plot: the series.a must be a 1-D tensor, an array of numbers or a schedule, got {1, "x"}')
     assert.has_error(function() cnn.plot({1, 2}, {width = 5}) end,
       "plot: width must be an integer >= 20, got 5")
     assert.has_error(function() cnn.plot({1, 2}, {height = 2.5}) end,

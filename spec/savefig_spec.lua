@@ -70,8 +70,8 @@ describe("savefig", function()
       'savefig: path must be a file name ending in ".png" or ".svg", got "curve.jpg"')
     assert.has_error(function() cnn.savefig(3, {1, 2}) end, "savefig: path must be a string, got 3")
     assert.has_error(function() cnn.savefig("a.png") end,
-      "savefig: expected one or more series (a History, a 1-D tensor, an array of numbers "
-      .. "or a table of them by name)")
+      "savefig: expected one or more series (a History, a 1-D tensor, an array of numbers, "
+      .. "a schedule or a table of them by name)")
     assert.has_error(function() cnn.savefig("a.png", {1, 2}, {width = 10}) end,
       "savefig: width must be an integer in 200..16384, got 10")
     local ok, err = pcall(cnn.savefig, "/nonexistent/dir/a.png", {1, 2})

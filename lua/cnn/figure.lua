@@ -9,7 +9,7 @@ local argcheck = require "cnn.argcheck"
 local errors = require "cnn.errors"
 local series = require "cnn.series"
 
-local OPTIONS = {width = true, height = true, title = true, xlabel = true, ylabel = true}
+local OPTIONS = {width = true, height = true, title = true, xlabel = true, ylabel = true, steps = true}
 local FORMATS = {png = true, svg = true}
 
 -- Colours of the series, in turn (matplotlib's first ones).
@@ -117,9 +117,10 @@ end
 -- its name (and the number of NaN and inf points it skipped) above it.
 -- @function savefig
 -- @tparam string path a file name ending in ".png" or ".svg"
--- @param ... series (a History, a 1-D tensor, an array of numbers, or a
---   table of those by name), then optionally a table of options: width
---   (800) and height (500) in pixels, title, xlabel, ylabel
+-- @param ... series (a History, a 1-D tensor, an array of numbers, a
+--   schedule, or a table of those by name), then optionally a table of
+--   options: width (800) and height (500) in pixels, title, xlabel,
+--   ylabel, steps (100: how many steps of a schedule are drawn)
 -- @usage local _, _, h = cnn.train(loss, ps, loader, opt)
 -- cnn.savefig("curve.png", h, {title = "training", xlabel = "step"})
 -- cnn.savefig("curve.svg", {loss = h.loss})

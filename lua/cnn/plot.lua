@@ -8,7 +8,7 @@
 local argcheck = require "cnn.argcheck"
 local series = require "cnn.series"
 
-local OPTIONS = {width = true, height = true, title = true, xlabel = true, ylabel = true}
+local OPTIONS = {width = true, height = true, title = true, xlabel = true, ylabel = true, steps = true}
 
 local function check_options(fname, opts)
   local o = {}
@@ -185,9 +185,10 @@ end
 --- The text cnn.plot prints: line plots of the series in braille
 -- characters, by default within 80 columns and 24 lines.
 -- @function plotstring
--- @param ... series (a History, a 1-D tensor, an array of numbers, or a
---   table of those by name), then optionally a table of options: width
---   (80), height (24), title, xlabel, ylabel
+-- @param ... series (a History, a 1-D tensor, an array of numbers, a
+--   schedule, or a table of those by name), then optionally a table of
+--   options: width (80), height (24), title, xlabel, ylabel, steps (100:
+--   how many steps of a schedule are drawn)
 -- @treturn string the lines of the plot, each ending in a newline
 -- @usage local text = cnn.plotstring({3, 1, 2}, {height = 10})
 local function plotstring(...)
@@ -202,13 +203,15 @@ end
 -- number of NaN and inf points it skipped); the panels share the x-axis.
 -- By default the plot fits an 80×24 terminal.
 -- @function plot
--- @param ... series (a History, a 1-D tensor, an array of numbers, or a
---   table of those by name), then optionally a table of options: width
---   (80), height (24), title, xlabel, ylabel
+-- @param ... series (a History, a 1-D tensor, an array of numbers, a
+--   schedule, or a table of those by name), then optionally a table of
+--   options: width (80), height (24), title, xlabel, ylabel, steps (100:
+--   how many steps of a schedule are drawn)
 -- @usage local _, _, h = cnn.train(loss, ps, loader, opt)
 -- cnn.plot(h, {title = "training"})
 -- cnn.plot{loss = h.loss, accuracy = h.accuracy}
 -- cnn.plot(cnn.rand(100), {height = 12})
+-- cnn.plot(cnn.Cos(1e-3, 1e-5, 50), {steps = 200})
 local function plot(...)
   local list, opts = series.parse("plot", OPTIONS, ...)
   io.stdout:write(render("plot", list, check_options("plot", opts)))

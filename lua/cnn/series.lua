@@ -1,23 +1,31 @@
 --- The arguments of cnn.plot, cnn.plotstring and cnn.savefig: series to
 -- draw, then an options table. A series is a History (each of its
 -- recorded series, against the steps), a 1-D tensor or a Lua array of
--- numbers (against 1, 2, ...), or a table of those by name
+-- numbers (against 1, 2, ...), a schedule (its values at steps 1 to the
+-- option `steps`, 100 by default), or a table of those by name
 -- ({loss = h.loss, accuracy = h.accuracy}, drawn in name order).
 -- @module cnn.series
 
 local argcheck = require "cnn.argcheck"
 local history = require "cnn.history"
+local schedules = require "cnn.schedules"
 
 local series = {}
 
-local WHAT = "a History, a 1-D tensor, an array of numbers or a table of them by name"
+local WHAT = "a History, a 1-D tensor, an array of numbers, a schedule or a table of them by name"
 
 local function is_finite(v)
   return v == v and v ~= math.huge and v ~= -math.huge
 end
 
--- The numbers of a 1-D tensor or an array of numbers, or nil.
-local function numbers_of(v)
+-- The numbers of a 1-D tensor, an array of numbers or a schedule (its
+-- values at steps 1..steps), or nil.
+local function numbers_of(v, steps)
+  if schedules.is_schedule(v) then
+    local out = {}
+    for t = 1, steps do out[t] = v(t) end
+    return out
+  end
   if argcheck.is_tensor(v) then
     if v:isfreed() or v:ndims() ~= 1 then return nil end
     return v:totable()
@@ -53,7 +61,7 @@ local function is_named(t)
   return true
 end
 
-local function add(fname, out, v, what)
+local function add(fname, out, v, what, steps)
   if history.is_history(v) then
     for _, name in ipairs(v:names()) do
       if #v:values(name) > 0 then out[#out + 1] = make(name, v:steps_of(name), v:values(name)) end
@@ -61,7 +69,7 @@ local function add(fname, out, v, what)
     if #v == 0 then argcheck.raise(("%s: %s is an empty History"):format(fname, what)) end
     return
   end
-  local ys = numbers_of(v)
+  local ys = numbers_of(v, steps)
   if ys then
     out[#out + 1] = make(nil, count(ys), ys)
     return
@@ -71,8 +79,10 @@ local function add(fname, out, v, what)
     for k in pairs(v) do names[#names + 1] = k end
     table.sort(names)
     for _, k in ipairs(names) do
-      local y = numbers_of(v[k])
-      if not y then argcheck.fail(fname, what .. "." .. k, "a 1-D tensor or an array of numbers", v[k]) end
+      local y = numbers_of(v[k], steps)
+      if not y then
+        argcheck.fail(fname, what .. "." .. k, "a 1-D tensor, an array of numbers or a schedule", v[k])
+      end
       out[#out + 1] = make(k, count(y), y)
     end
     return
@@ -102,9 +112,11 @@ function series.parse(fname, known, ...)
   if n == 0 then
     argcheck.raise(("%s: expected one or more series (%s)"):format(fname, WHAT))
   end
+  local steps = 100
+  if opts.steps ~= nil then steps = argcheck.integer(fname, "steps", opts.steps, 1, 1000000) end
   local out = {}
   for i = 1, n do
-    add(fname, out, (select(i, ...)), n == 1 and "the series" or ("series %d"):format(i))
+    add(fname, out, (select(i, ...)), n == 1 and "the series" or ("series %d"):format(i), steps)
   end
   local unnamed = 0
   for _, s in ipairs(out) do
