@@ -59,6 +59,42 @@ describe("inference", function()
     assert.is_true(whole == sliced)
   end)
 
+  it("slices through BatchNorm in test mode, residual blocks, activations and global pools", function()
+    cnn.seed(6)
+    local function block(c)
+      return cnn.SkipConnection(cnn.Chain(cnn.Conv({3, 3}, c, c, {pad = 1}), cnn.BatchNorm(c, cnn.relu),
+        cnn.Conv({3, 3}, c, c, {pad = 1})))
+    end
+    local seen = 0
+    local counted = cnn.Chain(cnn.Conv({3, 3}, 4, 4, {pad = 1}))
+    local model = cnn.Chain(cnn.Conv({3, 3}, 1, 4, {pad = 1}), cnn.BatchNorm(4, cnn.relu), block(4), cnn.relu,
+      cnn.Dropout(0.5), cnn.MaxPool({2, 2}), cnn.GroupNorm(4, 2), function(x) seen = seen + 1 return counted(x) end,
+      cnn.GlobalMeanPool(), cnn.flatten, cnn.Dense(4, 3))
+    local x = core.rand(8, 8, 1, 11)
+    model.evalchunk = 0
+    local whole = model(x)
+    model.evalchunk = 3
+    seen = 0
+    local sliced = model(x)
+    assert.is_true(whole == sliced)
+    -- the layers before the user's function ran in slices, the rest whole
+    assert.are.equal(1, seen)
+    -- the same Chain without the function: sliced up to flatten
+    local prefix = cnn.Chain(table.unpack(model.layers, 1, 7))
+    prefix.evalchunk = 3
+    local calls, pool = 0, prefix.layers[6]
+    local forward = pool.forward
+    pool.forward = function(self, y) calls = calls + 1 return forward(self, y) end
+    prefix(x)
+    assert.are.equal(4, calls) -- slices of 3, 3, 3 and 2 images
+    -- while BatchNorm and Dropout are active, the layers from the first
+    -- BatchNorm on see the whole batch
+    cnn.trainmode(prefix)
+    calls = 0
+    prefix(x)
+    assert.are.equal(1, calls)
+  end)
+
   it("a sliced Chain reports errors with the sizes of the whole batch", function()
     local model = notebook_model()
     model.evalchunk = 4

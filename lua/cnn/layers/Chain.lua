@@ -100,18 +100,41 @@ local function run_layers(self, x, prefix, first, last)
 end
 
 -- Layers that treat each sample of a batch on its own, the same way
--- whatever the batch: a leading run of them can take a big batch a slice
--- at a time.
-local PER_SAMPLE = {Conv = true, ConvTranspose = true, MaxPool = true, MeanPool = true}
+-- whatever the batch, and keep it W×H×C×N: a leading run of them can take
+-- a big batch a slice at a time.
+local PER_SAMPLE = {Conv = true, ConvTranspose = true, MaxPool = true, MeanPool = true,
+  GlobalMaxPool = true, GlobalMeanPool = true, AdaptiveMaxPool = true, AdaptiveMeanPool = true,
+  Upsample = true, LayerNorm = true, GroupNorm = true, InstanceNorm = true}
+-- ... and these while inactive (test mode, or "auto" outside a gradient
+-- call), when they use no statistics of the batch
+local PER_SAMPLE_INACTIVE = {BatchNorm = true, Dropout = true}
+-- the activations given as plain functions, elementwise (or over one
+-- sample's first dimension, as softmax)
+local ACTIVATIONS = {}
+for _, f in pairs(require "cnn.activations") do
+  if type(f) == "function" then ACTIVATIONS[f] = true end
+end
 local EVAL_CHUNK = 256
 
-local function per_sample_prefix(list)
-  local k = 0
-  while k < #list do
-    local mt = getmetatable(list[k + 1])
-    if type(mt) ~= "table" or not PER_SAMPLE[mt.name] then break end
-    k = k + 1
+local per_sample_prefix
+
+local function per_sample(l)
+  if ACTIVATIONS[l] then return true end
+  if is_chain(l) then return per_sample_prefix(l.layers) == #l.layers end
+  local mt = getmetatable(l)
+  if type(mt) ~= "table" then return false end
+  if PER_SAMPLE[mt.name] then return true end
+  if PER_SAMPLE_INACTIVE[mt.name] then return not base.is_active(l.mode) end
+  -- a residual block whose layer is, joined by addition
+  if mt.name == "SkipConnection" then
+    return l.connection == base.add_connection and per_sample(l.layer)
   end
+  return false
+end
+
+function per_sample_prefix(list)
+  local k = 0
+  while k < #list and per_sample(list[k + 1]) do k = k + 1 end
   return k
 end
 

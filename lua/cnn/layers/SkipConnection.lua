@@ -6,7 +6,7 @@ local base = require "cnn.layers.base"
 
 local SkipConnection = base.class("SkipConnection")
 
-local function add(mx, x) return mx + x end
+local add = base.add_connection
 
 --- SkipConnection(layer [, connection]): a residual block, as Flux's
 -- `SkipConnection(layer, +)`: the output is `connection(layer(x), x)`.

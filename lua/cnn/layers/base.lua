@@ -268,6 +268,9 @@ end
 -- Dropout and BatchNorm are active in "train" mode, inactive in "test"
 -- mode, and in the default "auto" mode active exactly while a gradient
 -- is being taken (Flux's istraining()).
+-- SkipConnection's default connection, Flux's `+`: mx + x.
+function base.add_connection(mx, x) return mx + x end
+
 function base.is_active(mode)
   if mode == "train" then return true end
   if mode == "test" then return false end
