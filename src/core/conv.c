@@ -110,17 +110,6 @@ cnn_status cnn_conv2d_check_forward(const cnn_conv2d_params *p, const cnn_tensor
     return CNN_OK;
 }
 
-static cnn_status check_gradient(const cnn_tensor *gy, const int64_t y[4],
-                                 const char *from)
-{
-    char gs[128], ys[128];
-    if (gy->ndims == 4 && !memcmp(gy->size, y, 4 * sizeof *y))
-        return CNN_OK;
-    return cnn_fail(CNN_ERR_SHAPE, "gradient is %s, output %s is %s",
-                    cnn_shape_string(gy, gs, sizeof gs), from,
-                    cnn_sizes_string(y, 4, ys, sizeof ys));
-}
-
 cnn_status cnn_conv2d_check_backward_data(const cnn_conv2d_params *p,
                                           const cnn_tensor *gy, const cnn_tensor *w,
                                           int x_ndims, const int64_t *x)
@@ -135,7 +124,7 @@ cnn_status cnn_conv2d_check_backward_data(const cnn_conv2d_params *p,
     snprintf(from, sizeof from, "of input %s and weight %s",
              cnn_sizes_string(x, x_ndims, xs, sizeof xs),
              cnn_shape_string(w, ws, sizeof ws));
-    return check_gradient(gy, y, from);
+    return cnn_check_gradient4(gy, y, from);
 }
 
 cnn_status cnn_conv2d_check_backward_weights(const cnn_conv2d_params *p,
@@ -152,7 +141,7 @@ cnn_status cnn_conv2d_check_backward_weights(const cnn_conv2d_params *p,
     snprintf(from, sizeof from, "of input %s and weight %s",
              cnn_shape_string(x, xs, sizeof xs),
              cnn_sizes_string(w, w_ndims, ws, sizeof ws));
-    return check_gradient(gy, y, from);
+    return cnn_check_gradient4(gy, y, from);
 }
 
 /* The cache key: everything a primitive's descriptor depends on, as
@@ -274,14 +263,6 @@ static cnn_status backward_primitive(int op, const cnn_conv2d_params *p, const i
     return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, name, out);
 }
 
-static bool any_empty(const int64_t *a, const int64_t *b, const int64_t *c)
-{
-    for (int d = 0; d < 4; d++)
-        if (!a[d] || !b[d] || !c[d])
-            return true;
-    return false;
-}
-
 /* The largest magnitude of a tensor's elements, +inf if one is NaN or
  * infinite. A blocked tensor is read whole, its zero padding included.
  * Without its sign bit a float's bits order as its magnitude does, NaN
@@ -332,20 +313,6 @@ static void plan_begin(cnn_conv2d_plan *plan, const cnn_conv2d_params *p,
     plan->bias = bias;
 }
 
-/* A result of 4 sizes; in the primitive's layout for 'arg' unless the op
- * is empty (no primitive runs, the result stays plain). */
-static void plan_output(cnn_plan_output *out, const int64_t *size,
-                        const cnn_primitive *prim, int arg)
-{
-    memset(out, 0, sizeof *out);
-    out->ndims = 4;
-    memcpy(out->size, size, 4 * sizeof *size);
-    if (prim) {
-        out->blocked = true;
-        out->layout = *cnn_exec_arg_md(prim, arg);
-    }
-}
-
 cnn_status cnn_conv2d_plan_forward(cnn_conv2d_plan *plan, const cnn_conv2d_params *p,
                                    const cnn_tensor *x, const cnn_tensor *w,
                                    const cnn_tensor *b)
@@ -355,11 +322,11 @@ cnn_status cnn_conv2d_plan_forward(cnn_conv2d_plan *plan, const cnn_conv2d_param
     if (s != CNN_OK)
         return s;
     plan_begin(plan, p, x->size, w->size, b != NULL);
-    plan->empty = any_empty(x->size, w->size, y);
+    plan->empty = cnn_any_empty4(x->size, w->size, y);
     if (!plan->empty && (s = forward_primitive(p, x->size, w->size, b != NULL, fused(p),
                                                &plan->primitive)) != CNN_OK)
         return s;
-    plan_output(&plan->out[0], y, plan->primitive, DNNL_ARG_DST);
+    cnn_plan_output_of(&plan->out[0], 4, y, plan->primitive, DNNL_ARG_DST);
     return CNN_OK;
 }
 
@@ -422,12 +389,12 @@ cnn_status cnn_conv2d_plan_backward_data(cnn_conv2d_plan *plan,
     if (s != CNN_OK)
         return s;
     plan_begin(plan, p, x, w->size, false);
-    plan->empty = any_empty(x, w->size, gy->size);
+    plan->empty = cnn_any_empty4(x, w->size, gy->size);
     if (!plan->empty &&
         (s = backward_primitive('D', p, x, w->size, false, "conv2d_backward_data",
                                 &plan->primitive)) != CNN_OK)
         return s;
-    plan_output(&plan->out[0], x, plan->primitive, DNNL_ARG_DIFF_SRC);
+    cnn_plan_output_of(&plan->out[0], 4, x, plan->primitive, DNNL_ARG_DIFF_SRC);
     return CNN_OK;
 }
 
@@ -457,13 +424,13 @@ cnn_status cnn_conv2d_plan_backward_weights(cnn_conv2d_plan *plan,
     if (s != CNN_OK)
         return s;
     plan_begin(plan, p, x->size, w, bias);
-    plan->empty = any_empty(x->size, w, gy->size);
+    plan->empty = cnn_any_empty4(x->size, w, gy->size);
     if (!plan->empty &&
         (s = backward_primitive('W', p, x->size, w, bias, "conv2d_backward_weights",
                                 &plan->primitive)) != CNN_OK)
         return s;
     /* the weight gradients stay plain: the optimiser reads them */
-    plan_output(&plan->out[0], w, NULL, 0);
+    cnn_plan_output_of(&plan->out[0], 4, w, NULL, 0);
     memset(&plan->out[1], 0, sizeof plan->out[1]);
     plan->out[1].ndims = 1;
     plan->out[1].size[0] = w[3];
@@ -498,7 +465,7 @@ cnn_status cnn_conv2d_forward(const cnn_conv2d_params *p, const cnn_tensor *x,
     cnn_conv2d_plan plan;
     if ((s = cnn_conv2d_check_forward(p, x, w, b, ysize)) != CNN_OK ||
         (s = cnn_check_operand(y, "output", 0, NULL)) != CNN_OK ||
-        (s = check_gradient(y, ysize, "of the convolution")) != CNN_OK ||
+        (s = cnn_check_gradient4(y, ysize, "of the convolution")) != CNN_OK ||
         (s = cnn_conv2d_plan_forward(&plan, p, x, w, b)) != CNN_OK)
         return s;
     return cnn_conv2d_run_forward(&plan, x, w, b, y);

@@ -139,17 +139,6 @@ static cnn_status check_forward(const cnn_deconv2d_params *p, const cnn_tensor *
     return CNN_OK;
 }
 
-static cnn_status check_gradient(const cnn_tensor *gy, const int64_t y[4],
-                                 const char *from)
-{
-    char gs[128], ys[128];
-    if (gy->ndims == 4 && !memcmp(gy->size, y, 4 * sizeof *y))
-        return CNN_OK;
-    return cnn_fail(CNN_ERR_SHAPE, "gradient is %s, output %s is %s",
-                    cnn_shape_string(gy, gs, sizeof gs), from,
-                    cnn_sizes_string(y, 4, ys, sizeof ys));
-}
-
 /* The cache key: everything a primitive's descriptor depends on, as
  * int64s so the struct has no padding. */
 typedef struct deconv_key {
@@ -275,14 +264,6 @@ static cnn_status backward_primitive(int op, const cnn_deconv2d_params *p,
     return s != CNN_OK ? s : cnn_primitive_add(&key, sizeof key, pd, name, out);
 }
 
-static bool any_empty(const int64_t *a, const int64_t *b, const int64_t *c)
-{
-    for (int d = 0; d < 4; d++)
-        if (!a[d] || !b[d] || !c[d])
-            return true;
-    return false;
-}
-
 static void plan_begin(cnn_deconv2d_plan *plan, const cnn_deconv2d_params *p,
                        const int64_t *x, const int64_t *w, bool bias)
 {
@@ -291,20 +272,6 @@ static void plan_begin(cnn_deconv2d_plan *plan, const cnn_deconv2d_params *p,
     memcpy(plan->x, x, sizeof plan->x);
     memcpy(plan->w, w, sizeof plan->w);
     plan->bias = bias;
-}
-
-/* A result of 4 sizes; in the primitive's layout for 'arg' unless the op
- * is empty or arg is 0 (the result stays plain). */
-static void plan_output(cnn_plan_output *out, const int64_t *size,
-                        const cnn_primitive *prim, int arg)
-{
-    memset(out, 0, sizeof *out);
-    out->ndims = 4;
-    memcpy(out->size, size, 4 * sizeof *size);
-    if (prim && arg) {
-        out->blocked = true;
-        out->layout = *cnn_exec_arg_md(prim, arg);
-    }
 }
 
 /* The descriptor of a weight tensor (or its gradient) as the primitive
@@ -343,11 +310,11 @@ cnn_status cnn_deconv2d_plan_forward(cnn_deconv2d_plan *plan,
     if (s != CNN_OK)
         return s;
     plan_begin(plan, p, x->size, w->size, b != NULL);
-    plan->empty = any_empty(x->size, w->size, y);
+    plan->empty = cnn_any_empty4(x->size, w->size, y);
     if (!plan->empty && (s = forward_primitive(p, x->size, w->size, b != NULL,
                                                &plan->primitive)) != CNN_OK)
         return s;
-    plan_output(&plan->out[0], y, plan->primitive, DNNL_ARG_DST);
+    cnn_plan_output_of(&plan->out[0], 4, y, plan->primitive, DNNL_ARG_DST);
     return CNN_OK;
 }
 
@@ -386,15 +353,15 @@ cnn_status cnn_deconv2d_plan_backward_data(cnn_deconv2d_plan *plan,
     snprintf(from, sizeof from, "of input %s and weight %s",
              cnn_sizes_string(x, x_ndims, xs, sizeof xs),
              cnn_shape_string(w, ws, sizeof ws));
-    if ((s = check_gradient(gy, y, from)) != CNN_OK)
+    if ((s = cnn_check_gradient4(gy, y, from)) != CNN_OK)
         return s;
     plan_begin(plan, p, x, w->size, false);
-    plan->empty = any_empty(x, w->size, gy->size);
+    plan->empty = cnn_any_empty4(x, w->size, gy->size);
     if (!plan->empty &&
         (s = backward_primitive('D', p, x, w->size, false, "deconv2d_backward_data",
                                 &plan->primitive)) != CNN_OK)
         return s;
-    plan_output(&plan->out[0], x, plan->primitive, DNNL_ARG_DIFF_SRC);
+    cnn_plan_output_of(&plan->out[0], 4, x, plan->primitive, DNNL_ARG_DIFF_SRC);
     return CNN_OK;
 }
 
@@ -431,16 +398,16 @@ cnn_status cnn_deconv2d_plan_backward_weights(cnn_deconv2d_plan *plan,
     snprintf(from, sizeof from, "of input %s and weight %s",
              cnn_shape_string(x, xs, sizeof xs),
              cnn_sizes_string(w, w_ndims, ws, sizeof ws));
-    if ((s = check_gradient(gy, y, from)) != CNN_OK)
+    if ((s = cnn_check_gradient4(gy, y, from)) != CNN_OK)
         return s;
     plan_begin(plan, p, x->size, w, bias);
-    plan->empty = any_empty(x->size, w, gy->size);
+    plan->empty = cnn_any_empty4(x->size, w, gy->size);
     if (!plan->empty &&
         (s = backward_primitive('W', p, x->size, w, bias, "deconv2d_backward_weights",
                                 &plan->primitive)) != CNN_OK)
         return s;
     /* the weight gradients stay plain: the optimiser reads them */
-    plan_output(&plan->out[0], w, NULL, 0);
+    cnn_plan_output_of(&plan->out[0], 4, w, NULL, 0);
     memset(&plan->out[1], 0, sizeof plan->out[1]);
     plan->out[1].ndims = 1;
     plan->out[1].size[0] = y[2];
@@ -475,7 +442,7 @@ cnn_status cnn_deconv2d_forward(const cnn_deconv2d_params *p, const cnn_tensor *
     cnn_deconv2d_plan plan;
     if ((s = check_forward(p, x, w, b, ysize)) != CNN_OK ||
         (s = cnn_check_operand(y, "output", 0, NULL)) != CNN_OK ||
-        (s = check_gradient(y, ysize, "of the deconvolution")) != CNN_OK ||
+        (s = cnn_check_gradient4(y, ysize, "of the deconvolution")) != CNN_OK ||
         (s = cnn_deconv2d_plan_forward(&plan, p, x, w, b)) != CNN_OK)
         return s;
     return cnn_deconv2d_run_forward(&plan, x, w, b, y);

@@ -12,6 +12,7 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <stdbool.h>
 
+#include "context.h"
 #include "tensor.h"
 
 typedef struct cnn_plan_output {
@@ -20,6 +21,12 @@ typedef struct cnn_plan_output {
     bool blocked;              /* allocate in 'layout', not plain */
     dnnl_memory_desc_t layout; /* when blocked */
 } cnn_plan_output;
+
+/* A result of 'ndims' sizes, in the layout primitive 'prim' gives its
+ * argument 'arg'; plain when prim is NULL (an empty op, no primitive) or
+ * arg is 0. */
+void cnn_plan_output_of(cnn_plan_output *out, int ndims, const int64_t *size,
+                        const cnn_primitive *prim, int arg);
 
 /* A result of the sizes of t, in t's layout when t is blocked. */
 void cnn_plan_output_like(cnn_plan_output *out, const cnn_tensor *t);
