@@ -75,4 +75,29 @@ describe("tensor memory", function()
       assert.equal(i, keep[i][{256, 256}])
     end
   end)
+
+  -- Runs the host on `code` with CNNLUA_CACHE_MB set to `mb`; its output.
+  local function host_with_cache(mb, code)
+    local p = io.popen(("CNNLUA_CACHE_MB=%s %s/cnnlua -e %q 2>&1"):format(mb, build_dir(), code))
+    local out = p:read("a")
+    p:close()
+    return out
+  end
+
+  local count_fresh = [[
+    local before = cnn.core.stats().system_allocations
+    for i = 1, 50 do local t = cnn.zeros(512, 512); t = nil; collectgarbage() end
+    io.write(cnn.core.stats().system_allocations - before)]]
+
+  it("takes a freed block again for the next tensor of its size, up to CNNLUA_CACHE_MB", function()
+    -- AddressSanitizer builds keep no block, so that a use after free is caught
+    local keeps = require("cnn.core").stats().cache_limit_bytes > 0
+    assert.are.equal(keeps and "1" or "50", host_with_cache("", count_fresh))
+    assert.are.equal("50", host_with_cache("0", count_fresh))
+  end)
+
+  it("refuses a CNNLUA_CACHE_MB that is not a number of megabytes", function()
+    assert.matches('CNNLUA_CACHE_MB is "lots": give a whole number of megabytes',
+                   host_with_cache("lots", "print(cnn.zeros(2))"), 1, true)
+  end)
 end)

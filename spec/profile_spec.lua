@@ -81,8 +81,8 @@ describe("cnn.profile", function()
     assert.matches("^profile%s+ms%s+share%s+executions$", lines[1])
     assert.matches("^Lua and other%s+[%d.]+%s+[%d.]+%%%s*$", lines[2])
     assert.matches("^wall%s+[%d.]+%s+100.0%%$", lines[3])
-    assert.matches("^primitive executions 0, reorders 0, tensor allocations 0 %(0.0 MB%), primitives created 0$",
-                   lines[4])
+    assert.matches("^primitive executions 0, reorders 0, tensor allocations 0 %(0.0 MB%), "
+                   .. "memory from the system 0 %(0.0 MB%), primitives created 0$", lines[4])
   end)
 
   it("times only while profiling, and stops after an error", function()

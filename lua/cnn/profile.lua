@@ -17,7 +17,8 @@ local argcheck = require "cnn.argcheck"
 local profile = {}
 
 local COUNTERS = {"primitive_executions", "reorders", "tensor_allocations",
-                  "tensor_bytes_allocated", "primitives_created"}
+                  "tensor_bytes_allocated", "system_allocations", "system_bytes_allocated",
+                  "primitives_created"}
 
 -- The report of what happened between two core.stats() snapshots.
 local function report_between(before, after, wall)
@@ -55,7 +56,9 @@ end
 -- (`{name, seconds, executions}` for every kind of primitive that ran,
 -- in a fixed order, then "Lua and other"), and the counters
 -- `primitive_executions`, `reorders`, `tensor_allocations`,
--- `tensor_bytes_allocated`, `primitives_created` (differences over the
+-- `tensor_bytes_allocated`, `system_allocations` and
+-- `system_bytes_allocated` (the tensors' memory blocks of 64 KiB or more
+-- that came from the system, not from the cache of freed blocks), `primitives_created` (differences over the
 -- run). An error in `f` is raised after profiling is restored.
 -- @param f a function
 -- @param ... its arguments
@@ -107,9 +110,11 @@ function profile.profile_text(report)
                                                             row.executions or "")
   end
   lines[#lines + 1] = ("%-32s %10.3f %6.1f%%"):format("wall", report.wall * 1e3, 100)
-  lines[#lines + 1] = ("primitive executions %d, reorders %d, tensor allocations %d (%s), primitives created %d")
+  lines[#lines + 1] = ("primitive executions %d, reorders %d, tensor allocations %d (%s), "
+                        .. "memory from the system %d (%s), primitives created %d")
     :format(report.primitive_executions, report.reorders, report.tensor_allocations,
-            megabytes(report.tensor_bytes_allocated), report.primitives_created)
+            megabytes(report.tensor_bytes_allocated), report.system_allocations,
+            megabytes(report.system_bytes_allocated), report.primitives_created)
   return table.concat(lines, "\n")
 end
 

@@ -3,6 +3,7 @@
 #include "bind.h"
 
 #include "context.h"
+#include "tensor.h"
 
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +28,7 @@ static void push_profile_rows(lua_State *L, const cnn_stats *s)
 static int core_stats(lua_State *L)
 {
     const cnn_stats *s = cnn_global_stats();
-    lua_createtable(L, 0, 7);
+    lua_createtable(L, 0, 10);
     lua_pushinteger(L, s->primitives_created);
     lua_setfield(L, -2, "primitives_created");
     lua_pushinteger(L, s->primitives_evicted);
@@ -40,6 +41,12 @@ static int core_stats(lua_State *L)
     lua_setfield(L, -2, "tensor_allocations");
     lua_pushinteger(L, s->tensor_bytes_allocated);
     lua_setfield(L, -2, "tensor_bytes_allocated");
+    lua_pushinteger(L, cnn_storage_system_allocations());
+    lua_setfield(L, -2, "system_allocations");
+    lua_pushinteger(L, cnn_storage_system_bytes());
+    lua_setfield(L, -2, "system_bytes_allocated");
+    lua_pushinteger(L, (lua_Integer)cnn_storage_cache_limit());
+    lua_setfield(L, -2, "cache_limit_bytes");
     push_profile_rows(L, s);
     lua_setfield(L, -2, "kinds");
     return 1;

@@ -60,6 +60,15 @@ cnn_status cnn_storage_alloc_uninit(cnn_storage *s, size_t bytes);
  * same size; cnn_storage_cache_clear returns them to the system. */
 void cnn_storage_free(cnn_storage *s);
 void cnn_storage_cache_clear(void);
+/* Blocks of 64 KiB or more (and their bytes) taken from the system rather
+ * than from the cache of freed blocks since the process started; smaller
+ * blocks come from malloc's own free lists and are not counted. */
+int64_t cnn_storage_system_allocations(void);
+int64_t cnn_storage_system_bytes(void);
+/* The most bytes the cache of freed blocks keeps: an eighth of the
+ * physical memory between 192 MiB and 4 GiB, CNNLUA_CACHE_MB megabytes
+ * when that is a number, 0 under AddressSanitizer. */
+size_t cnn_storage_cache_limit(void);
 
 /* Sets dtype, sizes and column-major contiguous strides, offset 0; checks
  * ndims and that every size is >= 0 and the element count fits. Does not
