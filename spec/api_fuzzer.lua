@@ -293,6 +293,7 @@ fuzzer.templates = {
   profile = {args = {"function() return cnn.ones(2) + 1 end"}},
   profile_report = {args = {"function() end"}},
   profile_text = {args = {"cnn.profile_report(function() end)"}},
+  threads = {args = {"2"}}, adaptive_threads = {args = {"true"}},
   savemodel = {args = {'"fuzz.safetensors"', "cnn.Dense(3, 2)"}},
   loadmodel = {setup = 'cnn.savemodel("fuzz.safetensors", cnn.Dense(3, 2))',
                args = {'"fuzz.safetensors"', "cnn.Dense(3, 2)"}},
@@ -656,9 +657,10 @@ end
 -- Global settings a call may change, put back before each case.
 local function settings_keeper(cnn)
   local core = cnn.core
-  local threads, profiling = core.threads(), core.profiling()
+  local threads, profiling, adaptive = core.threads(), core.profiling(), core.adaptive_threads()
   return function()
     core.threads(threads)
+    core.adaptive_threads(adaptive)
     core.profiling(profiling)
     cnn.seed(0)
   end

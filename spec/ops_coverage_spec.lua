@@ -448,7 +448,7 @@ not_ops("data augmentation (a loader's transforms, no gradient)", "cnn.RandomCro
   "cnn.RandomFlip", "cnn.Normalize", "cnn.Compose")
 not_ops("display and timing", "cnn.show", "cnn.repr", "cnn.imagestring", "cnn.showimage", "cnn.summary",
   "cnn.outputsize", "cnn.time", "cnn.wallclock", "cnn.profile", "cnn.profile_report", "cnn.profile_text",
-  "cnn.help", "cnn.plot", "cnn.plotstring", "cnn.savefig")
+  "cnn.threads", "cnn.adaptive_threads", "cnn.help", "cnn.plot", "cnn.plotstring", "cnn.savefig")
 not_ops("a table of functions (cnn.core is documented as not recorded; cnn.ops is walked here)",
   "cnn.core", "cnn.ops", "cnn.datasets", "cnn.Tensor", "cnn.ops.method_table", "cnn.ops.raw_operators")
 not_ops("a maker of ops", "cnn.ops.eltwise_op", "cnn.ops.nondifferentiable")

@@ -4,6 +4,7 @@
 
 #include "context.h"
 #include "tensor.h"
+#include "thread_count.h"
 
 #include <time.h>
 #include <unistd.h>
@@ -66,15 +67,32 @@ static int core_profiling(lua_State *L)
     return 1;
 }
 
-/* threads() returns the thread count; threads(n) sets it first. */
+/* threads([n]) -> the most threads, the threads the next ops run on and
+ * the cores other processes kept busy at the last look; threads(n) sets
+ * the most first. */
 static int core_threads(lua_State *L)
 {
     if (!lua_isnoneornil(L, 1)) {
         lua_Integer n = luaL_checkinteger(L, 1);
-        luaL_argcheck(L, n >= 1 && n <= 4096, 1, "thread count must be at least 1");
+        luaL_argcheck(L, n >= 1 && n <= 4096, 1, "thread count must be 1 to 4096");
         cnn_set_num_threads((int)n);
     }
-    lua_pushinteger(L, cnn_get_num_threads());
+    lua_pushinteger(L, cnn_threads_most());
+    lua_pushinteger(L, cnn_threads_now());
+    lua_pushnumber(L, cnn_threads_others_busy());
+    return 3;
+}
+
+/* adaptive_threads([on]) -> whether the thread count follows the other
+ * processes' load (and sets it first when given a boolean). */
+static int core_adaptive_threads(lua_State *L)
+{
+    bool was = cnn_threads_adaptive();
+    if (!lua_isnoneornil(L, 1)) {
+        luaL_checktype(L, 1, LUA_TBOOLEAN);
+        cnn_threads_set_adaptive(lua_toboolean(L, 1));
+    }
+    lua_pushboolean(L, was);
     return 1;
 }
 
@@ -108,6 +126,7 @@ static const luaL_Reg core_funcs[] = {
     {"stats", core_stats},
     {"profiling", core_profiling},
     {"threads", core_threads},
+    {"adaptive_threads", core_adaptive_threads},
     {"dnnl_version", core_dnnl_version},
     {NULL, NULL},
 };

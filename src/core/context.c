@@ -1,4 +1,5 @@
 #include "context.h"
+#include "thread_count.h"
 
 #include "tensor.h" /* CNN_ALIGNMENT */
 
@@ -134,6 +135,7 @@ cnn_primitive *cnn_primitive_find(const void *key, size_t key_len)
 {
     if (!ctx.cache.bucket_count)
         return NULL;
+    cnn_threads_adapt();
     int threads = cnn_get_num_threads();
     uint64_t h = hash_bytes(key, key_len, threads);
     for (cache_entry *e = ctx.cache.buckets[h % ctx.cache.bucket_count]; e; e = e->next)
@@ -391,8 +393,4 @@ cnn_stats *cnn_global_stats(void) { return &ctx.stats; }
 
 int cnn_get_num_threads(void) { return omp_get_max_threads(); }
 
-void cnn_set_num_threads(int n)
-{
-    if (n > 0)
-        omp_set_num_threads(n);
-}
+void cnn_set_num_threads(int n) { cnn_threads_set_most(n); }

@@ -140,7 +140,8 @@ void cnn_kernel_done(int kind, double start);
 /* Seconds on a monotonic clock. */
 double cnn_seconds(void);
 
-/* OpenMP threads used by the core and oneDNN. */
+/* OpenMP threads used by the core and oneDNN now; setting sets the most
+ * (thread_count.h: fewer while other processes keep cores busy). */
 int cnn_get_num_threads(void);
 void cnn_set_num_threads(int n);
 

@@ -103,8 +103,8 @@ static bool cache_put(void *data, size_t rounded)
     if (rounded < CACHE_MIN_BYTES || rounded > cnn_storage_cache_limit() / 4)
         return false;
     pthread_mutex_lock(&cache_lock);
-    while (cache_count > 0 &&
-           (cache_count == CACHE_SLOTS || cache_bytes + rounded > cnn_storage_cache_limit())) {
+    while (cache_count > 0 && (cache_count == CACHE_SLOTS ||
+                               cache_bytes + rounded > cnn_storage_cache_limit())) {
         free(cache[0].data);
         cache_bytes -= cache[0].bytes;
         memmove(cache, cache + 1, (size_t)--cache_count * sizeof *cache);
