@@ -77,6 +77,27 @@ describe("ConvTranspose", function()
     end
   end)
 
+  it("adds its bias and applies its relu in every layout the transposed convolution writes", function()
+    -- the bias and the relu run after the deconvolution, in its output's
+    -- layout (plain, channels-last, or channels in blocks of 8 or 16 with
+    -- padding channels): compare with the deconvolution alone followed by
+    -- the bias and cnn.relu on a plain copy
+    for _, cout in ipairs{1, 3, 16, 17, 32} do
+      for _, mode in ipairs{"train", "test"} do
+        local m = cnn.ConvTranspose({4, 4}, 8, cout, cnn.relu, {stride = 2, pad = 1})
+        m.bias = cnn.randn(cout)
+        if mode == "test" then cnn.testmode(m) end
+        local x = cnn.randn(7, 6, 8, 5)
+        local got = m(x)
+        local plain = cnn.deconv2d(x, m.weight, nil, {stride = 2, pad = 1})
+        local want = cnn.relu(plain + cnn.reshape(m.bias, 1, 1, cout, 1))
+        assert.are.same(want:size(), got:size())
+        local diff = cnn.maximum(cnn.abs(got - want))
+        assert.is_true(diff <= 1e-5, ("Cout %d, %s mode: differs by %g"):format(cout, mode, diff))
+      end
+    end
+  end)
+
   it("keeps NaN through its fused relu, as cnn.relu does", function()
     local x = cnn.ones(3, 3, 1, 1)
     x[{2, 2, 1, 1}] = 0 / 0
