@@ -89,9 +89,10 @@ end
 -- @return the quantized model
 -- @usage local qm = cnn.quantize(model, X:narrow(4, 1, 1000))
 -- print(cnn.accuracy(qm, tX, tY))
-local function quantize(model, images, opts, ...)
+local function quantize(model, calibration_images, opts, ...)
+  local images = calibration_images
   local fname = "quantize"
-  argcheck.arity(fname, 3, "model, calibration_images, opts", model, images, opts, ...)
+  argcheck.arity(fname, 3, "model, calibration_images, opts", model, calibration_images, opts, ...)
   if not argcheck.is_callable(model) then
     argcheck.fail(fname, "model", "a Chain or a layer", model)
   end

@@ -178,6 +178,11 @@ static cnn_status check_bias(const char *name, const cnn_tensor *b, int64_t outs
  * contiguous copies). */
 static cnn_status check_plain(const char *name, const char *what, const cnn_tensor *t)
 {
+    if (t && cnn_tensor_numel(t) == 0) {
+        char ts[128];
+        return cnn_fail(CNN_ERR_SHAPE, "%s: the %s has no elements (%s)", name, what,
+                        cnn_shape_string(t, ts, sizeof ts));
+    }
     if (t && (t->dtype != CNN_FLOAT32 || t->blocked || !cnn_tensor_is_contiguous(t)))
         return cnn_fail(CNN_ERR_ARG, "%s: the %s must be a contiguous Float32 tensor",
                         name, what);

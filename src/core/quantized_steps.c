@@ -447,14 +447,22 @@ static cnn_status plan_dense(q_builder *b, q_layer *l)
     }
     CNN_DNNL_TRY(op,
                  dnnl_memory_desc_init_by_strides(&user, nd, wdims, dnnl_f32, wstrides));
+    /* the int8 activation as it is, if the primitive takes its layout;
+     * else the layout the primitive prefers, after a reorder */
     dnnl_inner_product_desc_t d;
-    CNN_DNNL_TRY(op,
-                 dnnl_inner_product_forward_desc_init(&d, dnnl_forward_inference, &src_md,
-                                                      &wei_md, &bias_md, &dst_md));
     dnnl_primitive_desc_t pd;
-    cnn_status s = scaled_pd(&d, out, 1 << 1, l->oscale, l->relu, op, &pd);
-    if (s != CNN_OK)
-        return s;
+    cnn_status s = CNN_ERR_DNNL;
+    if (!b->cur_input &&
+        dnnl_inner_product_forward_desc_init(&d, dnnl_forward_inference, &b->cur_md,
+                                             &wei_md, &bias_md, &dst_md) == dnnl_success)
+        s = scaled_pd(&d, out, 1 << 1, l->oscale, l->relu, op, &pd);
+    if (s != CNN_OK) {
+        CNN_DNNL_TRY(op, dnnl_inner_product_forward_desc_init(&d, dnnl_forward_inference,
+                                                              &src_md, &wei_md, &bias_md,
+                                                              &dst_md));
+        if ((s = scaled_pd(&d, out, 1 << 1, l->oscale, l->relu, op, &pd)) != CNN_OK)
+            return s;
+    }
     if (l->f32_out) {
         s = add_memory(b->s, &dst_md, false, NULL, op, &b->s->y_mem);
         if (s != CNN_OK) {

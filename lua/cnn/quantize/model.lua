@@ -88,11 +88,21 @@ function QuantizedModel:describe()
   return table.concat(lines, "\n")
 end
 
+-- An input that check refuses raises "QuantizedModel: <message>" (the
+-- printed model is several lines, unlike a layer's).
+local forward = QuantizedModel.forward
+local function checked(self, x)
+  local msg = self:check(x)
+  if msg then errors.raise("QuantizedModel: " .. msg) end
+  return forward(self, x)
+end
+QuantizedModel.forward, QuantizedModel.__call = checked, checked
+
 return {
   --- The class, for telling a quantized model apart.
   class = QuantizedModel,
   --- Makes the model from its network and steps (see cnn.quantize).
-  new = base.constructor(function(fields)
+  new = function(fields)
     return setmetatable(fields, QuantizedModel)
-  end, QuantizedModel),
+  end,
 }
