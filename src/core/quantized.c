@@ -83,19 +83,26 @@ int cnn_qnet_plan_count(const cnn_qnet *net)
     return n;
 }
 
-/* A new layer at the end, or NULL (and the failure in *s). Layers may
- * follow only an int8 result: a Float32 one (a dense layer without range)
- * takes a softmax and ends the network. */
+/* Layers may follow only an int8 result: a Float32 one (a dense layer
+ * without range) takes a softmax and ends the network. */
+static cnn_status check_open(const cnn_qnet *net, const char *name, q_kind kind)
+{
+    if (net->ended)
+        return cnn_fail(CNN_ERR_ARG, "%s: no layer can follow %s, the last", name,
+                        net->layers[net->count - 1].name);
+    if (net->f32_now && kind != Q_SOFTMAX)
+        return cnn_fail(CNN_ERR_ARG,
+                        "%s: no layer can follow %s, whose result is Float32 (only a "
+                        "softmax, last)",
+                        name, net->layers[net->count - 1].name);
+    return CNN_OK;
+}
+
+/* A new layer at the end, or NULL (and the failure in *s). */
 static q_layer *append(cnn_qnet *net, q_kind kind, const char *name, cnn_status *s)
 {
-    *s = CNN_OK;
-    if (net->ended || (net->f32_now && kind != Q_SOFTMAX)) {
-        *s = cnn_fail(CNN_ERR_ARG,
-                      "%s: no layer can follow %s, whose result is Float32 (only a "
-                      "softmax, last)",
-                      name, net->layers[net->count - 1].name);
+    if ((*s = check_open(net, name, kind)) != CNN_OK)
         return NULL;
-    }
     if (net->count == net->capacity) {
         int cap = net->capacity ? 2 * net->capacity : 8;
         q_layer *grown = realloc(net->layers, (size_t)cap * sizeof *grown);
@@ -116,6 +123,9 @@ static q_layer *append(cnn_qnet *net, q_kind kind, const char *name, cnn_status 
 static cnn_status check_rank(const cnn_qnet *net, const char *name, int ndims,
                              const char *layout)
 {
+    cnn_status s = check_open(net, name, Q_CONV);
+    if (s != CNN_OK)
+        return s;
     if (net->ndims_now != ndims)
         return cnn_fail(CNN_ERR_SHAPE,
                         "%s: takes a %d-D input (%s), the layers before give %d-D", name,
