@@ -226,7 +226,8 @@ describe("cnn.quantize refuses", function()
       refused(model, core.zeros(2, 2, 2, 2, 2):int()))
     assert.matches("^quantize: no calibration images", refused(model, core.zeros(6, 6, 1, 0)))
     assert.matches("^quantize: percentile must be", refused(model, x, {percentile = 0}))
-    assert.matches("^quantize: unknown option \"bits\" %(valid options: batchsize, percentile%)", refused(model, x, {bits = 4}))
+    assert.matches("^quantize: unknown option \"bits\" %(valid options: batchsize, percentile%)",
+      refused(model, x, {bits = 4}))
     assert.matches("^quantize: the model does not take the calibration images: Chain layer 1",
       refused(model, core.rand(6, 6, 3, 2)))
     assert.matches("^quantize: the model is quantized already", refused(cnn.quantize(model, x)))

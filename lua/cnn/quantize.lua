@@ -20,7 +20,7 @@ end
 
 -- Builds the network of the calibrated steps; the type and range of each
 -- result are recorded on the steps for printing.
-local function build(fname, steps, input_ndims, input_type, input_range)
+local function build(steps, input_ndims, input_type, input_range)
   local net = core.qnet_new(input_ndims, input_range.max, input_type == "u8")
   local kind, range = input_type, input_range
   for _, s in ipairs(steps) do
@@ -118,7 +118,7 @@ local function quantize(model, calibration_images, opts, ...)
   end
   local input = calibrate.run(fname, steps, images, percentile / 100, batchsize)
   local input_type = input.min >= 0 and "u8" or "s8"
-  local net = errors.call_prefixed(fname, build, fname, steps, nd, input_type, input)
+  local net = errors.call_prefixed(fname, build, steps, nd, input_type, input)
   local method = percentile == 100 and "max-abs ranges" or ("%g%% ranges"):format(percentile)
   return quantized_model.new({net = net, steps = steps, input_ndims = nd, input_type = input_type,
     input_range = input, method = method, calibrated = images:size(nd)})
