@@ -180,6 +180,14 @@ describe("cnn.quantize on each supported layer", function()
     assert.matches("Dense%(144 => 12, relu%)%s+# s8 weights per channel, u8", text)
   end)
 
+  it("max-pools s8 activations, with windows that overlap or leave pixels out", function()
+    local model = cnn.Chain(cnn.Conv({3, 3}, 2, 5, nil, {pad = 1}), cnn.MaxPool(3, {stride = 2}),
+      cnn.Conv({1, 1}, 5, 3, cnn.relu), cnn.MaxPool(2), cnn.flatten, cnn.Dense(3 * 2 * 2, 4))
+    local x = core.sub(core.mul(core.rand(10, 9, 2, 21), 2), 1)
+    local qm = compare(model, x, nil, 0.02)
+    assert.matches("MaxPool%(%(3, 3%), stride=2%)%s+# s8", tostring(qm))
+  end)
+
   it("takes features×N through Dense layers", function()
     local model = cnn.Chain(cnn.Dense(20, 32, cnn.relu), cnn.Dense(32, 4))
     compare(model, core.randn(20, 50), nil, 0.03)

@@ -400,8 +400,17 @@ cnn_status cnn_qnet_run_forward(const cnn_qnet_plan *plan, const cnn_tensor *x,
     CNN_DNNL_TRY(op, dnnl_memory_set_data_handle(s->x_mem, cnn_tensor_data(x)));
     CNN_DNNL_TRY(op, dnnl_memory_set_data_handle(s->y_mem, cnn_tensor_data(y)));
     for (int i = 0; i < s->nsteps; i++) {
-        cnn_status st =
-            cnn_primitive_run(&s->steps[i].prim, s->steps[i].nargs, s->steps[i].args, op);
+        const q_step *step = &s->steps[i];
+        if (!step->prim.primitive) {
+            double start = cnn_kernel_start();
+            void *from = NULL, *to = NULL;
+            CNN_DNNL_TRY(op, dnnl_memory_get_data_handle(step->args[0].memory, &from));
+            CNN_DNNL_TRY(op, dnnl_memory_get_data_handle(step->args[1].memory, &to));
+            cnn_qpool_max(&step->pool, from, to);
+            cnn_kernel_done(CNN_PROFILE_POOL_FORWARD, start);
+            continue;
+        }
+        cnn_status st = cnn_primitive_run(&step->prim, step->nargs, step->args, op);
         if (st != CNN_OK)
             return st;
     }

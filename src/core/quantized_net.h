@@ -32,12 +32,26 @@ typedef struct q_layer {
     q_weights *converted;
 } q_layer;
 
-/* One execution of a plan: a primitive and its arguments. */
+/* The core's own int8 max pooling (quantized_pool.c): nhwc in and out,
+ * no padding; sizes in oneDNN's order. */
+typedef struct q_pool_geometry {
+    bool is_signed;
+    int64_t dims[4];   /* N, C, H, W of the input */
+    int64_t out[2];    /* output H, W */
+    int64_t kernel[2]; /* H, W */
+    int64_t stride[2]; /* H, W */
+} q_pool_geometry;
+
+void cnn_qpool_max(const q_pool_geometry *g, const void *x, void *y);
+
+/* One execution of a plan: a primitive and its arguments, or, when
+ * prim.primitive is NULL, the own max pooling from args[0] to args[1]. */
 #define Q_STEP_ARGS 4
 typedef struct q_step {
     cnn_primitive prim;
     int nargs;
     dnnl_exec_arg_t args[Q_STEP_ARGS];
+    q_pool_geometry pool;
 } q_step;
 
 /* A plan: the steps for one input's sizes and thread count, with the

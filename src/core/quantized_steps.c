@@ -77,7 +77,8 @@ static cnn_status add_memory(cnn_qnet_steps *s, const dnnl_memory_desc_t *md, bo
     return CNN_OK;
 }
 
-/* Appends the execution of pd's primitive (taking ownership of pd). */
+/* Appends the execution of pd's primitive (taking ownership of pd), or
+ * with pd NULL the own max pooling (its geometry set by the caller). */
 static cnn_status add_step(cnn_qnet_steps *s, dnnl_primitive_desc_t pd, const char *op,
                            int nargs, const dnnl_exec_arg_t *args)
 {
@@ -92,9 +93,12 @@ static cnn_status add_step(cnn_qnet_steps *s, dnnl_primitive_desc_t pd, const ch
         s->step_capacity = cap;
     }
     q_step *step = &s->steps[s->nsteps];
-    cnn_status st = cnn_primitive_create_owned(pd, op, &step->prim);
-    if (st != CNN_OK)
-        return st;
+    memset(step, 0, sizeof *step);
+    if (pd) {
+        cnn_status st = cnn_primitive_create_owned(pd, op, &step->prim);
+        if (st != CNN_OK)
+            return st;
+    }
     step->nargs = nargs;
     memcpy(step->args, args, (size_t)nargs * sizeof *args);
     s->nsteps++;
@@ -333,24 +337,39 @@ static cnn_status plan_conv(q_builder *b, q_layer *l)
     return CNN_OK;
 }
 
-static cnn_status plan_pool(q_builder *b, q_layer *l)
+/* The core's own max pooling of an nhwc int8 activation into nhwc. */
+static cnn_status own_max_pool(q_builder *b, const cnn_pool2d_params *p,
+                               const int64_t *src, const int64_t *dst, const char *op)
 {
-    const char *op = l->name;
-    const cnn_pool2d_params *p = &l->pool;
-    int64_t y[4], *x = b->size;
-    cnn_status s = cnn_pool2d_output_size(p, 4, x, y);
+    q_pool_geometry g = {.is_signed = !b->range.nonnegative};
+    memcpy(g.dims, src, sizeof g.dims);
+    g.out[0] = dst[2];
+    g.out[1] = dst[3];
+    g.kernel[0] = p->window[1];
+    g.kernel[1] = p->window[0];
+    g.stride[0] = p->stride[1];
+    g.stride[1] = p->stride[0];
+    dnnl_memory_desc_t out_md;
+    dnnl_dims_t dd = {dst[0], dst[1], dst[2], dst[3]};
+    CNN_DNNL_TRY(op, dnnl_memory_desc_init_by_tag(&out_md, 4, dd,
+                                                  cnn_qrange_type(b->range), dnnl_acdb));
+    dnnl_memory_t out;
+    cnn_status s = add_memory(b->s, &out_md, true, NULL, op, &out);
     if (s != CNN_OK)
-        return named(l, s);
-    int64_t src[4] = {x[3], x[2], x[1], x[0]}, dst[4] = {y[3], y[2], y[1], y[0]};
-    if (b->cur_input) {
-        /* the input itself is pooled: quantized into nhwc first */
-        dnnl_memory_desc_t nhwc;
-        dnnl_dims_t d = {src[0], src[1], src[2], src[3]};
-        CNN_DNNL_TRY(op, dnnl_memory_desc_init_by_tag(
-                             &nhwc, 4, d, cnn_qrange_type(b->range), dnnl_acdb));
-        if ((s = to_layout(b, &nhwc, op)) != CNN_OK)
-            return s;
-    }
+        return s;
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, b->cur}, {DNNL_ARG_DST, out}};
+    if ((s = add_step(b->s, NULL, op, 2, args)) != CNN_OK)
+        return s;
+    b->s->steps[b->s->nsteps - 1].pool = g;
+    b->cur = out;
+    b->cur_md = out_md;
+    return CNN_OK;
+}
+
+/* oneDNN's pooling, its result in the layout it picks for its input's. */
+static cnn_status onednn_pool(q_builder *b, const cnn_pool2d_params *p,
+                              const int64_t *dst, const char *op)
+{
     dnnl_memory_desc_t dst_md;
     md_any(&dst_md, 4, dst, cnn_qrange_type(b->range));
     cnn_window win = {.dilation = {1, 1}};
@@ -370,7 +389,8 @@ static cnn_status plan_pool(q_builder *b, q_layer *l)
     CNN_DNNL_TRY(op, dnnl_primitive_desc_create(&pd, &d, NULL, cnn_engine(), NULL));
     dnnl_memory_t out;
     dnnl_memory_desc_t out_md = *arg_md(pd, DNNL_ARG_DST);
-    if ((s = add_memory(b->s, &out_md, true, NULL, op, &out)) != CNN_OK) {
+    cnn_status s = add_memory(b->s, &out_md, true, NULL, op, &out);
+    if (s != CNN_OK) {
         dnnl_primitive_desc_destroy(pd);
         return s;
     }
@@ -379,8 +399,33 @@ static cnn_status plan_pool(q_builder *b, q_layer *l)
         return s;
     b->cur = out;
     b->cur_md = out_md;
-    memcpy(b->size, y, sizeof b->size);
     return CNN_OK;
+}
+
+static cnn_status plan_pool(q_builder *b, q_layer *l)
+{
+    const char *op = l->name;
+    const cnn_pool2d_params *p = &l->pool;
+    int64_t y[4], *x = b->size;
+    cnn_status s = cnn_pool2d_output_size(p, 4, x, y);
+    if (s != CNN_OK)
+        return named(l, s);
+    int64_t src[4] = {x[3], x[2], x[1], x[0]}, dst[4] = {y[3], y[2], y[1], y[0]};
+    dnnl_memory_desc_t nhwc;
+    dnnl_dims_t sd = {src[0], src[1], src[2], src[3]};
+    CNN_DNNL_TRY(op, dnnl_memory_desc_init_by_tag(&nhwc, 4, sd, cnn_qrange_type(b->range),
+                                                  dnnl_acdb));
+    /* the input itself is pooled: quantized into nhwc first */
+    if (b->cur_input && (s = to_layout(b, &nhwc, op)) != CNN_OK)
+        return s;
+    bool unpadded = !p->pad[0] && !p->pad[1] && !p->pad[2] && !p->pad[3];
+    if (p->kind == CNN_POOL_MAX && unpadded && dnnl_memory_desc_equal(&b->cur_md, &nhwc))
+        s = own_max_pool(b, p, src, dst, op);
+    else
+        s = onednn_pool(b, p, dst, op);
+    if (s == CNN_OK)
+        memcpy(b->size, y, sizeof b->size);
+    return s;
 }
 
 static void plan_flatten(q_builder *b)
