@@ -111,6 +111,12 @@ describe("cnn.quantize on the notebook network", function()
     assert.matches("softmax%s+# Float32$", text)
   end)
 
+  it("has help, that of cnn.quantize", function()
+    local help = require "cnn.help"
+    assert.equal(help.text(cnn.quantize), help.text(notebook().qm))
+    assert.matches("^quantize%(model, calibration_images %[, opts%]%)", help.text(notebook().qm))
+  end)
+
   it("is inference-only: params, gradient and train refuse it", function()
     local t = notebook()
     local x, labels = test_slice(8)

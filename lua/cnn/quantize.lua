@@ -48,6 +48,8 @@ local function build(steps, input_ndims, input_type, input_range)
       core.qnet_softmax(net, name)
     end
     s.out_type, s.out_range = kind, range
+    -- the network has its own copies: the FP32 layers are not kept alive
+    s.weight, s.bias, s.forward = nil, nil, nil
   end
   return net
 end

@@ -13,6 +13,8 @@ local INFERENCE_ONLY = "a QuantizedModel is inference-only: it has no trainable 
   .. " gradient; train the FP32 model and quantize it again"
 --- Why cnn.params, cnn.gradient and cnn.train refuse the model.
 QuantizedModel.inference_only = INFERENCE_ONLY
+--- The entry that help(qm) shows.
+QuantizedModel.doc = "quantize"
 
 -- Images per slice of a big batch: a slice's int8 activations stay in
 -- the caches.
