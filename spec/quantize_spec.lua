@@ -167,7 +167,11 @@ describe("cnn.quantize on each supported layer", function()
     bn.running_var = core.add(core.rand(8), 0.5)
     bn.gamma = core.add(core.rand(8), 0.5)
     bn.beta = core.mul(core.randn(8), 0.2)
+    bn:set_mode("train") -- quantize leaves its running statistics alone
+    local mean = bn.running_mean:clone()
     local qm = compare(model, core.rand(8, 8, 3, 40), nil, 0.03)
+    assert.equal(0, largest_difference(mean, bn.running_mean))
+    assert.equal("test", bn.mode) -- as cnn.testmode in compare set it
     assert.matches("Conv%(%(3, 3%), 3 => 8, pad=1%) %+ BatchNorm%(8, relu%)", tostring(qm))
     assert.matches("Conv%(%(3, 3%), 8 => 6%) %+ relu", tostring(qm))
   end)
@@ -245,6 +249,9 @@ describe("cnn.quantize refuses", function()
     assert.matches("^quantize: the model does not take the calibration images: Chain layer 1",
       refused(model, core.rand(6, 6, 3, 2)))
     assert.matches("^quantize: the model is quantized already", refused(cnn.quantize(model, x)))
+    local loop = cnn.Chain(cnn.Conv({3, 3}, 1, 2))
+    loop.layers[2] = loop
+    assert.matches("^quantize: the model contains itself: m%[2%] is m", refused(loop))
     local bad = core.rand(6, 6, 1, 4)
     bad[1][1][1][1] = 0 / 0
     assert.matches("^quantize: the calibration images: an element is NaN or infinite", refused(model, bad))

@@ -6,11 +6,30 @@ local core = require "cnn.core"
 local argcheck = require "cnn.argcheck"
 local errors = require "cnn.errors"
 local autograd = require "cnn.autograd"
+local base = require "cnn.layers.base"
 local layers = require "cnn.quantize.layers"
 local calibrate = require "cnn.quantize.calibrate"
 local quantized_model = require "cnn.quantize.model"
 
 local OPTIONS = {percentile = true, batchsize = true}
+
+-- Runs f() with the model's layers in test mode (a BatchNorm on its
+-- running statistics, which a call then leaves alone), then puts each
+-- back in its mode, however f ends.
+local function in_testmode(model, f)
+  local saved = {}
+  local function visit(l)
+    if type(l) ~= "table" then return end
+    if l.set_mode then saved[#saved + 1] = {l, l.mode} end
+    for _, child in ipairs(base.sublayers(l)) do visit(child) end
+  end
+  visit(model)
+  local _ <close> = setmetatable({}, {__close = function()
+    for _, entry in ipairs(saved) do entry[1]:set_mode(entry[2]) end
+  end})
+  for _, entry in ipairs(saved) do entry[1]:set_mode("test") end
+  return f()
+end
 
 -- The type and range of an int8 activation: u8 when it cannot be
 -- negative (after a relu, or an input that is not), else s8.
@@ -111,10 +130,13 @@ local function quantize(model, calibration_images, opts, ...)
   local percentile = argcheck.optional_number(fname, "percentile", opts.percentile, 100, "(0, 100]")
   local batchsize = opts.batchsize == nil and 500 or argcheck.integer(fname, "batchsize", opts.batchsize, 1)
   if autograd.isrecording() then errors.raise(fname .. ": cannot run inside a gradient call") end
+  local cycle = base.find_cycle(model)
+  if cycle then errors.raise(("%s: the model contains itself: %s"):format(fname, cycle)) end
   local steps = layers.finish(fname, layers.steps(fname, model))
   -- the FP32 model must take the images: its own message otherwise
   local first = images:narrow(nd, 1, 1)
-  local ok, e = pcall(model, first)
+  local ok, e = pcall(in_testmode, model, function() return model(first) end)
+  errors.rethrow_interrupt(ok, e)
   if not ok then
     errors.raise(fname .. ": the model does not take the calibration images: " .. tostring(e):gsub("^.-:%d+: ", "", 1))
   end

@@ -14,6 +14,7 @@ local calibrate = {}
 -- The magnitude quantile and the minimum of x, or a message.
 local function measure(x, p)
   local ok, q, min = pcall(core.abs_quantile, x, p)
+  errors.rethrow_interrupt(ok, q)
   if not ok then return nil, tostring(q):gsub("^abs_quantile: ", "") end
   return q, min
 end
