@@ -52,6 +52,19 @@ describe("scripts/bench", function()
     assert.is_truthy(out:find("bench: --transform runs the cnnlua side only", 1, true), out)
   end)
 
+  it("times cnnlua's int8 evaluation against FP32 with --int8", function()
+    local ok, out = bench("--pairs 1 --steps 3 --int8")
+    assert.is_true(ok, out)
+    local pattern = "int8 eval 10000 %(cnn.accuracy%) FP32 [%d.]+ s, int8 [%d.]+ s %([%d.]+x faster%);"
+      .. " accuracy FP32 0%.%d+, int8 0%.%d+; quantize [%d.]+ s"
+    assert.is_truthy(out:find("pair 1 cnnlua +" .. pattern), out)
+    assert.is_truthy(out:find("median cnnlua +" .. pattern), out)
+    assert.is_falsy(out:find("pytorch"), out)
+    ok, out = bench("--int8 --model lenet")
+    assert.is_falsy(ok, out)
+    assert.is_truthy(out:find("bench: --int8 runs the notebook model only", 1, true), out)
+  end)
+
   it("refuses an unknown model, listing the known ones", function()
     local ok, out = bench("--model alexnet --only cnnlua")
     assert.is_falsy(ok, out)

@@ -113,3 +113,21 @@ describe("examples/resnet_fashion.lua", function()
     assert.is_true(accuracy > 2 * CHANCE, "accuracy " .. accuracy)
   end)
 end)
+
+describe("examples/quantize.lua", function()
+  it("trains on 1000 images, quantizes and compares the int8 model with FP32", function()
+    local out = run("examples/quantize.lua", "1 1000")
+    assert_in_order(out, {
+      "QuantizedModel(int8; max-abs ranges of 1000 calibration images):\n",
+      "  input ", "# u8 [0, 1]\n",
+      "  Conv((3, 3), 1 => 16, relu, pad=1) ", "# s8 weights per channel, u8 [0, ",
+      "  Dense(288 => 10) ", "# s8 weights per channel, Float32\n",
+      "test accuracy: FP32 ", "evaluating 10,000 images: FP32 ",
+    })
+    local fp32 = number_after(out, "test accuracy: FP32 ")
+    local int8 = number_after(out, ", int8 ")
+    assert.is_true(fp32 > 2 * CHANCE, out)
+    assert.is_true(math.abs(fp32 - int8) <= 0.01, out)
+    assert.is_true(number_after(out, "same class for ") >= 97, out)
+  end)
+end)

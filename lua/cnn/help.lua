@@ -21,7 +21,8 @@ local MAP = {
   {"activations", "relu sigmoid tanh softmax logsoftmax leakyrelu elu gelu softplus"},
   {"losses", "crossentropy logitcrossentropy binarycrossentropy logitbinarycrossentropy mse"},
   {"optimisers", "Descent Momentum Nesterov RMSProp ADAM AdamW update"},
-  {"training", "gradient withgradient params train stop trainmode testmode loadparams savemodel loadmodel"},
+  {"training", "gradient withgradient params train stop trainmode testmode loadparams savemodel loadmodel"
+    .. " quantize"},
   {"data", "datasets.MNIST datasets.FashionMNIST DataLoader ncycle onehotbatch onecold"},
   {"display", "show summary repr showimage imagestring accuracy confusion profile time throttle"},
 }
@@ -39,10 +40,12 @@ local function is_tensor(x)
   return metatable(x) == cnn().Tensor
 end
 
--- The layer class name of a layer instance, or nil.
+-- The layer class name of a layer instance, or nil; a class documented
+-- under another name (the quantized model, under quantize) gives it as
+-- its `doc`.
 local function class_name(x)
   local mt = metatable(x)
-  local name = mt and rawget(mt, "name")
+  local name = mt and (rawget(mt, "doc") or rawget(mt, "name"))
   return type(name) == "string" and docs.entries()[name] and name or nil
 end
 

@@ -37,6 +37,7 @@ local parts = {
   {"cnn.resume", "savecheckpoint", "loadcheckpoint"},
   {"cnn.callbacks"},
   {"cnn.utils"},
+  {"cnn.quantize", "quantize"},
   {"cnn.train"},
   {"cnn.history", "History"},
   {"cnn.plot"},

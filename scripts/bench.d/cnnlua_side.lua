@@ -1,9 +1,11 @@
 -- One of scripts/bench.d/cnnlua_models.lua's models in cnnlua, timed the
 -- way scripts/bench times the PyTorch peer (scripts/bench.d/torch_side.py).
 -- Prints one JSON line.
---   cnnlua scripts/bench.d/cnnlua_side.lua [steps] [threads] [model] [crop-flip]
+--   cnnlua scripts/bench.d/cnnlua_side.lua [steps] [threads] [model] [crop-flip|int8]
 -- With crop-flip, the DataLoader augments every batch of images with
--- RandomCrop(28, {pad = 4}) and RandomFlip().
+-- RandomCrop(28, {pad = 4}) and RandomFlip(). With int8, the trained model
+-- is also quantized (cnn.quantize, calibrated on 1,000 training images)
+-- and both are timed evaluating the test set with cnn.accuracy.
 -- A model this build cannot make (the autoencoder without
 -- cnn.ConvTranspose) is reported on stderr with exit status 3.
 package.path = "scripts/bench.d/?.lua;" .. package.path
@@ -13,11 +15,12 @@ local models = require "cnnlua_models"
 local steps = tonumber(arg[1] or "0")
 local threads = tonumber(arg[2] or "2")
 local name = arg[3] or "notebook"
-local augment = arg[4]
-if augment ~= nil and augment ~= "crop-flip" then
-  io.stderr:write(("unknown transform %q (known: crop-flip)\n"):format(augment))
+local option = arg[4]
+if option ~= nil and option ~= "crop-flip" and option ~= "int8" then
+  io.stderr:write(("unknown option %q (known: crop-flip, int8)\n"):format(option))
   os.exit(2)
 end
+local augment = option == "crop-flip"
 cnn.core.threads(threads)
 cnn.seed(0)
 
@@ -74,6 +77,29 @@ local function peak_rss_mib()
   end
 end
 
+-- FP32 against int8: cnn.accuracy on the 10,000 test images (batches of
+-- 1000), the best of 5 runs each, interleaved so that both see the same
+-- load on a shared machine.
+local int8 = ""
+if option == "int8" then
+  local labels, digits = cnn.datasets.MNIST.labels("test"), cnn.range(0, 9)
+  start = now()
+  local qm = cnn.quantize(model, X:narrow(4, 1, 1000))
+  local quantize_seconds = now() - start
+  local best = {fp32 = math.huge, int8 = math.huge}
+  local accuracy = {}
+  for _ = 1, 5 do
+    for kind, m in pairs({fp32 = model, int8 = qm}) do
+      start = now()
+      accuracy[kind] = cnn.accuracy(m, Xt, labels, digits)
+      best[kind] = math.min(best[kind], now() - start)
+    end
+  end
+  int8 = (", \"quantize_seconds\": %.4f, \"fp32_accuracy_seconds\": %.4f, \"int8_accuracy_seconds\": %.4f, "
+    .. "\"fp32_accuracy\": %.4f, \"int8_accuracy\": %.4f")
+    :format(quantize_seconds, best.fp32, best.int8, accuracy.fp32, accuracy.int8)
+end
+
 print(("{\"side\": \"cnnlua\", \"images\": %d, \"train_seconds\": %.4f, \"images_per_second\": %.1f, "
-  .. "\"eval_one_batch_seconds\": %.4f, \"eval_batches_of_1000_seconds\": %.4f, \"peak_rss_mib\": %.1f}")
-  :format(images, train_seconds, images / train_seconds, eval_one_batch, eval_batches, peak_rss_mib()))
+  .. "\"eval_one_batch_seconds\": %.4f, \"eval_batches_of_1000_seconds\": %.4f, \"peak_rss_mib\": %.1f%s}")
+  :format(images, train_seconds, images / train_seconds, eval_one_batch, eval_batches, peak_rss_mib(), int8))

@@ -16,6 +16,7 @@
 #include "deconv.h"
 #include "dense.h"
 #include "groupnorm.h"
+#include "layer_opts.h"
 #include "layernorm.h"
 #include "pool.h"
 #include "softmax.h"
@@ -44,96 +45,6 @@ static cnn_tensor *check_inplace(lua_State *L, int arg, const char *fname)
     return t;
 }
 
-/* Reads an integer field that may be a number (all entries) or a table of
- * 'n' integers, or of 'alt' integers each used for two entries (pads given
- * per dimension). Leaves 'out' untouched if the field is absent. */
-static void opt_ints(lua_State *L, int opts, const char *fname, const char *field, int n,
-                     int alt, int64_t *out)
-{
-    if (lua_isnoneornil(L, opts))
-        return;
-    lua_pushstring(L, field);
-    int type = lua_rawget(L, opts);
-    if (type == LUA_TNIL) {
-        lua_pop(L, 1);
-        return;
-    }
-    int isint;
-    lua_Integer v = lua_tointegerx(L, -1, &isint);
-    if (isint) {
-        for (int i = 0; i < n; i++)
-            out[i] = v;
-        lua_pop(L, 1);
-        return;
-    }
-    lua_Integer len = type == LUA_TTABLE ? cnn_rawlen(L, -1) : -1;
-    if (len != n && (alt == 0 || len != alt)) {
-        if (alt)
-            luaL_error(L, "%s: %s must be an integer or a table of %d or %d integers",
-                       fname, field, alt, n);
-        luaL_error(L, "%s: %s must be an integer or a table of %d integers", fname, field,
-                   n);
-    }
-    for (int i = 0; i < len; i++) {
-        lua_rawgeti(L, -1, i + 1);
-        v = lua_tointegerx(L, -1, &isint);
-        if (!isint)
-            luaL_error(L, "%s: %s must contain integers", fname, field);
-        if (len == n)
-            out[i] = v;
-        else
-            out[2 * i] = out[2 * i + 1] = v;
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-}
-
-static void check_opts_table(lua_State *L, int opts)
-{
-    if (!lua_isnoneornil(L, opts))
-        luaL_checktype(L, opts, LUA_TTABLE);
-}
-
-/* The `groups` option: absent (one group) or an integer >= 1. */
-static int64_t opt_groups(lua_State *L, int opts, const char *fname)
-{
-    lua_pushliteral(L, "groups");
-    if (lua_rawget(L, opts) == LUA_TNIL) {
-        lua_pop(L, 1);
-        return 1;
-    }
-    int isint = 0;
-    bool number = lua_type(L, -1) == LUA_TNUMBER;
-    lua_Integer g = number ? lua_tointegerx(L, -1, &isint) : 0;
-    if (!isint || g < 1)
-        luaL_error(L, "%s: groups must be an integer at least 1, got %s", fname,
-                   number ? lua_tostring(L, -1) : luaL_typename(L, -1));
-    lua_pop(L, 1);
-    return g;
-}
-
-static cnn_conv2d_params conv_opts(lua_State *L, int opts, const char *fname)
-{
-    cnn_conv2d_params p = cnn_conv2d_default_params();
-    check_opts_table(L, opts);
-    opt_ints(L, opts, fname, "stride", 2, 0, p.stride);
-    opt_ints(L, opts, fname, "pad", 4, 2, p.pad);
-    opt_ints(L, opts, fname, "dilation", 2, 0, p.dilation);
-    if (lua_isnoneornil(L, opts))
-        return p;
-    p.groups = opt_groups(L, opts, fname);
-    lua_pushliteral(L, "activation");
-    lua_rawget(L, opts);
-    if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "relu"))
-        p.relu = true;
-    else if (!lua_isnil(L, -1) && !(lua_isboolean(L, -1) && !lua_toboolean(L, -1)))
-        luaL_error(L, "%s: activation must be \"relu\" or nil, got %s", fname,
-                   lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-                                                  : luaL_typename(L, -1));
-    lua_pop(L, 1);
-    return p;
-}
-
 /* A sizes table argument (e.g. the forward input's sizes). */
 static int check_sizes_table(lua_State *L, int arg, int64_t *size)
 {
@@ -153,7 +64,7 @@ static int nn_conv2d(lua_State *L)
 {
     cnn_tensor *x = cnn_check_layout_input(L, 1), *w = check_input(L, 2);
     cnn_tensor *b = opt_input(L, 3);
-    cnn_conv2d_params p = conv_opts(L, 4, "conv2d");
+    cnn_conv2d_params p = cnn_conv_opts(L, 4, "conv2d");
     p.inference = !opt_training(L, 5);
     cnn_conv2d_plan plan;
     CNN_CHECK_STATUS(L, "conv2d", cnn_conv2d_plan_forward(&plan, &p, x, w, b));
@@ -169,7 +80,7 @@ static int nn_conv2d_backward_data(lua_State *L)
     cnn_tensor *gy = cnn_check_layout_input(L, 1), *w = check_input(L, 2);
     int64_t x[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, x);
-    cnn_conv2d_params p = conv_opts(L, 4, fname);
+    cnn_conv2d_params p = cnn_conv_opts(L, 4, fname);
     cnn_conv2d_plan plan;
     CNN_CHECK_STATUS(L, fname, cnn_conv2d_plan_backward_data(&plan, &p, gy, w, ndims, x));
     cnn_tensor *gx = cnn_push_plan_output(L, &plan.out[0]);
@@ -184,7 +95,7 @@ static int nn_conv2d_backward_weights(lua_State *L)
     cnn_tensor *gy = cnn_check_layout_input(L, 1), *x = cnn_check_layout_input(L, 2);
     int64_t w[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, w);
-    cnn_conv2d_params p = conv_opts(L, 4, fname);
+    cnn_conv2d_params p = cnn_conv_opts(L, 4, fname);
     bool with_bias = lua_toboolean(L, 5);
     cnn_conv2d_plan plan;
     CNN_CHECK_STATUS(
@@ -201,16 +112,16 @@ static int nn_conv2d_backward_weights(lua_State *L)
 }
 
 /* A transposed convolution's options: the convolution's and `outpad`. */
-static cnn_deconv2d_params deconv_opts(lua_State *L, int opts, const char *fname)
+static cnn_deconv2d_params decnn_conv_opts(lua_State *L, int opts, const char *fname)
 {
-    cnn_conv2d_params c = conv_opts(L, opts, fname);
+    cnn_conv2d_params c = cnn_conv_opts(L, opts, fname);
     cnn_deconv2d_params p = cnn_deconv2d_default_params();
     memcpy(p.stride, c.stride, sizeof p.stride);
     memcpy(p.pad, c.pad, sizeof p.pad);
     memcpy(p.dilation, c.dilation, sizeof p.dilation);
     p.groups = c.groups;
     p.relu = c.relu;
-    opt_ints(L, opts, fname, "outpad", 2, 0, p.outpad);
+    cnn_opt_ints(L, opts, fname, "outpad", 2, 0, p.outpad);
     return p;
 }
 
@@ -219,7 +130,7 @@ static int nn_deconv2d(lua_State *L)
 {
     cnn_tensor *x = cnn_check_layout_input(L, 1), *w = check_input(L, 2);
     cnn_tensor *b = opt_input(L, 3);
-    cnn_deconv2d_params p = deconv_opts(L, 4, "deconv2d");
+    cnn_deconv2d_params p = decnn_conv_opts(L, 4, "deconv2d");
     p.inference = !opt_training(L, 5);
     cnn_deconv2d_plan plan;
     CNN_CHECK_STATUS(L, "deconv2d", cnn_deconv2d_plan_forward(&plan, &p, x, w, b));
@@ -235,7 +146,7 @@ static int nn_deconv2d_backward_data(lua_State *L)
     cnn_tensor *gy = cnn_check_layout_input(L, 1), *w = check_input(L, 2);
     int64_t x[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, x);
-    cnn_deconv2d_params p = deconv_opts(L, 4, fname);
+    cnn_deconv2d_params p = decnn_conv_opts(L, 4, fname);
     cnn_deconv2d_plan plan;
     CNN_CHECK_STATUS(L, fname,
                      cnn_deconv2d_plan_backward_data(&plan, &p, gy, w, ndims, x));
@@ -251,7 +162,7 @@ static int nn_deconv2d_backward_weights(lua_State *L)
     cnn_tensor *gy = cnn_check_layout_input(L, 1), *x = cnn_check_layout_input(L, 2);
     int64_t w[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, w);
-    cnn_deconv2d_params p = deconv_opts(L, 4, fname);
+    cnn_deconv2d_params p = decnn_conv_opts(L, 4, fname);
     bool with_bias = lua_toboolean(L, 5);
     cnn_deconv2d_plan plan;
     CNN_CHECK_STATUS(
@@ -265,35 +176,6 @@ static int nn_deconv2d_backward_weights(lua_State *L)
         lua_pushnil(L);
     CNN_CHECK_STATUS(L, fname, cnn_deconv2d_run_backward_weights(&plan, gy, x, gw, gb));
     return 2;
-}
-
-static cnn_pool_kind check_pool_kind(lua_State *L, int arg)
-{
-    static const char *const kinds[] = {"max", "mean", NULL};
-    return luaL_checkoption(L, arg, NULL, kinds) == 0 ? CNN_POOL_MAX : CNN_POOL_MEAN;
-}
-
-static cnn_pool2d_params pool_opts(lua_State *L, cnn_pool_kind kind, int opts,
-                                   const char *fname)
-{
-    luaL_checktype(L, opts, LUA_TTABLE);
-    cnn_pool2d_params p = cnn_pool2d_default_params(kind, 0, 0);
-    lua_pushliteral(L, "window");
-    if (lua_rawget(L, opts) == LUA_TNIL)
-        luaL_error(L, "%s: opts.window is required", fname);
-    lua_pop(L, 1);
-    opt_ints(L, opts, fname, "window", 2, 0, p.window);
-    memcpy(p.stride, p.window, sizeof p.stride);
-    opt_ints(L, opts, fname, "stride", 2, 0, p.stride);
-    opt_ints(L, opts, fname, "pad", 4, 2, p.pad);
-    lua_pushliteral(L, "count_include_pad");
-    int type = lua_rawget(L, opts);
-    if (type != LUA_TNIL && type != LUA_TBOOLEAN)
-        luaL_error(L, "%s: count_include_pad must be true or false, got %s", fname,
-                   luaL_typename(L, -1));
-    p.exclude_padding = type == LUA_TBOOLEAN && !lua_toboolean(L, -1);
-    lua_pop(L, 1);
-    return p;
 }
 
 static int workspace_gc(lua_State *L)
@@ -329,9 +211,9 @@ static cnn_pool_workspace *push_workspace(lua_State *L)
  * and when not training) */
 static int nn_pool2d(lua_State *L)
 {
-    cnn_pool_kind kind = check_pool_kind(L, 1);
+    cnn_pool_kind kind = cnn_check_pool_kind(L, 1);
     cnn_tensor *x = cnn_check_layout_input(L, 2);
-    cnn_pool2d_params p = pool_opts(L, kind, 3, "pool2d");
+    cnn_pool2d_params p = cnn_pool_opts(L, kind, 3, "pool2d");
     p.inference = !opt_training(L, 4);
     cnn_pool2d_plan plan;
     CNN_CHECK_STATUS(L, "pool2d", cnn_pool2d_plan_forward(&plan, &p, x));
@@ -360,7 +242,7 @@ static const char *type_name(lua_State *L, int arg)
 static int nn_pool2d_backward(lua_State *L)
 {
     const char *fname = "pool2d_backward";
-    cnn_pool_kind kind = check_pool_kind(L, 1);
+    cnn_pool_kind kind = cnn_check_pool_kind(L, 1);
     cnn_tensor *gy = cnn_check_layout_input(L, 2);
     int64_t x[CNN_MAX_DIMS];
     int ndims = check_sizes_table(L, 3, x);
@@ -370,7 +252,7 @@ static int nn_pool2d_backward(lua_State *L)
                           "%s: max pooling needs the workspace returned by pool2d "
                           "(argument #4 is %s)",
                           fname, type_name(L, 4));
-    cnn_pool2d_params p = pool_opts(L, kind, 5, fname);
+    cnn_pool2d_params p = cnn_pool_opts(L, kind, 5, fname);
     cnn_pool2d_plan plan;
     CNN_CHECK_STATUS(L, fname, cnn_pool2d_plan_backward(&plan, &p, gy, ndims, x, ws));
     cnn_tensor *gx = cnn_push_plan_output(L, &plan.out);

@@ -330,6 +330,35 @@ cnn_status cnn_primitive_add(const void *key, size_t key_len, dnnl_primitive_des
     return CNN_OK;
 }
 
+cnn_status cnn_primitive_create_owned(dnnl_primitive_desc_t pd, const char *op,
+                                      cnn_primitive *out)
+{
+    memset(out, 0, sizeof *out);
+    dnnl_status_t s = dnnl_primitive_create(&out->primitive, pd);
+    if (s != dnnl_success) {
+        dnnl_primitive_desc_destroy(pd);
+        out->primitive = NULL;
+        return cnn_fail(CNN_ERR_DNNL, "%s: dnnl_primitive_create: %s", op,
+                        cnn_dnnl_status_string(s));
+    }
+    out->pd = pd;
+    out->kind = profile_kind_of(pd);
+    ctx.stats.primitives_created++;
+    return CNN_OK;
+}
+
+void cnn_primitive_release(cnn_primitive *p)
+{
+    for (int i = 0; i < CNN_PRIMITIVE_MEMORIES; i++)
+        if (p->memories[i])
+            dnnl_memory_destroy(p->memories[i]);
+    if (p->primitive)
+        dnnl_primitive_destroy(p->primitive);
+    if (p->pd)
+        dnnl_primitive_desc_destroy(p->pd);
+    memset(p, 0, sizeof *p);
+}
+
 cnn_status cnn_primitive_run(const cnn_primitive *p, int nargs,
                              const dnnl_exec_arg_t *args, const char *op)
 {

@@ -68,6 +68,14 @@ size_t cnn_primitive_cache_size(void);
 cnn_status cnn_primitive_add(const void *key, size_t key_len, dnnl_primitive_desc_t pd,
                              const char *op, cnn_primitive **out);
 
+/* A primitive outside the cache, for an object that keeps its primitives
+ * for its own life (a quantized network's plans): created from pd (taking
+ * ownership of it, even on failure), counted and profiled as cached ones
+ * are, and released by its owner. */
+cnn_status cnn_primitive_create_owned(dnnl_primitive_desc_t pd, const char *op,
+                                      cnn_primitive *out);
+void cnn_primitive_release(cnn_primitive *p);
+
 /* An execution passes at most this many arguments (exec.h). */
 #define CNN_SCRATCH_SLOTS 12
 

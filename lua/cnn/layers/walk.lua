@@ -77,7 +77,11 @@ end
 -- @return an array of tensors
 -- @usage local ps = cnn.params(model)
 function walk.params(...)
-  return collect(table.pack(...), own_parameters, "params", true)
+  return collect(table.pack(...), function(l)
+    local mt = getmetatable(l)
+    if type(mt) == "table" and mt.inference_only then errors.raise("params: " .. mt.inference_only) end
+    return own_parameters(l)
+  end, "params", true)
 end
 
 -- The parameters a printed model counts: those it can reach, a cycle
