@@ -54,8 +54,10 @@ for _, part in ipairs(parts) do
   end
 end
 
--- The table of every differentiable op, and the data sets.
+-- The table of every differentiable op, the data sets, and the job of
+-- processes that mpirun starts.
 cnn.ops = require "cnn.ops"
 cnn.datasets = require "cnn.datasets"
+cnn.distributed = require "cnn.distributed"
 
 return cnn

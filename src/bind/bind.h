@@ -118,6 +118,7 @@ void cnn_open_rearrange(lua_State *L); /* rearrange.c: cat, flip, pad, repeat */
 void cnn_open_figure(lua_State *L);    /* figure.c: pictures through cairo */
 void cnn_open_augment(lua_State *L);   /* augment.c: image batch augmentation */
 void cnn_open_image(lua_State *L);     /* image.c: image files and folders */
+void cnn_open_distributed(lua_State *L); /* distributed.c: the job of processes */
 /* Last: __index/__newindex for t[i], t[{i, j}] and methods (tensor.c). */
 void cnn_open_tensor_indexing(lua_State *L);
 

@@ -1,0 +1,142 @@
+--- Data-parallel training across the ranks of a job (cnn.train's
+-- `distributed = true`): every rank holds the whole model and draws the
+-- same global batch from the same loader; each trains on its contiguous
+-- slice of it, and one summed reduction per step gives every rank the
+-- gradient of the global batch's mean loss, which every rank applies
+-- with the same optimiser, so the parameters stay the same on every rank.
+-- @module cnn.dataparallel
+
+local core = require "cnn.core"
+local argcheck = require "cnn.argcheck"
+local errors = require "cnn.errors"
+local kind = require "cnn.optimisers.kind"
+local tensorcheck = require "cnn.tensorcheck"
+
+local is_tensor = argcheck.is_tensor
+
+local dataparallel = {}
+
+-- Per parameter, its number of dimensions then its sizes, padded to the
+-- most dimensions a tensor has.
+local MAX_DIMS = 8
+
+local function fingerprint(ps)
+  local values = {}
+  for i, p in ipairs(ps) do
+    local base = (i - 1) * (MAX_DIMS + 1)
+    values[base + 1] = p:ndims()
+    for d = 1, MAX_DIMS do values[base + 1 + d] = d <= p:ndims() and p:size(d) or 0 end
+  end
+  return values
+end
+
+--- Refuses parameters whose count or sizes differ between ranks, naming
+-- the first parameter that differs; the same on every rank, so every
+-- rank raises the same error.
+function dataparallel.check_parameters(fname, ps)
+  local lo = core.distributed_allreduce_number(#ps, "min")
+  local hi = core.distributed_allreduce_number(#ps, "max")
+  if lo ~= hi then
+    argcheck.raise(("%s: the ranks have different numbers of parameters (from %d to %d; %d on rank %d); "
+      .. "every rank must build the same model"):format(fname, lo, hi, #ps, core.distributed_rank()))
+  end
+  if #ps == 0 then return end
+  local values = fingerprint(ps)
+  local mins = core.distributed_allreduce(core.tensor(values, "int32"), "min"):totable()
+  local maxs = core.distributed_allreduce(core.tensor(values, "int32"), "max"):totable()
+  for k = 1, #values do
+    if mins[k] ~= maxs[k] then
+      local i = (k - 1) // (MAX_DIMS + 1) + 1
+      argcheck.raise(("%s: parameter %d has different sizes on different ranks (%s on rank %d); "
+        .. "every rank must build the same model"):format(fname, i, tensorcheck.shape(ps[i]),
+        core.distributed_rank()))
+    end
+  end
+end
+
+--- Gives every rank rank 0's parameters, optimiser state (that of a
+-- resumed training; a new optimiser has none yet) and random generator,
+-- so that shuffles and dropout draw alike.
+function dataparallel.broadcast_start(ps, opt)
+  for _, p in ipairs(ps) do core.distributed_broadcast(p, 0) end
+  local states = {}
+  kind.each_optimiser(opt, function(o)
+    if type(rawget(o, "state")) ~= "table" then return end
+    for _, p in ipairs(ps) do
+      local s = o.state[p]
+      if s then
+        local keys = {}
+        for k in pairs(s) do keys[#keys + 1] = k end
+        table.sort(keys)
+        for _, k in ipairs(keys) do states[#states + 1] = {s, k} end
+      end
+    end
+  end)
+  local n = core.distributed_allreduce_number(#states, "max")
+  if n ~= core.distributed_allreduce_number(#states, "min") then
+    argcheck.raise("train: the optimiser has state on some ranks and not on others; "
+      .. "every rank must resume the same checkpoint")
+  end
+  for _, entry in ipairs(states) do
+    local s, k = entry[1], entry[2]
+    local v = s[k]
+    if is_tensor(v) then
+      core.distributed_broadcast(v, 0)
+    elseif type(v) == "number" then
+      -- rank 0's number, as a sum of it and zeros
+      s[k] = core.distributed_allreduce_number(core.distributed_rank() == 0 and v or 0, "sum")
+      if math.type(v) == "integer" then s[k] = math.tointeger(s[k]) or s[k] end
+    end
+  end
+  core.distributed_broadcast_rng(0)
+end
+
+--- This rank's slice of a global batch: the contiguous part
+-- (rank·B/size, (rank+1)·B/size] of the last dimension of every tensor
+-- argument whose last dimension is the batch's (that of the first
+-- tensor). Returns the sliced arguments, the slice's size n and B.
+function dataparallel.shard(fname, args)
+  local first
+  for i = 1, args.n do
+    if is_tensor(args[i]) and args[i]:ndims() > 0 then first = args[i] break end
+  end
+  if first == nil then
+    argcheck.raise(("%s: {distributed = true} splits each batch along the last dimension of its "
+      .. "tensors, but the batch has none"):format(fname))
+  end
+  local b = first:size(first:ndims())
+  local rank, size = core.distributed_rank(), core.distributed_size()
+  local lo, hi = rank * b // size, (rank + 1) * b // size
+  local out = {n = args.n}
+  for i = 1, args.n do
+    local a = args[i]
+    if is_tensor(a) and a:ndims() > 0 and a:size(a:ndims()) == b and hi > lo then
+      out[i] = a:narrow(a:ndims(), lo + 1, hi - lo)
+    else
+      out[i] = a
+    end
+  end
+  return out, hi - lo, b
+end
+
+--- One summed reduction of every gradient and of the step's figures:
+-- each rank contributes (n/B)·its gradients (of its slice's mean loss),
+-- its loss weighted alike and how many parameters its loss reached.
+-- gs is changed in place to the gradients of the global batch's mean
+-- loss; returns that loss and the total reach.
+function dataparallel.reduce(ps, gs, value, reached, n, b)
+  local entries = {}
+  for i, p in ipairs(ps) do
+    local g = gs[p]
+    if g == nil then
+      g = core.zeros(p:size(), "float32")
+      gs[p] = g
+    end
+    entries[i] = g
+  end
+  local sums = errors.call_renamed("train", "distributed_allreduce_bucket",
+    core.distributed_allreduce_bucket, entries, n / b, {value * n / b, reached})
+  return sums[1], sums[2]
+end
+
+return dataparallel
