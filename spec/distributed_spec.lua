@@ -1,0 +1,178 @@
+--- cnn.distributed and cnn.train's `distributed` option, alone and in jobs
+-- that mpirun starts: two processes on this machine, two "hosts" in
+-- network namespaces (scripts/netns-mpirun), and a rank that fails.
+-- Every job runs 1 OpenMP thread per rank. mpirun refuses root unless
+-- OMPI_ALLOW_RUN_AS_ROOT and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM are set.
+local cnn = require "cnn"
+local helpers = require "helpers"
+
+local CNNLUA = os.getenv("CNNLUA") or "./build/cnnlua"
+local JOB = "spec/distributed_job.lua"
+local ENV = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 "
+  .. "OMP_WAIT_POLICY=passive"
+local MPIRUN = "mpirun -np 2 --oversubscribe --bind-to none -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY=passive"
+
+local compiled = cnn.core.distributed_support()
+
+-- Runs a shell command; its output (stdout and stderr), exit status and
+-- wall time.
+local function run(command)
+  local start = cnn.core.monotime()
+  local p = io.popen(ENV .. " " .. command .. " 2>&1")
+  local out = p:read("a")
+  local _, _, status = p:close()
+  return out, status, cnn.core.monotime() - start
+end
+
+local function read_lines(path)
+  local lines = {}
+  for l in io.lines(path) do lines[#lines + 1] = tonumber(l) end
+  return lines
+end
+
+-- Each parameter of the model saved in `a` within `rtol` of b's (the
+-- norm of the difference over the norm), or bitwise equal with rtol 0.
+local function assert_same_params(a, b, rtol)
+  local pa, pb = cnn.core.load_safetensors(a), cnn.core.load_safetensors(b)
+  local count = 0
+  for name, t in pairs(pa) do
+    count = count + 1
+    local u = assert(pb[name], name .. " missing from " .. b)
+    if rtol == 0 then
+      assert.are.same(t:totable(), u:totable(), name .. " differs between " .. a .. " and " .. b)
+    else
+      local d = cnn.core.sub(t, u)
+      local rel = math.sqrt(cnn.core.sum(cnn.core.mul(d, d)) / cnn.core.sum(cnn.core.mul(t, t)))
+      assert.is_true(rel <= rtol, ("%s: relative difference %.3g between %s and %s"):format(name, rel, a, b))
+    end
+  end
+  assert.are.equal(8, count)
+end
+
+if not compiled then
+  describe("cnn.distributed in a build without MPI", function()
+    it("is a job of one process and says why", function()
+      assert.is_false(compiled)
+      local ok, why = cnn.distributed.available()
+      assert.is_false(ok)
+      assert.truthy(why:find("built without MPI", 1, true))
+      assert.are.equal(0, cnn.distributed.rank())
+      assert.are.equal(1, cnn.distributed.size())
+    end)
+  end)
+  return
+end
+
+describe("cnn.distributed alone", function()
+  it("is rank 0 of 1, and its reductions and broadcasts change nothing", function()
+    assert.are.equal(0, cnn.distributed.rank())
+    assert.are.equal(1, cnn.distributed.size())
+    assert.is_true(cnn.distributed.available())
+    cnn.distributed.barrier()
+    local t = cnn.tensor({1, 2, 3})
+    assert.are.equal(t, cnn.distributed.allreduce(t, "mean"))
+    assert.are.same({1, 2, 3}, t:totable())
+    assert.are.same({1, 2, 3}, cnn.distributed.broadcast(t, 0):totable())
+    assert.are.equal(2.5, cnn.distributed.allreduce_number(2.5, "max"))
+  end)
+
+  it("names what it was given and what is valid", function()
+    assert.has_error(function() cnn.distributed.allreduce(cnn.ones(2), "avg") end,
+      'distributed.allreduce: op must be one of "sum", "mean", "max", "min", got "avg"')
+    assert.has_error(function() cnn.distributed.allreduce({1, 2}) end,
+      "distributed.allreduce: t must be a tensor, got {1, 2}")
+    assert.has_error(function() cnn.distributed.allreduce(cnn.zeros(2, "int32"), "mean") end,
+      'distributed.allreduce: the mean of an Int32 tensor is not an Int32; use "sum", or a Float32 tensor')
+    assert.has_error(function() cnn.distributed.broadcast(cnn.ones(2), 1) end,
+      "distributed.broadcast: root must be an integer in 0..0, got 1")
+    assert.has_error(function() cnn.distributed.allreduce_number("3") end,
+      'distributed.allreduce_number: x must be a number, got "3"')
+  end)
+
+  it("lets cnn.train's distributed option train as without it", function()
+    cnn.seed(1)
+    local x, y = cnn.rand(3, 10), cnn.rand(2, 10)
+    local function run_once(distributed)
+      cnn.seed(2)
+      local m = cnn.Dense(3, 2)
+      local function loss(a, b) return cnn.mse(m(a), b) end
+      local loader = cnn.DataLoader(x, y, {batchsize = 4})
+      local mean = cnn.train(loss, cnn.params(m), loader, cnn.Descent(0.1),
+        {progress = false, distributed = distributed})
+      return m.weight:totable(), mean
+    end
+    local w1, l1 = run_once(false)
+    local w2, l2 = run_once(true)
+    assert.are.same(w1, w2)
+    assert.is_true(math.abs(l1 - l2) <= 1e-6 * math.abs(l1))
+    assert.has_error(function()
+      cnn.train(function() return 0 end, cnn.params(cnn.Dense(3, 2)), {{x, y}}, cnn.ADAM(), {distributed = 1})
+    end, "train: options.distributed must be true or false, got 1")
+  end)
+end)
+
+describe("a job of two processes (mpirun -np 2)", function()
+  local dir
+  setup(function() dir = helpers.tmpdir() end)
+  teardown(function() os.execute("rm -rf " .. helpers.quote(dir)) end)
+
+  it("trains the notebook network as one process does, the ranks' parameters bitwise equal", function()
+    local alone = dir .. "/alone"
+    local out, status = run(("%s %s %s 50"):format(CNNLUA, JOB, alone))
+    assert.are.equal(0, status, out)
+    out, status = run(("%s %s %s %s/two 50"):format(MPIRUN, CNNLUA, JOB, dir))
+    assert.are.equal(0, status, out)
+    assert_same_params(dir .. "/two-0.safetensors", dir .. "/two-1.safetensors", 0)
+    assert_same_params(alone .. "-0.safetensors", dir .. "/two-0.safetensors", 1e-5)
+    local a, r0, r1 = read_lines(alone .. "-0.txt"), read_lines(dir .. "/two-0.txt"), read_lines(dir .. "/two-1.txt")
+    assert.are.equal(50, #a)
+    assert.are.same(r0, r1)
+    for i = 1, 50 do
+      assert.is_true(math.abs(a[i] - r0[i]) <= 1e-5 * a[i], ("step %d: loss %.9g alone, %.9g in the job"):format(i,
+        a[i], r0[i]))
+    end
+    assert.is_true(a[50] < a[1])
+  end)
+
+  it("ends within seconds with the failing rank's message and a non-zero status", function()
+    local out, status, seconds = run(("timeout 60 %s %s %s %s/fail 50 1 5"):format(MPIRUN, CNNLUA, JOB, dir))
+    assert.are_not.equal(0, status, out)
+    assert.truthy(out:find("cnnlua: rank 1: " .. JOB .. ":%d+: failing on purpose at step 5"), out)
+    assert.is_true(seconds < 10, ("the job took %.1f s to end"):format(seconds))
+  end)
+
+  it("ends when a rank is killed, without hanging", function()
+    local script = dir .. "/killed.lua"
+    local f = assert(io.open(script, "w"))
+    f:write([[
+      local d = require("cnn").distributed
+      if d.rank() == 1 then os.execute("kill -9 " .. io.open("/proc/self/stat"):read("n")) end
+      d.barrier()
+      d.allreduce_number(1)
+    ]])
+    f:close()
+    local out, status, seconds = run(("timeout 60 %s %s %s"):format(MPIRUN, CNNLUA, script))
+    assert.are_not.equal(0, status, out)
+    assert.are_not.equal(124, status, "timed out: " .. out)
+    assert.is_true(seconds < 10, ("the job took %.1f s to end"):format(seconds))
+  end)
+end)
+
+describe("a job across two network namespaces (scripts/netns-mpirun)", function()
+  it("trains as one process does, over TCP between the namespaces", function()
+    local dir = helpers.tmpdir()
+    local namespaces = run("ip netns list")
+    local out, status = run(("timeout 120 scripts/netns-mpirun -x OMP_NUM_THREADS=1 -x OMP_WAIT_POLICY=passive "
+      .. "%s %s %s/net 50"):format(CNNLUA, JOB, dir))
+    local alone_out, alone_status = run(("%s %s %s/alone 50"):format(CNNLUA, JOB, dir))
+    local ok = status == 0 and alone_status == 0
+    if ok then
+      assert_same_params(dir .. "/net-0.safetensors", dir .. "/net-1.safetensors", 0)
+      assert_same_params(dir .. "/alone-0.safetensors", dir .. "/net-0.safetensors", 1e-5)
+    end
+    os.execute("rm -rf " .. helpers.quote(dir))
+    assert.are.equal(0, alone_status, alone_out)
+    assert.are.equal(0, status, "scripts/netns-mpirun failed:\n" .. out)
+    assert.are.equal(namespaces, (run("ip netns list")), "the job's namespaces were left behind")
+  end)
+end)
