@@ -6,7 +6,8 @@
 --   cnnlua spec/distributed_job.lua OUT [steps [fail_rank fail_step]]
 --
 -- Each rank writes its parameters to OUT-<rank>.safetensors and its
--- losses to OUT-<rank>.txt; with fail_rank, that rank raises an error at
+-- losses to OUT-<rank>.txt, and checks that cnn.accuracy and
+-- cnn.confusion shared among the ranks count as on the whole data; with fail_rank, that rank raises an error at
 -- step fail_step.
 local cnn = require "cnn"
 
@@ -21,7 +22,8 @@ local dir = (os.getenv("CNNLUA_DATA") or "data") .. "/mnist/"
 local imgs = cnn.core.read_idx(dir .. "train-images-idx3-ubyte")
 local labels = cnn.core.read_idx(dir .. "train-labels-idx1-ubyte")
 local x = (imgs:narrow(3, 1, n) / 255):reshape(28, 28, 1, n)
-local y = cnn.onehotbatch(labels:narrow(1, 1, n):int(), cnn.range(0, 9))
+local digits = cnn.range(0, 9)
+local y = cnn.onehotbatch(labels:narrow(1, 1, n):int(), digits)
 
 local model = cnn.Chain(
   cnn.Conv({3, 3}, 1, 16, cnn.relu, {pad = 1}), cnn.MaxPool({2, 2}),
@@ -43,6 +45,14 @@ local _, trained, h = cnn.train(loss, cnn.params(model), cnn.ncycle(loader, 5), 
   {distributed = true, progress = false, cb = fail})
 assert(trained == steps, ("expected %d steps, got %d"):format(steps, trained))
 cnn.savemodel(("%s-%d.safetensors"):format(out, rank), model)
+-- evaluated whole on every rank, and shared among the ranks
+local accuracy = cnn.accuracy(model, x, y, nil, 100)
+local shared = cnn.accuracy(model, x, y, nil, {batchsize = 100, distributed = true})
+assert(shared == accuracy, ("accuracy %.9g, shared among the ranks %.9g"):format(accuracy, shared))
+local counts = cnn.confusion(model, x, y)
+local shared_counts = cnn.confusion(model, x, y, nil, {distributed = true})
+assert(cnn.core.sum(cnn.core.abs(counts - shared_counts)) == 0, "the shared confusion counts differ")
+assert(cnn.core.sum(shared_counts) == n)
 local f = assert(io.open(("%s-%d.txt"):format(out, rank), "w"))
 for _, v in ipairs(h.loss) do f:write(("%.9g\n"):format(v)) end
 f:close()

@@ -141,6 +141,45 @@ describe("a job of two processes (mpirun -np 2)", function()
     assert.is_true(seconds < 10, ("the job took %.1f s to end"):format(seconds))
   end)
 
+  it("refuses parameters whose sizes differ between ranks, naming the first", function()
+    local script = dir .. "/mismatch.lua"
+    local f = assert(io.open(script, "w"))
+    f:write([[
+      local cnn = require "cnn"
+      local m = cnn.Chain(cnn.Dense(3, 4), cnn.Dense(4, 2 + cnn.distributed.rank()))
+      local function loss(x, y) return cnn.mse(m(x), y) end
+      cnn.train(loss, cnn.params(m), {{cnn.rand(3, 4), cnn.rand(2, 4)}}, cnn.ADAM(), {distributed = true})
+    ]])
+    f:close()
+    local out, status = run(("timeout 60 %s %s %s"):format(MPIRUN, CNNLUA, script))
+    assert.are_not.equal(0, status, out)
+    assert.truthy(out:find("train: parameter 3 has different sizes on different ranks (2×4 on rank 0)", 1, true)
+      or out:find("train: parameter 3 has different sizes on different ranks (3×4 on rank 1)", 1, true), out)
+  end)
+
+  it("writes checkpoints from rank 0 only", function()
+    local script, ckdir, other = dir .. "/checkpoints.lua", dir .. "/ck", dir .. "/ck-other"
+    os.execute("mkdir -p " .. helpers.quote(ckdir) .. " " .. helpers.quote(other))
+    local f = assert(io.open(script, "w"))
+    f:write(([[
+      local cnn = require "cnn"
+      local m = cnn.Dense(3, 2)
+      local function loss(x, y) return cnn.mse(m(x), y) end
+      local data = {{cnn.rand(3, 4), cnn.rand(2, 4)}, {cnn.rand(3, 4), cnn.rand(2, 4)}}
+      -- the other rank's Checkpointer is given a directory of its own
+      local where = cnn.distributed.rank() == 0 and %q or %q
+      local ck = cnn.Checkpointer(where, {model = m, every = 1, keep = 1})
+      cnn.train(loss, cnn.params(m), data, cnn.ADAM(), {distributed = true, cb = ck, progress = false})
+      assert(#ck.kept == 1 and ck.step == 2)
+    ]]):format(ckdir, other))
+    f:close()
+    local out, status = run(("timeout 60 %s %s %s"):format(MPIRUN, CNNLUA, script))
+    assert.are.equal(0, status, out)
+    local ls = run("ls " .. helpers.quote(ckdir))
+    assert.are.equal("checkpoint-00000002.safetensors\n", ls)
+    assert.are.equal("", (run("ls " .. helpers.quote(other))))
+  end)
+
   it("ends when a rank is killed, without hanging", function()
     local script = dir .. "/killed.lua"
     local f = assert(io.open(script, "w"))
