@@ -85,6 +85,11 @@ describe("cnn.distributed alone", function()
       'distributed.allreduce: the mean of an Int32 tensor is not an Int32; use "sum", or a Float32 tensor')
     assert.has_error(function() cnn.distributed.broadcast(cnn.ones(2), 1) end,
       "distributed.broadcast: root must be an integer in 0..0, got 1")
+    local w = cnn.ones(2)
+    assert.has_error(function()
+      cnn.gradient(function() return cnn.sum(cnn.distributed.allreduce(w * 2)) end, {w})
+    end, "distributed.allreduce: not differentiable (it changes the tensor in place, unrecorded; "
+      .. "reduce gradients, not tracked values)")
     assert.has_error(function() cnn.distributed.allreduce_number("3") end,
       'distributed.allreduce_number: x must be a number, got "3"')
   end)

@@ -12,6 +12,9 @@
 local core = require "cnn.core"
 local argcheck = require "cnn.argcheck"
 local errors = require "cnn.errors"
+local autograd = require "cnn.autograd"
+
+local IN_PLACE = "it changes the tensor in place, unrecorded; reduce gradients, not tracked values"
 
 local OPS = {"sum", "mean", "max", "min"}
 
@@ -85,6 +88,7 @@ end
 -- @usage local g = cnn.distributed.allreduce(cnn.ones(3), "mean")
 function distributed.allreduce(t, op)
   argcheck.tensor("distributed.allreduce", "t", t)
+  autograd.refuse_tracked("distributed.allreduce", t, IN_PLACE)
   op = check_op("distributed.allreduce", op)
   return call("distributed.allreduce", "distributed_allreduce", core.distributed_allreduce, t, op)
 end
@@ -110,6 +114,7 @@ end
 -- @usage for _, p in ipairs(cnn.params(model)) do cnn.distributed.broadcast(p, 0) end
 function distributed.broadcast(t, root)
   argcheck.tensor("distributed.broadcast", "t", t)
+  autograd.refuse_tracked("distributed.broadcast", t, IN_PLACE)
   root = check_root("distributed.broadcast", root)
   return call("distributed.broadcast", "distributed_broadcast", core.distributed_broadcast, t, root)
 end
