@@ -450,7 +450,8 @@ not_ops("display and timing", "cnn.show", "cnn.repr", "cnn.imagestring", "cnn.sh
   "cnn.outputsize", "cnn.time", "cnn.wallclock", "cnn.profile", "cnn.profile_report", "cnn.profile_text",
   "cnn.help", "cnn.plot", "cnn.plotstring", "cnn.savefig")
 not_ops("a table of functions (cnn.core is documented as not recorded; cnn.ops is walked here)",
-  "cnn.core", "cnn.ops", "cnn.datasets", "cnn.distributed", "cnn.Tensor", "cnn.ops.method_table", "cnn.ops.raw_operators")
+  "cnn.core", "cnn.ops", "cnn.datasets", "cnn.distributed", "cnn.Tensor", "cnn.ops.method_table",
+  "cnn.ops.raw_operators")
 not_ops("a maker of ops", "cnn.ops.eltwise_op", "cnn.ops.nondifferentiable")
 not_ops("cnn.core's original, behind the recorded metamethod", "Tensor.__cnn_raw_index",
   "Tensor.__cnn_raw_newindex", "Tensor.__cnn_raw_close")
