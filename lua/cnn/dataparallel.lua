@@ -125,6 +125,8 @@ end
 -- gs is changed in place to the gradients of the global batch's mean
 -- loss; returns that loss and the total reach.
 function dataparallel.reduce(ps, gs, value, reached, n, b)
+  -- alone, the slice is the batch: nothing to reduce
+  if core.distributed_size() == 1 then return value, reached end
   local entries = {}
   for i, p in ipairs(ps) do
     local g = gs[p]
