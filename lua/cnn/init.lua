@@ -23,6 +23,7 @@ local parts = {
   {"cnn.ops.rearrange"},
   {"cnn.ops.reductions"},
   {"cnn.ops.kernels"},
+  {"cnn.ops.syncbatchnorm"},
   {"cnn.ops.sampling"},
   {"cnn.ops.compare", "max", "min"},
   {"cnn.activations"},
