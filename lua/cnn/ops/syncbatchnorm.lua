@@ -5,6 +5,7 @@
 
 local core = require "cnn.core"
 local autograd = require "cnn.autograd"
+local argcheck = require "cnn.argcheck"
 
 local op = autograd.op
 
@@ -17,6 +18,25 @@ local function channel_sizes(x)
   local sizes = {}
   for d = 1, n do sizes[d] = d == c and x:size(d) or 1 end
   return sizes, x:size(c)
+end
+
+local NAME = "sync_batchnorm"
+
+-- Checks the arguments as batchnorm's would be; returns momentum and eps.
+local function check(x, gamma, beta, rm, rv, momentum, eps)
+  argcheck.tensor(NAME, "x", x, "Float32")
+  if x:ndims() < 2 or x:numel() == 0 then
+    argcheck.fail(NAME, "x", "a non-empty W×H×C×N or C×N tensor", x)
+  end
+  local _, c = channel_sizes(x)
+  for _, v in ipairs{{"gamma", gamma}, {"beta", beta}, {"running_mean", rm}, {"running_var", rv}} do
+    argcheck.tensor(NAME, v[1], v[2], "Float32", 1)
+    if v[2]:numel() ~= c then
+      argcheck.fail(NAME, v[1], ("a tensor of the %d channels of x (%s)"):format(c, argcheck.shape(x)), v[2])
+    end
+  end
+  return argcheck.optional_number(NAME, "momentum", momentum, 0.1, "[0, 1]"),
+    argcheck.optional_number(NAME, "eps", eps, 1e-5, "(0, inf)")
 end
 
 -- Per channel, the sum over the job of a per-channel tensor (C values)
@@ -50,9 +70,9 @@ end
 -- @treturn Tensor
 -- @usage cnn.sync_batchnorm(x, g, b, rm, rv)
 ops.sync_batchnorm = op{
-  name = "sync_batchnorm",
+  name = NAME,
   forward = function(ctx, x, gamma, beta, rm, rv, momentum, eps)
-    momentum, eps = momentum or 0.1, eps or 1e-5
+    momentum, eps = check(x, gamma, beta, rm, rv, momentum, eps)
     x = core.contiguous(x)
     local bs, c = channel_sizes(x)
     local n = x:numel() // c
