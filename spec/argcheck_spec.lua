@@ -175,7 +175,7 @@ describe("layers", function()
       message("cnn.Dense(3, 2, cnn.relu, {use_bias = false})"))
     assert.equal('MaxPool: unknown option "padding" (valid options: pad, stride)',
       message("cnn.MaxPool(2, {padding = 1})"))
-    assert.equal('BatchNorm: unknown option "mom" (valid options: eps, momentum)',
+    assert.equal('BatchNorm: unknown option "mom" (valid options: eps, momentum, sync)',
       message("cnn.BatchNorm(2, {mom = 0.1})"))
   end)
 

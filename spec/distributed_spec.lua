@@ -210,6 +210,52 @@ describe("a job of two processes (mpirun -np 2)", function()
     assert.are.equal("", (run("ls " .. helpers.quote(other))))
   end)
 
+  it("keeps the ranks on the same shuffles when dropout draws for uneven shares", function()
+    local script = dir .. "/dropout.lua"
+    local f = assert(io.open(script, "w"))
+    f:write(([[
+      local cnn = require "cnn"
+      cnn.seed(7)
+      local x, y = cnn.rand(5, 7), cnn.rand(2, 7)
+      local m = cnn.Chain(cnn.Dense(5, 16, cnn.relu), cnn.Dropout(0.5), cnn.Dense(16, 2))
+      -- one batch of 7 per pass, shuffled anew at each: 3 images on rank 0, 4 on rank 1
+      local loader = cnn.DataLoader(x, y, {batchsize = 7, shuffle = true})
+      local out = assert(io.open(%q .. cnn.distributed.rank(), "w"))
+      local function loss(a, b)
+        out:write(table.concat(a:select(1, 1):totable(), " "), "\n")
+        return cnn.mse(m(a), b)
+      end
+      cnn.train(loss, cnn.params(m), cnn.ncycle(loader, 6), cnn.Descent(0.1), {distributed = true, progress = false})
+      out:close()
+      if cnn.distributed.rank() == 0 then
+        local all = assert(io.open(%q, "w"))
+        all:write(table.concat(x:select(1, 1):totable(), " "), "\n")
+        all:close()
+      end
+    ]]):format(dir .. "/seen-", dir .. "/all"))
+    f:close()
+    local out, status = run(("timeout 60 %s %s %s"):format(MPIRUN, CNNLUA, script))
+    assert.are.equal(0, status, out)
+    local function rows(path)
+      local r = {}
+      for l in io.lines(path) do r[#r + 1] = l end
+      return r
+    end
+    local all = rows(dir .. "/all")[1]
+    local words = {}
+    for w in all:gmatch("%S+") do words[#words + 1] = w end
+    table.sort(words)
+    local r0, r1 = rows(dir .. "/seen-0"), rows(dir .. "/seen-1")
+    assert.are.equal(6, #r0)
+    assert.are.equal(6, #r1)
+    for step = 1, 6 do
+      local got = {}
+      for w in (r0[step] .. " " .. r1[step]):gmatch("%S+") do got[#got + 1] = w end
+      table.sort(got)
+      assert.are.same(words, got, ("step %d: the ranks' shares are not one shuffle of the 7 images"):format(step))
+    end
+  end)
+
   it("ends when a rank is killed, without hanging", function()
     local script = dir .. "/killed.lua"
     local f = assert(io.open(script, "w"))

@@ -119,14 +119,41 @@ function dataparallel.shard(fname, args)
   return out, hi - lo, b
 end
 
+-- How far apart the ranks' random draws start within a step.
+local RANK_STRIDE = 1 << 40
+
+--- Starts a step's random draws (dropout's): every rank is at the same
+-- point of the generator (rank 0's, broadcast at the start), and each
+-- draws its slice's numbers from a region of its own, rank·2^40 further,
+-- so that the ranks' masks differ. Returns the step's starting state.
+function dataparallel.draws_begin()
+  local seed, counter = core.rngstate()
+  core.setrngstate(seed, counter + core.distributed_rank() * RANK_STRIDE)
+  return {seed, counter}
+end
+
+--- How many numbers this rank drew since draws_begin.
+function dataparallel.draws_taken(start)
+  local _, counter = core.rngstate()
+  return counter - start[2] - core.distributed_rank() * RANK_STRIDE
+end
+
+--- Ends a step's draws: every rank moves past the draws of all ranks
+-- (their sum, reduced with the gradients: the same on every rank), so
+-- that the loader's next shuffle is the same on every rank.
+function dataparallel.draws_end(start, total)
+  core.setrngstate(start[1], start[2] + math.floor(total + 0.5))
+end
+
 --- One summed reduction of every gradient and of the step's figures:
 -- each rank contributes (n/B)·its gradients (of its slice's mean loss),
--- its loss weighted alike and how many parameters its loss reached.
--- gs is changed in place to the gradients of the global batch's mean
--- loss; returns that loss and the total reach.
-function dataparallel.reduce(ps, gs, value, reached, n, b)
+-- its loss weighted alike, how many parameters its loss reached and
+-- how many random numbers it drew. gs is changed in place to the
+-- gradients of the global batch's mean loss; returns that loss, the
+-- total reach and the total draws.
+function dataparallel.reduce(ps, gs, value, reached, draws, n, b)
   -- alone, the slice is the batch: nothing to reduce
-  if core.distributed_size() == 1 then return value, reached end
+  if core.distributed_size() == 1 then return value, reached, draws end
   local entries = {}
   for i, p in ipairs(ps) do
     local g = gs[p]
@@ -137,8 +164,8 @@ function dataparallel.reduce(ps, gs, value, reached, n, b)
     entries[i] = g
   end
   local sums = errors.call_renamed("train", "distributed_allreduce_bucket",
-    core.distributed_allreduce_bucket, entries, n / b, {value * n / b, reached})
-  return sums[1], sums[2]
+    core.distributed_allreduce_bucket, entries, n / b, {value * n / b, reached, draws})
+  return sums[1], sums[2], sums[3]
 end
 
 return dataparallel

@@ -138,11 +138,14 @@ end
 
 --- One data-parallel step: this rank's slice of the global batch, its
 -- gradient, and the reduction that makes it the global batch's (a rank
--- whose slice is empty contributes zeros). Returns the global loss, the
--- gradients and how many parameters the loss reached, summed over ranks.
+-- whose slice is empty contributes zeros); the ranks' random draws
+-- (dropout) come from regions of their own and end at the same point.
+-- Returns the global loss, the gradients and how many parameters the
+-- loss reached, summed over ranks.
 local function distributed_step(loss, ps, args)
   local mine, n, b = dataparallel.shard("train", args)
   local v, gs, reached = 0, {}, 0
+  local draws = dataparallel.draws_begin()
   if n > 0 then
     local value
     value, gs, reached = autograd.withgradient_reached("train", function()
@@ -150,7 +153,9 @@ local function distributed_step(loss, ps, args)
     end, ps)
     v = autograd.item(value)
   end
-  v, reached = dataparallel.reduce(ps, gs, v, reached, n, b)
+  local total
+  v, reached, total = dataparallel.reduce(ps, gs, v, reached, dataparallel.draws_taken(draws), n, b)
+  dataparallel.draws_end(draws, total)
   return v, gs, reached
 end
 
