@@ -256,6 +256,20 @@ describe("a job of two processes (mpirun -np 2)", function()
     end
   end)
 
+  it("runs examples/mnist_cnn.lua data-parallel, rank 0 alone printing", function()
+    local out, status = run(("timeout 120 %s %s examples/mnist_cnn.lua 1 512"):format(MPIRUN, CNNLUA))
+    assert.are.equal(0, status, out)
+    local function count(text)
+      local n = 0
+      for _ in out:gmatch(text) do n = n + 1 end
+      return n
+    end
+    assert.are.equal(1, count("imgs:size%(3%) = 60000"), out)
+    assert.are.equal(1, count("Chain%(\n"), out)
+    assert.are.equal(1, count("seconds %(%d+ allocations"), out)
+    assert.are.equal(2, count("accuracy%(tX, tY%) = 0%.%d+"), out)
+  end)
+
   it("ends when a rank is killed, without hanging", function()
     local script = dir .. "/killed.lua"
     local f = assert(io.open(script, "w"))
