@@ -200,7 +200,9 @@ end
 -- stay the same on every rank and equal, up to rounding, those of one
 -- process training on the whole batches. The loss must be a mean over
 -- the batch, as Flux's losses are by default. BatchNorm normalises with
--- each rank's own slice, as PyTorch's DistributedDataParallel does.
+-- each rank's own slice, as PyTorch's DistributedDataParallel does
+-- (with its `sync = true`, with the global batch's statistics); dropout
+-- draws each rank's masks from a part of the generator of its own.
 -- Only rank 0 shows progress and writes the log; the callbacks run on
 -- every rank (they may reduce, as cnn.accuracy's `distributed` does)
 -- and get the global loss. Alone (size 1) it trains as without it.
@@ -249,6 +251,10 @@ local function train(loss, ps, data, opt, options)
   local quiet = distributed and core.distributed_rank() ~= 0
   local callbacks = check_callbacks(options.cb)
   local h = history.check("train", options.history)
+  if distributed then
+    dataparallel.check_parameters("train", ps)
+    dataparallel.broadcast_start(ps, opt)
+  end
   local clock = core.monotime
   local total = length_of(data)
   local pass_length = pass_length_of(data, total)
@@ -260,10 +266,6 @@ local function train(loss, ps, data, opt, options)
     width = tonumber(os.getenv("COLUMNS")) or 80,
   }
   local log = not quiet and trainlog.open("train", options.log) or nil
-  if distributed then
-    dataparallel.check_parameters("train", ps)
-    dataparallel.broadcast_start(ps, opt)
-  end
   local start = clock()
 
   local depth = #stop_requested + 1
