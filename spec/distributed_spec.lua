@@ -276,6 +276,28 @@ describe("a job of two processes (mpirun -np 2)", function()
     assert.are.equal(2, count("accuracy%(tX, tY%) = 0%.%d+"), out)
   end)
 
+  it("leaves the job at os.exit: with 0 as at the end, with another status ending the job", function()
+    local script = dir .. "/exit.lua"
+    local f = assert(io.open(script, "w"))
+    f:write([[
+      local d = require("cnn").distributed
+      local early = arg[1] == "early"
+      if early and d.rank() == 1 then os.exit(3) end
+      d.barrier()
+      d.allreduce_number(1)
+      if early then print("not ended") end
+      os.exit(0)
+    ]])
+    f:close()
+    local out, status = run(("timeout 60 %s %s %s end"):format(MPIRUN, CNNLUA, script))
+    assert.are.equal(0, status, out)
+    local seconds
+    out, status, seconds = run(("timeout 60 %s %s %s early"):format(MPIRUN, CNNLUA, script))
+    assert.are.equal(3, status, out)
+    assert.is_falsy(out:find("not ended", 1, true), out)
+    assert.is_true(seconds < 10, ("the job took %.1f s to end"):format(seconds))
+  end)
+
   it("ends when a rank is killed, without hanging", function()
     local script = dir .. "/killed.lua"
     local f = assert(io.open(script, "w"))

@@ -636,6 +636,17 @@ static void prepare_signals(void)
     fflush(stderr);
 }
 
+/* A script that ends with os.exit (the C library's exit, past main's
+ * end) leaves the job too: with status 0 as main does, otherwise as
+ * after an error, ending the whole job. */
+static void leave_job_at_exit(int status, void *unused)
+{
+    (void)unused;
+    if (status != 0)
+        cnn_distributed_abort(status);
+    cnn_distributed_finish();
+}
+
 /* Joins the MPI job when mpirun (or another Open MPI launcher) started
  * the program; any other start is a job of one process and MPI is never
  * initialised. A cnnlua built without MPI says so and runs alone. */
@@ -652,8 +663,10 @@ static int join_job(int *argc, char ***argv)
         fflush(stderr);
         return 1;
     }
-    if (cnn_distributed_start(argc, argv) == CNN_OK)
+    if (cnn_distributed_start(argc, argv) == CNN_OK) {
+        on_exit(leave_job_at_exit, NULL);
         return 1;
+    }
     fprintf(stderr, "%s: cannot join the MPI job (%s): %s\n", CNNLUA_PROGNAME, launcher,
             cnn_error_message());
     fflush(stderr);
