@@ -193,6 +193,28 @@ describe("a job of two processes (mpirun -np 2)", function()
       or out:find("train: parameter 3 has different sizes on different ranks (3×4 on rank 1)", 1, true), out)
   end)
 
+  it("ends with a message, not a wait, when the ranks draw different numbers of batches", function()
+    local script = dir .. "/uneven.lua"
+    local f = assert(io.open(script, "w"))
+    f:write([[
+      local cnn = require "cnn"
+      local m = cnn.Dense(3, 2)
+      local function loss(x, y) return cnn.mse(m(x), y) end
+      local data = {}
+      for i = 1, 3 + cnn.distributed.rank() do data[i] = {cnn.rand(3, 4), cnn.rand(2, 4)} end
+      cnn.train(loss, cnn.params(m), data, cnn.Descent(0.1), {distributed = true, progress = false})
+      print("not ended")
+    ]])
+    f:close()
+    local out, status, seconds = run(("timeout 60 %s %s %s"):format(MPIRUN, CNNLUA, script))
+    assert.are_not.equal(0, status, out)
+    assert.are_not.equal(124, status, "timed out: " .. out)
+    assert.is_truthy(out:find("train: rank 0 ran out of batches after 3 steps while 1 other rank had more", 1, true)
+      or out:find("train: 1 rank had no batch 4, rank 1 had one", 1, true), out)
+    assert.is_falsy(out:find("not ended", 1, true), out)
+    assert.is_true(seconds < 10, ("the job took %.1f s to end"):format(seconds))
+  end)
+
   it("writes checkpoints from rank 0 only", function()
     local script, ckdir, other = dir .. "/checkpoints.lua", dir .. "/ck", dir .. "/ck-other"
     os.execute("mkdir -p " .. helpers.quote(ckdir) .. " " .. helpers.quote(other))

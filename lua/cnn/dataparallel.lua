@@ -151,7 +151,7 @@ end
 -- how many random numbers it drew. gs is changed in place to the
 -- gradients of the global batch's mean loss; returns that loss, the
 -- total reach and the total draws.
-function dataparallel.reduce(ps, gs, value, reached, draws, n, b)
+function dataparallel.reduce(ps, gs, value, reached, draws, n, b, step)
   -- alone, the slice is the batch: nothing to reduce
   if core.distributed_size() == 1 then return value, reached, draws end
   local entries = {}
@@ -164,8 +164,32 @@ function dataparallel.reduce(ps, gs, value, reached, draws, n, b)
     entries[i] = g
   end
   local sums = errors.call_renamed("train", "distributed_allreduce_bucket",
-    core.distributed_allreduce_bucket, entries, n / b, {value * n / b, reached, draws})
+    core.distributed_allreduce_bucket, entries, n / b, {value * n / b, reached, draws, 0})
+  if sums[4] > 0 then
+    argcheck.raise(("train: %d rank%s had no batch %d, rank %d had one; every rank must draw as many batches "
+      .. "(the same loader) and stop at the same step"):format(math.floor(sums[4] + 0.5),
+      sums[4] > 1.5 and "s" or "", step, core.distributed_rank()))
+  end
   return sums[1], sums[2], sums[3]
+end
+
+--- The end of a rank's batches: one more reduction of the bucket's
+-- size, zeros but for the count of ranks that ended. A rank still in a
+-- step meets it there and raises (reduce); here, every rank must have
+-- ended, else this one raises too, so that a job whose ranks drew
+-- different numbers of batches ends with a message instead of waiting.
+function dataparallel.finish(ps, steps)
+  if core.distributed_size() == 1 then return end
+  local entries = {}
+  for i, p in ipairs(ps) do entries[i] = core.zeros(p:size(), "float32") end
+  local sums = errors.call_renamed("train", "distributed_allreduce_bucket",
+    core.distributed_allreduce_bucket, entries, 1, {0, 0, 0, 1})
+  local ended = math.floor(sums[4] + 0.5)
+  if ended ~= core.distributed_size() then
+    argcheck.raise(("train: rank %d ran out of batches after %d steps while %d other rank%s had more; every rank "
+      .. "must draw as many batches (the same loader) and stop at the same step"):format(core.distributed_rank(),
+      steps, core.distributed_size() - ended, core.distributed_size() - ended == 1 and "" or "s"))
+  end
 end
 
 return dataparallel

@@ -142,7 +142,7 @@ end
 -- (dropout) come from regions of their own and end at the same point.
 -- Returns the global loss, the gradients and how many parameters the
 -- loss reached, summed over ranks.
-local function distributed_step(loss, ps, args)
+local function distributed_step(loss, ps, args, step)
   local mine, n, b = dataparallel.shard("train", args)
   local v, gs, reached = 0, {}, 0
   local draws = dataparallel.draws_begin()
@@ -154,7 +154,7 @@ local function distributed_step(loss, ps, args)
     v = autograd.item(value)
   end
   local total
-  v, reached, total = dataparallel.reduce(ps, gs, v, reached, dataparallel.draws_taken(draws), n, b)
+  v, reached, total = dataparallel.reduce(ps, gs, v, reached, dataparallel.draws_taken(draws), n, b, step)
   dataparallel.draws_end(draws, total)
   return v, gs, reached
 end
@@ -302,7 +302,7 @@ local function train(loss, ps, data, opt, options)
     end
     local v, gs, reached
     if distributed then
-      v, gs, reached = distributed_step(loss, ps, args)
+      v, gs, reached = distributed_step(loss, ps, args, step)
     else
       local value
       value, gs, reached = autograd.withgradient_reached("train", function()
@@ -329,6 +329,7 @@ local function train(loss, ps, data, opt, options)
     if log then log:write(step0 + step, pass, clock() - start, figures) end
     if stop_requested[depth] then break end
   end
+  if distributed then dataparallel.finish(ps, step) end
   return step > 0 and loss_sum / step or 0 / 0, step, h
 end
 
