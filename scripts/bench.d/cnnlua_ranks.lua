@@ -36,17 +36,19 @@ local loss = function(x, y) return spec.loss(model(x), y) end
 
 -- from the end of the first step (primitives made, buffers allocated) to
 -- the end of the last
-local first_end, reduce0
+local first_end, reduce0, last_end, reduced
 local function clock(info)
   if info.step == 1 then
     first_end, reduce0 = now(), cnn.core.distributed_stats()
   end
-  if info.step == steps then cnn.stop() end
+  if info.step == steps then
+    last_end, reduced = now(), cnn.core.distributed_stats()
+    cnn.stop()
+  end
 end
 cnn.train(loss, cnn.params(model), cnn.ncycle(loader, 100), cnn.ADAM(1e-3),
   {distributed = true, progress = false, cb = clock})
-local seconds = now() - first_end
-local reduced = cnn.core.distributed_stats()
+local seconds = last_end - first_end
 local timed = steps - 1
 
 -- the latency: the mean of 50 allreduces of one number
@@ -68,5 +70,6 @@ if dist.rank() == 0 then
     .. "\"allreduce_calls_per_step\": %.3f, \"bucket_bytes\": %d, \"latency_seconds\": %.7f, "
     .. "\"bucket_alone_seconds\": %.7f}")
     :format(name, dist.size(), threads, timed, timed * batch / seconds, seconds / timed,
-      (reduced.seconds - reduce0.seconds) / timed, (reduced.calls - reduce0.calls) / timed, bytes, latency, bucket_alone))
+      (reduced.seconds - reduce0.seconds) / timed, (reduced.calls - reduce0.calls) / timed, bytes, latency,
+      bucket_alone))
 end
