@@ -153,7 +153,7 @@ describe("train", function()
     assert.matches("train: the loss must be a number or a 1%-element tensor, got a Float32 tensor %(2×4%)$", e)
     ok, e = pcall(cnn.train, loss, cnn.params(m), data, cnn.ADAM(), {progres = false})
     assert.is_false(ok)
-    assert.matches('train: unknown option "progres" %(valid options: cb, history, log, progress%)$', e)
+    assert.matches('train: unknown option "progres" %(valid options: cb, distributed, history, log, progress%)$', e)
   end)
 end)
 
@@ -175,7 +175,7 @@ describe("layers", function()
       message("cnn.Dense(3, 2, cnn.relu, {use_bias = false})"))
     assert.equal('MaxPool: unknown option "padding" (valid options: pad, stride)',
       message("cnn.MaxPool(2, {padding = 1})"))
-    assert.equal('BatchNorm: unknown option "mom" (valid options: eps, momentum)',
+    assert.equal('BatchNorm: unknown option "mom" (valid options: eps, momentum, sync)',
       message("cnn.BatchNorm(2, {mom = 0.1})"))
   end)
 

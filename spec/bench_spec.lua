@@ -65,6 +65,21 @@ describe("scripts/bench", function()
     assert.is_truthy(out:find("bench: --int8 runs the notebook model only", 1, true), out)
   end)
 
+  it("compares N ranks with one rank of N times the threads with --ranks, and projects", function()
+    if not cnn.core.distributed_support() then
+      local ok, out = bench("--ranks 2 --steps 3 --pairs 1 --model notebook")
+      assert.is_falsy(ok, out)
+      return
+    end
+    local ok, out = bench("--ranks 2 --steps 3 --pairs 1 --model notebook")
+    assert.is_true(ok, out)
+    assert.is_truthy(out:find("pair 1 notebook +1×2: +[%d.]+ images/s +2×1: +[%d.]+ images/s +ratio 2×1/1×2 [%d.]+"),
+      out)
+    assert.is_truthy(out:find("allreduce per step [%d.]+ ms in the step, [%d.]+ ms alone"), out)
+    assert.is_truthy(out:find("project  notebook +64 ranks: +[%d.]+ images/s"), out)
+    assert.is_falsy(out:find("resnet"), out)
+  end)
+
   it("refuses an unknown model, listing the known ones", function()
     local ok, out = bench("--model alexnet --only cnnlua")
     assert.is_falsy(ok, out)

@@ -13,12 +13,15 @@ local function parameters(f)
   return names, info.isvararg
 end
 
--- Every public name: the fields of cnn, and of cnn.datasets prefixed.
+-- Every public name: the fields of cnn, and of cnn.datasets and
+-- cnn.distributed prefixed.
 local function public_names()
   local names = {}
   for name, value in pairs(cnn) do names[#names + 1] = {name = name, value = value} end
-  for name, value in pairs(cnn.datasets) do
-    names[#names + 1] = {name = "datasets." .. name, value = value}
+  for _, part in ipairs{"datasets", "distributed"} do
+    for name, value in pairs(cnn[part]) do
+      names[#names + 1] = {name = part .. "." .. name, value = value}
+    end
   end
   table.sort(names, function(a, b) return a.name < b.name end)
   return names

@@ -232,6 +232,16 @@ function checks.batchnorm(f)
   end
 end
 
+function checks.sync_batchnorm(f) -- alone: batch normalisation in training mode
+  local x = data({3, 2, 2, 4}, 32)
+  local gamma, beta, rm, rv = data({2}, 33, true), data({2}, 34), data({2}, 35), data({2}, 36, true)
+  check(function(a, g, bt)
+    return wsum(f(a, g, bt, core.clone(rm), core.clone(rv), 0.1, 1e-5))
+  end, {x, gamma, beta}, {rtol = 5e-2, atol = 2e-3})
+  check(function(a, g, bt) return wsum(f(a, g, bt, core.clone(gamma), core.clone(gamma))) end,
+    {data({2, 5}, 37), gamma, beta}, {rtol = 5e-2, atol = 2e-3})
+end
+
 function checks.layernorm(f) -- one and two leading dims, with and without gamma and beta
   local x = data({3, 2, 4}, 38)
   check(function(a, g, b) return wsum(f(a, 1, g, b, 1e-5)) end, {x, data({3}, 39), data({3}, 46)})
@@ -325,6 +335,7 @@ differentiable("resample", "cnn.resample", "cnn.ops.resample")
 differentiable("adaptive_pool2d", "cnn.adaptive_pool2d", "cnn.ops.adaptive_pool2d")
 differentiable("embedding", "cnn.embedding", "cnn.ops.embedding")
 differentiable("batchnorm", "cnn.batchnorm", "cnn.ops.batchnorm")
+differentiable("sync_batchnorm", "cnn.sync_batchnorm", "cnn.ops.sync_batchnorm")
 differentiable("layernorm", "cnn.layernorm", "cnn.ops.layernorm")
 differentiable("groupnorm", "cnn.groupnorm", "cnn.ops.groupnorm")
 differentiable("dropout", "cnn.dropout", "cnn.ops.dropout")
@@ -450,7 +461,8 @@ not_ops("display and timing", "cnn.show", "cnn.repr", "cnn.imagestring", "cnn.sh
   "cnn.outputsize", "cnn.time", "cnn.wallclock", "cnn.profile", "cnn.profile_report", "cnn.profile_text",
   "cnn.threads", "cnn.adaptive_threads", "cnn.help", "cnn.plot", "cnn.plotstring", "cnn.savefig")
 not_ops("a table of functions (cnn.core is documented as not recorded; cnn.ops is walked here)",
-  "cnn.core", "cnn.ops", "cnn.datasets", "cnn.Tensor", "cnn.ops.method_table", "cnn.ops.raw_operators")
+  "cnn.core", "cnn.ops", "cnn.datasets", "cnn.distributed", "cnn.Tensor", "cnn.ops.method_table",
+  "cnn.ops.raw_operators")
 not_ops("a maker of ops", "cnn.ops.eltwise_op", "cnn.ops.nondifferentiable")
 not_ops("cnn.core's original, behind the recorded metamethod", "Tensor.__cnn_raw_index",
   "Tensor.__cnn_raw_newindex", "Tensor.__cnn_raw_close")

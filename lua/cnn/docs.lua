@@ -163,8 +163,10 @@ function docs.lookup(x)
   for name, value in pairs(cnn) do
     if value == x and entries[name] then return entries[name] end
   end
-  for name, value in pairs(cnn.datasets) do
-    if value == x then return entries["datasets." .. name] end
+  for _, part in ipairs{"datasets", "distributed"} do
+    for name, value in pairs(cnn[part]) do
+      if value == x then return entries[part .. "." .. name] end
+    end
   end
   return nil
 end

@@ -24,6 +24,7 @@ local MAP = {
   {"training", "gradient withgradient params train stop trainmode testmode loadparams savemodel loadmodel"
     .. " quantize"},
   {"data", "datasets.MNIST datasets.FashionMNIST DataLoader ncycle onehotbatch onecold"},
+  {"jobs", "distributed.rank distributed.size distributed.allreduce distributed.broadcast train"},
   {"display", "show summary repr showimage imagestring accuracy confusion profile time throttle"},
 }
 help.MAP = MAP

@@ -23,6 +23,7 @@ local parts = {
   {"cnn.ops.rearrange"},
   {"cnn.ops.reductions"},
   {"cnn.ops.kernels"},
+  {"cnn.ops.syncbatchnorm"},
   {"cnn.ops.sampling"},
   {"cnn.ops.compare", "max", "min"},
   {"cnn.activations"},
@@ -56,8 +57,10 @@ for _, part in ipairs(parts) do
   end
 end
 
--- The table of every differentiable op, and the data sets.
+-- The table of every differentiable op, the data sets, and the job of
+-- processes that mpirun starts.
 cnn.ops = require "cnn.ops"
 cnn.datasets = require "cnn.datasets"
+cnn.distributed = require "cnn.distributed"
 
 return cnn

@@ -33,7 +33,7 @@ local core = require "cnn.core"
 local autograd = require "cnn.autograd"
 
 -- The parts, each a table of ops; cnn.ops is all of them in one table.
-local PARTS = {"algebra", "shapes", "rearrange", "reductions", "kernels", "sampling", "compare"}
+local PARTS = {"algebra", "shapes", "rearrange", "reductions", "kernels", "syncbatchnorm", "sampling", "compare"}
 
 local ops = {}
 for _, part in ipairs(PARTS) do

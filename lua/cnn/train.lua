@@ -9,6 +9,7 @@ local argcheck = require "cnn.argcheck"
 local errors = require "cnn.errors"
 local history = require "cnn.history"
 local trainlog = require "cnn.trainlog"
+local dataparallel = require "cnn.dataparallel"
 
 --- One flag per running cnn.train call (calls may nest in a callback);
 -- cnn.stop() raises the innermost one.
@@ -135,6 +136,28 @@ local function progress_mode(option)
   return "lines"
 end
 
+--- One data-parallel step: this rank's slice of the global batch, its
+-- gradient, and the reduction that makes it the global batch's (a rank
+-- whose slice is empty contributes zeros); the ranks' random draws
+-- (dropout) come from regions of their own and end at the same point.
+-- Returns the global loss, the gradients and how many parameters the
+-- loss reached, summed over ranks.
+local function distributed_step(loss, ps, args, step)
+  local mine, n, b = dataparallel.shard("train", args)
+  local v, gs, reached = 0, {}, 0
+  local draws = dataparallel.draws_begin()
+  if n > 0 then
+    local value
+    value, gs, reached = autograd.withgradient_reached("train", function()
+      return scalar_loss(loss(table.unpack(mine, 1, mine.n)))
+    end, ps)
+    v = autograd.item(value)
+  end
+  local total
+  v, reached, total = dataparallel.reduce(ps, gs, v, reached, dataparallel.draws_taken(draws), n, b, step)
+  dataparallel.draws_end(draws, total)
+  return v, gs, reached
+end
 
 --- Ends the running cnn.train after the current batch (Flux.stop); the
 -- callbacks after the calling one are skipped.
@@ -163,6 +186,26 @@ end
 -- to that file: CSV as rows `step,pass,time,name,value` under a header
 -- written when the file is empty, JSON lines as one object per step
 -- (`{"step":3,"pass":1,"time":0.042,"loss":2.2871,"accuracy":0.9}`).
+--
+-- `distributed = true` trains data-parallel across the ranks of a job
+-- started by mpirun (cnn.distributed), with no change to the model or
+-- the loss: rank 0's parameters, optimiser state and random generator
+-- go to every rank first (and parameters whose sizes differ between
+-- ranks are refused); every rank draws the same global batch of B from
+-- `data` and trains on its contiguous slice of about B/size (the last
+-- dimension of each tensor argument); one summed reduction per step
+-- gives every rank the gradient of the global batch's mean loss (each
+-- slice weighted by its share of B, so an uneven last batch is
+-- right), which each applies with the same optimiser, so the parameters
+-- stay the same on every rank and equal, up to rounding, those of one
+-- process training on the whole batches. The loss must be a mean over
+-- the batch, as Flux's losses are by default. BatchNorm normalises with
+-- each rank's own slice, as PyTorch's DistributedDataParallel does
+-- (with its `sync = true`, with the global batch's statistics); dropout
+-- draws each rank's masks from a part of the generator of its own.
+-- Only rank 0 shows progress and writes the log; the callbacks run on
+-- every rank (they may reduce, as cnn.accuracy's `distributed` does)
+-- and get the global loss. Alone (size 1) it trains as without it.
 -- @param loss function(x, y) returning a scalar loss
 -- @param ps parameters (cnn.params(model))
 -- @param data a DataLoader, an ncycle, any iterable of (x, y), or a Lua
@@ -173,7 +216,8 @@ end
 -- @tparam[opt] table options cb = f or {f1, f2, ...}; progress = nil
 --   (bar on a terminal, one line per pass otherwise), false, "bar" or "lines";
 --   history = a History to go on recording into; log = a ".csv" or ".jsonl"
---   file name to append each step's figures to
+--   file name to append each step's figures to; distributed = true to
+--   train data-parallel across the ranks of an mpirun job
 -- @treturn number mean loss over the batches trained
 -- @treturn integer batches trained
 -- @treturn History what was recorded (loss per step, callback values)
@@ -197,20 +241,31 @@ local function train(loss, ps, data, opt, options)
   if opt == nil then error("train: opt is nil; pass an optimiser such as cnn.ADAM()", 2) end
   if type(ps) == "table" then argcheck.tensor_list("train", "ps", ps) end
   -- the rest is cnn.update's to check, at the first step
-  options = argcheck.options("train", options, {cb = true, progress = true, history = true, log = true})
+  options = argcheck.options("train", options,
+    {cb = true, progress = true, history = true, log = true, distributed = true})
+  local distributed = argcheck.optional_boolean("train", "options.distributed", options.distributed, false)
+  if distributed and type(ps) ~= "table" then
+    argcheck.fail("train", "ps", "a list of tensors such as cnn.params(model) with {distributed = true}", ps)
+  end
+  -- one process writes what a person reads
+  local quiet = distributed and core.distributed_rank() ~= 0
   local callbacks = check_callbacks(options.cb)
   local h = history.check("train", options.history)
+  if distributed then
+    dataparallel.check_parameters("train", ps)
+    dataparallel.broadcast_start(ps, opt)
+  end
   local clock = core.monotime
   local total = length_of(data)
   local pass_length = pass_length_of(data, total)
   local bar = progress.new {
-    mode = progress_mode(options.progress),
+    mode = quiet and "none" or progress_mode(options.progress),
     clock = clock,
     total = total,
     pass_length = pass_length,
     width = tonumber(os.getenv("COLUMNS")) or 80,
   }
-  local log = trainlog.open("train", options.log)
+  local log = not quiet and trainlog.open("train", options.log) or nil
   local start = clock()
 
   local depth = #stop_requested + 1
@@ -245,10 +300,16 @@ local function train(loss, ps, data, opt, options)
     if scheduled and (step == 1 or (pass_length and pass_length > 0 and (step - 1) % pass_length == 0)) then
       kind.advance(opt, "pass")
     end
-    local value, gs, reached = autograd.withgradient_reached("train", function()
-      return scalar_loss(loss(table.unpack(args, 1, args.n)))
-    end, ps)
-    local v = autograd.item(value)
+    local v, gs, reached
+    if distributed then
+      v, gs, reached = distributed_step(loss, ps, args, step)
+    else
+      local value
+      value, gs, reached = autograd.withgradient_reached("train", function()
+        return scalar_loss(loss(table.unpack(args, 1, args.n)))
+      end, ps)
+      v = autograd.item(value)
+    end
     if v ~= v or v == math.huge or v == -math.huge then
       argcheck.raise(("train: loss is %s at step %d"):format(describe_nonfinite(v), step))
     end
@@ -268,6 +329,7 @@ local function train(loss, ps, data, opt, options)
     if log then log:write(step0 + step, pass, clock() - start, figures) end
     if stop_requested[depth] then break end
   end
+  if distributed then dataparallel.finish(ps, step) end
   return step > 0 and loss_sum / step or 0 / 0, step, h
 end
 

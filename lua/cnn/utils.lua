@@ -295,6 +295,12 @@ local function check_evaluation(fname, model, x, y, labelset, batchsize, ...)
   elseif not argcheck.is_list(y) then
     argcheck.fail(fname, "y", "a tensor or a list of labels", y)
   end
+  local distributed = false
+  if type(batchsize) == "table" and getmetatable(batchsize) == nil then
+    local opts = argcheck.options(fname, batchsize, {batchsize = true, distributed = true})
+    distributed = argcheck.optional_boolean(fname, "options.distributed", opts.distributed, false)
+    batchsize = opts.batchsize
+  end
   batchsize = batchsize == nil and 1000 or argcheck.integer(fname, "batchsize", batchsize, 1)
   local n = x:size(x:ndims())
   if count_of(y) ~= n then
@@ -304,13 +310,24 @@ local function check_evaluation(fname, model, x, y, labelset, batchsize, ...)
   end
   if n == 0 then argcheck.raise(fname .. ": no images") end
   if labelset ~= nil then check_labels(fname, y, labelset) end
-  return n, batchsize
+  return n, batchsize, distributed
+end
+
+-- The images this rank evaluates: all of them, or with `distributed`
+-- its contiguous share of the n (rank·n/size, (rank+1)·n/size].
+local function own_share(x, y, n, distributed)
+  if not distributed then return x, y, n end
+  local rank, size = core.distributed_rank(), core.distributed_size()
+  local lo, hi = rank * n // size, (rank + 1) * n // size
+  if hi == lo then return nil, nil, 0 end
+  return x:narrow(x:ndims(), lo + 1, hi - lo), slice_of(y, lo + 1, hi - lo), hi - lo
 end
 
 -- Runs the model on x in batches of `batchsize` images, in test mode,
 -- calling visit(yhat, yb) with each batch's output (checked to have
 -- `classes` rows) and targets.
 local function each_prediction(fname, model, x, y, n, batchsize, classes, visit)
+  if n == 0 then return end
   in_testmode(model, function()
     for first = 1, n, batchsize do
       local len = math.min(batchsize, n - first + 1)
@@ -349,15 +366,21 @@ end
 -- @tparam Tensor x the images, the batch last
 -- @param y one-hot classes×N, or the labels
 -- @param[opt] labelset the labels in class order, when y holds labels
--- @param[opt=1000] batchsize images per evaluation
+-- @param[opt=1000] batchsize images per evaluation, or a table of options:
+--   batchsize, and distributed = true to share the images among the ranks
+--   of an mpirun job (cnn.distributed), each evaluating its contiguous
+--   part, the counts summed: every rank gets the accuracy of all of x
 -- @usage cnn.accuracy(model, test_x, test_labels, cnn.range(0, 9))
+-- cnn.accuracy(model, test_x, test_labels, cnn.range(0, 9), {distributed = true})
 local function accuracy(model, x, y, labelset, batchsize, ...)
-  local n, bs = check_evaluation("accuracy", model, x, y, labelset, batchsize, ...)
+  local n, bs, distributed = check_evaluation("accuracy", model, x, y, labelset, batchsize, ...)
+  local xs, ys, count = own_share(x, y, n, distributed)
   local correct = 0
-  each_prediction("accuracy", model, x, y, n, bs, class_count(y, labelset), function(yhat, yb)
+  each_prediction("accuracy", model, xs, ys, count, bs, class_count(y, labelset), function(yhat, yb)
     local truth = labelset ~= nil and data.onehotbatch(yb, labelset) or yb
     correct = correct + core.sum(core.eq(core.onecold(yhat), core.onecold(truth)))
   end)
+  if distributed then correct = core.distributed_allreduce_number(correct, "sum") end
   return correct / n
 end
 
@@ -374,19 +397,22 @@ end
 -- @tparam Tensor x the images, the batch last
 -- @param y one-hot classes×N, or the labels
 -- @param[opt] labelset the labels in class order, when y holds labels
--- @param[opt=1000] batchsize images per evaluation
+-- @param[opt=1000] batchsize images per evaluation, or a table of options
+--   (batchsize, distributed), as for `accuracy`
 local function confusion(model, x, y, labelset, batchsize, ...)
-  local n, bs = check_evaluation("confusion", model, x, y, labelset, batchsize, ...)
+  local n, bs, distributed = check_evaluation("confusion", model, x, y, labelset, batchsize, ...)
+  local xs, ys, count = own_share(x, y, n, distributed)
   local k = class_count(y, labelset)
   local classes = {}
   for i = 1, k do classes[i] = i end
   local counts = core.zeros(k, k)
-  each_prediction("confusion", model, x, y, n, bs, k, function(yhat, yb)
+  each_prediction("confusion", model, xs, ys, count, bs, k, function(yhat, yb)
     local truth = labelset ~= nil and data.onehotbatch(yb, labelset)
       or core.onehotbatch(core.onecold(yb), classes)
     local predicted = core.onehotbatch(core.onecold(yhat), classes)
     core.add(counts, core.matmul(truth, core.transpose(predicted)), counts)
   end)
+  if distributed then core.distributed_allreduce(counts, "sum") end
   local identity = core.onehotbatch(classes, classes)
   local per_class = core.div(core.sum(core.mul(counts, identity), 2), core.sum(counts, 2))
   return counts, per_class:reshape(k)

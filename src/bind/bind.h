@@ -112,13 +112,14 @@ void cnn_open_display(lua_State *L);       /* display.c: tostring */
 void cnn_open_nn(lua_State *L);            /* nn.c: layer kernels, forward and backward */
 void cnn_open_activation(lua_State *L);    /* activation.c: oneDNN eltwise functions */
 void cnn_open_sampling(lua_State *L);      /* sampling.c: resample, pools, embedding */
-void cnn_open_data(lua_State *L);      /* data.c: IDX, safetensors, one-hot, batches */
-void cnn_open_optim(lua_State *L);     /* optim.c: fused optimiser updates */
-void cnn_open_rearrange(lua_State *L); /* rearrange.c: cat, flip, pad, repeat */
-void cnn_open_figure(lua_State *L);    /* figure.c: pictures through cairo */
-void cnn_open_augment(lua_State *L);   /* augment.c: image batch augmentation */
-void cnn_open_image(lua_State *L);     /* image.c: image files and folders */
-void cnn_open_quantized(lua_State *L); /* quantized.c: int8 networks */
+void cnn_open_data(lua_State *L);        /* data.c: IDX, safetensors, one-hot, batches */
+void cnn_open_optim(lua_State *L);       /* optim.c: fused optimiser updates */
+void cnn_open_rearrange(lua_State *L);   /* rearrange.c: cat, flip, pad, repeat */
+void cnn_open_figure(lua_State *L);      /* figure.c: pictures through cairo */
+void cnn_open_augment(lua_State *L);     /* augment.c: image batch augmentation */
+void cnn_open_image(lua_State *L);       /* image.c: image files and folders */
+void cnn_open_distributed(lua_State *L); /* distributed.c: the job of processes */
+void cnn_open_quantized(lua_State *L);   /* quantized.c: int8 networks */
 /* Last: __index/__newindex for t[i], t[{i, j}] and methods (tensor.c). */
 void cnn_open_tensor_indexing(lua_State *L);
 

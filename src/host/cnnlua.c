@@ -23,6 +23,7 @@
 #include <lualib.h>
 #include <oneapi/dnnl/dnnl.h>
 
+#include "distributed.h"
 #include "host.h"
 #include "repl.h"
 #include "signals.h"
@@ -62,9 +63,14 @@ static volatile sig_atomic_t repeat_interrupt_ends = 1;
  * Messages
  * =================================================================== */
 
+/* In a job of several processes a message says whose it is. */
 static void print_message(const char *msg)
 {
-    fprintf(stderr, "%s: %s\n", CNNLUA_PROGNAME, msg);
+    if (cnn_distributed_size() > 1)
+        fprintf(stderr, "%s: rank %d: %s\n", CNNLUA_PROGNAME, cnn_distributed_rank(),
+                msg);
+    else
+        fprintf(stderr, "%s: %s\n", CNNLUA_PROGNAME, msg);
     fflush(stderr);
 }
 
@@ -630,11 +636,60 @@ static void prepare_signals(void)
     fflush(stderr);
 }
 
+/* A script that ends with os.exit (the C library's exit, past main's
+ * end) leaves the job too: with status 0 as main does, otherwise as
+ * after an error, ending the whole job. */
+static void leave_job_at_exit(int status, void *unused)
+{
+    (void)unused;
+    if (status != 0)
+        cnn_distributed_abort(status);
+    cnn_distributed_finish();
+}
+
+/* Joins the MPI job when mpirun (or another Open MPI launcher) started
+ * the program; any other start is a job of one process and MPI is never
+ * initialised. A cnnlua built without MPI says so and runs alone. */
+static int join_job(int *argc, char ***argv)
+{
+    const char *launcher = cnn_distributed_launcher();
+    if (launcher == NULL)
+        return 1;
+    if (!cnn_distributed_compiled()) {
+        fprintf(stderr,
+                "%s: warning: started by an MPI launcher (%s) but built without MPI "
+                "support (CMake's CNNLUA_MPI); running as a job of one process\n",
+                CNNLUA_PROGNAME, launcher);
+        fflush(stderr);
+        return 1;
+    }
+    if (cnn_distributed_start(argc, argv) == CNN_OK) {
+        on_exit(leave_job_at_exit, NULL);
+        return 1;
+    }
+    fprintf(stderr, "%s: cannot join the MPI job (%s): %s\n", CNNLUA_PROGNAME, launcher,
+            cnn_error_message());
+    fflush(stderr);
+    return 0;
+}
+
+/* The end of a job: after an error in a job of several processes, every
+ * other process is waiting for this one in a collective call, so the
+ * whole job is ended (MPI_Abort, after the message was printed). */
+static void leave_job(int failed)
+{
+    if (failed)
+        cnn_distributed_abort(EXIT_FAILURE);
+    cnn_distributed_finish();
+}
+
 int main(int argc, char **argv)
 {
     lua_State *L;
     int status, ok;
     prepare_signals();
+    if (!join_job(&argc, &argv))
+        return EXIT_FAILURE;
     L = luaL_newstate();
     if (L == NULL) {
         print_message("cannot create state: not enough memory");
@@ -650,6 +705,10 @@ int main(int argc, char **argv)
     status = lua_pcall(L, 2, 1, 0);
     ok = lua_toboolean(L, -1);
     host_report(L, status);
+    ok = ok && status == LUA_OK;
+    if (!ok)
+        leave_job(1);
     lua_close(L);
-    return (ok && status == LUA_OK) ? EXIT_SUCCESS : EXIT_FAILURE;
+    leave_job(0);
+    return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -2,6 +2,7 @@
 -- during a training and keeps the best or the last few.
 -- @module cnn.callbacks.checkpointer
 
+local core = require "cnn.core"
 local argcheck = require "cnn.argcheck"
 local errors = require "cnn.errors"
 local metric = require "cnn.callbacks.metric"
@@ -23,7 +24,8 @@ local known = {model = true, opt = true, loader = true, every = true, keep = tru
 -- without a metric the last k. Files it did not write are never removed.
 -- `step` starts the count (the `step` a resumed checkpoint returned).
 -- Fields: `step`, `kept` (a list of {path =, step =, metric =}, oldest
--- first).
+-- first). In an mpirun job (cnn.distributed) only rank 0 writes and
+-- removes files; every rank calls the metric and keeps the same account.
 -- @param dir an existing directory
 -- @tparam table opts model (required), opt, loader, every (1), keep (all),
 -- metric (a function(info) giving a number or 1-element tensor), mode
@@ -90,10 +92,13 @@ function Checkpointer:__call(info)
     return
   end
   local path = ("%s/checkpoint-%08d.safetensors"):format(self.dir, self.step)
-  save(self, path, score)
+  -- in an mpirun job every rank keeps the account, rank 0 writes the files
+  local writes = core.distributed_rank() == 0
+  if writes then save(self, path, score) end
   self.kept[#self.kept + 1] = {path = path, step = self.step, metric = score}
   if self.keep and #self.kept > self.keep then
-    os.remove(table.remove(self.kept, worst_of(self)).path)
+    local dropped = table.remove(self.kept, worst_of(self)).path
+    if writes then os.remove(dropped) end
   end
 end
 

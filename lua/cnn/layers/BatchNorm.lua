@@ -8,7 +8,7 @@ local base = require "cnn.layers.base"
 local arguments = require "cnn.layers.arguments"
 local errors = require "cnn.errors"
 
-local OPTIONS = {momentum = true, eps = true}
+local OPTIONS = {momentum = true, eps = true, sync = true}
 
 local BatchNorm = base.class("BatchNorm")
 
@@ -20,13 +20,18 @@ local BatchNorm = base.class("BatchNorm")
 -- running ones, r = (1 - momentum) r + momentum batch (the variance
 -- unbiased); inactive it uses the running statistics. Active while a
 -- gradient is taken (mode "auto"), or as set by `cnn.trainmode` /
--- `cnn.testmode`. Options: `momentum` (0.1), `eps` (1e-5).
+-- `cnn.testmode`. Options: `momentum` (0.1), `eps` (1e-5), `sync`
+-- (false): in an mpirun job, true makes the batch statistics those of
+-- the whole global batch, reduced across the ranks (PyTorch's
+-- SyncBatchNorm, cnn.sync_batchnorm) instead of each rank's own share
+-- (PyTorch's DistributedDataParallel default); every rank must then run
+-- the layer in step, as cnn.train's `distributed` does.
 -- Fields: `gamma` (ones), `beta` (zeros) — trainable, in this order —
 -- and `running_mean` (zeros), `running_var` (ones).
 -- @function BatchNorm
 -- @param channels C
 -- @param[opt] act the activation (identity if nil)
--- @tparam[opt] table opts momentum (0.1), eps (1e-5)
+-- @tparam[opt] table opts momentum (0.1), eps (1e-5), sync (false)
 -- @return the layer
 -- @usage cnn.Chain(cnn.Conv({3, 3}, 1, 16), cnn.BatchNorm(16, cnn.relu))
 local function build(channels, act, opts, ...)
@@ -37,13 +42,14 @@ local function build(channels, act, opts, ...)
   act = base.activation("BatchNorm", act)
   local momentum = argcheck.optional_number("BatchNorm", "momentum", opts.momentum, 0.1, "[0, 1]")
   local eps = argcheck.optional_number("BatchNorm", "eps", opts.eps, 1e-5, "(0, inf)")
+  local sync = argcheck.optional_boolean("BatchNorm", "sync", opts.sync, false)
   local function filled(f) return errors.call_prefixed("BatchNorm", f, channels) end
   return setmetatable({
     channels = channels,
     act = act,
     gamma = filled(core.ones), beta = filled(core.zeros),
     running_mean = filled(core.zeros), running_var = filled(core.ones),
-    momentum = momentum, eps = eps,
+    momentum = momentum, eps = eps, sync = sync,
     mode = "auto",
   }, BatchNorm)
 end
@@ -67,8 +73,14 @@ function BatchNorm:check(x)
 end
 
 function BatchNorm:forward(x)
-  local y = ops.batchnorm(x, self.gamma, self.beta, self.running_mean, self.running_var,
-                          base.is_active(self.mode), self.momentum, self.eps)
+  local active = base.is_active(self.mode)
+  local y
+  if active and self.sync then
+    y = ops.sync_batchnorm(x, self.gamma, self.beta, self.running_mean, self.running_var, self.momentum, self.eps)
+  else
+    y = ops.batchnorm(x, self.gamma, self.beta, self.running_mean, self.running_var, active, self.momentum,
+                      self.eps)
+  end
   if self.act then y = self.act(y) end
   return y
 end
@@ -89,7 +101,7 @@ end
 BatchNorm.set_mode = base.set_mode
 
 function BatchNorm:describe()
-  return ("BatchNorm(%d%s)"):format(self.channels, base.act_string(self.act))
+  return ("BatchNorm(%d%s%s)"):format(self.channels, base.act_string(self.act), self.sync and ", sync=true" or "")
 end
 
 return base.constructor(build, BatchNorm)

@@ -241,7 +241,8 @@ local function check_gradient_keys(fname, gs)
   end
 end
 
--- opt and the optimisers it holds (a chain's members), depth first.
+--- Calls f on opt and on the optimisers it holds (a chain's members),
+-- depth first.
 local function each_optimiser(opt, f)
   f(opt)
   local spec = specs[getmetatable(opt)]
@@ -249,6 +250,8 @@ local function each_optimiser(opt, f)
     for _, m in ipairs(spec.members(opt)) do each_optimiser(m, f) end
   end
 end
+
+kind.each_optimiser = each_optimiser
 
 --- Advances by one the schedules of opt (and of a chain's members) that
 -- count `unit` ("step" or "pass"), setting each scheduled field to its
