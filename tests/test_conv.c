@@ -2,6 +2,7 @@
  * and depthwise too), the primitive cache, and shape errors. */
 #include "conv.h"
 #include "context.h"
+#include "thread_count.h"
 #include "test_util.h"
 
 typedef struct conv_case {
@@ -268,6 +269,7 @@ static void test_group_shape_errors(void)
 
 int main(void)
 {
+    cnn_threads_set_adaptive(false); /* primitive counts below */
     test_against_naive();
     test_grouped_against_naive();
     test_groups_in_cache_key();

@@ -3,6 +3,7 @@
  * cache, and shape errors. */
 #include "context.h"
 #include "deconv.h"
+#include "thread_count.h"
 #include "test_util.h"
 
 typedef struct deconv_case {
@@ -228,6 +229,7 @@ static void test_shape_errors(void)
 
 int main(void)
 {
+    cnn_threads_set_adaptive(false); /* primitive counts below */
     test_against_naive();
     test_grouped_against_naive();
     test_primitives_are_reused();

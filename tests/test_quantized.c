@@ -5,6 +5,7 @@
 
 #include "context.h"
 #include "quantized.h"
+#include "thread_count.h"
 #include "test_util.h"
 
 /* Sizes of the network under test: x 10×10×2×N, a 3×3 convolution to 4
@@ -247,6 +248,7 @@ static void test_abs_quantile(void)
 
 int main(void)
 {
+    cnn_threads_set_adaptive(false); /* primitive counts below */
     test_against_reference();
     test_plans_are_kept();
     test_messages();
