@@ -291,6 +291,7 @@ fuzzer.templates = {
   show = {args = {'"x"', "1"}}, repr = {args = {"{1, 2}"}}, help = {args = {"cnn.Dense"}},
   imagestring = {args = {"cnn.rand(4, 3)"}}, showimage = {args = {"cnn.rand(4, 3, 1, 1)"}},
   profile = {args = {"function() return cnn.ones(2) + 1 end"}},
+  precision = {args = {'"bf16"', "function() return cnn.ones(2) + 1 end"}},
   profile_report = {args = {"function() end"}},
   profile_text = {args = {"cnn.profile_report(function() end)"}},
   savemodel = {args = {'"fuzz.safetensors"', "cnn.Dense(3, 2)"}},
@@ -656,10 +657,11 @@ end
 -- Global settings a call may change, put back before each case.
 local function settings_keeper(cnn)
   local core = cnn.core
-  local threads, profiling = core.threads(), core.profiling()
+  local threads, profiling, precision = core.threads(), core.profiling(), core.precision()
   return function()
     core.threads(threads)
     core.profiling(profiling)
+    core.precision(precision)
     cnn.seed(0)
   end
 end

@@ -21,7 +21,7 @@ local MAP = {
   {"activations", "relu sigmoid tanh softmax logsoftmax leakyrelu elu gelu softplus"},
   {"losses", "crossentropy logitcrossentropy binarycrossentropy logitbinarycrossentropy mse"},
   {"optimisers", "Descent Momentum Nesterov RMSProp ADAM AdamW update"},
-  {"training", "gradient withgradient params train stop trainmode testmode loadparams savemodel loadmodel"},
+  {"training", "gradient withgradient params train stop precision trainmode testmode loadparams savemodel loadmodel"},
   {"data", "datasets.MNIST datasets.FashionMNIST DataLoader ncycle onehotbatch onecold"},
   {"display", "show summary repr showimage imagestring accuracy confusion profile time throttle"},
 }

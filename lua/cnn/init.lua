@@ -42,6 +42,7 @@ local parts = {
   {"cnn.plot"},
   {"cnn.figure"},
   {"cnn.profile"},
+  {"cnn.precision", "precision"},
   {"cnn.help", "help"},
 }
 

@@ -4,6 +4,7 @@
 
 #include "context.h"
 
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,6 +72,27 @@ static int core_threads(lua_State *L)
     return 1;
 }
 
+/* precision() returns the compute precision ("fp32" or "bf16");
+ * precision(name) sets it first. cnn.precision checks the name for the
+ * user; this refuses anything else all the same. */
+static int core_precision(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1)) {
+        const char *name = luaL_checkstring(L, 1);
+        if (!strcmp(name, cnn_precision_name(CNN_PRECISION_FP32)))
+            cnn_set_precision(CNN_PRECISION_FP32);
+        else if (!strcmp(name, cnn_precision_name(CNN_PRECISION_BF16)))
+            cnn_set_precision(CNN_PRECISION_BF16);
+        else
+            return luaL_error(L,
+                              "precision: unknown precision \"%s\" (valid: \"fp32\", "
+                              "\"bf16\")",
+                              name);
+    }
+    lua_pushstring(L, cnn_precision_name(cnn_get_precision()));
+    return 1;
+}
+
 static int core_dnnl_version(lua_State *L)
 {
     const dnnl_version_t *v = dnnl_version();
@@ -101,6 +123,7 @@ static const luaL_Reg core_funcs[] = {
     {"stats", core_stats},
     {"profiling", core_profiling},
     {"threads", core_threads},
+    {"precision", core_precision},
     {"dnnl_version", core_dnnl_version},
     {NULL, NULL},
 };
