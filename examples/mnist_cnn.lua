@@ -5,8 +5,10 @@
 -- epochs: passes over the training set (10, as in the notebook; the first
 -- one alone, the others with a throttled callback). images: train on the
 -- first N training images only (a quick smoke run); also the environment
--- variable CNNLUA_MNIST_IMAGES. Each block below is one notebook cell; the
--- comment above it is the Julia line it translates.
+-- variable CNNLUA_MNIST_IMAGES. CNNLUA_PRECISION=bf16 trains in bfloat16
+-- mixed precision (cnn.train's precision option; "fp32", the default,
+-- otherwise). Each block below is one notebook cell; the comment above it
+-- is the Julia line it translates.
 
 local cnn = require "cnn"
 
@@ -14,6 +16,7 @@ local epochs = math.tointeger(tonumber(arg and arg[1] or "10"))
 local subset = math.tointeger(tonumber(arg and arg[2] or os.getenv("CNNLUA_MNIST_IMAGES") or "0"))
 assert(epochs and epochs >= 1, "usage: mnist_cnn.lua [epochs >= 1 [images]]")
 assert(subset and subset >= 0, "usage: mnist_cnn.lua [epochs [images >= 1]]")
+local precision = os.getenv("CNNLUA_PRECISION") or "fp32"
 
 -- using Flux, Flux.Data.MNIST, Statistics
 -- using Flux: onehotbatch, onecold, crossentropy, throttle
@@ -107,7 +110,7 @@ local history = cnn.History()
 local function pass_accuracy(info)
   if info.step % #loader == 0 then return {accuracy = accuracy(tX, tY)} end
 end
-cnn.train(loss, ps, loader, opt, {history = history, cb = pass_accuracy})
+cnn.train(loss, ps, loader, opt, {history = history, cb = pass_accuracy, precision = precision})
 
 -- evalcb = () -> @show(accuracy(tX, tY))
 local function evalcb() show("accuracy(tX, tY)", accuracy(tX, tY)) end
@@ -115,7 +118,7 @@ local function evalcb() show("accuracy(tX, tY)", accuracy(tX, tY)) end
 -- Flux.train!(loss, params(model), ncycle(loader, 9), opt, cb = throttle(evalcb, 60))
 if epochs > 1 then
   cnn.train(loss, ps, cnn.ncycle(loader, epochs - 1), opt,
-    {cb = {throttle(evalcb, 60), pass_accuracy}, history = history})
+    {cb = {throttle(evalcb, 60), pass_accuracy}, history = history, precision = precision})
 end
 
 -- @time accuracy(tX, tY)
