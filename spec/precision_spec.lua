@@ -58,6 +58,17 @@ describe("cnn.precision", function()
     assert.are.equal("precision: f must be a function, got nil", err(cnn.precision, "bf16"))
     assert.are.equal("fp32", cnn.precision())
   end)
+
+  it("refuses bf16 on a CPU without AVX-512, where oneDNN has no bf16 convolution", function()
+    -- oneDNN told to use AVX2 at most stands for such a CPU
+    local host = os.getenv("CNNLUA") or "build/cnnlua"
+    local code = "local cnn = require 'cnn'; print(pcall(cnn.precision, 'bf16', print)); print(cnn.precision())"
+    local pipe = assert(io.popen(("ONEDNN_MAX_CPU_ISA=AVX2 %s -e %s 2>&1"):format(host, helpers.quote(code))))
+    local out = pipe:read("a")
+    assert.is_true(pipe:close(), out)
+    assert.is_truthy(out:find('false\t[^\n]*precision: precision "bf16" needs a CPU with AVX%-512: '
+      .. "oneDNN has no bf16 convolution for this one\nfp32\n$"), out)
+  end)
 end)
 
 describe("a convolution in bf16", function()

@@ -11,6 +11,7 @@
 
 local core = require "cnn.core"
 local argcheck = require "cnn.argcheck"
+local errors = require "cnn.errors"
 
 local M = {}
 
@@ -18,10 +19,15 @@ local VALID = {fp32 = true, bf16 = true}
 local VALID_TEXT = '"fp32" or "bf16"'
 
 -- Checks a precision name for `fname`: "fp32" or "bf16", else an
--- error naming fname, the value and the valid ones; returns the name.
+-- error naming fname, the value and the valid ones; and that the CPU
+-- runs it (bf16 needs AVX-512). Returns the name.
 function M.check(fname, name)
   if type(name) ~= "string" or not VALID[name] then
     argcheck.fail(fname, "precision", VALID_TEXT, name)
+  end
+  if not core.precision_supported(name) then
+    errors.raise(('%s: precision "%s" needs a CPU with AVX-512: oneDNN has no %s convolution for this one')
+      :format(fname, name, name))
   end
   return name
 end

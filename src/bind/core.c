@@ -3,6 +3,7 @@
 #include "bind.h"
 
 #include "context.h"
+#include "conv.h"
 
 #include <string.h>
 #include <time.h>
@@ -72,6 +73,25 @@ static int core_threads(lua_State *L)
     return 1;
 }
 
+/* The precision a name stands for; -1 for a name that is none. */
+static int precision_of(const char *name)
+{
+    if (!strcmp(name, cnn_precision_name(CNN_PRECISION_FP32)))
+        return CNN_PRECISION_FP32;
+    if (!strcmp(name, cnn_precision_name(CNN_PRECISION_BF16)))
+        return CNN_PRECISION_BF16;
+    return -1;
+}
+
+/* precision_supported(name): whether this CPU runs convolutions in that
+ * precision (bf16 needs AVX-512); false for an unknown name. */
+static int core_precision_supported(lua_State *L)
+{
+    int p = precision_of(luaL_checkstring(L, 1));
+    lua_pushboolean(L, p >= 0 && cnn_conv2d_precision_supported((cnn_precision)p));
+    return 1;
+}
+
 /* precision() returns the compute precision ("fp32" or "bf16");
  * precision(name) sets it first. cnn.precision checks the name for the
  * user; this refuses anything else all the same. */
@@ -79,10 +99,9 @@ static int core_precision(lua_State *L)
 {
     if (!lua_isnoneornil(L, 1)) {
         const char *name = luaL_checkstring(L, 1);
-        if (!strcmp(name, cnn_precision_name(CNN_PRECISION_FP32)))
-            cnn_set_precision(CNN_PRECISION_FP32);
-        else if (!strcmp(name, cnn_precision_name(CNN_PRECISION_BF16)))
-            cnn_set_precision(CNN_PRECISION_BF16);
+        int p = precision_of(name);
+        if (p >= 0)
+            cnn_set_precision((cnn_precision)p);
         else
             return luaL_error(L,
                               "precision: unknown precision \"%s\" (valid: \"fp32\", "
@@ -124,6 +143,7 @@ static const luaL_Reg core_funcs[] = {
     {"profiling", core_profiling},
     {"threads", core_threads},
     {"precision", core_precision},
+    {"precision_supported", core_precision_supported},
     {"dnnl_version", core_dnnl_version},
     {NULL, NULL},
 };

@@ -232,6 +232,24 @@ static cnn_status forward_pd(const cnn_conv2d_params *p, const int64_t *x,
     return cnn_pd_create(&d, fuse, NULL, "conv2d", pd);
 }
 
+bool cnn_conv2d_precision_supported(cnn_precision precision)
+{
+    static int known[2]; /* 0 not asked yet, 1 supported, -1 not */
+    if (precision != CNN_PRECISION_FP32 && precision != CNN_PRECISION_BF16)
+        return false;
+    if (!known[precision]) {
+        cnn_conv2d_params p = cnn_conv2d_default_params();
+        const int64_t x[4] = {4, 4, 16, 1}, w[4] = {3, 3, 16, 16};
+        dnnl_primitive_desc_t pd;
+        cnn_status s = forward_pd(&p, x, w, false, false, CNN_FUSE_NONE,
+                                  cnn_precision_input_type(precision), &pd);
+        if (s == CNN_OK)
+            dnnl_primitive_desc_destroy(pd);
+        known[precision] = s == CNN_OK ? 1 : -1;
+    }
+    return known[precision] == 1;
+}
+
 static int fused(const cnn_conv2d_params *p)
 {
     return p->relu ? CNN_FUSE_RELU : CNN_FUSE_NONE;
