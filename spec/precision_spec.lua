@@ -115,6 +115,25 @@ describe("a convolution in bf16", function()
   end)
 end)
 
+describe("max pooling in bf16", function()
+  it("gives the FP32 kernel's maxima and gradients, ties between relu's zeros included", function()
+    local y = cnn.conv2d(helpers.smooth_data({12, 10, 3, 4}, 10), helpers.smooth_data({3, 3, 3, 16}, 11),
+      nil, {pad = 1, activation = "relu"})
+    assert.is_true(helpers.relu_cuts(y))
+    for _, opts in ipairs{{window = {2, 2}}, {window = {3, 3}, stride = {2, 2}, pad = 1},
+                          {window = {3, 2}, stride = {1, 2}}} do
+      local p32, ws32 = core.pool2d("max", y, opts, true)
+      local p16, ws16 = bf16(core.pool2d, "max", y, opts, true)
+      assert.are.same(p32:totable(), p16:totable())
+      local gp = helpers.smooth_data(p32:size(), 12)
+      local g32 = core.pool2d_backward("max", gp, y:size(), ws32, opts)
+      -- the bf16 forward's workspace serves a backward in either precision
+      assert.are.same(g32:totable(), core.pool2d_backward("max", gp, y:size(), ws16, opts):totable())
+      assert.are.same(g32:totable(), bf16(core.pool2d_backward, "max", gp, y:size(), ws16, opts):totable())
+    end
+  end)
+end)
+
 describe("a dense layer in bf16", function()
   it("multiplies the bf16-rounded input and weights, accumulating in FP32", function()
     local x, w, b = helpers.smooth_data({40, 5}, 5), helpers.smooth_data({7, 40}, 6), helpers.smooth_data({7}, 7)
