@@ -1,12 +1,14 @@
 --- Compute precision: FP32, or bfloat16 mixed precision as PyTorch's
--- autocast on the CPU. In "bf16" the convolutions' forward and backward
--- data take their input, weights and output gradient as bfloat16
--- (converted on the way in), accumulate in FP32 and give FP32 results;
--- everything else (activations, pooling, dense layers, softmax, losses,
--- the weight gradients and the optimiser) stays FP32, and parameters,
--- optimiser state and checkpoints are Float32 tensors as always. "fp32"
--- is the default. The precision is process state: `cnn.precision(p, f)`
--- runs f under p and puts the previous one back however f ends.
+-- autocast on the CPU. In "bf16" the forward and backward data of
+-- convolutions and dense layers take their input, weights and output
+-- gradient as bfloat16 (converted on the way in), accumulate in FP32 and
+-- give FP32 results; everything else (activations, pooling, softmax,
+-- losses, the weight gradients and the optimiser) stays FP32, and
+-- parameters, optimiser state and checkpoints are Float32 tensors as
+-- always. Max pooling runs oneDNN's forward, faster than the core's and
+-- without its promise to keep NaN. "fp32" is the default. The precision
+-- is process state: `cnn.precision(p, f)` runs f under p and puts the
+-- previous one back however f ends.
 -- @module cnn.precision
 
 local core = require "cnn.core"
@@ -48,9 +50,11 @@ end
 -- ("fp32" or "bf16"); `cnn.precision(p, f, ...)` runs `f(...)` with
 -- precision p, returns its results and restores the previous precision
 -- however f ends (an error or an interrupt included). In "bf16",
--- convolutions take bfloat16 inputs and weights with FP32 accumulation
--- and results, as PyTorch's `torch.autocast("cpu", dtype=torch.bfloat16)`;
--- parameters, gradients, optimiser state and losses stay Float32.
+-- convolutions and dense layers take bfloat16 inputs and weights with
+-- FP32 accumulation and results, as PyTorch's `torch.autocast("cpu",
+-- dtype=torch.bfloat16)`; parameters, gradients, optimiser state and
+-- losses stay Float32, and max pooling does not keep NaN. It needs a
+-- CPU with AVX-512 (fast with AVX-512 BF16); elsewhere "bf16" is refused.
 -- `cnn.train(..., {precision = "bf16"})` trains so.
 -- @tparam[opt] string p "fp32" or "bf16"
 -- @param[opt] f the function to run with precision p
