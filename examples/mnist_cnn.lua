@@ -5,8 +5,10 @@
 -- epochs: passes over the training set (10, as in the notebook; the first
 -- one alone, the others with a throttled callback). images: train on the
 -- first N training images only (a quick smoke run); also the environment
--- variable CNNLUA_MNIST_IMAGES. Each block below is one notebook cell; the
--- comment above it is the Julia line it translates.
+-- variable CNNLUA_MNIST_IMAGES. CNNLUA_PRECISION=bf16 trains in bfloat16
+-- mixed precision (cnn.train's precision option; "fp32", the default,
+-- otherwise). Each block below is one notebook cell; the comment above it
+-- is the Julia line it translates.
 --
 -- Under mpirun it trains data-parallel, each process one rank of the job
 -- (here 2, of 1 thread each; as root Open MPI wants the two variables):
@@ -20,6 +22,7 @@ local epochs = math.tointeger(tonumber(arg and arg[1] or "10"))
 local subset = math.tointeger(tonumber(arg and arg[2] or os.getenv("CNNLUA_MNIST_IMAGES") or "0"))
 assert(epochs and epochs >= 1, "usage: mnist_cnn.lua [epochs >= 1 [images]]")
 assert(subset and subset >= 0, "usage: mnist_cnn.lua [epochs [images >= 1]]")
+local precision = os.getenv("CNNLUA_PRECISION") or "fp32"
 
 -- using Flux, Flux.Data.MNIST, Statistics
 -- using Flux: onehotbatch, onecold, crossentropy, throttle
@@ -118,7 +121,8 @@ local history = cnn.History()
 local function pass_accuracy(info)
   if info.step % #loader == 0 then return {accuracy = accuracy(tX, tY)} end
 end
-cnn.train(loss, ps, loader, opt, {history = history, cb = pass_accuracy, distributed = distributed})
+cnn.train(loss, ps, loader, opt,
+          {history = history, cb = pass_accuracy, distributed = distributed, precision = precision})
 
 -- evalcb = () -> @show(accuracy(tX, tY))
 -- (a throttle's clock is each process's own, so in a job rank 0 alone
@@ -128,7 +132,8 @@ local function evalcb() if main then show("accuracy(tX, tY)", cnn.accuracy(model
 -- Flux.train!(loss, params(model), ncycle(loader, 9), opt, cb = throttle(evalcb, 60))
 if epochs > 1 then
   cnn.train(loss, ps, cnn.ncycle(loader, epochs - 1), opt,
-    {cb = {throttle(evalcb, 60), pass_accuracy}, history = history, distributed = distributed})
+    {cb = {throttle(evalcb, 60), pass_accuracy}, history = history, distributed = distributed,
+     precision = precision})
 end
 
 -- @time accuracy(tX, tY)

@@ -309,6 +309,7 @@ fuzzer.templates = {
   show = {args = {'"x"', "1"}}, repr = {args = {"{1, 2}"}}, help = {args = {"cnn.Dense"}},
   imagestring = {args = {"cnn.rand(4, 3)"}}, showimage = {args = {"cnn.rand(4, 3, 1, 1)"}},
   profile = {args = {"function() return cnn.ones(2) + 1 end"}},
+  precision = {args = {'"bf16"', "function() return cnn.ones(2) + 1 end"}},
   profile_report = {args = {"function() end"}},
   profile_text = {args = {"cnn.profile_report(function() end)"}},
   threads = {args = {"2"}}, adaptive_threads = {args = {"true"}},
@@ -675,11 +676,13 @@ end
 -- Global settings a call may change, put back before each case.
 local function settings_keeper(cnn)
   local core = cnn.core
-  local threads, profiling, adaptive = core.threads(), core.profiling(), core.adaptive_threads()
+  local threads, profiling = core.threads(), core.profiling()
+  local adaptive, precision = core.adaptive_threads(), core.precision()
   return function()
     core.threads(threads)
     core.adaptive_threads(adaptive)
     core.profiling(profiling)
+    core.precision(precision)
     cnn.seed(0)
   end
 end

@@ -1,5 +1,6 @@
 --- Ctrl-C at random moments. SIGINT is sent into long loops of tensor work
--- (matrix products, a Dense and a Conv layer, training, saving a model) in
+-- (matrix products, a Dense and a Conv layer, a Conv in bf16 precision,
+-- training, saving a model) in
 -- child processes of the cnnlua host at 1 and 2 OpenMP threads. Each child
 -- runs its loop under pcall and must catch the interrupt as an error, find
 -- every tensor, model and file as it was, print a marker and exit 0. A
@@ -21,7 +22,7 @@ local ROUNDS = 50
 local PARALLEL = 4          -- children at a time
 local MAX_DELAY_MS = 40     -- the interrupt comes 0-40 ms into the loop
 local THREADS = {1, 2}
-local TARGETS = {"matmul", "dense", "conv", "train", "save"}
+local TARGETS = {"matmul", "dense", "conv", "bf16", "train", "save"}
 
 local helpers = require "helpers"
 local quote = helpers.quote
@@ -135,6 +136,20 @@ function targets.conv()
       same("Conv output", m(x), y0)
       local g = gradients(m, x, ps)
       for i = 1, #g0 do same("gradient " .. i, g[i], g0[i]) end
+    end
+end
+
+-- Gradients in bf16 precision: afterwards the precision is FP32 again
+-- and bf16 gradients are what they were.
+function targets.bf16()
+  local m, x = cnn.Conv({3, 3}, 16, 16, cnn.relu, {pad = 1}), cnn.rand(16, 16, 16, 8)
+  local ps = cnn.params(m)
+  local g0 = cnn.precision("bf16", gradients, m, x, ps)
+  return function() cnn.precision("bf16", gradients, m, x, ps) end,
+    function()
+      if cnn.precision() ~= "fp32" then error("the precision was left " .. cnn.precision()) end
+      local g = cnn.precision("bf16", gradients, m, x, ps)
+      for i = 1, #g0 do same("bf16 gradient " .. i, g[i], g0[i]) end
     end
 end
 

@@ -451,7 +451,7 @@ not_ops("a weight initialiser", "cnn.glorot_normal", "cnn.glorot_uniform", "cnn.
 not_ops("autodiff itself", "cnn.gradient", "cnn.withgradient", "cnn.op", "cnn.istracked", "cnn.isrecording")
 not_ops("training and evaluation", "cnn.train", "cnn.update", "cnn.stop", "cnn.params", "cnn.trainmode",
   "cnn.testmode", "cnn.accuracy", "cnn.confusion", "cnn.DataLoader", "cnn.ncycle", "cnn.throttle",
-  "cnn.History", "cnn.quantize")
+  "cnn.History", "cnn.quantize", "cnn.precision")
 not_ops("files and parameter loading", "cnn.savemodel", "cnn.loadmodel", "cnn.loadparams",
   "cnn.savecheckpoint", "cnn.loadcheckpoint", "cnn.loadimage", "cnn.saveimage")
 not_ops("a training callback", "cnn.EarlyStopping", "cnn.Checkpointer")

@@ -452,4 +452,20 @@ describe("examples/mnist_cnn.lua", function()
     assert.matches("\n%s+accuracy\n", plot)
     assert.matches("\n%s+1%s+2\n%s+step\n$", plot)
   end)
+
+  it("trains in bf16 with CNNLUA_PRECISION=bf16 and refuses a precision it does not know", function()
+    local host = os.getenv("CNNLUA") or "build/cnnlua"
+    local function run(precision)
+      local pipe = assert(io.popen(("CNNLUA_PRECISION=%s %s examples/mnist_cnn.lua 1 256 2>&1")
+        :format(precision, host)))
+      local out = pipe:read("a")
+      return pipe:close(), out
+    end
+    local ok, out = run("bf16")
+    assert.is_true(ok, out)
+    assert.is_truthy(out:find("pass 1/1: 2 batches, mean loss ", 1, true), out)
+    ok, out = run("fp16")
+    assert.is_falsy(ok, out)
+    assert.is_truthy(out:find('train: precision must be "fp32" or "bf16", got "fp16"', 1, true), out)
+  end)
 end)

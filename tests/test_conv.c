@@ -110,6 +110,64 @@ static void check_case(const conv_case *c)
         free_tensor(all[i]);
 }
 
+/* The bfloat16 nearest to f (ties to even), as a float. */
+static float bf16_rounded(float f)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    bits = (bits + 0x7fffu + ((bits >> 16) & 1u)) & 0xffff0000u;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static void round_to_bf16(owned_tensor *o)
+{
+    for (int64_t i = 0; i < cnn_tensor_numel(&o->t); i++)
+        f32(o)[i] = bf16_rounded(f32(o)[i]);
+}
+
+/* In bf16 precision the forward is the naive convolution of the
+ * bf16-rounded input and weights, the backward data that of the rounded
+ * gradient and weights, both summed in FP32; the backward weights is the
+ * FP32 one. */
+static void check_bf16_case(const conv_case *c)
+{
+    int64_t y[4];
+    EXPECT_OK(cnn_conv2d_output_size(&c->p, 4, c->x, 4, c->w, y));
+    owned_tensor *x = new_tensor(4, c->x), *w = new_tensor(4, c->w);
+    owned_tensor *b = new_tensor(1, &c->w[3]), *gy = new_tensor(4, y);
+    owned_tensor *out = new_tensor(4, y), *gx = new_tensor(4, c->x);
+    owned_tensor *gw = new_tensor(4, c->w), *gb = new_tensor(1, &c->w[3]);
+    owned_tensor *ref = new_tensor(4, y), *rgx = new_tensor(4, c->x);
+    owned_tensor *rgw = new_tensor(4, c->w), *rgb = new_tensor(1, &c->w[3]);
+    fill_pattern(x, 5);
+    fill_pattern(w, 6);
+    fill_pattern(b, 7);
+    fill_pattern(gy, 8);
+    cnn_set_precision(CNN_PRECISION_BF16);
+    EXPECT_OK(cnn_conv2d_forward(&c->p, &x->t, &w->t, &b->t, &out->t));
+    EXPECT_OK(cnn_conv2d_backward_data(&c->p, &gy->t, &w->t, &gx->t));
+    EXPECT_OK(cnn_conv2d_backward_weights(&c->p, &gy->t, &x->t, &gw->t, &gb->t));
+    cnn_set_precision(CNN_PRECISION_FP32);
+    /* the FP32 weight gradient, from the operands as they are */
+    naive_backward(c, f32(x), f32(w), f32(gy), y, f32(rgx), f32(rgw), f32(rgb));
+    EXPECT_NEAR_ALL(f32(gw), f32(rgw), cnn_tensor_numel(&gw->t), 1e-5);
+    EXPECT_NEAR_ALL(f32(gb), f32(rgb), c->w[3], 1e-5);
+    /* unrounded, the FP32 forward is further off than summation order */
+    naive_forward(c, f32(x), f32(w), f32(b), y, f32(ref));
+    EXPECT(max_error(f32(out), f32(ref), cnn_tensor_numel(&out->t)) > 1e-4);
+    round_to_bf16(x);
+    round_to_bf16(w);
+    round_to_bf16(gy);
+    naive_forward(c, f32(x), f32(w), f32(b), y, f32(ref));
+    EXPECT_NEAR_ALL(f32(out), f32(ref), cnn_tensor_numel(&out->t), 1e-5);
+    naive_backward(c, f32(x), f32(w), f32(gy), y, f32(rgx), f32(rgw), f32(rgb));
+    EXPECT_NEAR_ALL(f32(gx), f32(rgx), cnn_tensor_numel(&gx->t), 1e-5);
+    owned_tensor *all[] = {x, w, b, gy, out, gx, gw, gb, ref, rgx, rgw, rgb};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        free_tensor(all[i]);
+}
+
 /* A convolution of cin input channels in 'groups' groups. */
 static conv_case make_grouped_case(int64_t xw, int64_t xh, int64_t cin, int64_t n,
                                    int64_t kw, int64_t kh, int64_t cout, int64_t groups)
@@ -222,6 +280,26 @@ static void test_primitives_are_reused(void)
     EXPECT(cnn_global_stats()->primitives_created == created);
 }
 
+static void test_bf16_against_naive(void)
+{
+    if (!cnn_conv2d_precision_supported(CNN_PRECISION_BF16)) {
+        fprintf(stderr, "no bf16 convolution on this CPU: bf16 cases not run\n");
+        return;
+    }
+    conv_case c = make_case(14, 14, 16, 2, 3, 3, 32);
+    set_pad(&c, 1);
+    check_bf16_case(&c);
+    c.p.relu = true;
+    check_bf16_case(&c);
+    c = make_grouped_case(8, 8, 16, 2, 3, 3, 16, 16); /* depthwise */
+    set_pad(&c, 1);
+    check_bf16_case(&c);
+    /* the precision is in the cache key: back in FP32, FP32 results */
+    c = make_case(14, 14, 16, 2, 3, 3, 32);
+    set_pad(&c, 1);
+    check_case(&c);
+}
+
 static void test_shape_errors(void)
 {
     cnn_conv2d_params p = cnn_conv2d_default_params();
@@ -274,6 +352,7 @@ int main(void)
     test_grouped_against_naive();
     test_groups_in_cache_key();
     test_primitives_are_reused();
+    test_bf16_against_naive();
     test_shape_errors();
     test_group_shape_errors();
     return test_report();

@@ -61,7 +61,11 @@ static void naive_pool(const cnn_pool2d_params *p, const int64_t *xs, const floa
                 }
 }
 
-static void check_pool(const cnn_pool2d_params *p, const int64_t *xs)
+/* The forward in precision 'forward', the backward in 'backward': in
+ * bf16 max pooling's forward is oneDNN's, whose workspace the core's
+ * backward kernel reads, whatever the precision is by then. */
+static void check_pool_in(const cnn_pool2d_params *p, const int64_t *xs,
+                          cnn_precision forward, cnn_precision backward)
 {
     int64_t ys[4];
     EXPECT_OK(cnn_pool2d_output_size(p, 4, xs, ys));
@@ -72,8 +76,11 @@ static void check_pool(const cnn_pool2d_params *p, const int64_t *xs)
     fill_pattern(gy, 8);
     cnn_pool_workspace ws;
     memset(&ws, 0, sizeof ws);
+    cnn_set_precision(forward);
     EXPECT_OK(cnn_pool2d_forward(p, &x->t, &y->t, &ws));
+    cnn_set_precision(backward);
     EXPECT_OK(cnn_pool2d_backward(p, &gy->t, &ws, &gx->t));
+    cnn_set_precision(CNN_PRECISION_FP32);
     naive_pool(p, xs, f32(x), ys, f32(ry), f32(gy), f32(rgx));
     EXPECT_NEAR_ALL(f32(y), f32(ry), cnn_tensor_numel(&y->t), 1e-6);
     EXPECT_NEAR_ALL(f32(gx), f32(rgx), cnn_tensor_numel(&gx->t), 1e-6);
@@ -81,6 +88,11 @@ static void check_pool(const cnn_pool2d_params *p, const int64_t *xs)
     owned_tensor *all[] = {x, y, ry, gy, gx, rgx};
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         free_tensor(all[i]);
+}
+
+static void check_pool(const cnn_pool2d_params *p, const int64_t *xs)
+{
+    check_pool_in(p, xs, CNN_PRECISION_FP32, CNN_PRECISION_FP32);
 }
 
 static void test_pool(void)
@@ -100,6 +112,29 @@ static void test_pool(void)
         p.exclude_padding = true;
         check_pool(&p, xs);
     }
+}
+
+/* With 16 channels oneDNN has generated code for the plain layout too,
+ * so these run its max pooling forward (with 2 channels, only a
+ * reference loop, which leaves the core's kernel in place). */
+static void test_max_pool_in_bf16(void)
+{
+    int64_t xs[4] = {5, 4, 16, 2}, big[4] = {20, 19, 16, 2};
+    cnn_precision bf16 = CNN_PRECISION_BF16, fp32 = CNN_PRECISION_FP32;
+    cnn_pool2d_params p = cnn_pool2d_default_params(CNN_POOL_MAX, 2, 2);
+    check_pool_in(&p, xs, bf16, bf16);
+    check_pool_in(&p, xs, bf16, fp32);
+    check_pool_in(&p, xs, fp32, bf16);
+    p.pad[0] = p.pad[1] = 1;
+    check_pool_in(&p, xs, bf16, bf16);
+    p = cnn_pool2d_default_params(CNN_POOL_MAX, 3, 2); /* overlapping windows */
+    p.stride[0] = 1;
+    p.pad[2] = 1;
+    check_pool_in(&p, xs, bf16, fp32);
+    /* 17×17 positions: four-byte workspace entries */
+    p = cnn_pool2d_default_params(CNN_POOL_MAX, 17, 17);
+    p.stride[0] = p.stride[1] = 1;
+    check_pool_in(&p, big, bf16, bf16);
 }
 
 static void test_pool_workspace_checks(void)
@@ -277,6 +312,7 @@ int main(void)
 {
     test_dense(); /* first: it also checks that no reorder ran */
     test_pool();
+    test_max_pool_in_bf16();
     test_pool_workspace_checks();
     test_softmax();
     test_batchnorm();

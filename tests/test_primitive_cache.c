@@ -1,5 +1,6 @@
 /* The primitive cache: bounded, least recently used first out, and keyed
- * with the OpenMP thread count as well as the op's own key. */
+ * with the OpenMP thread count and the compute precision as well as the
+ * op's own key. */
 #include "context.h"
 #include "thread_count.h"
 #include "activation.h"
@@ -66,6 +67,24 @@ static void test_thread_count_is_in_the_key(void)
     EXPECT(created() == before + 1);
 }
 
+static void test_precision_is_in_the_key(void)
+{
+    tanh_of_size(101);
+    int64_t before = created();
+    cnn_set_precision(CNN_PRECISION_BF16);
+    EXPECT(cnn_get_precision() == CNN_PRECISION_BF16);
+    tanh_of_size(101);
+    EXPECT(created() == before + 1);
+    cnn_set_precision(CNN_PRECISION_FP32);
+    tanh_of_size(101);
+    EXPECT(created() == before + 1);
+    /* a value that is no precision leaves it as it was */
+    cnn_set_precision((cnn_precision)7);
+    EXPECT(cnn_get_precision() == CNN_PRECISION_FP32);
+    EXPECT(cnn_precision_name((cnn_precision)7) == NULL);
+    EXPECT(!strcmp(cnn_precision_name(CNN_PRECISION_BF16), "bf16"));
+}
+
 static void test_growing_again_keeps_entries(void)
 {
     cnn_primitive_cache_set_capacity(CNN_PRIMITIVE_CACHE_DEFAULT);
@@ -83,6 +102,7 @@ int main(void)
     test_capacity_is_a_bound();
     test_least_recently_used_goes_first();
     test_thread_count_is_in_the_key();
+    test_precision_is_in_the_key();
     test_growing_again_keeps_entries();
     return test_report();
 }

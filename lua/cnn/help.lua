@@ -21,8 +21,8 @@ local MAP = {
   {"activations", "relu sigmoid tanh softmax logsoftmax leakyrelu elu gelu softplus"},
   {"losses", "crossentropy logitcrossentropy binarycrossentropy logitbinarycrossentropy mse"},
   {"optimisers", "Descent Momentum Nesterov RMSProp ADAM AdamW update"},
-  {"training", "gradient withgradient params train stop trainmode testmode loadparams savemodel loadmodel"
-    .. " quantize"},
+  {"training", "gradient withgradient params train stop precision trainmode testmode loadparams savemodel"
+    .. " loadmodel quantize"},
   {"data", "datasets.MNIST datasets.FashionMNIST DataLoader ncycle onehotbatch onecold"},
   {"jobs", "distributed.rank distributed.size distributed.allreduce distributed.broadcast train"},
   {"display", "show summary repr showimage imagestring accuracy confusion profile time throttle"},

@@ -45,6 +45,7 @@ local parts = {
   {"cnn.figure"},
   {"cnn.profile"},
   {"cnn.threads"},
+  {"cnn.precision", "precision"},
   {"cnn.help", "help"},
 }
 

@@ -10,6 +10,7 @@ local errors = require "cnn.errors"
 local history = require "cnn.history"
 local trainlog = require "cnn.trainlog"
 local dataparallel = require "cnn.dataparallel"
+local precision = require "cnn.precision"
 
 --- One flag per running cnn.train call (calls may nest in a callback);
 -- cnn.stop() raises the innermost one.
@@ -217,7 +218,9 @@ end
 --   (bar on a terminal, one line per pass otherwise), false, "bar" or "lines";
 --   history = a History to go on recording into; log = a ".csv" or ".jsonl"
 --   file name to append each step's figures to; distributed = true to
---   train data-parallel across the ranks of an mpirun job
+--   train data-parallel across the ranks of an mpirun job; precision =
+--   "bf16" (or "fp32", the default) to train in that compute precision
+--   (see cnn.precision), the previous one restored when train returns
 -- @treturn number mean loss over the batches trained
 -- @treturn integer batches trained
 -- @treturn History what was recorded (loss per step, callback values)
@@ -225,6 +228,7 @@ end
 -- @usage cnn.train(loss, cnn.params(model), cnn.DataLoader(x, y, {batchsize = 64}), cnn.Adam())
 -- local _, _, h = cnn.train(loss, ps, loader, opt, {cb = function() return {accuracy = 0.9} end})
 -- print(h) --> History(469 steps, 1 pass: loss, accuracy)
+-- cnn.train(loss, ps, loader, cnn.Adam(), {precision = "bf16"})
 local function train(loss, ps, data, opt, options)
   if not is_callable(loss) then
     error(("train: loss must be a function, got %s"):format(type(loss)), 2)
@@ -242,13 +246,14 @@ local function train(loss, ps, data, opt, options)
   if type(ps) == "table" then argcheck.tensor_list("train", "ps", ps) end
   -- the rest is cnn.update's to check, at the first step
   options = argcheck.options("train", options,
-    {cb = true, progress = true, history = true, log = true, distributed = true})
+    {cb = true, progress = true, history = true, log = true, distributed = true, precision = true})
   local distributed = argcheck.optional_boolean("train", "options.distributed", options.distributed, false)
   if distributed and type(ps) ~= "table" then
     argcheck.fail("train", "ps", "a list of tensors such as cnn.params(model) with {distributed = true}", ps)
   end
   -- one process writes what a person reads
   local quiet = distributed and core.distributed_rank() ~= 0
+  local compute = options.precision ~= nil and precision.check("train", options.precision) or nil
   local callbacks = check_callbacks(options.cb)
   local h = history.check("train", options.history)
   if distributed then
@@ -269,16 +274,19 @@ local function train(loss, ps, data, opt, options)
   local start = clock()
 
   local depth = #stop_requested + 1
+  local precision_was = core.precision()
   -- Runs however the loop ends, an error included (which propagates
   -- untouched, traceback and all), even one raised by Ctrl-C between two
   -- of these lines: the progress line is ended, so an error message
-  -- starts on a line of its own.
+  -- starts on a line of its own, and the precision is put back.
   local _ <close> = setmetatable({}, { __close = function()
+    core.precision(precision_was)
     for i = #stop_requested, depth, -1 do stop_requested[i] = nil end
     if log then log:close() end
     bar:finish()
   end })
   stop_requested[depth] = false
+  if compute then core.precision(compute) end
 
   local step, loss_sum = 0, 0
   local scheduled = kind.is_optimiser(opt)

@@ -5,7 +5,12 @@ scripts/bench times cnnlua (scripts/bench.d/cnnlua_side.lua).
 Same architecture as the cnnlua side, Glorot-uniform weights, zero biases,
 ADAM(1e-3), batch 128, shuffled, last short batch kept, Flux's losses; same
 MNIST files. Prints one JSON line of measurements.
+
+--precision bf16 runs the model's forward (training and evaluation) under
+torch.autocast("cpu", dtype=torch.bfloat16) and the loss on its output
+made FP32; parameters and the optimiser stay FP32.
 """
+import contextlib
 import argparse
 import json
 import os
@@ -33,7 +38,14 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=0, help="train only this many batches")
     ap.add_argument("--model", choices=sorted(MODELS), default="notebook")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     args = ap.parse_args()
+
+    def compute():
+        if args.precision == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
@@ -55,14 +67,16 @@ def main():
         idx = perm[b * 128 : (b + 1) * 128]
         xb, yb = x[idx], y[idx]
         opt.zero_grad()
-        loss = loss_fn(model(xb), yb)
+        with compute():
+            yhat = model(xb)
+        loss = loss_fn(yhat.float(), yb)
         loss.backward()
         opt.step()
         images += len(idx)
     train_seconds = time.perf_counter() - start
 
     model.eval()
-    with torch.no_grad():
+    with torch.no_grad(), compute():
         start = time.perf_counter()
         model(xt)
         eval_one_batch = time.perf_counter() - start
@@ -73,6 +87,7 @@ def main():
 
     print(json.dumps({
         "side": "pytorch",
+        "precision": args.precision,
         "images": images,
         "train_seconds": train_seconds,
         "images_per_second": images / train_seconds,

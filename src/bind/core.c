@@ -3,9 +3,11 @@
 #include "bind.h"
 
 #include "context.h"
+#include "conv.h"
 #include "tensor.h"
 #include "thread_count.h"
 
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,6 +98,45 @@ static int core_adaptive_threads(lua_State *L)
     return 1;
 }
 
+/* The precision a name stands for; -1 for a name that is none. */
+static int precision_of(const char *name)
+{
+    if (!strcmp(name, cnn_precision_name(CNN_PRECISION_FP32)))
+        return CNN_PRECISION_FP32;
+    if (!strcmp(name, cnn_precision_name(CNN_PRECISION_BF16)))
+        return CNN_PRECISION_BF16;
+    return -1;
+}
+
+/* precision_supported(name): whether this CPU runs convolutions in that
+ * precision (bf16 needs AVX-512); false for an unknown name. */
+static int core_precision_supported(lua_State *L)
+{
+    int p = precision_of(luaL_checkstring(L, 1));
+    lua_pushboolean(L, p >= 0 && cnn_conv2d_precision_supported((cnn_precision)p));
+    return 1;
+}
+
+/* precision() returns the compute precision ("fp32" or "bf16");
+ * precision(name) sets it first. cnn.precision checks the name for the
+ * user; this refuses anything else all the same. */
+static int core_precision(lua_State *L)
+{
+    if (!lua_isnoneornil(L, 1)) {
+        const char *name = luaL_checkstring(L, 1);
+        int p = precision_of(name);
+        if (p >= 0)
+            cnn_set_precision((cnn_precision)p);
+        else
+            return luaL_error(L,
+                              "precision: unknown precision \"%s\" (valid: \"fp32\", "
+                              "\"bf16\")",
+                              name);
+    }
+    lua_pushstring(L, cnn_precision_name(cnn_get_precision()));
+    return 1;
+}
+
 static int core_dnnl_version(lua_State *L)
 {
     const dnnl_version_t *v = dnnl_version();
@@ -127,6 +168,8 @@ static const luaL_Reg core_funcs[] = {
     {"profiling", core_profiling},
     {"threads", core_threads},
     {"adaptive_threads", core_adaptive_threads},
+    {"precision", core_precision},
+    {"precision_supported", core_precision_supported},
     {"dnnl_version", core_dnnl_version},
     {NULL, NULL},
 };

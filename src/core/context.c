@@ -37,6 +37,7 @@ static struct cnn_context {
         cache_entry *newest, *oldest; /* the order of use */
     } cache;
     scratch_buffer scratch[CNN_SCRATCH_SLOTS];
+    cnn_precision precision;
 } ctx = {.cache = {.capacity = CNN_PRIMITIVE_CACHE_DEFAULT}};
 
 /* Engine and stream are created on first use and live as long as the
@@ -87,24 +88,29 @@ const char *cnn_dnnl_call_name(const char *call_text)
  * cache is full. Keys are copied. A primitive is created for a number of
  * OpenMP threads (oneDNN sizes its work split then), so the count taken at
  * creation is part of the key: cnn_set_num_threads() at run time leads to
- * new primitives, and the old ones age out. */
+ * new primitives, and the old ones age out. The compute precision is part
+ * of it too: the ops describe their primitives after it, so the same op
+ * key means another primitive under another precision. */
 struct cache_entry {
     void *key;
     size_t key_len;
     int threads;
+    cnn_precision precision;
     uint64_t hash;
     cnn_primitive value;
     struct cache_entry *next;          /* in its bucket */
     struct cache_entry *newer, *older; /* in order of use */
 };
 
-static uint64_t hash_bytes(const void *key, size_t len, int threads)
+static uint64_t hash_bytes(const void *key, size_t len, int threads,
+                           cnn_precision precision)
 {
     const unsigned char *p = key;
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (size_t i = 0; i < len; i++)
         h = (h ^ p[i]) * 1099511628211ull;
-    return (h ^ (uint64_t)threads) * 1099511628211ull;
+    h = (h ^ (uint64_t)threads) * 1099511628211ull;
+    return (h ^ (uint64_t)precision) * 1099511628211ull;
 }
 
 static void use_list_remove(cache_entry *e)
@@ -137,10 +143,10 @@ cnn_primitive *cnn_primitive_find(const void *key, size_t key_len)
         return NULL;
     cnn_threads_adapt();
     int threads = cnn_get_num_threads();
-    uint64_t h = hash_bytes(key, key_len, threads);
+    uint64_t h = hash_bytes(key, key_len, threads, ctx.precision);
     for (cache_entry *e = ctx.cache.buckets[h % ctx.cache.bucket_count]; e; e = e->next)
         if (e->hash == h && e->key_len == key_len && e->threads == threads &&
-            !memcmp(e->key, key, key_len)) {
+            e->precision == ctx.precision && !memcmp(e->key, key, key_len)) {
             if (e != ctx.cache.newest) {
                 use_list_remove(e);
                 use_list_push(e);
@@ -316,7 +322,8 @@ cnn_status cnn_primitive_add(const void *key, size_t key_len, dnnl_primitive_des
     e->key = k;
     e->key_len = key_len;
     e->threads = cnn_get_num_threads();
-    e->hash = hash_bytes(key, key_len, e->threads);
+    e->precision = ctx.precision;
+    e->hash = hash_bytes(key, key_len, e->threads, e->precision);
     e->value.primitive = prim;
     e->value.pd = pd;
     e->value.kind = profile_kind_of(pd);
@@ -419,6 +426,28 @@ void *cnn_scratch(int slot, size_t bytes)
 }
 
 cnn_stats *cnn_global_stats(void) { return &ctx.stats; }
+
+cnn_precision cnn_get_precision(void) { return ctx.precision; }
+
+void cnn_set_precision(cnn_precision p)
+{
+    if (cnn_precision_name(p))
+        ctx.precision = p;
+}
+
+const char *cnn_precision_name(cnn_precision p)
+{
+    switch (p) {
+    case CNN_PRECISION_FP32: return "fp32";
+    case CNN_PRECISION_BF16: return "bf16";
+    default: return NULL;
+    }
+}
+
+dnnl_data_type_t cnn_precision_input_type(cnn_precision p)
+{
+    return p == CNN_PRECISION_BF16 ? dnnl_bf16 : dnnl_f32;
+}
 
 int cnn_get_num_threads(void) { return omp_get_max_threads(); }
 

@@ -48,8 +48,8 @@ typedef struct cnn_primitive {
 } cnn_primitive;
 
 /* Looks a primitive up by key (any bytes; callers zero their key structs
- * before filling them so padding compares equal) and the current OpenMP
- * thread count. The pointer stays valid until the entry is evicted, that
+ * before filling them so padding compares equal), the current OpenMP
+ * thread count and the compute precision. The pointer stays valid until the entry is evicted, that
  * is for the rest of the op's call. */
 cnn_primitive *cnn_primitive_find(const void *key, size_t key_len);
 
@@ -147,6 +147,22 @@ void cnn_kernel_done(int kind, double start);
 
 /* Seconds on a monotonic clock. */
 double cnn_seconds(void);
+
+/* The compute precision of convolutions and dense layers: FP32, or
+ * bfloat16 inputs with FP32 accumulation and results (PyTorch's autocast).
+ * It is part of every primitive's cache key, as the thread count is:
+ * an op planned under either finds the primitive made for it. */
+typedef enum cnn_precision {
+    CNN_PRECISION_FP32 = 0,
+    CNN_PRECISION_BF16 = 1,
+} cnn_precision;
+
+cnn_precision cnn_get_precision(void);
+void cnn_set_precision(cnn_precision p);
+/* "fp32", "bf16"; NULL for anything else. */
+const char *cnn_precision_name(cnn_precision p);
+/* The element type convolution and dense inputs take in precision p. */
+dnnl_data_type_t cnn_precision_input_type(cnn_precision p);
 
 /* OpenMP threads used by the core and oneDNN now; setting sets the most
  * (thread_count.h: fewer while other processes keep cores busy). */

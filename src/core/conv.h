@@ -32,6 +32,11 @@ typedef struct cnn_conv2d_params {
 /* Stride 1, no padding, no dilation, one group, no activation. */
 cnn_conv2d_params cnn_conv2d_default_params(void);
 
+/* Whether oneDNN has a convolution in precision p for this CPU: bf16
+ * needs AVX-512 (oneDNN 2.6 has no bf16 convolution below it). Asked of
+ * oneDNN once per precision. */
+bool cnn_conv2d_precision_supported(cnn_precision p);
+
 /* Output sizes of input sizes x and weight sizes w (both 4-D): the shape
  * rules (Cin and Cout divisible by groups, the weight's third size
  * Cin/groups) and the window's. */

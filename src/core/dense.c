@@ -95,16 +95,41 @@ typedef struct dense_geometry {
     dnnl_memory_desc_t src, wei, bias, dst;
 } dense_geometry;
 
-/* Plain layouts: Flux's out×in column-major weight is oneDNN's io. */
-static cnn_status geometry(int64_t in, int64_t out, int64_t batch, dense_geometry *g,
-                           const char *name)
+/* Plain layouts: Flux's out×in column-major weight is oneDNN's io. The
+ * element types are the primitive's: the user's tensors are all FP32. */
+typedef struct dense_types {
+    dnnl_data_type_t src, wei, dst;
+} dense_types;
+
+static const dense_types all_f32 = {dnnl_f32, dnnl_f32, dnnl_f32};
+
+static cnn_status geometry(int64_t in, int64_t out, int64_t batch, dense_types t,
+                           dense_geometry *g, const char *name)
 {
     dnnl_dims_t src = {batch, in}, wei = {out, in}, bias = {out}, dst = {batch, out};
-    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->src, 2, src, dnnl_f32, dnnl_ab));
-    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->wei, 2, wei, dnnl_f32, dnnl_ba));
+    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->src, 2, src, t.src, dnnl_ab));
+    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->wei, 2, wei, t.wei, dnnl_ba));
     CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->bias, 1, bias, dnnl_f32, dnnl_a));
-    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->dst, 2, dst, dnnl_f32, dnnl_ab));
+    CNN_DNNL_TRY(name, dnnl_memory_desc_init_by_tag(&g->dst, 2, dst, t.dst, dnnl_ab));
     return CNN_OK;
+}
+
+/* The element types of a direction's primitive. In bf16 precision the
+ * forward takes bf16 input and weights and the backward data bf16
+ * weights and output gradient, both writing FP32, as convolutions do
+ * (conv.c); the backward weights stays FP32 as theirs does. */
+static dense_types types_of(int op)
+{
+    dnnl_data_type_t in = cnn_precision_input_type(cnn_get_precision());
+    dense_types t = all_f32;
+    if (op == 'W')
+        return t;
+    t.wei = in;
+    if (op == 'F')
+        t.src = in;
+    else
+        t.dst = in;
+    return t;
 }
 
 static cnn_status forward_pd(const dense_geometry *g, int bias, dnnl_primitive_desc_t *pd)
@@ -128,11 +153,14 @@ static cnn_status get_primitive(int op, int64_t in, int64_t out, int64_t batch, 
     key.bias = bias;
     if ((*prim = cnn_primitive_find(&key, sizeof key)))
         return CNN_OK;
-    dense_geometry g;
+    /* the backward's hint is the forward of the same precision */
+    dense_geometry g, fwd;
     dnnl_primitive_desc_t pd, hint;
-    cnn_status s = geometry(in, out, batch, &g, name);
+    cnn_status s = geometry(in, out, batch, types_of(op), &g, name);
     if (s == CNN_OK)
-        s = forward_pd(&g, bias, op == 'F' ? &pd : &hint);
+        s = geometry(in, out, batch, types_of(op == 'W' ? 'W' : 'F'), &fwd, name);
+    if (s == CNN_OK)
+        s = forward_pd(&fwd, bias, op == 'F' ? &pd : &hint);
     if (s != CNN_OK)
         return s;
     if (op != 'F') {
@@ -167,7 +195,7 @@ static void arg(cnn_exec *e, int which, const cnn_tensor *t, const dnnl_memory_d
 static cnn_status begin(const cnn_dense_plan *plan, const char *name, dense_geometry *g,
                         cnn_exec *e)
 {
-    cnn_status s = geometry(plan->in, plan->out_features, plan->batch, g, name);
+    cnn_status s = geometry(plan->in, plan->out_features, plan->batch, all_f32, g, name);
     if (s == CNN_OK)
         cnn_exec_begin(e, plan->primitive, name);
     return s;

@@ -50,13 +50,19 @@ bool cnn_md_is_plain(const dnnl_memory_desc_t *md, int ndims, const int64_t *siz
     return dnnl_memory_desc_equal(md, &plain);
 }
 
-void cnn_md_any(dnnl_memory_desc_t *md, int ndims, const int64_t *dims)
+void cnn_md_any_of_type(dnnl_memory_desc_t *md, int ndims, const int64_t *dims,
+                        dnnl_data_type_t type)
 {
     dnnl_dims_t d;
     for (int i = 0; i < ndims; i++)
         d[i] = dims[i];
     /* refused: left zero, so the primitive creation fails, checked */
-    if (dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, dnnl_format_tag_any) !=
+    if (dnnl_memory_desc_init_by_tag(md, ndims, d, type, dnnl_format_tag_any) !=
         dnnl_success)
         memset(md, 0, sizeof *md);
+}
+
+void cnn_md_any(dnnl_memory_desc_t *md, int ndims, const int64_t *dims)
+{
+    cnn_md_any_of_type(md, ndims, dims, dnnl_f32);
 }

@@ -23,5 +23,8 @@ void cnn_md_of_layout(dnnl_memory_desc_t *md, const cnn_tensor *t);
 bool cnn_md_is_plain(const dnnl_memory_desc_t *md, int ndims, const int64_t *size);
 /* A descriptor that lets the primitive choose the layout. */
 void cnn_md_any(dnnl_memory_desc_t *md, int ndims, const int64_t *dims);
+/* The same with another element type (bf16 inputs of a convolution). */
+void cnn_md_any_of_type(dnnl_memory_desc_t *md, int ndims, const int64_t *dims,
+                        dnnl_data_type_t type);
 
 #endif

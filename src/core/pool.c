@@ -282,13 +282,65 @@ static cnn_status max_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
     return s;
 }
 
-static cnn_status mean_forward(const cnn_primitive *prim, const cnn_tensor *x,
-                               cnn_tensor *y)
+/* Whether the max pooling primitive's workspace is the one the core's
+ * kernels write and read: per element of the output's buffer, in its
+ * layout, the position of the maximum in the window as an index of the
+ * kernels' width (u8 or s32). oneDNN 2.6's is (kh·KW + kw, u8 below 256
+ * positions); a layout or type of another kind keeps the kernels. */
+static bool workspace_is_kernels(const cnn_primitive *prim, const cnn_pool2d_params *p)
 {
+    const dnnl_memory_desc_t *ws = cnn_exec_arg_md(prim, DNNL_ARG_WORKSPACE);
+    if (!ws || ws->ndims != 4)
+        return false;
+    const dnnl_memory_desc_t *src = cnn_exec_arg_md(prim, DNNL_ARG_SRC);
+    const dnnl_memory_desc_t *dst = cnn_exec_arg_md(prim, DNNL_ARG_DST);
+    dnnl_memory_desc_t as_dst = *dst;
+    as_dst.data_type = cnn_max_pool_index_size(p) == 1 ? dnnl_u8 : dnnl_s32;
+    return dnnl_memory_desc_equal(&as_dst, ws) &&
+           cnn_max_pool_check_layouts(src, dst, "pool2d") == CNN_OK;
+}
+
+/* Whether oneDNN runs the primitive with generated code: for plain
+ * layouts it may have only a reference loop, slower than the core's. */
+static bool is_jit(const cnn_primitive *prim)
+{
+    const char *impl = NULL;
+    return dnnl_primitive_desc_query(prim->pd, dnnl_query_impl_info_str, 0, &impl) ==
+               dnnl_success &&
+           impl && !strncmp(impl, "jit", 3);
+}
+
+/* Whether a max pooling forward runs oneDNN's primitive (in bf16
+ * precision, when it is generated code and the backward can read its
+ * workspace) rather than the core's NaN-keeping kernel. */
+static bool max_by_primitive(const cnn_primitive *prim, const cnn_pool2d_params *p)
+{
+    return p->kind == CNN_POOL_MAX && cnn_get_precision() == CNN_PRECISION_BF16 &&
+           is_jit(prim) && (p->inference || workspace_is_kernels(prim, p));
+}
+
+/* oneDNN's pooling forward: mean pooling, and max pooling in bf16
+ * precision, whose training forward writes the workspace into ws. */
+static cnn_status primitive_forward(const cnn_primitive *prim, const cnn_pool2d_params *p,
+                                    const cnn_tensor *x, cnn_tensor *y,
+                                    cnn_pool_workspace *ws)
+{
+    if (ws) {
+        dnnl_memory_desc_t src;
+        cnn_md_of_layout(&src, x);
+        const dnnl_memory_desc_t *dst = cnn_exec_arg_md(prim, DNNL_ARG_DST);
+        size_t bytes =
+            dnnl_memory_desc_get_size(cnn_exec_arg_md(prim, DNNL_ARG_WORKSPACE));
+        cnn_status s = prepare_workspace(bytes, p, x->size, &src, dst, ws);
+        if (s != CNN_OK)
+            return s;
+    }
     cnn_exec e;
     cnn_exec_begin(&e, prim, "pool2d");
     cnn_exec_plain_input(&e, DNNL_ARG_SRC, x);
     cnn_exec_plain_output(&e, DNNL_ARG_DST, y);
+    if (ws)
+        cnn_exec_buffer(&e, DNNL_ARG_WORKSPACE, ws->data);
     return cnn_exec_finish(&e);
 }
 
@@ -313,7 +365,8 @@ cnn_status cnn_pool2d_plan_forward(cnn_pool2d_plan *plan, const cnn_pool2d_param
     plan_begin(plan, p, x->size, y);
     if (any_empty(x->size, y))
         return CNN_OK;
-    /* max pooling runs the core's kernels, in the layout oneDNN's would */
+    /* max pooling runs the core's kernels (outside bf16 precision), in
+     * the layout oneDNN's would */
     dnnl_memory_desc_t src;
     cnn_md_of_layout(&src, x);
     cnn_primitive *prim;
@@ -321,7 +374,7 @@ cnn_status cnn_pool2d_plan_forward(cnn_pool2d_plan *plan, const cnn_pool2d_param
         return s;
     plan->out.blocked = true;
     plan->out.layout = *cnn_exec_arg_md(prim, DNNL_ARG_DST);
-    if (p->kind == CNN_POOL_MEAN)
+    if (p->kind == CNN_POOL_MEAN || max_by_primitive(prim, p))
         plan->primitive = prim;
     return CNN_OK;
 }
@@ -339,9 +392,9 @@ cnn_status cnn_pool2d_run_forward(const cnn_pool2d_plan *plan, const cnn_tensor 
         return keeps_workspace ? prepare_workspace(0, p, x->size, &src, &src, ws)
                                : CNN_OK;
     }
-    if (p->kind == CNN_POOL_MAX)
+    if (!plan->primitive)
         return max_forward(p, x, y, keeps_workspace ? ws : NULL);
-    return mean_forward(plan->primitive, x, y);
+    return primitive_forward(plan->primitive, p, x, y, keeps_workspace ? ws : NULL);
 }
 
 cnn_status cnn_pool2d_forward(const cnn_pool2d_params *p, const cnn_tensor *x,
