@@ -153,8 +153,8 @@ describe("train", function()
     assert.matches("train: the loss must be a number or a 1%-element tensor, got a Float32 tensor %(2×4%)$", e)
     ok, e = pcall(cnn.train, loss, cnn.params(m), data, cnn.ADAM(), {progres = false})
     assert.is_false(ok)
-    assert.matches('train: unknown option "progres" %(valid options: cb, distributed, history, log, precision, progress%)$',
-                   e)
+    assert.matches('train: unknown option "progres" %(valid options: cb, distributed, history, log, '
+                   .. 'precision, progress%)$', e)
   end)
 end)
 

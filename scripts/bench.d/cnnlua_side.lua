@@ -112,6 +112,7 @@ if option == "int8" then
     :format(quantize_seconds, best.fp32, best.int8, accuracy.fp32, accuracy.int8)
 end
 
-print(("{\"side\": \"cnnlua\", \"precision\": \"%s\", \"images\": %d, \"train_seconds\": %.4f, \"images_per_second\": %.1f, "
+print(("{\"side\": \"cnnlua\", \"precision\": \"%s\", \"images\": %d, \"train_seconds\": %.4f, "
+  .. "\"images_per_second\": %.1f, "
   .. "\"eval_one_batch_seconds\": %.4f, \"eval_batches_of_1000_seconds\": %.4f, \"peak_rss_mib\": %.1f%s}")
   :format(precision, images, train_seconds, images / train_seconds, eval_one_batch, eval_batches, peak_rss_mib(), int8))
