@@ -232,7 +232,7 @@ host=$1 child=$2 dir=$3 parallel=$4 signals=$5 preload=$6
 run_job() {
   local id=$1 target=$2 threads=$3 delay=$4 fd pid line rest status i
   mkdir -p "$dir/$id"
-  exec {fd}< <(LD_PRELOAD=$preload OMP_NUM_THREADS=$threads exec "$host" "$child" "$target" "$dir/$id" 2>"$dir/$id.err")
+  exec {fd}< <(LD_PRELOAD=$preload OMP_NUM_THREADS=$threads CNNLUA_ADAPT_THREADS=0 exec "$host" "$child" "$target" "$dir/$id" 2>"$dir/$id.err")
   pid=$!
   if read -r -t 60 -u "$fd" line && [ "$line" = ready ]; then
     sleep "$delay"
@@ -384,7 +384,7 @@ describe("the threads of cnnlua", function()
   it("all block SIGINT but the main thread, also those started after the first team", function()
     local path = tmpdir .. "/masks.lua"
     write_file(path, THREAD_MASKS)
-    local p = io.popen(("OMP_NUM_THREADS=4 %s %s 2>&1"):format(quote(cnnlua), quote(path)))
+    local p = io.popen(("OMP_NUM_THREADS=4 CNNLUA_ADAPT_THREADS=0 %s %s 2>&1"):format(quote(cnnlua), quote(path)))
     local out = p:read("a")
     p:close()
     local main, workers = 0, 0
