@@ -10,6 +10,8 @@
 -- cnn.confusion shared among the ranks count as on the whole data; with fail_rank, that rank raises an error at
 -- step fail_step.
 local cnn = require "cnn"
+-- how long a failing job took to end is counted from here (distributed_spec)
+io.stderr:write(("started at %.3f\n"):format(cnn.core.monotime()))
 
 local out, steps = arg[1], tonumber(arg[2] or "50")
 local fail_rank, fail_step = tonumber(arg[3]), tonumber(arg[4])
