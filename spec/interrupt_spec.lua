@@ -232,7 +232,8 @@ host=$1 child=$2 dir=$3 parallel=$4 signals=$5 preload=$6
 run_job() {
   local id=$1 target=$2 threads=$3 delay=$4 fd pid line rest status i
   mkdir -p "$dir/$id"
-  exec {fd}< <(LD_PRELOAD=$preload OMP_NUM_THREADS=$threads CNNLUA_ADAPT_THREADS=0 exec "$host" "$child" "$target" "$dir/$id" 2>"$dir/$id.err")
+  exec {fd}< <(LD_PRELOAD=$preload OMP_NUM_THREADS=$threads CNNLUA_ADAPT_THREADS=0 \
+    exec "$host" "$child" "$target" "$dir/$id" 2>"$dir/$id.err")
   pid=$!
   if read -r -t 60 -u "$fd" line && [ "$line" = ready ]; then
     sleep "$delay"
