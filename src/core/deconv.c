@@ -239,9 +239,9 @@ static cnn_status forward_pd(const cnn_deconv2d_params *p, const int64_t *x,
  * then adds the bias and applies post-ops in reference loops
  * (ref_deconvolution_fwd_t): on the autoencoder's 32→16 layer (stride 2,
  * batch 1000, one thread) the 8.5 ms deconvolution took 14 ms with the
- * bias and 120 ms with the relu. So the forward primitive has neither: a
- * binary primitive adds the bias in the output's layout (bias_primitive)
- * and the relu runs as cnn.relu's one pass over the buffer. */
+ * bias and 120 ms with the relu. So the forward primitive has neither:
+ * add_channel_bias adds the bias in the output's layout and the relu runs
+ * as cnn.relu's one pass over the buffer. */
 static cnn_status forward_primitive(const cnn_deconv2d_params *p, const int64_t *x,
                                     const int64_t *w, cnn_primitive **out)
 {

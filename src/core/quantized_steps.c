@@ -159,6 +159,27 @@ static cnn_status reorder_pd(const dnnl_memory_desc_t *from, const dnnl_memory_d
     return CNN_OK;
 }
 
+/* Appends a step from the current activation to a new one of layout
+ * out_md (pd's primitive, taking ownership of pd, or with pd NULL the own
+ * max pooling), which becomes the current activation. */
+static cnn_status next_activation(q_builder *b, dnnl_primitive_desc_t pd,
+                                  const dnnl_memory_desc_t *out_md, const char *op)
+{
+    dnnl_memory_t out;
+    cnn_status s = add_memory(b->s, out_md, true, NULL, op, &out);
+    if (s != CNN_OK) {
+        if (pd)
+            dnnl_primitive_desc_destroy(pd);
+        return s;
+    }
+    dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, b->cur}, {DNNL_ARG_DST, out}};
+    if ((s = add_step(b->s, pd, op, 2, args)) != CNN_OK)
+        return s;
+    b->cur = out;
+    b->cur_md = *out_md;
+    return CNN_OK;
+}
+
 /* The current activation converted to layout 'want' by a step of the
  * plan: quantized (the Float32 input, times its scale), or only moved. */
 static cnn_status to_layout(q_builder *b, const dnnl_memory_desc_t *want, const char *op)
@@ -167,19 +188,9 @@ static cnn_status to_layout(q_builder *b, const dnnl_memory_desc_t *want, const 
         return CNN_OK;
     float scale = b->cur_input ? cnn_qrange_scale(b->range) : 1.0f;
     dnnl_primitive_desc_t pd;
-    dnnl_memory_t to;
     cnn_status s = reorder_pd(&b->cur_md, want, 1, 0, &scale, op, &pd);
-    if (s != CNN_OK)
+    if (s != CNN_OK || (s = next_activation(b, pd, want, op)) != CNN_OK)
         return s;
-    if ((s = add_memory(b->s, want, true, NULL, op, &to)) != CNN_OK) {
-        dnnl_primitive_desc_destroy(pd);
-        return s;
-    }
-    dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, b->cur}, {DNNL_ARG_DST, to}};
-    if ((s = add_step(b->s, pd, op, 2, args)) != CNN_OK)
-        return s;
-    b->cur = to;
-    b->cur_md = *want;
     b->cur_input = false;
     return CNN_OK;
 }
@@ -353,17 +364,10 @@ static cnn_status own_max_pool(q_builder *b, const cnn_pool2d_params *p,
     dnnl_dims_t dd = {dst[0], dst[1], dst[2], dst[3]};
     CNN_DNNL_TRY(op, dnnl_memory_desc_init_by_tag(&out_md, 4, dd,
                                                   cnn_qrange_type(b->range), dnnl_acdb));
-    dnnl_memory_t out;
-    cnn_status s = add_memory(b->s, &out_md, true, NULL, op, &out);
-    if (s != CNN_OK)
-        return s;
-    dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, b->cur}, {DNNL_ARG_DST, out}};
-    if ((s = add_step(b->s, NULL, op, 2, args)) != CNN_OK)
-        return s;
-    b->s->steps[b->s->nsteps - 1].pool = g;
-    b->cur = out;
-    b->cur_md = out_md;
-    return CNN_OK;
+    cnn_status s = next_activation(b, NULL, &out_md, op);
+    if (s == CNN_OK)
+        b->s->steps[b->s->nsteps - 1].pool = g;
+    return s;
 }
 
 /* oneDNN's pooling, its result in the layout it picks for its input's. */
@@ -387,19 +391,8 @@ static cnn_status onednn_pool(q_builder *b, const cnn_pool2d_params *p,
                                                        kernel, dilates, pad_l, pad_r));
     dnnl_primitive_desc_t pd;
     CNN_DNNL_TRY(op, dnnl_primitive_desc_create(&pd, &d, NULL, cnn_engine(), NULL));
-    dnnl_memory_t out;
     dnnl_memory_desc_t out_md = *arg_md(pd, DNNL_ARG_DST);
-    cnn_status s = add_memory(b->s, &out_md, true, NULL, op, &out);
-    if (s != CNN_OK) {
-        dnnl_primitive_desc_destroy(pd);
-        return s;
-    }
-    dnnl_exec_arg_t args[2] = {{DNNL_ARG_SRC, b->cur}, {DNNL_ARG_DST, out}};
-    if ((s = add_step(b->s, pd, op, 2, args)) != CNN_OK)
-        return s;
-    b->cur = out;
-    b->cur_md = out_md;
-    return CNN_OK;
+    return next_activation(b, pd, &out_md, op);
 }
 
 static cnn_status plan_pool(q_builder *b, q_layer *l)
