@@ -178,6 +178,40 @@ describe("the further rules", function()
     assert.are.same({0, 2}, {v[2], v[3]})
   end)
 
+  it("update every element of a long parameter as they update it alone", function()
+    -- The passes run over blocks of 1,024 elements, on two threads above
+    -- 32,768: 40,007 elements end in a partial block. Each element, updated
+    -- three steps in the long parameter, must equal the same element
+    -- updated alone.
+    local n = 40007
+    local picks = {1, 2, 1023, 1024, 1025, 2048, 32768, 32769, 39936, 39937, n - 1, n}
+    local rules = {"Descent", "Momentum", "Nesterov", "RMSProp", "ADAM", "AdaGrad", "AdaDelta",
+      "AMSGrad", "NAdam", "RAdam", "AdaMax", "AdaBelief", "Lion"}
+    for _, name in ipairs(rules) do
+      for _, chained in ipairs{false, true} do
+        local function rule()
+          local r = cnn[name]()
+          return chained and cnn.OptimiserChain(cnn.ClipGrad(0.5), cnn.WeightDecay(0.1), r) or r
+        end
+        cnn.seed(1)
+        local p, g = cnn.randn(n), cnn.randn(n)
+        local p0, gv = p:totable(), g:totable()
+        local long = rule()
+        for _ = 1, 3 do cnn.update(long, p, g) end
+        local got = p:totable()
+        for _, i in ipairs(picks) do
+          local alone, one = rule(), core.tensor({p0[i]})
+          for _ = 1, 3 do cnn.update(alone, one, core.tensor({gv[i]})) end
+          local want = one:totable()[1]
+          if math.abs(got[i] - want) > 1e-6 * math.max(1, math.abs(want)) then
+            error(("%s%s: element %d is %.9g in the long parameter, %.9g alone"):format(
+              name, chained and " chained" or "", i, got[i], want))
+          end
+        end
+      end
+    end
+  end)
+
   it("the C step checks its arguments", function()
     local p = core.tensor({1, 2})
     assert.has_error(function() core.rule_step("adagrad", p, p, {p:clone()}, 0.1, 0, 0, 1e-8, 0, 0) end,

@@ -19,6 +19,38 @@ cnn_status cnn_grad_transforms_check(const cnn_grad_transforms *t)
     return CNN_OK;
 }
 
+const float *cnn_grad_block(const cnn_grad_transforms *t, const float *g, const float *x,
+                            int64_t i0, int64_t end, float *buf)
+{
+    if (!t || t->n == 0)
+        return g + i0;
+    const int64_t n = end - i0;
+    const float *restrict gb = g + i0, *restrict xb = x + i0;
+    float *restrict out = buf;
+    for (int64_t i = 0; i < n; i++)
+        out[i] = gb[i];
+    for (int k = 0; k < t->n; k++) {
+        const float a = t->a[k];
+        switch (t->op[k]) {
+        case CNN_GRAD_CLAMP: /* two selects, no branch; NaN stays NaN */
+            for (int64_t i = 0; i < n; i++) {
+                const float v = out[i] > a ? a : out[i];
+                out[i] = v < -a ? -a : v;
+            }
+            break;
+        case CNN_GRAD_SCALE:
+            for (int64_t i = 0; i < n; i++)
+                out[i] *= a;
+            break;
+        case CNN_GRAD_DECAY:
+            for (int64_t i = 0; i < n; i++)
+                out[i] += a * xb[i];
+            break;
+        }
+    }
+    return out;
+}
+
 cnn_status cnn_grad_norm(const cnn_tensor *x, const cnn_tensor *g,
                          const cnn_grad_transforms *t, double p, double *norm)
 {

@@ -45,6 +45,29 @@ static inline float cnn_grad_apply(const cnn_grad_transforms *t, float g, float 
     return g;
 }
 
+/* Optimisers' element-wise passes run over blocks of this many elements:
+ * the gradient's block is transformed (cnn_grad_block) one transform at a
+ * time, then the rule's update runs over it, both on whole vectors. */
+#define CNN_GRAD_BLOCK 1024
+
+/* The number of blocks of n elements, and the end of block b. */
+static inline int64_t cnn_grad_blocks(int64_t n)
+{
+    return (n + CNN_GRAD_BLOCK - 1) / CNN_GRAD_BLOCK;
+}
+
+static inline int64_t cnn_grad_block_end(int64_t n, int64_t b)
+{
+    const int64_t end = (b + 1) * CNN_GRAD_BLOCK;
+    return end < n ? end : n;
+}
+
+/* Gradient elements [i0, end) of gradient g of parameter x after the
+ * transforms t: g + i0 itself when there are none, else 'buf' (of
+ * CNN_GRAD_BLOCK floats) holding them. */
+const float *cnn_grad_block(const cnn_grad_transforms *t, const float *g, const float *x,
+                            int64_t i0, int64_t end, float *buf);
+
 /* Checks the transforms' values (clamp and decay >= 0, scale finite and
  * >= 0, at most CNN_GRAD_TRANSFORMS_MAX). */
 cnn_status cnn_grad_transforms_check(const cnn_grad_transforms *t);

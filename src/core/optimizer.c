@@ -56,9 +56,15 @@ cnn_status cnn_descent_step(cnn_tensor *p, const cnn_tensor *g, double eta,
     const float *gd = cnn_tensor_f32(g);
     const int64_t n = cnn_tensor_numel(p);
     const float eta_f = (float)eta;
+    const int64_t blocks = cnn_grad_blocks(n);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
-    for (int64_t i = 0; i < n; i++)
-        pd[i] -= eta_f * cnn_grad_apply(pre, gd[i], pd[i]);
+    for (int64_t b = 0; b < blocks; b++) {
+        float buf[CNN_GRAD_BLOCK];
+        const int64_t i0 = b * CNN_GRAD_BLOCK, end = cnn_grad_block_end(n, b);
+        const float *gb = cnn_grad_block(pre, gd, pd, i0, end, buf);
+        for (int64_t i = i0; i < end; i++)
+            pd[i] -= eta_f * gb[i - i0];
+    }
     return CNN_OK;
 }
 
@@ -81,12 +87,18 @@ static cnn_status velocity_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *
     const int64_t n = cnn_tensor_numel(p);
     const float eta_f = (float)eta, r = (float)rho;
     const float dr = (float)d_rho, dl = (float)d_eta;
+    const int64_t blocks = cnn_grad_blocks(n);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
-    for (int64_t i = 0; i < n; i++) {
-        const float gi = cnn_grad_apply(pre, gd[i], pd[i]);
-        const float d = dr * vd[i] - dl * gi;
-        vd[i] = r * vd[i] - eta_f * gi;
-        pd[i] += d;
+    for (int64_t b = 0; b < blocks; b++) {
+        float buf[CNN_GRAD_BLOCK];
+        const int64_t i0 = b * CNN_GRAD_BLOCK, end = cnn_grad_block_end(n, b);
+        const float *gb = cnn_grad_block(pre, gd, pd, i0, end, buf);
+        for (int64_t i = i0; i < end; i++) {
+            const float gi = gb[i - i0];
+            const float d = dr * vd[i] - dl * gi;
+            vd[i] = r * vd[i] - eta_f * gi;
+            pd[i] += d;
+        }
     }
     return CNN_OK;
 }
@@ -121,11 +133,17 @@ cnn_status cnn_rmsprop_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *acc,
     const int64_t n = cnn_tensor_numel(p);
     const float eta_f = (float)eta, r = (float)rho, e = (float)eps;
     const float keep = (float)(1 - rho);
+    const int64_t blocks = cnn_grad_blocks(n);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
-    for (int64_t i = 0; i < n; i++) {
-        const float gi = cnn_grad_apply(pre, gd[i], pd[i]);
-        ad[i] = r * ad[i] + keep * gi * gi;
-        pd[i] -= eta_f * gi / (sqrtf(ad[i]) + e);
+    for (int64_t b = 0; b < blocks; b++) {
+        float buf[CNN_GRAD_BLOCK];
+        const int64_t i0 = b * CNN_GRAD_BLOCK, end = cnn_grad_block_end(n, b);
+        const float *gb = cnn_grad_block(pre, gd, pd, i0, end, buf);
+        for (int64_t i = i0; i < end; i++) {
+            const float gi = gb[i - i0];
+            ad[i] = r * ad[i] + keep * gi * gi;
+            pd[i] -= eta_f * gi / (sqrtf(ad[i]) + e);
+        }
     }
     return CNN_OK;
 }
@@ -163,13 +181,19 @@ cnn_status cnn_adam_step(cnn_tensor *p, const cnn_tensor *g, cnn_tensor *m, cnn_
     const float step_size = (float)(c->eta / (1 - pow(c->beta1, t)));
     const float inv_sqrt_bc2 = (float)(1 / sqrt(1 - pow(c->beta2, t)));
     const float eps = (float)c->eps, decay = (float)c->decay;
+    const int64_t blocks = cnn_grad_blocks(n);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
-    for (int64_t i = 0; i < n; i++) {
-        const float gi = cnn_grad_apply(c->pre, gd[i], pd[i]);
-        md[i] = b1 * md[i] + k1 * gi;
-        vd[i] = b2 * vd[i] + k2 * gi * gi;
-        const float denom = sqrtf(vd[i]) * inv_sqrt_bc2 + eps;
-        pd[i] -= step_size * md[i] / denom + decay * pd[i];
+    for (int64_t b = 0; b < blocks; b++) {
+        float buf[CNN_GRAD_BLOCK];
+        const int64_t i0 = b * CNN_GRAD_BLOCK, end = cnn_grad_block_end(n, b);
+        const float *gb = cnn_grad_block(c->pre, gd, pd, i0, end, buf);
+        for (int64_t i = i0; i < end; i++) {
+            const float gi = gb[i - i0];
+            md[i] = b1 * md[i] + k1 * gi;
+            vd[i] = b2 * vd[i] + k2 * gi * gi;
+            const float denom = sqrtf(vd[i]) * inv_sqrt_bc2 + eps;
+            pd[i] -= step_size * md[i] / denom + decay * pd[i];
+        }
     }
     return CNN_OK;
 }

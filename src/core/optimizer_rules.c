@@ -73,11 +73,17 @@ static void adagrad(int64_t n, float *pd, const float *gd, float *const *s,
 {
     float *a = s[0];
     const float eta = (float)c->eta, eps = (float)c->eps;
+    const int64_t blocks = cnn_grad_blocks(n);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
-    for (int64_t i = 0; i < n; i++) {
-        const float g = cnn_grad_apply(c->pre, gd[i], pd[i]);
-        a[i] += g * g;
-        pd[i] -= eta * g / (sqrtf(a[i]) + eps);
+    for (int64_t b = 0; b < blocks; b++) {
+        float buf[CNN_GRAD_BLOCK];
+        const int64_t i0 = b * CNN_GRAD_BLOCK, end = cnn_grad_block_end(n, b);
+        const float *gb = cnn_grad_block(c->pre, gd, pd, i0, end, buf);
+        for (int64_t i = i0; i < end; i++) {
+            const float g = gb[i - i0];
+            a[i] += g * g;
+            pd[i] -= eta * g / (sqrtf(a[i]) + eps);
+        }
     }
 }
 
@@ -86,13 +92,19 @@ static void adadelta(int64_t n, float *pd, const float *gd, float *const *s,
 {
     float *a = s[0], *da = s[1];
     const float rho = (float)c->rho, keep = (float)(1 - c->rho), eps = (float)c->eps;
+    const int64_t blocks = cnn_grad_blocks(n);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
-    for (int64_t i = 0; i < n; i++) {
-        const float g = cnn_grad_apply(c->pre, gd[i], pd[i]);
-        a[i] = rho * a[i] + keep * g * g;
-        const float d = g * sqrtf(da[i] + eps) / sqrtf(a[i] + eps);
-        da[i] = rho * da[i] + keep * d * d;
-        pd[i] -= d;
+    for (int64_t b = 0; b < blocks; b++) {
+        float buf[CNN_GRAD_BLOCK];
+        const int64_t i0 = b * CNN_GRAD_BLOCK, end = cnn_grad_block_end(n, b);
+        const float *gb = cnn_grad_block(c->pre, gd, pd, i0, end, buf);
+        for (int64_t i = i0; i < end; i++) {
+            const float g = gb[i - i0];
+            a[i] = rho * a[i] + keep * g * g;
+            const float d = g * sqrtf(da[i] + eps) / sqrtf(a[i] + eps);
+            da[i] = rho * da[i] + keep * d * d;
+            pd[i] -= d;
+        }
     }
 }
 
@@ -103,13 +115,19 @@ static void amsgrad(int64_t n, float *pd, const float *gd, float *const *s,
     const float b1 = (float)c->beta1, b2 = (float)c->beta2;
     const float k1 = (float)(1 - c->beta1), k2 = (float)(1 - c->beta2);
     const float eta = (float)c->eta, eps = (float)c->eps;
+    const int64_t blocks = cnn_grad_blocks(n);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
-    for (int64_t i = 0; i < n; i++) {
-        const float g = cnn_grad_apply(c->pre, gd[i], pd[i]);
-        m[i] = b1 * m[i] + k1 * g;
-        v[i] = b2 * v[i] + k2 * g * g;
-        h[i] = h[i] > v[i] ? h[i] : v[i];
-        pd[i] -= eta * m[i] / (sqrtf(h[i]) + eps);
+    for (int64_t b = 0; b < blocks; b++) {
+        float buf[CNN_GRAD_BLOCK];
+        const int64_t i0 = b * CNN_GRAD_BLOCK, end = cnn_grad_block_end(n, b);
+        const float *gb = cnn_grad_block(c->pre, gd, pd, i0, end, buf);
+        for (int64_t i = i0; i < end; i++) {
+            const float g = gb[i - i0];
+            m[i] = b1 * m[i] + k1 * g;
+            v[i] = b2 * v[i] + k2 * g * g;
+            h[i] = h[i] > v[i] ? h[i] : v[i];
+            pd[i] -= eta * m[i] / (sqrtf(h[i]) + eps);
+        }
     }
 }
 
@@ -124,12 +142,18 @@ static void nadam(int64_t n, float *pd, const float *gd, float *const *s,
     const float cg = (float)((1 - c->beta1) / (1 - pow(c->beta1, t)));
     const float cv = (float)(c->beta2 / (1 - pow(c->beta2, t)));
     const float eta = (float)c->eta, eps = (float)c->eps;
+    const int64_t blocks = cnn_grad_blocks(n);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
-    for (int64_t i = 0; i < n; i++) {
-        const float g = cnn_grad_apply(c->pre, gd[i], pd[i]);
-        m[i] = b1 * m[i] + k1 * g;
-        v[i] = b2 * v[i] + k2 * g * g;
-        pd[i] -= eta * (cm * m[i] + cg * g) / (sqrtf(cv * v[i]) + eps);
+    for (int64_t b = 0; b < blocks; b++) {
+        float buf[CNN_GRAD_BLOCK];
+        const int64_t i0 = b * CNN_GRAD_BLOCK, end = cnn_grad_block_end(n, b);
+        const float *gb = cnn_grad_block(c->pre, gd, pd, i0, end, buf);
+        for (int64_t i = i0; i < end; i++) {
+            const float g = gb[i - i0];
+            m[i] = b1 * m[i] + k1 * g;
+            v[i] = b2 * v[i] + k2 * g * g;
+            pd[i] -= eta * (cm * m[i] + cg * g) / (sqrtf(cv * v[i]) + eps);
+        }
     }
 }
 
@@ -148,12 +172,19 @@ static void radam(int64_t n, float *pd, const float *gd, float *const *s,
     const float k1 = (float)(1 - c->beta1), k2 = (float)(1 - c->beta2);
     const float step = (float)(c->eta * (rectified ? k : 1) / (1 - bt1));
     const float inv_bc2 = (float)(1 / (1 - bt2)), eps = (float)c->eps;
+    const int64_t blocks = cnn_grad_blocks(n);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
-    for (int64_t i = 0; i < n; i++) {
-        const float g = cnn_grad_apply(c->pre, gd[i], pd[i]);
-        m[i] = b1 * m[i] + k1 * g;
-        v[i] = b2 * v[i] + k2 * g * g;
-        pd[i] -= rectified ? step * m[i] / (sqrtf(v[i] * inv_bc2) + eps) : step * m[i];
+    for (int64_t b = 0; b < blocks; b++) {
+        float buf[CNN_GRAD_BLOCK];
+        const int64_t i0 = b * CNN_GRAD_BLOCK, end = cnn_grad_block_end(n, b);
+        const float *gb = cnn_grad_block(c->pre, gd, pd, i0, end, buf);
+        for (int64_t i = i0; i < end; i++) {
+            const float g = gb[i - i0];
+            m[i] = b1 * m[i] + k1 * g;
+            v[i] = b2 * v[i] + k2 * g * g;
+            pd[i] -=
+                rectified ? step * m[i] / (sqrtf(v[i] * inv_bc2) + eps) : step * m[i];
+        }
     }
 }
 
@@ -165,13 +196,19 @@ static void adamax(int64_t n, float *pd, const float *gd, float *const *s,
     const float k1 = (float)(1 - c->beta1);
     const float step = (float)(c->eta / (1 - pow(c->beta1, (double)c->step)));
     const float eps = (float)c->eps;
+    const int64_t blocks = cnn_grad_blocks(n);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
-    for (int64_t i = 0; i < n; i++) {
-        const float g = cnn_grad_apply(c->pre, gd[i], pd[i]);
-        m[i] = b1 * m[i] + k1 * g;
-        const float decayed = b2 * u[i], a = fabsf(g);
-        u[i] = decayed > a ? decayed : a;
-        pd[i] -= step * m[i] / (u[i] + eps);
+    for (int64_t b = 0; b < blocks; b++) {
+        float buf[CNN_GRAD_BLOCK];
+        const int64_t i0 = b * CNN_GRAD_BLOCK, end = cnn_grad_block_end(n, b);
+        const float *gb = cnn_grad_block(c->pre, gd, pd, i0, end, buf);
+        for (int64_t i = i0; i < end; i++) {
+            const float g = gb[i - i0];
+            m[i] = b1 * m[i] + k1 * g;
+            const float decayed = b2 * u[i], a = fabsf(g);
+            u[i] = decayed > a ? decayed : a;
+            pd[i] -= step * m[i] / (u[i] + eps);
+        }
     }
 }
 
@@ -184,13 +221,19 @@ static void adabelief(int64_t n, float *pd, const float *gd, float *const *s,
     const float k1 = (float)(1 - c->beta1), k2 = (float)(1 - c->beta2);
     const float step = (float)(c->eta / (1 - pow(c->beta1, t)));
     const float inv_bc2 = (float)(1 / (1 - pow(c->beta2, t))), eps = (float)c->eps;
+    const int64_t blocks = cnn_grad_blocks(n);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
-    for (int64_t i = 0; i < n; i++) {
-        const float g = cnn_grad_apply(c->pre, gd[i], pd[i]);
-        m[i] = b1 * m[i] + k1 * g;
-        const float d = g - m[i];
-        sv[i] = b2 * sv[i] + k2 * d * d + eps;
-        pd[i] -= step * m[i] / (sqrtf(sv[i] * inv_bc2) + eps);
+    for (int64_t b = 0; b < blocks; b++) {
+        float buf[CNN_GRAD_BLOCK];
+        const int64_t i0 = b * CNN_GRAD_BLOCK, end = cnn_grad_block_end(n, b);
+        const float *gb = cnn_grad_block(c->pre, gd, pd, i0, end, buf);
+        for (int64_t i = i0; i < end; i++) {
+            const float g = gb[i - i0];
+            m[i] = b1 * m[i] + k1 * g;
+            const float d = g - m[i];
+            sv[i] = b2 * sv[i] + k2 * d * d + eps;
+            pd[i] -= step * m[i] / (sqrtf(sv[i] * inv_bc2) + eps);
+        }
     }
 }
 
@@ -201,15 +244,21 @@ static void lion(int64_t n, float *pd, const float *gd, float *const *s,
     const float b1 = (float)c->beta1, b2 = (float)c->beta2;
     const float k1 = (float)(1 - c->beta1), k2 = (float)(1 - c->beta2);
     const float eta = (float)c->eta;
+    const int64_t blocks = cnn_grad_blocks(n);
 #pragma omp parallel for if (n > PARALLEL_THRESHOLD)
-    for (int64_t i = 0; i < n; i++) {
-        const float g = cnn_grad_apply(c->pre, gd[i], pd[i]);
-        const float d = b1 * m[i] + k1 * g;
-        m[i] = b2 * m[i] + k2 * g;
-        /* sign(d) without a branch (a random sign defeats prediction);
-         * NaN stays NaN, as Julia's sign */
-        const float sign = (float)((d > 0.0f) - (d < 0.0f));
-        pd[i] -= eta * (d == d ? sign : d);
+    for (int64_t b = 0; b < blocks; b++) {
+        float buf[CNN_GRAD_BLOCK];
+        const int64_t i0 = b * CNN_GRAD_BLOCK, end = cnn_grad_block_end(n, b);
+        const float *gb = cnn_grad_block(c->pre, gd, pd, i0, end, buf);
+        for (int64_t i = i0; i < end; i++) {
+            const float g = gb[i - i0];
+            const float d = b1 * m[i] + k1 * g;
+            m[i] = b2 * m[i] + k2 * g;
+            /* sign(d) without a branch (a random sign defeats prediction);
+             * NaN stays NaN, as Julia's sign */
+            const float sign = (float)((d > 0.0f) - (d < 0.0f));
+            pd[i] -= eta * (d == d ? sign : d);
+        }
     }
 }
 
