@@ -165,7 +165,7 @@ static bool same_layout(const cnn_tensor *a, const cnn_tensor *b)
  * max(x, 0), which gives 0 for NaN; Flux and PyTorch give NaN.) */
 static void relu_keep_nan(const float *x, float *y, int64_t n)
 {
-#pragma omp parallel for simd if (n > 32768) schedule(static)
+#pragma omp parallel for simd if (parallel : n > 32768) schedule(static)
     for (int64_t i = 0; i < n; i++)
         y[i] = x[i] <= 0.0f ? 0.0f : x[i];
 }

@@ -312,7 +312,7 @@ largest_magnitude(const cnn_tensor *t)
     int64_t n = t->blocked ? (int64_t)(dnnl_memory_desc_get_size(&t->layout) / sizeof *v)
                            : cnn_tensor_numel(t);
     uint32_t m = 0;
-#pragma omp parallel for simd if (n > 65536) schedule(static) reduction(max : m)
+#pragma omp parallel for simd if (parallel : n > 65536) schedule(static) reduction(max : m)
     for (int64_t i = 0; i < n; i++) {
         uint32_t a = v[i] & 0x7fffffffu;
         m = a > m ? a : m;
