@@ -205,6 +205,30 @@ describe("layers", function()
       end
     end)
 
+    it("fuses relu, tanh and sigmoid with the gradients of the activation after the convolution", function()
+      -- LeNet's second layer: 6 channels in, blocked layouts throughout
+      local x = core.randn(14, 14, 6, 3)
+      local plain = cnn.Conv({5, 5}, 6, 16)
+      plain.bias:copy(core.randn(16))
+      for _, act in ipairs({cnn.relu, cnn.tanh, cnn.sigmoid, cnn.elu}) do
+        local c = cnn.Conv({5, 5}, 6, 16, act)
+        assert.are.equal(act ~= cnn.elu, c.fused)
+        c.weight:copy(plain.weight)
+        c.bias:copy(plain.bias)
+        local function loss_of(f) return function(input) return cnn.sum(f(input) * f(input)) end end
+        local fused_y, unfused_y = c(x), act(plain(x))
+        helpers.assert_tensor_near(fused_y, unfused_y, 1e-6, 1e-6)
+        local gx = cnn.gradient(loss_of(c), x)
+        local rx = cnn.gradient(loss_of(function(input) return act(plain(input)) end), x)
+        helpers.assert_tensor_near(gx, rx, 1e-5, 1e-5)
+        local gs = cnn.gradient(function() return loss_of(c)(x) end, cnn.params(c))
+        local rs = cnn.gradient(function() return loss_of(function(input) return act(plain(input)) end)(x) end,
+          cnn.params(plain))
+        helpers.assert_tensor_near(gs[c.weight], rs[plain.weight], 1e-5, 1e-5)
+        helpers.assert_tensor_near(gs[c.bias], rs[plain.bias], 1e-5, 1e-5)
+      end
+    end)
+
     it("initialises weights with glorot_uniform and the bias with zeros", function()
       local c = cnn.Conv({3, 3}, 1, 16)
       local s = math.sqrt(6 / (9 + 144))

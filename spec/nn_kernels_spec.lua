@@ -286,8 +286,10 @@ describe("conv2d", function()
       "conv2d: padding must be non-negative, got -1,-1,-1,-1 (input 5×5×1×1, weight 3×3×1×2)")
     assert.has_error(function() core.conv2d(x, w, nil, {pad = {1, 2, 3}}) end,
       "conv2d: pad must be an integer or a table of 2 or 4 integers")
-    assert.has_error(function() core.conv2d(x, w, nil, {activation = "tanh"}) end,
-      'conv2d: activation must be "relu" or nil, got tanh')
+    assert.has_error(function() core.conv2d(x, w, nil, {activation = "gelu"}) end,
+      'conv2d: activation must be "relu", "tanh", "sigmoid" or nil, got gelu')
+    assert.has_error(function() core.deconv2d(x, w, nil, {activation = "tanh"}) end,
+      'deconv2d: activation must be "relu" or nil, got tanh')
     assert.has_error(function() core.conv2d(x, w, core.ones(3), {}) end,
       "conv2d: bias is 3, weight has 2 output channels (3×3×1×2)")
     assert.has_error(function() core.conv2d(core.ones(5, 5, 1), w, nil, {}) end,

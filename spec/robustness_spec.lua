@@ -370,7 +370,7 @@ describe("argument tables", function()
   it("name a bad activation without calling its __tostring", function()
     local called = false
     local weird = setmetatable({}, {__tostring = function() called = true return "x" end})
-    assert.equal("conv2d: activation must be \"relu\" or nil, got table",
+    assert.equal("conv2d: activation must be \"relu\", \"tanh\", \"sigmoid\" or nil, got table",
       err(core.conv2d, ramp(5, 5, 1, 1), core.ones(3, 3, 1, 1), nil, {activation = weird}))
     assert.is_false(called)
   end)

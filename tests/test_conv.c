@@ -55,8 +55,12 @@ static void naive_forward(const conv_case *c, const float *x, const float *w,
     for (int64_t i = 0; i < y[0] * y[1] * y[2] * y[3]; i++) {
         int64_t co = i / (y[0] * y[1]) % y[2];
         out[i] += b ? b[co] : 0;
-        if (p->relu && out[i] < 0)
+        if (p->activation == CNN_CONV_RELU && out[i] < 0)
             out[i] = 0;
+        else if (p->activation == CNN_CONV_TANH)
+            out[i] = tanhf(out[i]);
+        else if (p->activation == CNN_CONV_SIGMOID)
+            out[i] = 1 / (1 + expf(-out[i]));
     }
 }
 
@@ -194,6 +198,12 @@ static conv_case make_case(int64_t xw, int64_t xh, int64_t cin, int64_t n, int64
     return make_grouped_case(xw, xh, cin, n, kw, kh, cout, 1);
 }
 
+static void set_pad(conv_case *c, int64_t pad)
+{
+    for (int d = 0; d < 4; d++)
+        c->p.pad[d] = pad;
+}
+
 static void test_against_naive(void)
 {
     conv_case c = make_case(5, 4, 2, 2, 3, 3, 3);
@@ -203,7 +213,7 @@ static void test_against_naive(void)
     c.p.stride[0] = 2;
     c.p.pad[3] = 0;
     check_case(&c);
-    c.p.relu = true;
+    c.p.activation = CNN_CONV_RELU;
     check_case(&c);
     c = make_case(7, 6, 2, 2, 3, 2, 4);
     c.p.dilation[0] = 2;
@@ -212,17 +222,18 @@ static void test_against_naive(void)
     check_case(&c);
     c = make_case(28, 28, 1, 3, 3, 3, 16); /* the notebook's first layer */
     c.p.pad[0] = c.p.pad[1] = c.p.pad[2] = c.p.pad[3] = 1;
-    c.p.relu = true;
+    c.p.activation = CNN_CONV_RELU;
     check_case(&c);
     c = make_case(14, 14, 16, 2, 3, 3, 32);
     c.p.pad[0] = c.p.pad[1] = c.p.pad[2] = c.p.pad[3] = 1;
     check_case(&c);
-}
-
-static void set_pad(conv_case *c, int64_t pad)
-{
-    for (int d = 0; d < 4; d++)
-        c->p.pad[d] = pad;
+    c = make_case(28, 28, 1, 3, 5, 5, 6); /* LeNet's first layer, tanh fused */
+    set_pad(&c, 2);
+    c.p.activation = CNN_CONV_TANH;
+    check_case(&c);
+    c = make_case(14, 14, 6, 2, 5, 5, 16); /* and its second, with a sigmoid */
+    c.p.activation = CNN_CONV_SIGMOID;
+    check_case(&c);
 }
 
 static void test_grouped_against_naive(void)
@@ -230,7 +241,7 @@ static void test_grouped_against_naive(void)
     conv_case c = make_grouped_case(5, 4, 4, 2, 3, 3, 6, 2); /* 2 inputs, 3 outputs */
     check_case(&c);
     set_pad(&c, 1);
-    c.p.relu = true;
+    c.p.activation = CNN_CONV_RELU;
     check_case(&c);
     c = make_grouped_case(9, 7, 6, 2, 3, 2, 6, 3);
     c.p.stride[0] = 2;
@@ -246,11 +257,11 @@ static void test_grouped_against_naive(void)
     c.p.dilation[0] = 2;
     c.p.pad[0] = 2;
     c.p.pad[3] = 1;
-    c.p.relu = true;
+    c.p.activation = CNN_CONV_RELU;
     check_case(&c);
     c = make_grouped_case(14, 14, 32, 2, 3, 3, 32, 32); /* blocked depthwise kernels */
     set_pad(&c, 1);
-    c.p.relu = true;
+    c.p.activation = CNN_CONV_RELU;
     check_case(&c);
     c = make_grouped_case(7, 7, 32, 2, 3, 3, 64, 2); /* blocked grouped kernels */
     set_pad(&c, 1);
@@ -289,7 +300,7 @@ static void test_bf16_against_naive(void)
     conv_case c = make_case(14, 14, 16, 2, 3, 3, 32);
     set_pad(&c, 1);
     check_bf16_case(&c);
-    c.p.relu = true;
+    c.p.activation = CNN_CONV_RELU;
     check_bf16_case(&c);
     c = make_grouped_case(8, 8, 16, 2, 3, 3, 16, 16); /* depthwise */
     set_pad(&c, 1);

@@ -95,7 +95,7 @@ static fixture make_net(float conv_max)
     cnn_tensor_view_as(&f.db->t, 1, (int64_t[]){CLASSES});
     cnn_conv2d_params p = cnn_conv2d_default_params();
     p.pad[0] = p.pad[1] = p.pad[2] = p.pad[3] = 1;
-    p.relu = true;
+    p.activation = CNN_CONV_RELU;
     cnn_pool2d_params pool = cnn_pool2d_default_params(CNN_POOL_MAX, 2, 2);
     f.net = NULL;
     EXPECT_OK(cnn_qnet_create(4, (cnn_qrange){1.0f, true}, &f.net));

@@ -83,14 +83,24 @@ cnn_conv2d_params cnn_conv_opts(lua_State *L, int opts, const char *fname)
     if (lua_isnoneornil(L, opts))
         return p;
     p.groups = opt_groups(L, opts, fname);
+    static const struct {
+        const char *name;
+        cnn_conv_activation kind;
+    } fusable[] = {
+        {"relu", CNN_CONV_RELU}, {"tanh", CNN_CONV_TANH}, {"sigmoid", CNN_CONV_SIGMOID}};
     lua_pushliteral(L, "activation");
     lua_rawget(L, opts);
-    if (lua_type(L, -1) == LUA_TSTRING && !strcmp(lua_tostring(L, -1), "relu"))
-        p.relu = true;
-    else if (!lua_isnil(L, -1) && !(lua_isboolean(L, -1) && !lua_toboolean(L, -1)))
-        luaL_error(L, "%s: activation must be \"relu\" or nil, got %s", fname,
-                   lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-                                                  : luaL_typename(L, -1));
+    const char *name = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    bool found = false;
+    for (size_t i = 0; name && i < sizeof fusable / sizeof fusable[0]; i++)
+        if (!strcmp(name, fusable[i].name)) {
+            p.activation = fusable[i].kind;
+            found = true;
+        }
+    if (!found && !lua_isnil(L, -1) && !(lua_isboolean(L, -1) && !lua_toboolean(L, -1)))
+        luaL_error(
+            L, "%s: activation must be \"relu\", \"tanh\", \"sigmoid\" or nil, got %s",
+            fname, name ? name : luaL_typename(L, -1));
     lua_pop(L, 1);
     return p;
 }

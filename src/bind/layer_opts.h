@@ -13,7 +13,7 @@
 void cnn_opt_ints(lua_State *L, int opts, const char *fname, const char *field, int n,
                   int alt, int64_t *out);
 /* A convolution's options (nil: the defaults): stride, pad, dilation,
- * groups and activation ("relu" or nil). */
+ * groups and activation ("relu", "tanh", "sigmoid" or nil). */
 cnn_conv2d_params cnn_conv_opts(lua_State *L, int opts, const char *fname);
 /* "max" or "mean" at arg. */
 cnn_pool_kind cnn_check_pool_kind(lua_State *L, int arg);

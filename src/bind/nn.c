@@ -120,7 +120,10 @@ static cnn_deconv2d_params decnn_conv_opts(lua_State *L, int opts, const char *f
     memcpy(p.pad, c.pad, sizeof p.pad);
     memcpy(p.dilation, c.dilation, sizeof p.dilation);
     p.groups = c.groups;
-    p.relu = c.relu;
+    if (c.activation != CNN_CONV_IDENTITY && c.activation != CNN_CONV_RELU)
+        luaL_error(L, "%s: activation must be \"relu\" or nil, got %s", fname,
+                   c.activation == CNN_CONV_TANH ? "tanh" : "sigmoid");
+    p.relu = c.activation == CNN_CONV_RELU;
     cnn_opt_ints(L, opts, fname, "outpad", 2, 0, p.outpad);
     return p;
 }

@@ -150,7 +150,7 @@ typedef struct conv_key {
     int64_t op; /* 'F' forward, 'D' backward data, 'W' backward weights */
     int64_t x[4], w[4];
     int64_t stride[2], pad[4], dilation[2], groups;
-    int64_t relu, bias, inference; /* relu: the CNN_FUSE_ kind */
+    int64_t fuse, bias, inference; /* fuse: the CNN_FUSE_ kind */
 } conv_key;
 
 static conv_key make_key(int op, const cnn_conv2d_params *p, const int64_t *x,
@@ -165,7 +165,7 @@ static conv_key make_key(int op, const cnn_conv2d_params *p, const int64_t *x,
     memcpy(k.pad, p->pad, sizeof k.pad);
     memcpy(k.dilation, p->dilation, sizeof k.dilation);
     k.groups = p->groups;
-    k.relu = fuse;
+    k.fuse = fuse;
     k.inference = op == 'F' && p->inference;
     k.bias = bias;
     return k;
@@ -252,7 +252,12 @@ bool cnn_conv2d_precision_supported(cnn_precision precision)
 
 static int fused(const cnn_conv2d_params *p)
 {
-    return p->relu ? CNN_FUSE_RELU : CNN_FUSE_NONE;
+    switch (p->activation) {
+    case CNN_CONV_RELU: return CNN_FUSE_RELU;
+    case CNN_CONV_TANH: return CNN_FUSE_TANH;
+    case CNN_CONV_SIGMOID: return CNN_FUSE_SIGMOID;
+    default: return CNN_FUSE_NONE;
+    }
 }
 
 static cnn_status forward_primitive(const cnn_conv2d_params *p, const int64_t *x,
@@ -312,7 +317,9 @@ largest_magnitude(const cnn_tensor *t)
     int64_t n = t->blocked ? (int64_t)(dnnl_memory_desc_get_size(&t->layout) / sizeof *v)
                            : cnn_tensor_numel(t);
     uint32_t m = 0;
-#pragma omp parallel for simd if (parallel : n > 65536) schedule(static) reduction(max : m)
+#pragma omp parallel for simd if (parallel                                               \
+                                  : n > 65536) schedule(static) reduction(max            \
+                                                                          : m)
     for (int64_t i = 0; i < n; i++) {
         uint32_t a = v[i] & 0x7fffffffu;
         m = a > m ? a : m;
@@ -331,8 +338,8 @@ largest_magnitude(const cnn_tensor *t)
 static int relu_fusion(const cnn_conv2d_params *p, const cnn_tensor *x,
                        const cnn_tensor *w, const cnn_tensor *b)
 {
-    if (!p->relu)
-        return CNN_FUSE_NONE;
+    if (p->activation != CNN_CONV_RELU)
+        return fused(p);
     double fan_in = (double)w->size[0] * (double)w->size[1] * (double)w->size[2];
     double bound = fan_in * largest_magnitude(x) * largest_magnitude(w) +
                    (b ? largest_magnitude(b) : 0.0);

@@ -20,13 +20,22 @@
 #include "plan.h"
 #include "tensor.h"
 
+/* The activation fused into a convolution's forward as a post-op (its
+ * backward, cnn.ops' conv2d, works from the output). */
+typedef enum cnn_conv_activation {
+    CNN_CONV_IDENTITY = 0,
+    CNN_CONV_RELU,
+    CNN_CONV_TANH,
+    CNN_CONV_SIGMOID,
+} cnn_conv_activation;
+
 typedef struct cnn_conv2d_params {
-    int64_t stride[2];   /* W, H */
-    int64_t pad[4];      /* w_lo, w_hi, h_lo, h_hi */
-    int64_t dilation[2]; /* 1 = none */
-    int64_t groups;      /* >= 1, dividing Cin and Cout; 1 = none */
-    bool relu;           /* relu fused into the forward as a post-op */
-    bool inference;      /* no backward follows: oneDNN's forward_inference */
+    int64_t stride[2];              /* W, H */
+    int64_t pad[4];                 /* w_lo, w_hi, h_lo, h_hi */
+    int64_t dilation[2];            /* 1 = none */
+    int64_t groups;                 /* >= 1, dividing Cin and Cout; 1 = none */
+    cnn_conv_activation activation; /* fused into the forward */
+    bool inference;                 /* no backward follows: oneDNN's forward_inference */
 } cnn_conv2d_params;
 
 /* Stride 1, no padding, no dilation, one group, no activation. */

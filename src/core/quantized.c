@@ -213,6 +213,9 @@ cnn_status cnn_qnet_add_conv(cnn_qnet *net, const char *name, const cnn_conv2d_p
         return cnn_fail(CNN_ERR_SHAPE, "%s: weight must be 4-D (kW×kH×Cin×Cout), got %s",
                         name, cnn_shape_string(w, ws, sizeof ws));
     }
+    if (p->activation != CNN_CONV_IDENTITY && p->activation != CNN_CONV_RELU)
+        return cnn_fail(CNN_ERR_ARG, "%s: only a relu is fused into an int8 convolution",
+                        name);
     if (p->groups < 1 || w->size[3] % p->groups)
         return cnn_fail(CNN_ERR_SHAPE, "%s: %lld output channels in %lld groups", name,
                         (long long)w->size[3], (long long)p->groups);
@@ -222,7 +225,7 @@ cnn_status cnn_qnet_add_conv(cnn_qnet *net, const char *name, const cnn_conv2d_p
     if (!l)
         return s;
     l->conv = *p;
-    l->relu = p->relu;
+    l->relu = p->activation == CNN_CONV_RELU;
     l->out = out;
     memcpy(l->w, w->size, sizeof l->w);
     l->outs = w->size[3];

@@ -46,9 +46,9 @@ cnn_status cnn_qnet_create(int input_ndims, cnn_qrange input, cnn_qnet **out);
 void cnn_qnet_free(cnn_qnet *net);
 
 /* Layers, in order; 'name' is the layer's text for messages ("Conv((3, 3),
- * 1 => 16, relu)"). A convolution (relu fused when p->relu) whose output
- * has range 'out'; w kW×kH×(Cin/g)×Cout, b Cout or NULL, both Float32 and
- * copied. */
+ * 1 => 16, relu)"). A convolution (a relu fused when p->activation says
+ * so, no other activation) whose output has range 'out'; w
+ * kW×kH×(Cin/g)×Cout, b Cout or NULL, both Float32 and copied. */
 cnn_status cnn_qnet_add_conv(cnn_qnet *net, const char *name, const cnn_conv2d_params *p,
                              const cnn_tensor *w, const cnn_tensor *b, cnn_qrange out);
 /* Pooling on the int8 activation (max, or mean rounded to the nearest). */

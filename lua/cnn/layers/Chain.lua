@@ -56,7 +56,7 @@ end
 -- and layer m a MaxPool: a Chain runs such a pair as one op.
 local function fusable(l, m)
   local lt, mt = getmetatable(l), getmetatable(m)
-  return type(lt) == "table" and lt.name == "Conv" and l.fused
+  return type(lt) == "table" and lt.name == "Conv" and l.options.activation == "relu"
     and type(mt) == "table" and mt.name == "MaxPool"
 end
 

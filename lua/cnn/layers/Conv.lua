@@ -41,12 +41,17 @@ local function refuse_kernel_last(fname, kernel, cin, cout)
   end
 end
 
+-- The activations the convolution applies itself, as a post-op, by the
+-- names the core's conv2d knows them by.
+local FUSABLE = {[activations.relu] = "relu", [activations.tanh] = "tanh", [activations.sigmoid] = "sigmoid"}
+
 --- Conv(kernel, cin, cout [, act] [, opts]): 2-D convolution layer, as
 -- Flux's `Conv((3,3), 1=>16, relu; pad=1)`, on W×H×C×N images.
 --
 -- `kernel` is `{kw, kh}`; `cin, cout` may also be given as one pair
 -- `{cin, cout}`. `act` is applied after the bias (identity if nil);
--- `cnn.relu` is fused into the convolution. Options:
+-- `cnn.relu`, `cnn.tanh` and `cnn.sigmoid` are fused into the
+-- convolution (the same results, one pass fewer over the output). Options:
 --
 -- - `pad`: an integer, `{pw, ph}` (each applied on both sides),
 --   `{w_lo, w_hi, h_lo, h_hi}` or `"same"` (output size = input size at
@@ -95,9 +100,10 @@ local function build_named(fname, options, depthwise, kernel, cin, cout, act, op
     pad = pad, stride = stride, dilation = dilation, groups = groups,
     kind = depthwise and "DepthwiseConv" or nil,
   }, Conv)
-  self.fused = self.act ~= nil and self.act == activations.relu
+  local fused = act ~= nil and FUSABLE[act] or nil
+  self.fused = fused ~= nil
   self.options = {stride = stride, pad = pad, dilation = dilation, groups = groups,
-                  activation = self.fused and "relu" or nil}
+                  activation = fused}
   return self
 end
 

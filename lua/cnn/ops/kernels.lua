@@ -31,7 +31,8 @@ end
 --- 2-D convolution (cross-correlation) of x W×H×Cin×N with w
 -- kW×kH×(Cin/groups)×Cout and bias b (Cout, or nil). `opts` as
 -- cnn.core.conv2d: {stride=, pad=, dilation=, groups=,
--- activation="relu"|nil}; the activation is fused into the convolution.
+-- activation="relu"|"tanh"|"sigmoid"|nil}; the activation is fused into
+-- the convolution, and its backward works from the output.
 -- With `groups` (default 1, dividing Cin and Cout) each output channel
 -- sees only the Cin/groups input channels of its group, as in Flux and
 -- PyTorch; groups = Cin is a depthwise convolution.
@@ -39,7 +40,7 @@ end
 -- @tparam Tensor x W×H×Cin×N
 -- @tparam Tensor w kW×kH×(Cin/groups)×Cout
 -- @tparam[opt] Tensor b Cout
--- @tparam[opt] table opts stride (1), pad (0), dilation (1), groups (1), activation (nil or "relu")
+-- @tparam[opt] table opts stride (1), pad (0), dilation (1), groups (1), activation (nil, "relu", "tanh" or "sigmoid")
 -- @treturn Tensor
 -- @usage cnn.conv2d(x, w, b, {pad = 1, activation = "relu"})
 -- cnn.conv2d(cnn.rand(8, 8, 32, 1), cnn.rand(3, 3, 1, 32), nil, {pad = 1, groups = 32}) -- depthwise
