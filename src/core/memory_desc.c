@@ -66,3 +66,26 @@ void cnn_md_any(dnnl_memory_desc_t *md, int ndims, const int64_t *dims)
 {
     cnn_md_any_of_type(md, ndims, dims, dnnl_f32);
 }
+
+bool cnn_md_like(dnnl_memory_desc_t *md, const dnnl_memory_desc_t *like,
+                 const int64_t *dims)
+{
+    static const dnnl_format_tag_t tags[] = {dnnl_abcd, dnnl_acdb, dnnl_aBcd16b,
+                                             dnnl_aBcd8b, dnnl_aBcd4b};
+    cnn_md_plain(md, 4, dims);
+    if (like->ndims != 4 || like->data_type != dnnl_f32)
+        return false;
+    for (size_t i = 0; i < sizeof tags / sizeof *tags; i++) {
+        dnnl_memory_desc_t candidate;
+        if (dnnl_memory_desc_init_by_tag(&candidate, 4, like->dims, dnnl_f32, tags[i]) !=
+                dnnl_success ||
+            !dnnl_memory_desc_equal(&candidate, like))
+            continue;
+        dnnl_dims_t d = {dims[0], dims[1], dims[2], dims[3]};
+        if (dnnl_memory_desc_init_by_tag(md, 4, d, dnnl_f32, tags[i]) == dnnl_success)
+            return true;
+        cnn_md_plain(md, 4, dims);
+        return false;
+    }
+    return false;
+}

@@ -21,6 +21,12 @@ void cnn_md_of_tensor(dnnl_memory_desc_t *md, const cnn_tensor *t);
 void cnn_md_of_layout(dnnl_memory_desc_t *md, const cnn_tensor *t);
 /* Whether md is the plain layout of a Float32 tensor of these sizes. */
 bool cnn_md_is_plain(const dnnl_memory_desc_t *md, int ndims, const int64_t *size);
+/* A 4-D Float32 descriptor of dims (oneDNN order) in the layout of
+ * 'like' (4-D, other dims) when that is one of the layouts activations
+ * take (plain, channels-last, channels in blocks of 16, 8 or 4); false,
+ * and md plain, otherwise. */
+bool cnn_md_like(dnnl_memory_desc_t *md, const dnnl_memory_desc_t *like,
+                 const int64_t *dims);
 /* A descriptor that lets the primitive choose the layout. */
 void cnn_md_any(dnnl_memory_desc_t *md, int ndims, const int64_t *dims);
 /* The same with another element type (bf16 inputs of a convolution). */

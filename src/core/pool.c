@@ -241,13 +241,20 @@ static cnn_status prepare_workspace(size_t bytes, const cnn_pool2d_params *p,
     return CNN_OK;
 }
 
-/* The layout of the input gradient of a backward: the forward input's
- * (kept in the workspace of max pooling; mean pooling works plain). */
+/* The layout of the input gradient of a backward: the forward input's,
+ * kept in the workspace of max pooling; mean pooling, which keeps no
+ * workspace, gives it in the layout of the output gradient gy (the
+ * forward's output has its input's layout), so that a blocked gradient
+ * stays blocked. */
 static void backward_src(const cnn_pool2d_params *p, const int64_t *x,
-                         const cnn_pool_workspace *ws, dnnl_memory_desc_t *md)
+                         const cnn_pool_workspace *ws, const cnn_tensor *gy,
+                         dnnl_memory_desc_t *md)
 {
+    int64_t src[4] = {x[3], x[2], x[1], x[0]};
     if (p->kind == CNN_POOL_MAX && ws)
         *md = ws->src;
+    else if (p->kind == CNN_POOL_MEAN && gy->blocked)
+        cnn_md_like(md, &gy->layout, src);
     else
         plain_src(x, md);
 }
@@ -470,7 +477,7 @@ cnn_status cnn_pool2d_plan_backward(cnn_pool2d_plan *plan, const cnn_pool2d_para
     if (any_empty(x, gy->size))
         return CNN_OK;
     plan->out.blocked = true;
-    backward_src(p, x, ws, &plan->out.layout);
+    backward_src(p, x, ws, gy, &plan->out.layout);
     if (p->kind == CNN_POOL_MAX)
         return CNN_OK;
     return backward_primitive(p, x, &plan->out.layout, &plan->primitive);
