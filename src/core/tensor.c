@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 size_t cnn_dtype_size(cnn_dtype dtype)
@@ -117,12 +118,32 @@ static bool cache_put(void *data, size_t rounded)
     return true;
 }
 
+/* Blocks of HUGE_BYTES or more start on a huge page's boundary and ask
+ * the kernel for huge pages (when transparent huge pages are enabled for
+ * such requests, as Debian's default "madvise" is): fresh memory then
+ * faults in once per 2 MiB instead of once per 4 KiB. Measured on a
+ * virtual machine, 80 MB of fresh zeros took 145 ms instead of 300, and a
+ * 10,000-image LeNet evaluation in one batch 0.48 s instead of 0.64. */
+#define HUGE_BYTES ((size_t)2 << 20)
+
+static void *system_block(size_t rounded)
+{
+    if (rounded < HUGE_BYTES)
+        return aligned_alloc(CNN_ALIGNMENT, rounded);
+    void *data = aligned_alloc(HUGE_BYTES, rounded);
+#if defined(MADV_HUGEPAGE)
+    if (data)
+        madvise(data, rounded, MADV_HUGEPAGE);
+#endif
+    return data;
+}
+
 cnn_status cnn_storage_alloc_uninit(cnn_storage *s, size_t bytes)
 {
     size_t rounded = rounded_size(bytes);
     s->data = rounded >= CACHE_MIN_BYTES ? cache_take(rounded) : NULL;
     if (!s->data) {
-        s->data = aligned_alloc(CNN_ALIGNMENT, rounded);
+        s->data = system_block(rounded);
         if (!s->data)
             return cnn_fail(CNN_ERR_NOMEM, "out of memory allocating %zu bytes", bytes);
         if (rounded >= CACHE_MIN_BYTES) {
