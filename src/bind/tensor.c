@@ -217,7 +217,7 @@ static int tensor_ones(lua_State *L)
     int64_t size[CNN_MAX_DIMS];
     cnn_dtype dtype;
     int ndims = sizes_and_dtype(L, 1, size, &dtype);
-    cnn_tensor *t = cnn_push_new_tensor(L, dtype, ndims, size);
+    cnn_tensor *t = cnn_push_tensor_uninit(L, dtype, ndims, size);
     cnn_tensor_fill(t, 1.0);
     return 1;
 }
@@ -237,7 +237,7 @@ static int tensor_fill(lua_State *L)
     cnn_dtype dtype;
     int ndims = sizes_and_dtype(L, 2, size, &dtype);
     double value = element_value(L, 1, dtype, "fill");
-    cnn_tensor *t = cnn_push_new_tensor(L, dtype, ndims, size);
+    cnn_tensor *t = cnn_push_tensor_uninit(L, dtype, ndims, size);
     cnn_tensor_fill(t, value);
     return 1;
 }
@@ -246,7 +246,7 @@ static int tensor_rand(lua_State *L)
 {
     int64_t size[CNN_MAX_DIMS];
     int ndims = cnn_check_sizes(L, 1, size);
-    cnn_rng_uniform(cnn_push_new_tensor(L, CNN_FLOAT32, ndims, size));
+    cnn_rng_uniform(cnn_push_tensor_uninit(L, CNN_FLOAT32, ndims, size));
     return 1;
 }
 
@@ -254,7 +254,7 @@ static int tensor_randn(lua_State *L)
 {
     int64_t size[CNN_MAX_DIMS];
     int ndims = cnn_check_sizes(L, 1, size);
-    cnn_rng_normal(cnn_push_new_tensor(L, CNN_FLOAT32, ndims, size));
+    cnn_rng_normal(cnn_push_tensor_uninit(L, CNN_FLOAT32, ndims, size));
     return 1;
 }
 
@@ -495,7 +495,7 @@ static cnn_tensor *push_clone(lua_State *L, int idx, cnn_dtype dtype, const char
 {
     cnn_tensor *src = cnn_check_tensor(L, idx);
     check_int32_source(L, dtype, src, fname);
-    cnn_tensor *t = cnn_push_new_tensor(L, dtype, src->ndims, src->size);
+    cnn_tensor *t = cnn_push_tensor_uninit(L, dtype, src->ndims, src->size);
     CNN_CHECK_STATUS(L, fname, cnn_tensor_copy(t, src));
     return t;
 }

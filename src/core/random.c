@@ -83,6 +83,18 @@ static inline float value_of(distribution dist, uint64_t bits)
     return dist == NORMAL ? normal_of(bits) : uniform_of(bits);
 }
 
+/* Uniform numbers into a contiguous buffer, on vectors of the widest
+ * kind the CPU has: the hash's 64-bit multiplications have vector
+ * instructions only in AVX-512 (the draws are the same on every kind).
+ * Dropout's mask of 32k numbers took 0.14 ms one at a time. */
+__attribute__((target_clones("arch=x86-64-v4", "default"))) static void
+uniform_contiguous(float *out, int64_t numel, uint64_t key, uint64_t base)
+{
+#pragma omp parallel for simd if (parallel : numel > 32768) schedule(static)
+    for (int64_t k = 0; k < numel; k++)
+        out[k] = uniform_of(draw(key, base + (uint64_t)k));
+}
+
 /* Fills t, in column-major order, from the next numel counters. */
 static void fill(cnn_tensor *t, distribution dist)
 {
@@ -90,6 +102,10 @@ static void fill(cnn_tensor *t, distribution dist)
     uint64_t key = key_of(rng_seed), base = take_counters(numel);
     if (!cnn_tensor_data(t))
         return;
+    if (t->dtype == CNN_FLOAT32 && cnn_tensor_is_contiguous(t) && dist == UNIFORM) {
+        uniform_contiguous(cnn_tensor_f32(t), numel, key, base);
+        return;
+    }
     if (t->dtype == CNN_FLOAT32 && cnn_tensor_is_contiguous(t)) {
         float *out = cnn_tensor_f32(t);
 #pragma omp parallel for if (numel > 32768) schedule(static)
