@@ -130,10 +130,13 @@ static void *system_block(size_t rounded)
 {
     if (rounded < HUGE_BYTES)
         return aligned_alloc(CNN_ALIGNMENT, rounded);
-    void *data = aligned_alloc(HUGE_BYTES, rounded);
+    /* posix_memalign: aligned_alloc wants the size a multiple of the
+     * alignment (AddressSanitizer's refuses other sizes) */
+    void *data = NULL;
+    if (posix_memalign(&data, HUGE_BYTES, rounded) != 0)
+        return NULL;
 #if defined(MADV_HUGEPAGE)
-    if (data)
-        madvise(data, rounded, MADV_HUGEPAGE);
+    madvise(data, rounded, MADV_HUGEPAGE);
 #endif
     return data;
 }
