@@ -40,12 +40,7 @@ describe("a resnet training step", function()
     assert.is_true(per_step(report, "tensor_allocations") <= 100, cnn.profile_text(report))
     -- their memory comes from the blocks the previous steps freed (20 MB a
     -- step came from the system while the cache held 96 blocks at most)
-    -- (AddressSanitizer builds keep no freed block: every one is fresh)
-    if cnn.core.stats().cache_limit_bytes > 0 then
-      assert.are.equal(0, report.system_allocations, cnn.profile_text(report))
-    else
-      assert.is_true(report.system_allocations > 0, cnn.profile_text(report))
-    end
+    assert.are.equal(0, report.system_allocations, cnn.profile_text(report))
     -- a batch normalisation of each convolution's output, each forward and backward once
     local runs = {}
     for _, row in ipairs(report.rows) do runs[row.name] = row.executions end

@@ -3,6 +3,10 @@
 #include "tensor.h"
 #include "test_util.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
 static void test_init_sets_column_major_strides(void)
 {
     cnn_tensor t;
@@ -59,10 +63,39 @@ static void test_copy_transposed_view(void)
     EXPECT(cnn_tensor_data(&b) == NULL);
 }
 
+/* A freed block of a cached size comes back for the next storage of that
+ * size; while it waits, an AddressSanitizer build has it poisoned, so that
+ * a use after free is caught. */
+static void test_freed_block_is_reused_and_poisoned_while_cached(void)
+{
+    if (cnn_storage_cache_limit() == 0)
+        return; /* CNNLUA_CACHE_MB=0 keeps no block */
+    cnn_storage a, b;
+    size_t bytes = (size_t)1 << 20;
+    EXPECT(cnn_storage_alloc(&a, bytes) == CNN_OK);
+    unsigned char *first = a.data;
+    cnn_storage_free(&a);
+#if defined(__SANITIZE_ADDRESS__)
+    EXPECT(__asan_address_is_poisoned(first) &&
+           __asan_address_is_poisoned(first + bytes - 1));
+#endif
+    EXPECT(cnn_storage_alloc(&b, bytes) == CNN_OK);
+    EXPECT((unsigned char *)b.data == first);
+#if defined(__SANITIZE_ADDRESS__)
+    EXPECT(!__asan_address_is_poisoned(first) &&
+           !__asan_address_is_poisoned(first + bytes - 1));
+#endif
+    EXPECT(((unsigned char *)b.data)[0] == 0 &&
+           ((unsigned char *)b.data)[bytes - 1] == 0);
+    cnn_storage_free(&b);
+    cnn_storage_cache_clear();
+}
+
 int main(void)
 {
     test_init_sets_column_major_strides();
     test_init_rejects_bad_sizes();
     test_copy_transposed_view();
+    test_freed_block_is_reused_and_poisoned_while_cached();
     return test_report();
 }

@@ -28,9 +28,19 @@ const char *cnn_dtype_name(cnn_dtype dtype)
  * holds at most cnn_storage_cache_limit() bytes: an eighth of the physical memory,
  * between 192 MiB and 4 GiB, or CNNLUA_CACHE_MB megabytes when that is set.
  * An allocation that fails empties the cache and tries again (the
- * binding's push_storage). AddressSanitizer builds keep no blocks, so that
- * a use after free is still caught. */
+ * binding's push_storage). In AddressSanitizer builds a block is poisoned
+ * while it waits, so that a use after free is still caught (as a use after
+ * poison). */
 #define CACHE_MIN_BYTES ((size_t)64 << 10)
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(data, bytes)   ASAN_POISON_MEMORY_REGION(data, bytes)
+#define UNPOISON(data, bytes) ASAN_UNPOISON_MEMORY_REGION(data, bytes)
+#else
+#define POISON(data, bytes)   ((void)(data), (void)(bytes))
+#define UNPOISON(data, bytes) ((void)(data), (void)(bytes))
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 /* A tensor too big for memory is an error that Lua code gets (zeros(2^40)
@@ -43,9 +53,6 @@ const char *__asan_default_options(void) { return "allocator_may_return_null=1";
 
 size_t cnn_storage_cache_limit(void)
 {
-#if defined(__SANITIZE_ADDRESS__)
-    return 0;
-#else
     static size_t limit = (size_t)-1;
     if (limit != (size_t)-1)
         return limit;
@@ -61,7 +68,6 @@ size_t cnn_storage_cache_limit(void)
         limit = eighth < low ? low : eighth > high ? high : eighth;
     }
     return limit;
-#endif
 }
 
 typedef struct cached_block {
@@ -89,6 +95,7 @@ static void *cache_take(size_t rounded)
         if (cache[i].bytes != rounded)
             continue;
         data = cache[i].data;
+        UNPOISON(data, rounded);
         cache_bytes -= rounded;
         cache[i] = cache[--cache_count];
         break;
@@ -106,10 +113,12 @@ static bool cache_put(void *data, size_t rounded)
     pthread_mutex_lock(&cache_lock);
     while (cache_count > 0 && (cache_count == CACHE_SLOTS ||
                                cache_bytes + rounded > cnn_storage_cache_limit())) {
+        UNPOISON(cache[0].data, cache[0].bytes);
         free(cache[0].data);
         cache_bytes -= cache[0].bytes;
         memmove(cache, cache + 1, (size_t)--cache_count * sizeof *cache);
     }
+    POISON(data, rounded);
     cache[cache_count].data = data;
     cache[cache_count].bytes = rounded;
     cache_count++;
@@ -180,8 +189,11 @@ int64_t cnn_storage_system_bytes(void) { return system_bytes; }
 void cnn_storage_cache_clear(void)
 {
     pthread_mutex_lock(&cache_lock);
-    while (cache_count > 0)
-        free(cache[--cache_count].data);
+    while (cache_count > 0) {
+        cache_count--;
+        UNPOISON(cache[cache_count].data, cache[cache_count].bytes);
+        free(cache[cache_count].data);
+    }
     cache_bytes = 0;
     pthread_mutex_unlock(&cache_lock);
 }
