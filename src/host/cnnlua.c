@@ -141,21 +141,29 @@ static void print_usage(const char *badoption)
  * Running chunks
  * =================================================================== */
 
+static void on_interrupt(int sig);
+
 /* Raising the error from a hook, not from the signal handler, leaves the
- * interpreter in a consistent state. */
+ * interpreter in a consistent state. Once the error is raised, the handler
+ * that stepped aside comes back: a script that catches the error is
+ * interrupted again by the next Ctrl-C, as Python's KeyboardInterrupt; only
+ * a second Ctrl-C before the first was delivered (the program stuck in a
+ * long C call) ends it. */
 static void stop_on_interrupt(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     lua_sethook(L, NULL, 0, 0);
+    if (repeat_interrupt_ends)
+        signals_catch(SIGINT, on_interrupt, NULL);
     luaL_error(L, "interrupted!");
 }
 
 /* lua_sethook is the one Lua call that is safe in a signal handler; the
  * hook raises the error once the interpreter is at a safe point, which
  * after a long C call is as soon as it returns. In a script the handler
- * then steps aside, so that a second Ctrl-C still kills a program stuck
- * in C code, as in lua.c; at the prompt it stays, and a second Ctrl-C only
- * interrupts again: the session is worth more than the way out. */
+ * steps aside until then, so that a second Ctrl-C still kills a program
+ * stuck in C code, as in lua.c; at the prompt it stays, and a second Ctrl-C
+ * only interrupts again: the session is worth more than the way out. */
 static void on_interrupt(int sig)
 {
     int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
