@@ -142,12 +142,12 @@ static bool cache_put(void *data, size_t rounded)
  * before). Pages the allocator had already are left as they are. */
 static void populate(void *data, size_t bytes)
 {
-#if defined(__linux__)
-    const uintptr_t page = 4096, madv_populate_write = 23;
+#if defined(MADV_POPULATE_WRITE)
+    const uintptr_t page = 4096;
     uintptr_t first = ((uintptr_t)data + page - 1) & ~(page - 1);
     uintptr_t end = ((uintptr_t)data + bytes) & ~(page - 1);
     if (end > first)
-        madvise((void *)first, end - first, (int)madv_populate_write);
+        madvise((void *)first, end - first, MADV_POPULATE_WRITE);
 #else
     (void)data;
     (void)bytes;
