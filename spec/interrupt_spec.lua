@@ -189,7 +189,7 @@ end
 
 -- One matrix product long enough for two Ctrl-C to land in it.
 function targets.long()
-  local a = cnn.rand(3000, 3000)
+  local a = cnn.rand(4000, 4000)
   return function() local _ = cnn.matmul(a, a) end, function() end
 end
 
