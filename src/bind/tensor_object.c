@@ -19,8 +19,14 @@
  * sooner they are freed, the less fresh memory the first steps fault in
  * (on a virtual machine about 2 ms per MB: with the threshold at the whole
  * live amount, LeNet's first 7 steps took 45 ms each instead of 5). A full
- * collection of the small Lua heap of a training loop takes about 0.3 ms. */
+ * collection of the small Lua heap of a training loop takes about 0.3 ms;
+ * of a big one, it takes about 2 ms per MB (46 MB after the specs of the
+ * test suite, 90 ms), so the threshold is also at least HEAP_FACTOR times
+ * the Lua heap: a collection then costs about a quarter of a millisecond
+ * per MB of tensors allocated, whatever the heap. (At 64 MiB, the
+ * suite's bf16 training spec spent 16 of its 19 s collecting.) */
 #define MIN_COLLECT_BYTES ((size_t)64 << 20)
+#define HEAP_FACTOR       8
 
 /* Whether the table on top holds 'func' (at 'func') under a string key;
  * if so, leaves that key on top above the table. */
@@ -78,6 +84,7 @@ static const char *making_tensor(lua_State *L)
 static size_t live_bytes; /* allocated and not yet freed */
 static size_t allocated_since_collect;
 static size_t live_after_collect;
+static size_t heap_after_collect; /* Lua's own heap, in bytes */
 
 static void release_storage(cnn_storage *s)
 {
@@ -96,12 +103,16 @@ static void collect_full(lua_State *L)
     lua_gc(L, LUA_GCCOLLECT);
     allocated_since_collect = 0;
     live_after_collect = live_bytes;
+    heap_after_collect =
+        (size_t)lua_gc(L, LUA_GCCOUNT) * 1024 + (size_t)lua_gc(L, LUA_GCCOUNTB);
 }
+
+static size_t larger(size_t a, size_t b) { return a > b ? a : b; }
 
 static void collect_if_due(lua_State *L, size_t bytes)
 {
-    size_t threshold = live_after_collect / 4 > MIN_COLLECT_BYTES ? live_after_collect / 4
-                                                                  : MIN_COLLECT_BYTES;
+    size_t threshold = larger(larger(MIN_COLLECT_BYTES, live_after_collect / 4),
+                              HEAP_FACTOR * heap_after_collect);
     if (allocated_since_collect + bytes > threshold)
         collect_full(L);
 }
