@@ -33,24 +33,21 @@ const char *cnn_dtype_name(cnn_dtype dtype)
  * while it waits, so that a use after free is still caught (as a use after
  * poison). */
 #define CACHE_MIN_BYTES ((size_t)64 << 10)
+#define CACHE_SLOTS     4096
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/asan_interface.h>
 #define POISON(data, bytes)   ASAN_POISON_MEMORY_REGION(data, bytes)
 #define UNPOISON(data, bytes) ASAN_UNPOISON_MEMORY_REGION(data, bytes)
-#else
-#define POISON(data, bytes)   ((void)(data), (void)(bytes))
-#define UNPOISON(data, bytes) ((void)(data), (void)(bytes))
-#endif
-
-#if defined(__SANITIZE_ADDRESS__)
 /* A tensor too big for memory is an error that Lua code gets (zeros(2^40)
  * raises "out of memory"); AddressSanitizer would abort the process on the
  * failed allocation instead, so sanitized builds fail it the ordinary way. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
+#else
+#define POISON(data, bytes)   ((void)(data), (void)(bytes))
+#define UNPOISON(data, bytes) ((void)(data), (void)(bytes))
 #endif
-#define CACHE_SLOTS 4096
 
 size_t cnn_storage_cache_limit(void)
 {
