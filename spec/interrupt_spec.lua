@@ -427,57 +427,119 @@ describe("the threads of cnnlua", function()
   end)
 end)
 
-describe("an interrupt at any point of a training step", function()
-  -- The host's hook raises "interrupted!" at the first call, return, line
-  -- or instruction after Ctrl-C; here a hook with the same events raises it
-  -- at the n-th event of one cnn.train step, for every n, and the library
-  -- must work as before afterwards. (A few points fall inside the library's
-  -- own pcalls, which swallow the error: the step then simply completes.)
-  it("leaves cnn.gradient and cnn.train working, with the same results", function()
-    local cnn = require "cnn"
-    local model = cnn.Dense(4, 2)
-    local ps = cnn.params(model)
-    local x, y = cnn.rand(4, 2), cnn.rand(2, 2)
-    local function loss(a, b) return cnn.mse(model(a), b) end
-    local opt = cnn.Descent(0) -- the parameters stay as they are
-    local function step() return cnn.train(loss, ps, {{x, y}}, opt, {progress = false}) end
-    local function gradient() return cnn.gradient(function() return loss(x, y) end, ps) end
-    local g0 = gradient()
+-- The child of the sweep: `cnnlua sweep.lua`. A shell beside it sends
+-- the child SIGINT for each line it reads; a count hook asks for one at
+-- the n-th instruction of a scope and waits until the host's handler has
+-- taken it (the handler's hook then replaces the count hook), so the
+-- host's real hook raises "interrupted!" at the next event. For every n
+-- the library must be as before afterwards. Prints "swept <n>
+-- <interrupted>" for each scope.
+local SWEEP = [==[
+local cnn = require "cnn"
+local pid = io.open("/proc/self/stat"):read("l"):match("^(%d+)")
+local sender = io.popen("env -u LD_PRELOAD sh -c 'while read -r _; do kill -INT " .. pid .. "; done'", "w")
+local function interrupt_me()
+  sender:write("\n")
+  sender:flush()
+  while debug.gethook() == nil do end
+end
 
-    -- Runs step() with a hook on every event; the n-th event inside it
-    -- raises. Returns pcall's results and the number of events.
-    local function interrupt_at(n)
-      local events, armed = 0, true
-      local function hook()
-        if not armed then return end
-        events = events + 1
-        if events == n then
-          armed = false
-          error("interrupted!", 0)
-        end
-      end
-      local ok, err = pcall(function()
-        debug.sethook(hook, "crl", 1)
-        local inner_ok, inner_err = pcall(step)
-        armed = false
-        if not inner_ok then error(inner_err, 0) end
-      end)
+-- Runs scope() with SIGINT sent at its n-th instruction; returns pcall's
+-- results (the outer pcall catches an interrupt raised just after scope).
+local function interrupt_at(n, scope)
+  local ok, err = pcall(function()
+    debug.sethook(function()
       debug.sethook()
-      return ok, err, events
-    end
+      interrupt_me()
+    end, "", n)
+    local inner_ok, inner_err = pcall(scope)
+    debug.sethook()
+    if not inner_ok then error(inner_err, 0) end
+  end)
+  debug.sethook()
+  return ok, err
+end
 
-    local _, _, total = interrupt_at(math.huge)
-    assert(total > 1000, "too few events to be a training step: " .. total)
-    for n = 1, total do
-      local ok, err = interrupt_at(n)
-      assert(ok or tostring(err):find("interrupted!", 1, true),
-        ("event %d of %d: another error: %s"):format(n, total, tostring(err)))
-      local gs_ok, gs = pcall(gradient)
-      assert(gs_ok, ("after an interrupt at event %d of %d: %s"):format(n, total, tostring(gs)))
-      for _, p in ipairs(ps) do
-        local diff = (gs[p] - g0[p]):abs():max()
-        assert(diff == 0, ("after an interrupt at event %d: a gradient differs by %g"):format(n, diff))
+local function instructions(scope)
+  local n = 0
+  debug.sethook(function() n = n + 1 end, "", 1)
+  scope()
+  debug.sethook()
+  return n
+end
+
+-- Interrupts scope at each of its instructions in turn; check(n) runs
+-- after each.
+local function sweep(name, scope, check)
+  local total, interrupted = instructions(scope), 0
+  for n = 1, total do
+    local ok, err = interrupt_at(n, scope)
+    if not ok then
+      if not tostring(err):find("interrupted!", 1, true) then
+        error(("%s, instruction %d of %d: another error: %s"):format(name, n, total, tostring(err)))
       end
+      interrupted = interrupted + 1
+    end
+    check(("%s, after an interrupt at instruction %d of %d"):format(name, n, total))
+  end
+  print("swept " .. name .. " " .. total .. " " .. interrupted)
+end
+
+-- a closer's cleanup runs to its end
+local state = "before"
+sweep("closer", function()
+  local _ <close> = cnn.core.closer(function()
+    state = "restoring"
+    state = "restored"
+  end)
+  state = "changed"
+end, function(where)
+  if state ~= "restored" and state ~= "before" then error(where .. ": the cleanup stopped at " .. state) end
+  state = "before"
+end)
+
+-- a training step, in bf16 where the CPU has it: afterwards the
+-- precision is FP32 and gradients are what they were
+local precision = cnn.core.precision_supported("bf16") and "bf16" or "fp32"
+local model = cnn.Dense(4, 2)
+local ps = cnn.params(model)
+local x, y = cnn.rand(4, 2), cnn.rand(2, 2)
+local function loss(a, b) return cnn.mse(model(a), b) end
+local opt = cnn.Descent(0) -- the parameters stay as they are
+local function gradient() return cnn.gradient(function() return loss(x, y) end, ps) end
+local g0 = gradient()
+sweep("train", function()
+  cnn.train(loss, ps, {{x, y}}, opt, {progress = false, precision = precision})
+end, function(where)
+  if cnn.precision() ~= "fp32" then error(where .. ": the precision was left " .. cnn.precision()) end
+  local ok, gs = pcall(gradient)
+  if not ok then error(where .. ": " .. tostring(gs)) end
+  for i, p in ipairs(ps) do
+    local diff = (gs[p] - g0[p]):abs():max()
+    if diff ~= 0 then error(("%s: gradient %d differs by %g"):format(where, i, diff)) end
+  end
+end)
+sender:close()
+]==]
+
+describe("an interrupt at any point of a training step", function()
+  -- A few points fall inside the library's own pcalls, which swallow the
+  -- error: the step then simply completes.
+  it("leaves cleanups whole, cnn.gradient and cnn.train working with the same results", function()
+    local path = tmpdir .. "/sweep.lua"
+    write_file(path, SWEEP)
+    local p = io.popen(("%s %s 2>&1"):format(quote(cnnlua), quote(path)))
+    local out = p:read("a")
+    local ok = p:close()
+    assert(ok, "the sweep failed:\n" .. out)
+    local swept = {}
+    for name, total, interrupted in out:gmatch("swept (%a+) (%d+) (%d+)") do
+      swept[name] = {tonumber(total), tonumber(interrupted)}
+    end
+    assert(swept.closer and swept.train, "the sweep did not finish:\n" .. out)
+    assert(swept.train[1] > 1000, "too few instructions to be a training step:\n" .. out)
+    for name, c in pairs(swept) do
+      assert(c[2] >= 0.9 * c[1], ("%s: only %d of %d interrupts were raised"):format(name, c[2], c[1]))
     end
   end)
 end)

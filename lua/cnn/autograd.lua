@@ -306,9 +306,9 @@ end
 -- (Ctrl-C can raise one at any instruction) must not leave this call's
 -- tape behind, or every later gradient call would find it and refuse.
 local function tape_ender(nodes)
-  return setmetatable({}, {__close = function()
+  return core.closer(function()
     if tape == nodes then tape, tracked = nil, fresh_tracked() end
-  end})
+  end)
 end
 
 -- Runs f on a fresh tape with the targets tracked, then the backward pass.

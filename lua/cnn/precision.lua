@@ -41,7 +41,7 @@ function M.run_in(fname, name, f, ...)
   M.check(fname, name)
   if not argcheck.is_callable(f) then argcheck.fail(fname, "f", "a function", f) end
   local was = core.precision()
-  local _ <close> = setmetatable({}, {__close = function() core.precision(was) end})
+  local _ <close> = core.closer(core.precision, was)
   core.precision(name)
   return f(...)
 end

@@ -40,13 +40,14 @@ end
 -- profile_report as the function the user calls, `fname`.
 local function report_of(fname, f, ...)
   if not argcheck.is_callable(f) then argcheck.raise(fname .. ": f must be a function") end
-  local was = core.profiling(true)
+  -- profiling is put back however this ends, Ctrl-C included
+  local _ <close> = core.closer(core.profiling, core.profiling())
+  core.profiling(true)
   local before = core.stats()
   local start = core.monotime()
   local results = table.pack(pcall(f, ...))
   local wall = core.monotime() - start
   local after = core.stats()
-  core.profiling(was)
   if not results[1] then error(results[2], 0) end
   return report_between(before, after, wall), table.pack(table.unpack(results, 2, results.n))
 end

@@ -24,9 +24,9 @@ local function in_testmode(model, f)
     for _, child in ipairs(base.sublayers(l)) do visit(child) end
   end
   visit(model)
-  local _ <close> = setmetatable({}, {__close = function()
+  local _ <close> = core.closer(function()
     for _, entry in ipairs(saved) do entry[1]:set_mode(entry[2]) end
-  end})
+  end)
   for _, entry in ipairs(saved) do entry[1]:set_mode("test") end
   return f()
 end

@@ -279,12 +279,12 @@ local function train(loss, ps, data, opt, options)
   -- untouched, traceback and all), even one raised by Ctrl-C between two
   -- of these lines: the progress line is ended, so an error message
   -- starts on a line of its own, and the precision is put back.
-  local _ <close> = setmetatable({}, { __close = function()
+  local _ <close> = core.closer(function()
     core.precision(precision_was)
     for i = #stop_requested, depth, -1 do stop_requested[i] = nil end
     if log then log:close() end
     bar:finish()
-  end })
+  end)
   stop_requested[depth] = false
   if compute then core.precision(compute) end
 

@@ -243,9 +243,9 @@ local function in_testmode(model, f)
   local saved = modes_of(model)
   if #saved == 0 then return f() end
   -- closed however f ends, an interrupt between two lines included
-  local _ <close> = setmetatable({}, {__close = function()
+  local _ <close> = core.closer(function()
     for _, s in ipairs(saved) do s[1]:set_mode(s[2]) end
-  end})
+  end)
   models.testmode(model)
   return f()
 end

@@ -120,6 +120,7 @@ void cnn_open_augment(lua_State *L);     /* augment.c: image batch augmentation 
 void cnn_open_image(lua_State *L);       /* image.c: image files and folders */
 void cnn_open_distributed(lua_State *L); /* distributed.c: the job of processes */
 void cnn_open_quantized(lua_State *L);   /* quantized.c: int8 networks */
+void cnn_open_closer(lua_State *L);      /* closer.c: cleanups Ctrl-C cannot cut short */
 /* Last: __index/__newindex for t[i], t[{i, j}] and methods (tensor.c). */
 void cnn_open_tensor_indexing(lua_State *L);
 

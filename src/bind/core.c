@@ -193,6 +193,7 @@ int luaopen_cnn_core(lua_State *L)
     cnn_open_image(L);
     cnn_open_quantized(L);
     cnn_open_distributed(L);
+    cnn_open_closer(L);
     cnn_open_tensor_indexing(L); /* last: replaces the __index table */
     return 1;
 }

@@ -23,6 +23,7 @@
 #include <lualib.h>
 #include <oneapi/dnnl/dnnl.h>
 
+#include "closer.h"
 #include "distributed.h"
 #include "host.h"
 #include "repl.h"
@@ -144,14 +145,17 @@ static void print_usage(const char *badoption)
 static void on_interrupt(int sig);
 
 /* Raising the error from a hook, not from the signal handler, leaves the
- * interpreter in a consistent state. Once the error is raised, the handler
+ * interpreter in a consistent state. While the library puts state back
+ * (a closer's cleanup, closer.h) the hook stays and raises at the first
+ * instruction after it. Once the error is raised, the handler
  * that stepped aside comes back: a script that catches the error is
  * interrupted again by the next Ctrl-C, as Python's KeyboardInterrupt; only
  * a second Ctrl-C before the first was delivered (the program stuck in a
  * long C call) ends it. */
 static void stop_on_interrupt(lua_State *L, lua_Debug *ar)
 {
-    (void)ar;
+    if (cnn_closer_holds_interrupt(L, ar))
+        return;
     lua_sethook(L, NULL, 0, 0);
     if (repeat_interrupt_ends)
         signals_catch(SIGINT, on_interrupt, NULL);

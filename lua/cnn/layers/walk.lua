@@ -178,9 +178,9 @@ local function in_test_mode(fname, f, model, x)
     if l.set_mode then saved[#saved + 1] = {l, l.mode} end
   end, fname)
   -- closed however f ends, an interrupt between two lines included
-  local _ <close> = setmetatable({}, {__close = function()
+  local _ <close> = core.closer(function()
     for _, s in ipairs(saved) do s[1]:set_mode(s[2]) end
-  end})
+  end)
   set_mode(model, "test", fname)
   local ok, result = pcall(f, model, x)
   if not ok then errors.relocate(result) end
