@@ -117,6 +117,22 @@ static void collect_if_due(lua_State *L, size_t bytes)
         collect_full(L);
 }
 
+/* collect_turnover() -> whether it collected: a full collection now if
+ * the tensor bytes allocated since the last one are more than HEAP_FACTOR
+ * times the Lua heap, that is when it costs what a due collection costs
+ * per MB, but without waiting for MIN_COLLECT_BYTES. For a loop whose
+ * passes each leave their tensors behind (a big batch taken a slice at a
+ * time): the blocks of one pass then serve the next, where waiting would
+ * fault in fresh memory for several passes first. */
+static int tensor_collect_turnover(lua_State *L)
+{
+    bool due = allocated_since_collect > HEAP_FACTOR * heap_after_collect;
+    if (due)
+        collect_full(L);
+    lua_pushboolean(L, due);
+    return 1;
+}
+
 static void count_allocation(size_t bytes)
 {
     allocated_since_collect += bytes;
@@ -372,6 +388,11 @@ static const luaL_Reg object_funcs[] = {
     {NULL, NULL},
 };
 
+static const luaL_Reg collector_funcs[] = {
+    {"collect_turnover", tensor_collect_turnover},
+    {NULL, NULL},
+};
+
 void cnn_open_tensor_object(lua_State *L)
 {
     if (luaL_newmetatable(L, CNN_STORAGE_MT)) {
@@ -392,6 +413,7 @@ void cnn_open_tensor_object(lua_State *L)
     lua_pop(L, 1);
     cnn_register(L, object_funcs);
     cnn_register_methods(L, object_funcs);
+    cnn_register(L, collector_funcs);
     /* core.Tensor is the metatable, so Lua code can add methods and
      * metamethods (the autodiff-aware operators live in Lua). */
     luaL_getmetatable(L, CNN_TENSOR_MT);

@@ -140,7 +140,9 @@ end
 
 -- Outside a gradient call, a big batch goes through the leading
 -- per-sample layers in slices of `evalchunk` images: a slice's
--- activations stay in the caches and its memory serves the next slice;
+-- activations stay in the caches and its memory serves the next slice
+-- (collected after each, when the Lua heap is small enough for that to
+-- be cheap);
 -- the results are those of the whole batch. Returns false when that
 -- does not apply or a layer rejects a slice (the whole batch then gives
 -- the error message with its own sizes), else true and what run returns.
@@ -165,6 +167,8 @@ local function run_sliced(self, x, prefix)
       out = core.zeros(sizes)
     end
     out:slice(4, first, last):copy(y)
+    -- the slice's tensors are garbage now: their blocks serve the next
+    core.collect_turnover()
   end
   return true, run_layers(self, out, prefix, k + 1, #self.layers)
 end
