@@ -385,6 +385,17 @@ describe("SIGINT at random moments (seed " .. SEED .. ")", function()
   end)
 end)
 
+--- Runs the Lua text as file `name` of the temporary directory in cnnlua,
+-- with the environment assignments `env` before it; returns its stdout and
+-- stderr together and whether it exited 0.
+local function run_script(name, text, env)
+  local path = tmpdir .. "/" .. name
+  write_file(path, text)
+  local p = io.popen(("%s %s %s 2>&1"):format(env, quote(cnnlua), quote(path)))
+  local out = p:read("a")
+  return out, p:close()
+end
+
 -- Lists each thread of the process as "main" or "worker", and whether it
 -- blocks SIGINT, after OpenMP teams of 4, 2 and 4 threads: libgomp lets
 -- the threads beyond a smaller team exit and starts new ones later.
@@ -408,11 +419,7 @@ tasks:close()
 
 describe("the threads of cnnlua", function()
   it("all block SIGINT but the main thread, also those started after the first team", function()
-    local path = tmpdir .. "/masks.lua"
-    write_file(path, THREAD_MASKS)
-    local p = io.popen(("OMP_NUM_THREADS=4 CNNLUA_ADAPT_THREADS=0 %s %s 2>&1"):format(quote(cnnlua), quote(path)))
-    local out = p:read("a")
-    p:close()
+    local out = run_script("masks.lua", THREAD_MASKS, "OMP_NUM_THREADS=4 CNNLUA_ADAPT_THREADS=0")
     local main, workers = 0, 0
     for role, mask in out:gmatch("(%a+) (%a+)\n") do
       if role == "main" then
@@ -526,11 +533,7 @@ describe("an interrupt at any point of a training step", function()
   -- A few points fall inside the library's own pcalls, which swallow the
   -- error: the step then simply completes.
   it("leaves cleanups whole, cnn.gradient and cnn.train working with the same results", function()
-    local path = tmpdir .. "/sweep.lua"
-    write_file(path, SWEEP)
-    local p = io.popen(("%s %s 2>&1"):format(quote(cnnlua), quote(path)))
-    local out = p:read("a")
-    local ok = p:close()
+    local out, ok = run_script("sweep.lua", SWEEP, "")
     assert(ok, "the sweep failed:\n" .. out)
     local swept = {}
     for name, total, interrupted in out:gmatch("swept (%a+) (%d+) (%d+)") do
